@@ -1,0 +1,73 @@
+// Package keypool hands out RSA-2048 keys. Generating one costs tens of
+// milliseconds, which dominates card issuance, so suites that issue many cards
+// draw from a pool generated once per process; a profile can still ask for a
+// fresh key.
+package keypool
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+	"sync"
+)
+
+// Bits is the modulus size of every JPKI key (jpki-card.md §6).
+const Bits = 2048
+
+// Source yields RSA private keys.
+type Source interface {
+	Key() (*rsa.PrivateKey, error)
+}
+
+// Fresh generates a new key on every call.
+type Fresh struct{}
+
+// Key generates a new RSA-2048 key.
+func (Fresh) Key() (*rsa.PrivateKey, error) {
+	k, err := rsa.GenerateKey(rand.Reader, Bits)
+	if err != nil {
+		return nil, fmt.Errorf("generating RSA-%d key: %w", Bits, err)
+	}
+	return k, nil
+}
+
+// Pool generates up to Size keys lazily, once, and then hands them out in
+// turn: two consecutive calls never return the same key (while Size > 1), so a
+// renewal always gets a key different from the one it replaces.
+type Pool struct {
+	Size int
+
+	mu   sync.Mutex
+	keys []*rsa.PrivateKey
+	next int
+}
+
+// NewPool returns a pool of size keys.
+func NewPool(size int) *Pool {
+	if size < 2 {
+		size = 2
+	}
+	return &Pool{Size: size}
+}
+
+// Key returns the next key of the pool, generating it on first use.
+func (p *Pool) Key() (*rsa.PrivateKey, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := p.next % p.Size
+	p.next++
+	if i < len(p.keys) {
+		return p.keys[i], nil
+	}
+	k, err := Fresh{}.Key()
+	if err != nil {
+		return nil, err
+	}
+	p.keys = append(p.keys, k)
+	return k, nil
+}
+
+var shared = NewPool(16)
+
+// Shared is a process-wide pool of 16 keys for tests and demos.
+func Shared() *Pool { return shared }
