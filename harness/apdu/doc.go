@@ -1,0 +1,17 @@
+// Package apdu builds command APDUs and takes response APDUs apart on the
+// client side, following ISO/IEC 7816-4 clause 5 ("Command-response pairs").
+//
+// Status words other than 9000 become typed errors: a *StatusError for every
+// status word, wrapped in a *WrongPINError for 63Cx, so that callers can write
+//
+//	errors.Is(err, apdu.ErrWrongPIN)            // any 63Cx
+//	errors.Is(err, apdu.ErrSecurityStatusNotSatisfied) // 6982
+//	var wp *apdu.WrongPINError; errors.As(err, &wp) // wp.TriesLeft
+//	sw, ok := apdu.StatusOf(err)                 // the raw status word
+//
+// The meanings follow ISO/IEC 7816-4 clause 5.6 ("Status bytes") and the
+// card-specific usage collected in shared/docs/jpki-card.md §4.6.
+//
+// This package is the client's view of the protocol and is written
+// independently of the simulated card (see shared/docs/style.md).
+package apdu
