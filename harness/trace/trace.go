@@ -1,0 +1,261 @@
+// Package trace records the APDU exchanges of a test so that a failing spec
+// shows what went over the wire.
+//
+// PIN data never reaches the recording: the data field of every command that
+// carries reference data (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER,
+// ENABLE/DISABLE VERIFICATION REQUIREMENT, and the JICSAP CHANGE KEY 80 32 of
+// jpki-card.md §3.4) is overwritten before it is stored, and the text
+// rendering prints each masked byte as "**". Lc stays visible, so a trace
+// shows how long a PIN was, never what it was.
+//
+// The Ginkgo hook lives in the ginkgotrace subpackage so that importing trace
+// does not register Ginkgo's command-line flags in non-test binaries.
+package trace
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mynahil/mynahil/harness/apdu"
+)
+
+// MaskByte replaces every masked command byte in a recording.
+const MaskByte = '*'
+
+// Exchange is one recorded command-response pair, or a note (a reset, a
+// power cycle) when Note is set.
+type Exchange struct {
+	Start    time.Time
+	Duration time.Duration
+	// Command is the command APDU with any PIN data overwritten by MaskByte.
+	Command []byte
+	// Masked is the range of Command that was overwritten (MaskedLen 0: none).
+	MaskedOffset, MaskedLen int
+	Response                []byte
+	Err                     error // transport error, if the exchange failed
+	Note                    string
+}
+
+// Recorder collects exchanges. It is safe for concurrent use.
+// The zero value is ready to use.
+type Recorder struct {
+	mu        sync.Mutex
+	exchanges []Exchange
+}
+
+// New returns an empty Recorder.
+func New() *Recorder { return &Recorder{} }
+
+// Record stores one exchange. It copies cmd (masking PIN data in the copy)
+// and resp, so the caller may reuse both buffers.
+func (r *Recorder) Record(start time.Time, d time.Duration, cmd, resp []byte, err error) {
+	masked, off, n := Mask(cmd)
+	var respCopy []byte
+	if resp != nil {
+		respCopy = append([]byte(nil), resp...)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exchanges = append(r.exchanges, Exchange{
+		Start: start, Duration: d,
+		Command: masked, MaskedOffset: off, MaskedLen: n,
+		Response: respCopy, Err: err,
+	})
+}
+
+// Note records an event that is not an APDU exchange, such as a reset.
+func (r *Recorder) Note(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exchanges = append(r.exchanges, Exchange{Start: time.Now(), Note: fmt.Sprintf(format, args...)})
+}
+
+// Exchanges returns a copy of what has been recorded so far.
+func (r *Recorder) Exchanges() []Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Exchange(nil), r.exchanges...)
+}
+
+// Len returns the number of recorded entries.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.exchanges)
+}
+
+// Clear forgets everything recorded.
+func (r *Recorder) Clear() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.exchanges = nil
+}
+
+// String renders the recording as text, one line per command and response:
+//
+//	#1  > 00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01  SELECT
+//	    < 90 00  success  (120µs)
+//	#2  > 00 20 00 80 04 ** ** ** **  VERIFY
+//	    < 63 C2  verification failed, 2 tries left  (85µs)
+func (r *Recorder) String() string {
+	var b strings.Builder
+	_, _ = r.WriteTo(&b)
+	return b.String()
+}
+
+// WriteTo writes the text rendering of String to w.
+func (r *Recorder) WriteTo(w io.Writer) (int64, error) {
+	var b strings.Builder
+	for i, e := range r.Exchanges() {
+		e.render(&b, i+1)
+	}
+	n, err := io.WriteString(w, b.String())
+	return int64(n), err
+}
+
+func (e Exchange) render(b *strings.Builder, n int) {
+	if e.Note != "" {
+		fmt.Fprintf(b, "#%-3d -- %s\n", n, e.Note)
+		return
+	}
+	fmt.Fprintf(b, "#%-3d > ", n)
+	for i, c := range e.Command {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if i >= e.MaskedOffset && i < e.MaskedOffset+e.MaskedLen {
+			b.WriteString("**")
+		} else {
+			fmt.Fprintf(b, "%02X", c)
+		}
+	}
+	fmt.Fprintf(b, "  %s\n", CommandName(e.Command))
+	switch {
+	case e.Err != nil:
+		fmt.Fprintf(b, "     ! %v  (%v)\n", e.Err, e.Duration)
+	case len(e.Response) < 2:
+		fmt.Fprintf(b, "     < % X  malformed response  (%v)\n", e.Response, e.Duration)
+	default:
+		r, _ := apdu.ParseResponse(e.Response)
+		fmt.Fprintf(b, "     < % X  %s  (%v)\n", e.Response, apdu.Describe(r.SW), e.Duration)
+	}
+}
+
+// carriesPIN reports whether the data field of a command with this header is
+// reference data (a PIN) that must not be recorded. ISO/IEC 7816-4 clause 11.5
+// ("Basic security handling"): VERIFY (20, 21), CHANGE REFERENCE DATA (24),
+// DISABLE / ENABLE VERIFICATION REQUIREMENT (26, 28), RESET RETRY COUNTER (2C);
+// and the proprietary CHANGE KEY 80 32 (jpki-card.md §3.4, §4.5).
+func carriesPIN(cla, ins byte) bool {
+	switch ins {
+	case 0x20, 0x21, 0x24, 0x26, 0x28, 0x2C:
+		return true
+	case 0x32:
+		return cla&0x80 != 0
+	}
+	return false
+}
+
+// Mask returns a copy of cmd with the data field of a PIN-carrying command
+// overwritten by MaskByte, and the range it overwrote. A PIN-carrying command
+// that does not parse as an APDU has everything after its header masked, so
+// that a malformed VERIFY cannot leak a PIN either.
+func Mask(cmd []byte) (masked []byte, offset, n int) {
+	if cmd == nil {
+		return nil, 0, 0
+	}
+	masked = append([]byte(nil), cmd...)
+	if len(cmd) < 4 || !carriesPIN(cmd[0], cmd[1]) {
+		return masked, 0, 0
+	}
+	offset, n = 4, len(cmd)-4
+	if c, err := apdu.ParseCommand(cmd); err == nil {
+		if len(c.Data) == 0 {
+			return masked, 0, 0
+		}
+		offset, n = 5, len(c.Data)
+		if c.IsExtended() {
+			offset = 7
+		}
+	}
+	for i := offset; i < offset+n; i++ {
+		masked[i] = MaskByte
+	}
+	return masked, offset, n
+}
+
+// CommandName names the instruction of a command APDU for the trace: the
+// ISO/IEC 7816-4 name for the inter-industry class, the JPKI/JICSAP name for
+// the proprietary instructions the card uses (jpki-card.md §4).
+func CommandName(cmd []byte) string {
+	if len(cmd) < 4 {
+		return "(malformed)"
+	}
+	cla, ins, p1 := cmd[0], cmd[1], cmd[2]
+	if cla&0x80 != 0 {
+		switch ins {
+		case 0x2A:
+			return "COMPUTE DIGITAL SIGNATURE (JPKI 80 2A)"
+		case 0x32:
+			return "CHANGE KEY (JICSAP 80 32)"
+		case 0xA2:
+			return "VERIFY CERTIFICATE (80 A2)"
+		case 0xAE:
+			return "SET SESSION KEY (80 AE)"
+		}
+		return fmt.Sprintf("proprietary INS %02X", ins)
+	}
+	switch ins {
+	case 0xA4:
+		switch p1 {
+		case 0x04:
+			return "SELECT by DF name"
+		case 0x02:
+			return "SELECT EF"
+		}
+		return "SELECT"
+	case 0xB0:
+		return "READ BINARY"
+	case 0xB1:
+		return "READ BINARY (odd INS)"
+	case 0xB2:
+		return "READ RECORD"
+	case 0xD6:
+		return "UPDATE BINARY"
+	case 0x20:
+		if len(cmd) <= 5 {
+			return "VERIFY (tries-left query)"
+		}
+		return "VERIFY"
+	case 0x21:
+		return "VERIFY (odd INS)"
+	case 0x24:
+		return "CHANGE REFERENCE DATA"
+	case 0x26:
+		return "DISABLE VERIFICATION REQUIREMENT"
+	case 0x28:
+		return "ENABLE VERIFICATION REQUIREMENT"
+	case 0x2C:
+		return "RESET RETRY COUNTER"
+	case 0x22:
+		return "MANAGE SECURITY ENVIRONMENT"
+	case 0x2A:
+		return "PERFORM SECURITY OPERATION"
+	case 0x84:
+		return "GET CHALLENGE"
+	case 0x88:
+		return "INTERNAL AUTHENTICATE"
+	case 0x82:
+		return "EXTERNAL AUTHENTICATE"
+	case 0xC0:
+		return "GET RESPONSE"
+	case 0xCA, 0xCB:
+		return "GET DATA"
+	case 0x70:
+		return "MANAGE CHANNEL"
+	}
+	return fmt.Sprintf("INS %02X", ins)
+}
