@@ -81,6 +81,7 @@ func (s *CardSide) Remove() {
 	}
 	if s.conn != nil {
 		_ = s.conn.Close()
+		s.conn = nil
 	}
 	s.mu.Unlock()
 	s.signal()
