@@ -16,8 +16,12 @@ import (
 // peer (vpcd-protocol.md §2, §3.1, §5.3).
 var ErrProtocol = errors.New("vpcd protocol error")
 
-// errFaultClose ends a connection on a fault hook's Close action.
-var errFaultClose = errors.New("connection closed by fault injection")
+var (
+	// errFaultClose ends a connection on a fault hook's Close action.
+	errFaultClose = errors.New("connection closed by fault injection")
+	// errPeerClosed is a clean EOF between frames: pcscd stopped (§3.3).
+	errPeerClosed = errors.New("vpcd closed the connection")
+)
 
 // swNoPreciseDiagnosis (6F00) answers an APDU whose response cannot be sent:
 // an error status instead of a truncated or empty frame (§2, §10.4).
@@ -155,6 +159,8 @@ func (s *CardSide) Run(ctx context.Context) error {
 			return ctx.Err()
 		case !s.Inserted():
 			log.Info("card removed")
+		case errors.Is(err, errPeerClosed):
+			log.Info("vpcd closed the connection, reconnecting")
 		default:
 			log.Warn("vpcd connection ended, reconnecting", "reason", err)
 			// A peer that keeps sending garbage must not make us spin.
@@ -264,7 +270,7 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 				return nil
 			}
 			if errors.Is(err, io.EOF) {
-				return errors.New("vpcd closed the connection")
+				return errPeerClosed
 			}
 			if errors.Is(err, ErrEmptyFrame) {
 				return fmt.Errorf("%w: %w", ErrProtocol, err)
