@@ -11,6 +11,7 @@ type SW uint16
 // specifics follow jpki-card.md §4.6).
 const (
 	OK                     SW = 0x9000
+	MemoryFailure          SW = 0x6581 // the state could not be stored; nothing was compared
 	WrongLength            SW = 0x6700
 	LogicalChannelNotSupp  SW = 0x6881
 	SecureMessagingNotSupp SW = 0x6882
@@ -22,6 +23,7 @@ const (
 	NoCurrentEF            SW = 0x6986
 	WrongData              SW = 0x6A80
 	FileNotFound           SW = 0x6A82
+	RecordNotFound         SW = 0x6A83
 	IncorrectP1P2          SW = 0x6A86
 	RefDataNotFound        SW = 0x6A88
 	WrongOffset            SW = 0x6B00 // READ BINARY offset at or beyond the end (JICSAP 7.3.1)

@@ -1,0 +1,204 @@
+package card
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/mynahil/mynahil/simcard/apdu"
+)
+
+// DefaultATR is the contact ATR of the My Number Card that OpenSC matches
+// without sending an APDU: T=1 only, IFSC 254, no historical bytes
+// (jpki-card.md §1.1).
+var DefaultATR = []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}
+
+// State is everything the card keeps across power cycles (and, through a
+// Persister, across restarts of the simulator): the ATR, the applets with
+// their files, PIN counters and keys, and the MF-level data objects.
+type State struct {
+	Version     int               `json:"version"`
+	ATR         []byte            `json:"atr"`
+	DFs         []*DF             `json:"dfs"`
+	DataObjects map[uint16][]byte `json:"data_objects,omitempty"`
+	// MFFiles are EFs selectable with no AP selected; none is readable
+	// (jpki-card.md §3.6).
+	MFFiles []*File `json:"mf_files,omitempty"`
+}
+
+// StateVersion is the version of the State encoding.
+const StateVersion = 1
+
+// Persister stores a serialised State durably. It is called after every
+// change of persistent state, before the command's answer is returned, so a
+// crash can never hand back a PIN try that was already spent.
+type Persister func(state []byte) error
+
+// Card is the chip. It is safe for concurrent use; commands are serialised as
+// on a real card.
+type Card struct {
+	mu      sync.Mutex
+	st      State
+	persist Persister
+	rand    io.Reader
+
+	// Volatile state, lost on reset and power-off (jpki-card.md §5).
+	current  *DF
+	ef       *File
+	verified map[uint16]bool // PIN IDs verified in the current DF
+}
+
+// Option configures a Card.
+type Option func(*Card)
+
+// WithPersister makes the card store its state through p on every change.
+func WithPersister(p Persister) Option { return func(c *Card) { c.persist = p } }
+
+// WithRand sets the random source (GET CHALLENGE, PIN salts of new PINs).
+func WithRand(r io.Reader) Option { return func(c *Card) { c.rand = r } }
+
+// New returns a card holding st. The card takes ownership of st.
+func New(st State, opts ...Option) *Card {
+	if len(st.ATR) == 0 {
+		st.ATR = append([]byte(nil), DefaultATR...)
+	}
+	st.Version = StateVersion
+	c := &Card{st: st, rand: rand.Reader, verified: map[uint16]bool{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// Load decodes a State written by a Persister.
+func Load(data []byte, opts ...Option) (*Card, error) {
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("decoding card state: %w", err)
+	}
+	if st.Version != StateVersion {
+		return nil, fmt.Errorf("decoding card state: version %d, want %d", st.Version, StateVersion)
+	}
+	return New(st, opts...), nil
+}
+
+// Marshal returns the card's persistent state as Load reads it.
+func (c *Card) Marshal() ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.marshal()
+}
+
+func (c *Card) marshal() ([]byte, error) {
+	b, err := json.Marshal(&c.st)
+	if err != nil {
+		return nil, fmt.Errorf("encoding card state: %w", err)
+	}
+	return b, nil
+}
+
+// save hands the state to the persister; callers hold c.mu.
+func (c *Card) save() error {
+	if c.persist == nil {
+		return nil
+	}
+	b, err := c.marshal()
+	if err != nil {
+		return err
+	}
+	if err := c.persist(b); err != nil {
+		return fmt.Errorf("persisting card state: %w", err)
+	}
+	return nil
+}
+
+// ATR returns the answer to reset.
+func (c *Card) ATR() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]byte(nil), c.st.ATR...)
+}
+
+// CheckATR reports whether atr can be presented through PC/SC: 2–33 bytes
+// starting with TS 3B or 3F (vpcd-protocol.md §4).
+func CheckATR(atr []byte) error {
+	if len(atr) < 2 || len(atr) > 33 || (atr[0] != 0x3B && atr[0] != 0x3F) {
+		return fmt.Errorf("ATR of %d bytes starting % X: want 2–33 bytes starting 3B or 3F", len(atr), atr[:min(len(atr), 1)])
+	}
+	return nil
+}
+
+// SetATR replaces the answer to reset.
+func (c *Card) SetATR(atr []byte) error {
+	if err := CheckATR(atr); err != nil {
+		return fmt.Errorf("setting ATR: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.ATR = append([]byte(nil), atr...)
+	return c.save()
+}
+
+// PowerOn is a cold reset.
+func (c *Card) PowerOn() { c.Reset() }
+
+// PowerOff drops the volatile state.
+func (c *Card) PowerOff() { c.Reset() }
+
+// Reset is a warm reset: no applet selected, no PIN verified.
+func (c *Card) Reset() {
+	c.mu.Lock()
+	c.resetVolatile()
+	c.mu.Unlock()
+}
+
+func (c *Card) resetVolatile() {
+	c.current, c.ef = nil, nil
+	clear(c.verified)
+}
+
+// Modify runs fn on the persistent state under the card's lock, then stores
+// the state. It is how the issuing side (the municipal office) changes a card
+// in the field; the volatile state is reset as if the card had been taken
+// out of the reader.
+func (c *Card) Modify(fn func(st *State) error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := fn(&c.st); err != nil {
+		return err
+	}
+	c.resetVolatile()
+	return c.save()
+}
+
+// Inspect runs fn on the persistent state under the card's lock, read-only.
+func (c *Card) Inspect(fn func(st *State)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn(&c.st)
+}
+
+// DF returns the application DF with the given AID, or nil.
+func (s *State) DF(aid []byte) *DF {
+	for _, d := range s.DFs {
+		if string(d.AID) == string(aid) {
+			return d
+		}
+	}
+	return nil
+}
+
+// Transmit executes one command APDU and returns data + SW1 SW2. It never
+// panics and always answers at least a status word.
+func (c *Card) Transmit(command []byte) []byte {
+	cmd, err := apdu.Parse(command)
+	if err != nil {
+		return apdu.Response(nil, apdu.WrongLength)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	data, sw := c.execute(&cmd)
+	return apdu.Response(data, sw)
+}

@@ -1,0 +1,246 @@
+// Package profile is the card-profile file format: who holds the card, the
+// PINs set at issuance, when it was issued and which certificates it carries.
+// Profiles are JSON so any tool can write one; Default is a complete
+// fictional holder.
+package profile
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mynahil/mynahil/simcard/clock"
+)
+
+// Date is a calendar date, written YYYY-MM-DD in profiles.
+type Date struct{ time.Time }
+
+// NewDate returns the date in JST.
+func NewDate(y int, m time.Month, d int) Date { return Date{clock.Date(y, m, d)} }
+
+// MarshalJSON writes YYYY-MM-DD.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte(`""`), nil
+	}
+	return json.Marshal(d.Format(time.DateOnly))
+}
+
+// UnmarshalJSON reads YYYY-MM-DD.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("date: %w", err)
+	}
+	if s == "" {
+		d.Time = time.Time{}
+		return nil
+	}
+	t, err := time.ParseInLocation(time.DateOnly, s, clock.JST)
+	if err != nil {
+		return fmt.Errorf("date %q: want YYYY-MM-DD", s)
+	}
+	d.Time = t
+	return nil
+}
+
+// Sex as recorded in the resident register.
+type Sex string
+
+// Values of Sex.
+const (
+	Male        Sex = "male"
+	Female      Sex = "female"
+	Unspecified Sex = "unspecified"
+)
+
+// SANCode is the sex in the signing certificate's subjectAltName
+// (1.2.392.200149.8.5.5.3: 1 male, 2 female, 3 unknown; jpki-card.md §6).
+func (s Sex) SANCode() string {
+	switch s {
+	case Male:
+		return "1"
+	case Female:
+		return "2"
+	}
+	return "3"
+}
+
+// Facts are the holder's four basic facts (基本4情報) plus a former surname.
+type Facts struct {
+	// Name is family and given name separated by U+3000 (full-width space).
+	Name          string `json:"name"`
+	Address       string `json:"address"`
+	BirthDate     Date   `json:"birth_date"`
+	Sex           Sex    `json:"sex"`
+	FormerSurname string `json:"former_surname,omitempty"`
+}
+
+// PINs are the values the holder sets at issuance (lifecycle-rules.md §1, §2).
+type PINs struct {
+	Auth     string `json:"auth"`      // JPKI user authentication: 4 digits
+	Sign     string `json:"sign"`      // JPKI signing: 6–16 of A–Z 0–9
+	CardInfo string `json:"card_info"` // 券面事項入力補助AP: 4 digits
+	Resident string `json:"resident"`  // 住基AP: 4 digits
+	Common   string `json:"common"`    // 共通カードAP: 4 digits
+}
+
+// Profile describes one card.
+type Profile struct {
+	Holder   Facts  `json:"holder"`
+	MyNumber string `json:"my_number"`
+	PINs     PINs   `json:"pins"`
+	// IssueDate is when the card and its certificates were issued.
+	IssueDate Date `json:"issue_date"`
+	// DeclineAuth and DeclineSign leave a certificate out at issuance.
+	DeclineAuth bool `json:"decline_auth,omitempty"`
+	DeclineSign bool `json:"decline_sign,omitempty"`
+	// UnderGuardianship: no signing certificate (成年被後見人, §1).
+	UnderGuardianship bool `json:"under_guardianship,omitempty"`
+	// SecurityCode is the 4-digit code printed on the card (照合番号B).
+	SecurityCode string `json:"security_code"`
+	// Municipality is the 6-digit local government code of the issuing office.
+	Municipality string `json:"municipality"`
+	// ATR overrides the default contact ATR, as hex.
+	ATR string `json:"atr,omitempty"`
+	// FreshKeys generates new RSA keys for this card instead of drawing from
+	// the process-wide pool.
+	FreshKeys bool `json:"fresh_keys,omitempty"`
+}
+
+// Default returns a complete fictional holder: a woman born 1990-01-02,
+// card issued 2026-04-01 in a fictional ward.
+func Default() Profile {
+	return Profile{
+		Holder: Facts{
+			Name:      "試験　花子",
+			Address:   "東京都千代田区試験町一丁目２番３号",
+			BirthDate: NewDate(1990, time.January, 2),
+			Sex:       Female,
+		},
+		MyNumber:     "123456789018",
+		PINs:         PINs{Auth: "1234", Sign: "SIGN2026", CardInfo: "1234", Resident: "1234", Common: "1234"},
+		IssueDate:    NewDate(2026, time.April, 1),
+		SecurityCode: "5678",
+		Municipality: "131016",
+	}
+}
+
+// Load reads a profile file. Fields it leaves out keep Default's values.
+func Load(path string) (Profile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Profile{}, fmt.Errorf("reading profile: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse decodes a profile and validates it.
+func Parse(b []byte) (Profile, error) {
+	p := Default()
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return Profile{}, fmt.Errorf("decoding profile: %w", err)
+	}
+	if err := p.Validate(); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+var (
+	fourDigits = regexp.MustCompile(`^[0-9]{4}$`)
+	signPIN    = regexp.MustCompile(`^[A-Z0-9]{6,16}$`)
+	sixDigits  = regexp.MustCompile(`^[0-9]{6}$`)
+)
+
+// Validate checks every rule a profile must follow. Errors never quote a PIN.
+func (p Profile) Validate() error {
+	switch {
+	case strings.TrimSpace(p.Holder.Name) == "":
+		return fmt.Errorf("profile: holder name is empty")
+	case strings.TrimSpace(p.Holder.Address) == "":
+		return fmt.Errorf("profile: holder address is empty")
+	case p.Holder.BirthDate.IsZero():
+		return fmt.Errorf("profile: holder birth_date is missing")
+	case p.IssueDate.IsZero():
+		return fmt.Errorf("profile: issue_date is missing")
+	case p.IssueDate.Before(p.Holder.BirthDate.Time):
+		return fmt.Errorf("profile: issue_date is before birth_date")
+	case p.Holder.Sex != Male && p.Holder.Sex != Female && p.Holder.Sex != Unspecified:
+		return fmt.Errorf("profile: sex %q: want male, female or unspecified", p.Holder.Sex)
+	case !fourDigits.MatchString(p.PINs.Auth):
+		return fmt.Errorf("profile: pins.auth must be exactly 4 digits")
+	case !signPIN.MatchString(p.PINs.Sign):
+		return fmt.Errorf("profile: pins.sign must be 6–16 characters of A–Z and 0–9")
+	case !fourDigits.MatchString(p.PINs.CardInfo):
+		return fmt.Errorf("profile: pins.card_info must be exactly 4 digits")
+	case !fourDigits.MatchString(p.PINs.Resident):
+		return fmt.Errorf("profile: pins.resident must be exactly 4 digits")
+	case !fourDigits.MatchString(p.PINs.Common):
+		return fmt.Errorf("profile: pins.common must be exactly 4 digits")
+	case !fourDigits.MatchString(p.SecurityCode):
+		return fmt.Errorf("profile: security_code must be exactly 4 digits")
+	case !sixDigits.MatchString(p.Municipality):
+		return fmt.Errorf("profile: municipality must be a 6-digit local government code")
+	}
+	if err := CheckMyNumber(p.MyNumber); err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	return nil
+}
+
+// String hides the PINs, so a profile can be logged.
+func (p PINs) String() string {
+	return "{auth:**** sign:**** card_info:**** resident:**** common:****}"
+}
+
+// GoString hides the PINs from %#v too.
+func (p PINs) GoString() string { return p.String() }
+
+// MyNumberCheckDigit computes the check digit of the first 11 digits of an
+// individual number (個人番号), per the Ordinance of the Act on the Use of
+// Numbers art. 5: Σ Pn×Qn over n = 1..11 counted from the right, Qn = n+1
+// for n ≤ 6 and n−5 above; the digit is 11 − (Σ mod 11), or 0 when the
+// remainder is 0 or 1.
+func MyNumberCheckDigit(first11 string) (byte, error) {
+	if len(first11) != 11 {
+		return 0, fmt.Errorf("my number: want 11 digits before the check digit, have %d", len(first11))
+	}
+	sum := 0
+	for n := 1; n <= 11; n++ {
+		ch := first11[11-n]
+		if ch < '0' || ch > '9' {
+			return 0, fmt.Errorf("my number: non-digit character")
+		}
+		q := n + 1
+		if n > 6 {
+			q = n - 5
+		}
+		sum += int(ch-'0') * q
+	}
+	r := sum % 11
+	if r <= 1 {
+		return '0', nil
+	}
+	return byte('0' + 11 - r), nil
+}
+
+// CheckMyNumber validates a 12-digit individual number and its check digit.
+func CheckMyNumber(n string) error {
+	if len(n) != 12 {
+		return fmt.Errorf("my number must have 12 digits, has %d", len(n))
+	}
+	cd, err := MyNumberCheckDigit(n[:11])
+	if err != nil {
+		return err
+	}
+	if n[11] != cd {
+		return fmt.Errorf("my number check digit is wrong")
+	}
+	return nil
+}

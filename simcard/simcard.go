@@ -1,0 +1,146 @@
+// Package simcard issues simulated My Number Cards: it turns a card profile
+// into a chip (package card) holding the JPKI applet, with certificates from
+// the simulator's test authority, validity to the holder's 5th birthday after
+// issuance, and no signing certificate for holders under 15 or under adult
+// guardianship (lifecycle-rules.md §1–§3).
+package simcard
+
+import (
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/jpki"
+	"github.com/mynahil/mynahil/simcard/keypool"
+	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simcard/rules"
+)
+
+// Issuer issues cards: an authority, a clock and a key source.
+type Issuer struct {
+	Authority *authority.Authority
+	Clock     clock.Clock
+	Keys      keypool.Source
+	// Extra are further applets written at issuance (the card-info applets).
+	Extra []AppletSet
+}
+
+// AppletSet builds applets from a profile, and rewrites them when the
+// municipal office changes the holder's facts, so the four facts stay one
+// source of truth across applets.
+type AppletSet interface {
+	// Build returns the applets for a new card; salt gives PIN salts.
+	Build(p profile.Profile, salt func() []byte) ([]*card.DF, error)
+	// Refresh rewrites what depends on the profile in an issued card's state.
+	Refresh(st *card.State, p profile.Profile) error
+}
+
+// NewIssuer returns an issuer with a fresh test authority. keys may be nil
+// for the process-wide pool.
+func NewIssuer(c clock.Clock, keys keypool.Source) (*Issuer, error) {
+	if keys == nil {
+		keys = keypool.Shared()
+	}
+	a, err := authority.New(c, keys)
+	if err != nil {
+		return nil, err
+	}
+	return &Issuer{Authority: a, Clock: c, Keys: keys}, nil
+}
+
+// Issued is a freshly issued card and what was written on it.
+type Issued struct {
+	Card     *card.Card
+	Profile  profile.Profile
+	AuthCert *x509.Certificate // nil when declined
+	SignCert *x509.Certificate // nil when declined or not allowed
+	// CardExpiry is the last moment the card itself is valid.
+	CardExpiry time.Time
+
+	authority *authority.Authority
+}
+
+// Authority returns the authority that issued the card's certificates.
+func (i *Issued) Authority() *authority.Authority { return i.authority }
+
+// Salt returns a fresh random PIN salt.
+func Salt() []byte {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return b
+}
+
+// Issue makes a card from a profile. Certificates are issued at the profile's
+// issue date (which must not lie after the issuer's clock), valid to the 5th
+// birthday after it.
+func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error) {
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("issuing card: %w", err)
+	}
+	keys := is.Keys
+	if p.FreshKeys {
+		keys = keypool.Fresh{}
+	}
+	issued := p.IssueDate.Time
+	cardExp := rules.CardExpiry(p.Holder.BirthDate.Time, issued)
+	notBefore, notAfter := authority.Validity(issued, p.Holder.BirthDate.Time, cardExp)
+
+	c := jpki.Contents{
+		AuthCA:  is.Authority.AuthCA.Cert.Raw,
+		SignCA:  is.Authority.SignCA.Cert.Raw,
+		AuthPIN: p.PINs.Auth,
+		SignPIN: p.PINs.Sign,
+	}
+	out := &Issued{Profile: p, CardExpiry: cardExp, authority: is.Authority}
+	credential := func(kind authority.Kind) (*jpki.Credential, *x509.Certificate, error) {
+		key, err := keys.Key()
+		if err != nil {
+			return nil, nil, err
+		}
+		cert, err := is.Authority.Issue(authority.Request{Kind: kind, PublicKey: &key.PublicKey,
+			Holder: p.Holder, NotBefore: notBefore, NotAfter: notAfter, Office: p.Municipality})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &jpki.Credential{Cert: cert.Raw, Key: key}, cert, nil
+	}
+	var err error
+	if !p.DeclineAuth {
+		if c.Auth, out.AuthCert, err = credential(authority.Auth); err != nil {
+			return nil, fmt.Errorf("issuing authentication certificate: %w", err)
+		}
+	}
+	if !p.DeclineSign && rules.MaySign(p.Holder.BirthDate.Time, issued, p.UnderGuardianship) {
+		if c.Sign, out.SignCert, err = credential(authority.Sign); err != nil {
+			return nil, fmt.Errorf("issuing signing certificate: %w", err)
+		}
+	}
+	st := card.State{DFs: []*card.DF{jpki.NewDF(c, Salt)}}
+	for _, extra := range is.Extra {
+		dfs, err := extra.Build(p, Salt)
+		if err != nil {
+			return nil, fmt.Errorf("issuing card applets: %w", err)
+		}
+		st.DFs = append(st.DFs, dfs...)
+	}
+	if p.ATR != "" {
+		atr, err := hex.DecodeString(p.ATR)
+		if err != nil {
+			return nil, fmt.Errorf("issuing card: ATR %q is not hex", p.ATR)
+		}
+		if err := card.CheckATR(atr); err != nil {
+			return nil, fmt.Errorf("issuing card: %w", err)
+		}
+		st.ATR = atr
+	}
+	out.Card = card.New(st, opts...)
+	return out, nil
+}
