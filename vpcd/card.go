@@ -3,8 +3,7 @@ package vpcd
 // Card is what the card side drives; the simulated card satisfies it
 // structurally. The card side calls it from one goroutine at a time.
 //
-// Transmit must not retain command after it returns (the buffer is reused
-// for the next frame), and must return data + SW, at least 2 bytes and at
+// Transmit owns command and must return data + SW, at least 2 bytes and at
 // most MaxPayload (vpcd-protocol.md §3.1, §10.4); anything else is answered
 // with 6F00 instead. ATR must return 1..33 bytes starting 3B or 3F and stay
 // stable while connected (§4, §10.5).

@@ -1,6 +1,7 @@
 package vpcd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -308,7 +309,8 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 // when none is due (§3.1, §10.3, §10.4).
 func (s *CardSide) handle(cmd []byte, log *slog.Logger, atrWarned *bool) ([]byte, error) {
 	if len(cmd) > 1 {
-		resp := s.card.Transmit(cmd)
+		// The read buffer is reused; the card gets a command it may keep.
+		resp := s.card.Transmit(bytes.Clone(cmd))
 		if len(resp) < 2 || len(resp) > MaxPayload {
 			log.Error("refusing card response, answering 6F00", "len", len(resp),
 				"err", fmt.Errorf("a response needs 2..%d bytes: %w", MaxPayload, ErrFrameTooLarge))

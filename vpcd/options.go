@@ -63,16 +63,14 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithBackoff sets the card side's reconnect back-off: it starts at min and
-// doubles up to max (default 50 ms → 2 s; vpcd-protocol.md §10.1).
-func WithBackoff(min, max time.Duration) Option {
+// WithBackoff sets the card side's reconnect back-off: it starts at first
+// and doubles up to limit (default 50 ms → 2 s; vpcd-protocol.md §10.1).
+func WithBackoff(first, limit time.Duration) Option {
 	return func(o *options) {
-		if min > 0 {
-			o.minBackoff = min
+		if first > 0 {
+			o.minBackoff = first
 		}
-		if max >= o.minBackoff {
-			o.maxBackoff = max
-		}
+		o.maxBackoff = max(limit, o.minBackoff)
 	}
 }
 

@@ -81,7 +81,8 @@ func (r *Reader) Present() bool {
 
 // WaitCard waits until a card connects, then does what pcscd does on
 // insertion (§3.3): a GET_ATR presence check, then POWER_ON and GET_ATR. It
-// returns at once if a card is already connected.
+// returns at once if a card is already connected; other calls wait while it
+// waits, as they would on a locked pcscd slot.
 func (r *Reader) WaitCard(ctx context.Context) error {
 	r.xmu.Lock()
 	defer r.xmu.Unlock()
@@ -144,16 +145,16 @@ func (r *Reader) WaitCard(ctx context.Context) error {
 	return nil
 }
 
-var ctrlFrames = [256][1]byte{}
-
-func init() {
-	for i := range ctrlFrames {
-		ctrlFrames[i][0] = byte(i)
-	}
+// ctrlFrames are the control payloads, shared so sending one allocates
+// nothing.
+var ctrlFrames = [...][]byte{
+	CtrlPowerOff: {CtrlPowerOff},
+	CtrlPowerOn:  {CtrlPowerOn},
+	CtrlReset:    {CtrlReset},
+	CtrlGetATR:   {CtrlGetATR},
 }
 
-// ctrlFrame returns a 1-byte payload without allocating.
-func ctrlFrame(code byte) []byte { return ctrlFrames[code][:] }
+func ctrlFrame(code byte) []byte { return ctrlFrames[code] }
 
 // Transmit sends one command APDU and returns the card's R-APDU (data +
 // SW, at least 2 bytes). Commands must be 2..65535 bytes: a 1-byte command

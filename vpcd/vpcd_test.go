@@ -97,7 +97,9 @@ func TestControlCodesGetNoReply(t *testing.T) {
 			for _, f := range tt.frames {
 				write(t, c, f...)
 			}
-			write(t, c, 0, 1, CtrlGetATR)
+			if err := WriteFrame(c, []byte{CtrlGetATR}); err != nil {
+				t.Fatal(err)
+			}
 			if diff := cmp.Diff(EchoATR, readFrame(t, c)); diff != "" {
 				t.Fatalf("first frame after control codes is not the ATR (-want +got):\n%s", diff)
 			}
