@@ -95,7 +95,7 @@ func (e *WrongPINError) Error() string {
 	if e.TriesLeft == 0 {
 		return fmt.Sprintf("wrong PIN, no tries left: PIN blocked (SW %04X)", e.SW())
 	}
-	return fmt.Sprintf("wrong PIN, %d tries left (SW %04X)", e.TriesLeft, e.SW())
+	return fmt.Sprintf("wrong PIN, %s left (SW %04X)", tries(e.TriesLeft), e.SW())
 }
 
 // SW returns the status word 63Cx.
@@ -103,6 +103,13 @@ func (e *WrongPINError) SW() uint16 { return 0x63C0 | uint16(e.TriesLeft&0x0F) }
 
 // Unwrap returns the underlying *StatusError.
 func (e *WrongPINError) Unwrap() error { return &StatusError{SW: e.SW()} }
+
+func tries(n int) string {
+	if n == 1 {
+		return "1 try"
+	}
+	return fmt.Sprintf("%d tries", n)
+}
 
 // StatusOf returns the status word carried by err (anywhere in its chain)
 // and whether there is one.
@@ -159,7 +166,7 @@ func Describe(sw uint16) string {
 	case sw == SWSuccess:
 		return "success"
 	case sw&0xFFF0 == 0x63C0:
-		return fmt.Sprintf("verification failed, %d tries left", sw&0x0F)
+		return fmt.Sprintf("verification failed, %s left", tries(int(sw&0x0F)))
 	case sw&0xFF00 == 0x6100:
 		return fmt.Sprintf("%d response bytes still available", sw&0xFF)
 	case sw&0xFF00 == 0x6C00:

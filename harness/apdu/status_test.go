@@ -164,6 +164,7 @@ func TestErrorMessages(t *testing.T) {
 	}{
 		{0x63C2, "wrong PIN, 2 tries left (SW 63C2)"},
 		{0x63C0, "wrong PIN, no tries left: PIN blocked (SW 63C0)"},
+		{0x63C1, "wrong PIN, 1 try left (SW 63C1)"},
 		{0x6982, "card returned SW 6982 (security status not satisfied)"},
 		{0x6A82, "card returned SW 6A82 (file or application not found)"},
 		{0x1234, "card returned SW 1234 (unknown status)"},
