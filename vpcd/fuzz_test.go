@@ -3,7 +3,6 @@ package vpcd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -23,6 +22,9 @@ func FuzzCardSideStream(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 1, 4})
 	f.Add([]byte{0, 2, 0x90})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A trailing GET_ATR is a barrier: an extra reply anywhere shifts
+		// the replies before its ATR, so no waiting for silence is needed.
+		data = append(data[:len(data):len(data)], 0, 1, CtrlGetATR)
 		// What a correct card side must answer, frame by frame.
 		var want [][]byte
 		r := bytes.NewReader(data)
@@ -67,20 +69,7 @@ func FuzzCardSideStream(f *testing.F) {
 				t.Fatalf("reply %d = % X, want % X", i+1, got[:min(len(got), 16)], w[:min(len(w), 16)])
 			}
 		}
-		// Nothing more may come: the card side either waits for the rest
-		// of the stream or has left.
-		_ = driver.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		if p, err := ReadFrame(driver, nil); err == nil {
-			t.Fatalf("unexpected extra reply % X", p[:min(len(p), 16)])
-		} else if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, net.ErrClosed) && !isTimeout(err) {
-			t.Fatalf("after the replies: %v", err)
-		}
 		cancel()
 		<-served
 	})
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
