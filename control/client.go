@@ -1,0 +1,149 @@
+package control
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// Client calls methods on a control server. It is safe for concurrent use;
+// calls are serialised on one connection, which is re-dialled after a
+// transport failure or a cancelled call.
+type Client struct {
+	network, address string
+
+	mu     sync.Mutex
+	conn   net.Conn
+	r      *bufio.Reader
+	nextID uint64
+	closed bool
+}
+
+// Dial connects to a control server at addr ("unix:/path" or
+// "tcp:host:port"). The loopback restriction of Listen does not apply: the
+// client only goes where it is told.
+func Dial(addr string) (*Client, error) {
+	network, address, err := parseAddr(addr, true)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{network: network, address: address}
+	if err := c.dial(context.Background()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Client) dial(ctx context.Context) error {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, c.network, c.address)
+	if err != nil {
+		return fmt.Errorf("connecting to control %s:%s (is 'mynahil sim' running?): %w", c.network, c.address, err)
+	}
+	c.conn, c.r = conn, bufio.NewReaderSize(conn, 64<<10)
+	return nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.conn == nil {
+		return nil
+	}
+	err := c.conn.Close()
+	c.conn = nil
+	return err
+}
+
+// Call invokes method with params (encoded as JSON; nil sends none) and
+// decodes the result into result (nil discards it). A failure reported by
+// the server is returned as *Error; anything else is a transport error.
+func (c *Client) Call(ctx context.Context, method string, params any, result any) error {
+	req := request{Method: method}
+	if params != nil {
+		b, err := json.Marshal(params)
+		if err != nil {
+			return fmt.Errorf("calling %s: encoding params: %w", method, err)
+		}
+		req.Params = b
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return fmt.Errorf("calling %s: client closed", method)
+	}
+	if c.conn == nil {
+		if err := c.dial(ctx); err != nil {
+			return fmt.Errorf("calling %s: %w", method, err)
+		}
+	}
+	c.nextID++
+	req.ID = c.nextID
+	line, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("calling %s: encoding request: %w", method, err)
+	}
+	if len(line)+1 > MaxMessage {
+		return fmt.Errorf("calling %s: request longer than %d bytes", method, MaxMessage)
+	}
+	resp, err := c.roundTrip(ctx, append(line, '\n'))
+	if err != nil {
+		// The stream may now hold half a reply: start afresh next time.
+		c.conn.Close()
+		c.conn = nil
+		return fmt.Errorf("calling %s: %w", method, err)
+	}
+	if resp.ID != req.ID {
+		c.conn.Close()
+		c.conn = nil
+		return fmt.Errorf("calling %s: reply id %d does not match request id %d", method, resp.ID, req.ID)
+	}
+	if resp.Error != nil {
+		return resp.Error
+	}
+	if result != nil && len(resp.Result) > 0 {
+		if err := json.Unmarshal(resp.Result, result); err != nil {
+			return fmt.Errorf("calling %s: decoding result: %w", method, err)
+		}
+	}
+	return nil
+}
+
+func (c *Client) roundTrip(ctx context.Context, line []byte) (response, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(dl)
+	} else {
+		c.conn.SetDeadline(time.Time{})
+	}
+	conn := c.conn
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	fail := func(what string, err error) (response, error) {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return response{}, fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := conn.Write(line); err != nil {
+		return fail("sending request", err)
+	}
+	b, err := readLine(c.r, MaxMessage)
+	if errors.Is(err, errTooLong) {
+		return response{}, fmt.Errorf("reading reply: longer than %d bytes", MaxMessage)
+	}
+	if err != nil {
+		return fail("reading reply", err)
+	}
+	var resp response
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return response{}, fmt.Errorf("decoding reply: %w", err)
+	}
+	return resp, nil
+}
