@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -398,19 +399,26 @@ func FuzzReadLine(f *testing.F) {
 			return
 		}
 		r := bufio.NewReaderSize(strings.NewReader(string(data)), 16)
-		total := 0
+		var lines []string
 		for {
 			line, err := readLine(r, limit)
-			if err != nil {
-				if !errors.Is(err, errTooLong) && total > len(data) {
-					t.Fatalf("read more than given")
-				}
+			if errors.Is(err, errTooLong) {
 				return
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("readLine: %v", err)
 			}
 			if len(line) > limit || strings.Contains(string(line), "\n") {
 				t.Fatalf("line %q breaks limit %d or holds a newline", line, limit)
 			}
-			total += len(line) + 1
+			lines = append(lines, string(line))
+		}
+		// Without an over-long line, the lines are exactly the input.
+		if got, want := strings.Join(lines, "\n"), strings.TrimSuffix(string(data), "\n"); got != want {
+			t.Fatalf("lines %q do not reassemble %q", lines, data)
 		}
 	})
 }
