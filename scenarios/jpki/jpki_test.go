@@ -1,0 +1,222 @@
+package jpki_test
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+func digestOf(h crypto.Hash, msg []byte) []byte {
+	switch h {
+	case crypto.SHA384:
+		d := sha512.Sum384(msg)
+		return d[:]
+	case crypto.SHA512:
+		d := sha512.Sum512(msg)
+		return d[:]
+	}
+	d := sha256.Sum256(msg)
+	return d[:]
+}
+
+var _ = Describe("Reading the card", Label("physical-safe"), func() {
+	var h *holder
+	BeforeEach(func() { h = newHolder(profile.Default()) })
+
+	It("identifies itself as a plastic My Number Card token", func() {
+		Expect(h.client.CheckToken()).To(Succeed())
+		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", true), HaveField("Auth", true), HaveField("Raw", Equal([]byte{0x8F, 0x8F, 0x00}))))
+	})
+
+	It("gives all four certificates, each end-entity one signed by its CA", func() {
+		authCA, _, err := h.client.ReadCertificate(jpki.AuthCACert)
+		Expect(err).NotTo(HaveOccurred())
+		signCA, _, err := h.client.ReadCertificate(jpki.SignCACert)
+		Expect(err).NotTo(HaveOccurred())
+		auth, _, err := h.client.ReadCertificate(jpki.AuthCert)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(auth).To(BeSignedBy(authCA))
+		Expect(auth).NotTo(BeSignedBy(signCA))
+
+		By("refusing the signing certificate without the sign PIN")
+		_, _, err = h.client.ReadCertificate(jpki.SignCert)
+		Expect(err).To(MatchError(apdu.ErrSecurityStatusNotSatisfied))
+		Expect(err).To(HaveStatusWord(0x6982))
+
+		Expect(h.client.VerifyPIN(jpki.SignPIN, h.signPIN)).To(Succeed())
+		sign, _, err := h.client.ReadCertificate(jpki.SignCert)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sign).To(BeSignedBy(signCA))
+		Expect(sign).To(BeValidAt(time.Now()))
+		Expect(auth.Subject.String()).NotTo(ContainSubstring("花子"), "the auth certificate carries no personal data")
+	})
+
+	It("reports the tries left of both PINs without spending any", func() {
+		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(HaveTriesLeft(3))
+		Expect(h.client.TriesLeft(jpki.SignPIN)).To(HaveTriesLeft(5))
+		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(HaveTriesLeft(3))
+	})
+})
+
+var _ = Describe("Authenticating with the card", Label("needs-pin"), func() {
+	It("signs a challenge with the authentication key, verifiable with the auth certificate", func() {
+		h := newHolder(profile.Default())
+		auth, _, err := h.client.ReadCertificate(jpki.AuthCert)
+		Expect(err).NotTo(HaveOccurred())
+		challenge := make([]byte, 32)
+		_, _ = rand.Read(challenge)
+		digest := digestOf(crypto.SHA256, challenge)
+
+		By("refusing the key before the auth PIN is verified")
+		_, err = h.client.Sign(jpki.AuthKey, digest, crypto.SHA256)
+		Expect(err).To(HaveStatusWord(0x6982))
+
+		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
+		sig, err := h.client.Sign(jpki.AuthKey, digest, crypto.SHA256)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sig).To(HaveLen(256))
+		Expect(sig).To(VerifySignature(auth, digest, crypto.SHA256))
+	})
+})
+
+var _ = Describe("Signing a document", Label("needs-pin"), func() {
+	DescribeTable("with the signing key, verifiable with the sign certificate",
+		func(hash crypto.Hash) {
+			h := newHolder(profile.Default())
+			Expect(h.client.VerifyPIN(jpki.SignPIN, h.signPIN)).To(Succeed())
+			sign, _, err := h.client.ReadCertificate(jpki.SignCert)
+			Expect(err).NotTo(HaveOccurred())
+			digest := digestOf(hash, []byte("申請書 / application form"))
+			sig, err := h.client.Sign(jpki.SignKey, digest, hash)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(sig).To(VerifySignature(sign, digest, hash))
+
+			By("not signing with the auth PIN alone")
+			h2 := newHolder(profile.Default())
+			Expect(h2.client.VerifyPIN(jpki.AuthPIN, h2.authPIN)).To(Succeed())
+			_, err = h2.client.Sign(jpki.SignKey, digest, hash)
+			Expect(err).To(HaveStatusWord(0x6982))
+		},
+		Entry("SHA-256", crypto.SHA256),
+		Entry("SHA-384", crypto.SHA384),
+		Entry("SHA-512", crypto.SHA512),
+	)
+})
+
+var _ = Describe("PIN lockout", Label("destructive"), func() {
+	DescribeTable("counts down, blocks on the last try and stays blocked",
+		func(ref jpki.PINRef, right jpki.PIN, wrong jpki.PIN, key jpki.Key) {
+			h := newHolder(profile.Default())
+			max := ref.MaxTries()
+			Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
+
+			By("a wrong PIN costs one try, a right PIN in between restores them all")
+			Expect(h.client.VerifyPIN(ref, wrong)).To(HaveTriesLeft(max - 1))
+			Expect(h.client.VerifyPIN(ref, right)).To(Succeed())
+			Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
+
+			By("counting down to 63C0 on the last try")
+			for left := max - 1; left >= 1; left-- {
+				Expect(h.client.VerifyPIN(ref, wrong)).To(HaveTriesLeft(left))
+			}
+			err := h.client.VerifyPIN(ref, wrong)
+			Expect(err).To(HaveStatusWord(0x63C0))
+			Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(0))
+
+			By("answering 6984 afterwards, even to the right PIN")
+			err = h.client.VerifyPIN(ref, right)
+			Expect(err).To(HaveStatusWord(0x6984))
+			Expect(err).To(MatchError(apdu.ErrPINBlocked))
+
+			By("refusing to sign")
+			_, err = h.client.Sign(key, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
+			Expect(err).To(HaveStatusWord(0x6982))
+		},
+		Entry("auth PIN: 3 tries", jpki.AuthPIN, jpki.PIN("1234"), jpki.PIN("9999"), jpki.AuthKey),
+		Entry("sign PIN: 5 tries", jpki.SignPIN, jpki.PIN("SIGN2026"), jpki.PIN("WRONG99"), jpki.SignKey),
+	)
+})
+
+var _ = Describe("Changing a PIN", Label("destructive"), func() {
+	DescribeTable("enforces the format and takes effect",
+		func(ref jpki.PINRef, old, next jpki.PIN, bad []string) {
+			h := newHolder(profile.Default())
+			for _, b := range bad {
+				Expect(h.client.ChangePIN(ref, old, jpki.PIN(b))).NotTo(Succeed(), "new PIN of %d characters", len(b))
+			}
+			Expect(h.client.ChangePIN(ref, old, next)).To(Succeed())
+			Expect(h.client.VerifyPIN(ref, old)).To(BeWrongPIN())
+			Expect(h.client.VerifyPIN(ref, next)).To(Succeed())
+		},
+		Entry("auth PIN: exactly 4 digits", jpki.AuthPIN, jpki.PIN("1234"), jpki.PIN("4321"), []string{"123", "12345", "12a4"}),
+		Entry("sign PIN: 6–16 of A–Z 0–9", jpki.SignPIN, jpki.PIN("SIGN2026"), jpki.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
+	)
+
+	It("is refused by the card without a VERIFY of that PIN in the selected applet", func() {
+		h := newHolder(profile.Default())
+		Expect(h.client.SelectAP()).To(Succeed())
+		Expect(h.client.SelectEF(jpki.EFAuthPIN)).To(Succeed())
+		_, err := h.client.Do(apdu.Command{CLA: 0x00, INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte("4321")})
+		Expect(err).To(HaveStatusWord(0x6982))
+		By("and a format the card refuses answers 6A80")
+		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
+		_, err = h.client.Do(apdu.Command{CLA: 0x00, INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte("12")})
+		Expect(err).To(HaveStatusWord(0x6A80))
+	})
+})
+
+var _ = Describe("Security status", Label("needs-pin"), func() {
+	var h *holder
+	signOnce := func() error {
+		if err := h.client.SelectEF(jpki.EFAuthKey); err != nil {
+			return err
+		}
+		di, err := jpki.DigestInfo(crypto.SHA256, digestOf(crypto.SHA256, []byte("login")))
+		Expect(err).NotTo(HaveOccurred())
+		_, err = h.client.Do(apdu.Command{CLA: 0x80, INS: 0x2A, P1: 0x00, P2: 0x80, Data: di, Ne: 256})
+		return err
+	}
+	BeforeEach(func() {
+		h = newHolder(profile.Default())
+		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
+		Expect(signOnce()).To(Succeed())
+	})
+
+	It("is cleared by selecting the applet again", func() {
+		Expect(h.client.SelectAP()).To(Succeed())
+		Expect(signOnce()).To(HaveStatusWord(0x6982))
+	})
+
+	It("is cleared by a reset", func() {
+		Expect(h.t.Reset()).To(Succeed())
+		Expect(h.client.SelectAP()).To(Succeed())
+		Expect(signOnce()).To(HaveStatusWord(0x6982))
+	})
+})
+
+var _ = Describe("A holder aged 14", Label("sim-only"), func() {
+	It("has no signing certificate, and the signing key is refused", func() {
+		p := profile.Default()
+		p.Holder.BirthDate = profile.NewDate(2011, time.June, 15)
+		p.IssueDate = profile.NewDate(2026, time.April, 1)
+		h := newHolder(p)
+		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", false), HaveField("Auth", true)))
+		_, _, err := h.client.ReadCertificate(jpki.SignCert)
+		Expect(err).To(HaveStatusWord(0x6A82))
+		_, err = h.client.Sign(jpki.SignKey, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
+		Expect(err).To(HaveOccurred())
+		Expect(h.client.TriesLeft(jpki.SignPIN)).To(HaveTriesLeft(0))
+		By("while authentication works as for anyone")
+		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
+	})
+})
