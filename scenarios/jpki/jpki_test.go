@@ -35,7 +35,7 @@ var _ = Describe("Reading the card", Label("physical-safe"), func() {
 
 	It("identifies itself as a plastic My Number Card token", func() {
 		Expect(h.client.CheckToken()).To(Succeed())
-		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", true), HaveField("Auth", true), HaveField("Raw", Equal([]byte{0x8F, 0x8F, 0x00}))))
+		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", true), HaveField("Auth", true), HaveField("Raw", Equal([3]byte{0x8F, 0x8F, 0x00}))))
 	})
 
 	It("gives all four certificates, each end-entity one signed by its CA", func() {
