@@ -4,10 +4,15 @@
 // Status words other than 9000 become typed errors: a *StatusError for every
 // status word, wrapped in a *WrongPINError for 63Cx, so that callers can write
 //
-//	errors.Is(err, apdu.ErrWrongPIN)            // any 63Cx
+//	errors.Is(err, apdu.ErrWrongPIN)                   // any 63Cx
 //	errors.Is(err, apdu.ErrSecurityStatusNotSatisfied) // 6982
-//	var wp *apdu.WrongPINError; errors.As(err, &wp) // wp.TriesLeft
-//	sw, ok := apdu.StatusOf(err)                 // the raw status word
+//	var wp *apdu.WrongPINError
+//	errors.As(err, &wp)                                // wp.TriesLeft
+//	sw, ok := apdu.StatusOf(err)                       // the raw status word
+//
+// Clause numbers in this tree refer to ISO/IEC 7816-4:2013 (commands in
+// clause 11, e.g. 11.1.1 SELECT, 11.2.3 READ BINARY, 11.5.6 VERIFY); the
+// clause names are given too, since older editions number them 7.x.
 //
 // The meanings follow ISO/IEC 7816-4 clause 5.6 ("Status bytes") and the
 // card-specific usage collected in shared/docs/jpki-card.md §4.6.

@@ -1,0 +1,54 @@
+package jpki_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+)
+
+// cardStub answers like a fresh card whose auth PIN is 1234, for the example
+// only: SELECTs succeed, VERIFY of 1234 succeeds, any other VERIFY is wrong.
+type cardStub struct{ tries byte }
+
+func (c *cardStub) Transmit(cmd []byte) ([]byte, error) {
+	if cmd[1] != 0x20 {
+		return []byte{0x90, 0x00}, nil
+	}
+	switch {
+	case len(cmd) == 4:
+	case string(cmd[5:]) == "1234":
+		c.tries = 3
+		return []byte{0x90, 0x00}, nil
+	default:
+		c.tries--
+	}
+	return []byte{0x63, 0xC0 | c.tries}, nil
+}
+func (c *cardStub) ATR() ([]byte, error) { return nil, nil }
+func (c *cardStub) Reset() error         { return nil }
+func (c *cardStub) Close() error         { return nil }
+
+func Example() {
+	c := jpki.New(&cardStub{tries: 3}) // in a suite: harness.NewInProcess(card) or a PC/SC transport
+	if err := c.SelectAP(); err != nil {
+		panic(err)
+	}
+
+	err := c.VerifyPIN(jpki.AuthPIN, jpki.PIN("0000"))
+	var wp *apdu.WrongPINError
+	if errors.As(err, &wp) {
+		fmt.Println("wrong PIN,", wp.TriesLeft, "tries left")
+	}
+	fmt.Println(err)
+
+	n, _ := c.TriesLeft(jpki.AuthPIN)
+	fmt.Println("tries left:", n)
+	fmt.Println(c.VerifyPIN(jpki.AuthPIN, "1234"))
+	// Output:
+	// wrong PIN, 2 tries left
+	// verifying auth PIN: wrong PIN, 2 tries left (SW 63C2)
+	// tries left: 2
+	// <nil>
+}
