@@ -1,8 +1,9 @@
 // Package apdu builds command APDUs and takes response APDUs apart on the
 // client side, following ISO/IEC 7816-4 clause 5 ("Command-response pairs").
 //
-// Status words other than 9000 become typed errors: a *StatusError for every
-// status word, wrapped in a *WrongPINError for 63Cx, so that callers can write
+// Status words other than 9000 become typed errors: a *WrongPINError for 63Cx
+// (it unwraps to a *StatusError) and a *StatusError for every other status
+// word, so that callers can write
 //
 //	errors.Is(err, apdu.ErrWrongPIN)                   // any 63Cx
 //	errors.Is(err, apdu.ErrSecurityStatusNotSatisfied) // 6982
