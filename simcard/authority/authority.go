@@ -52,6 +52,10 @@ type Authority struct {
 
 	mu     sync.Mutex
 	serial int64
+	db     map[int64]*Record
+	crls   map[Kind]*crlState
+	// persist, when set, stores the authority after every change (Persist).
+	persist func([]byte) error
 }
 
 // caName is the root's DN: the real one's shape with a test organisation.
@@ -145,6 +149,10 @@ type Request struct {
 	// Office is the issuing office's local government code, part of the
 	// signing certificate's CN.
 	Office string
+	// CardID and Device tie the certificate to a card of the office's
+	// registry in the database; both may be empty (Bind sets them later).
+	CardID string
+	Device Device
 }
 
 // ErrBadRequest wraps every refusal of a malformed request.
@@ -206,6 +214,9 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return nil, fmt.Errorf("parsing %s certificate: %w", r.Kind, err)
+	}
+	if err := a.record(r, cert); err != nil {
+		return nil, fmt.Errorf("recording %s certificate: %w", r.Kind, err)
 	}
 	return cert, nil
 }
