@@ -44,9 +44,14 @@ test: deps vet unit
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./vpcd/
 
+# fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
+# their seed corpora only).
+FUZZTIME ?= 30s
 fuzz:
-	@for t in "./simcard/apdu FuzzParse" "./simcard FuzzTransmit"; do set -- $$t; \
-		$(GO) test -run '^$$' -fuzz "^$$2$$" -fuzztime 30s $$1 || exit 1; done
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; done
 
 clean:
 	rm -rf bin $(REPORTS)
