@@ -1,0 +1,260 @@
+package pcsc_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ebfe/scard"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/simcard"
+	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/vpcd"
+)
+
+// The suite drives a real pcscd with vpcd (testenv): the simulated My
+// Number Card on slot 0, vpcd.EchoCard on slot 1 where a spec needs it.
+func TestPCSC(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "PC/SC transport")
+}
+
+var (
+	issued *simcard.Issued
+	sim    *testenv.Attached
+)
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	p, err := testenv.StartPCSCD(ctx)
+	if reason, ok := testenv.SkipReason(err); ok {
+		Skip(reason)
+	}
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(p.Stop)
+
+	is, err := simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
+	Expect(err).NotTo(HaveOccurred())
+	issued, err = is.Issue(profile.Default())
+	Expect(err).NotTo(HaveOccurred())
+	sim, err = testenv.Attach(ctx, issued.Card, 0)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(sim.Detach)
+}, NodeTimeout(30*time.Second))
+
+func establish() *pcsc.Context {
+	c, err := pcsc.Establish()
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(c.Close)
+	return c
+}
+
+func connect(c *pcsc.Context, reader string, mode pcsc.Mode) *pcsc.Card {
+	card, err := c.Connect(reader, mode)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(card.Close)
+	return card
+}
+
+var _ = Describe("Context", func() {
+	It("lists both vpcd readers with state and ATR", func() {
+		rs, err := establish().Readers()
+		Expect(err).NotTo(HaveOccurred())
+		byName := map[string]pcsc.ReaderInfo{}
+		for _, r := range rs {
+			byName[r.Name] = r
+		}
+		Expect(byName).To(HaveKey(testenv.VPCDReader0))
+		Expect(byName).To(HaveKey(testenv.VPCDReader1))
+		Expect(byName[testenv.VPCDReader0].Present()).To(BeTrue())
+		Expect(byName[testenv.VPCDReader0].ATR).To(Equal(card.DefaultATR))
+		Expect(byName[testenv.VPCDReader0].ATRHex()).To(Equal("3B E0 00 FF 81 31 FE 45 14"))
+		Expect(byName[testenv.VPCDReader1].Present()).To(BeFalse())
+		Expect(byName[testenv.VPCDReader1].StateString()).To(Equal("empty"))
+		Expect(byName[testenv.VPCDReader1].ATR).To(BeEmpty())
+	})
+
+	It("selects readers by index and substring like Select", func() {
+		c := establish()
+		r, err := c.Reader("pcd 00 00")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Name).To(Equal(testenv.VPCDReader0))
+		byIndex, err := c.Reader("0")
+		Expect(err).NotTo(HaveOccurred())
+		names, err := c.ReaderNames()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(byIndex.Name).To(Equal(names[0]))
+		_, err = c.Reader("no such reader")
+		Expect(err).To(MatchError(pcsc.ErrReaderNotFound))
+	})
+
+	It("refuses to connect to an empty reader or an unknown one", func() {
+		c := establish()
+		_, err := c.Connect(testenv.VPCDReader1, pcsc.Shared)
+		Expect(err).To(MatchError(pcsc.ErrNoCard))
+		Expect(err.Error()).To(HavePrefix(`connecting to "Virtual PCD 00 01" (shared): `))
+		_, err = c.Connect("Nonexistent Reader", pcsc.Shared)
+		Expect(err).To(MatchError(pcsc.ErrReaderNotFound))
+	})
+
+	It("sees an insertion and a removal, and gives up when its context ends", func(ctx SpecContext) {
+		c := establish()
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.WaitCard(short, testenv.VPCDReader1)
+		Expect(err).To(MatchError(pcsc.ErrCancelled))
+		Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(), "%v", err)
+		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
+
+		side := vpcd.NewCardSide(vpcd.EchoCard{}, vpcd.WithSlot(1), vpcd.WithLogger(testenv.QuietLogger()))
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- side.Run(rctx) }()
+		DeferCleanup(func() { stop(); <-done })
+
+		r, err := c.WaitCard(ctx, testenv.VPCDReader1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.ATR).To(Equal(vpcd.EchoATR))
+
+		side.Remove()
+		r, err = c.WaitRemoved(ctx, testenv.VPCDReader1)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Present()).To(BeFalse())
+	}, SpecTimeout(15*time.Second))
+
+	It("is unusable after Close", func() {
+		c, err := pcsc.Establish()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.Close()).To(Succeed())
+		Expect(c.Close()).To(Succeed())
+		_, err = c.ReaderNames()
+		Expect(err).To(MatchError(pcsc.ErrClosed))
+	})
+})
+
+var _ = Describe("Card on the simulated My Number Card", func() {
+	var (
+		c      *pcsc.Context
+		t      *pcsc.Card
+		client *jpki.Client
+	)
+	BeforeEach(func() {
+		c = establish()
+		t = connect(c, testenv.VPCDReader0, pcsc.Shared)
+		client = jpki.New(t)
+	})
+
+	It("reports the card's ATR and T=1", func() {
+		atr, err := t.ATR()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(atr).To(Equal(issued.Card.ATR()))
+		Expect(t.Protocol()).To(Equal("T=1"))
+		Expect(t.Reader()).To(Equal(testenv.VPCDReader0))
+	})
+
+	It("carries JPKI commands: the auth certificate read through pcscd is the issued one", func() {
+		Expect(client.SelectAP()).To(Succeed())
+		_, der, err := client.ReadCertificate(jpki.AuthCert)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(der).To(Equal(issued.AuthCert.Raw))
+	})
+
+	It("warm-resets with Reset: the verified PIN is gone", func() {
+		digest := sha256.Sum256([]byte("reset"))
+		Expect(client.SelectAP()).To(Succeed())
+		Expect(client.VerifyPIN(jpki.AuthPIN, jpki.PIN(issued.Profile.PINs.Auth))).To(Succeed())
+		sig, err := client.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sig).To(matchers.VerifySignature(issued.AuthCert, digest[:], crypto.SHA256))
+
+		Expect(t.Reset()).To(Succeed())
+		Expect(client.SelectAP()).To(Succeed())
+		_, err = client.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		Expect(err).To(MatchError(apdu.ErrSecurityStatusNotSatisfied))
+	})
+
+	It("tells another application that the card was reset", func() {
+		other := connect(c, testenv.VPCDReader0, pcsc.Shared)
+		Expect(t.Reset()).To(Succeed())
+		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		Expect(err).To(MatchError(pcsc.ErrCardReset))
+		Expect(other.Reconnect(scard.LeaveCard)).To(Succeed())
+		Expect(jpki.New(other).SelectAP()).To(Succeed())
+	})
+
+	It("keeps others out in exclusive mode", func() {
+		Expect(t.Close()).To(Succeed())
+		ex := connect(c, testenv.VPCDReader0, pcsc.Exclusive)
+		Expect(ex.Mode()).To(Equal(pcsc.Exclusive))
+		_, err := c.Connect(testenv.VPCDReader0, pcsc.Shared)
+		Expect(err).To(MatchError(pcsc.ErrSharingViolation))
+		r, err := c.Reader(testenv.VPCDReader0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Exclusive()).To(BeTrue())
+		Expect(ex.Close()).To(Succeed())
+		connect(c, testenv.VPCDReader0, pcsc.Shared)
+	})
+
+	It("holds another application's transaction off until End", func() {
+		other := connect(establish(), testenv.VPCDReader0, pcsc.Shared)
+		Expect(t.Begin()).To(Succeed())
+		began := make(chan error, 1)
+		go func() { began <- other.Begin() }()
+		Consistently(began, 300*time.Millisecond).ShouldNot(Receive())
+		Expect(client.SelectAP()).To(Succeed())
+		Expect(t.End(scard.LeaveCard)).To(Succeed())
+		Eventually(began, 5*time.Second).Should(Receive(BeNil()))
+		Expect(other.End(scard.LeaveCard)).To(Succeed())
+	})
+
+	It("refuses bad input without a panic, and calls after Close", func() {
+		_, err := t.Transmit(nil)
+		Expect(err).To(MatchError(ContainSubstring("a command needs 1..")))
+		_, err = t.Transmit(make([]byte, 70000))
+		Expect(err).To(HaveOccurred())
+		Expect(t.Close()).To(Succeed())
+		Expect(t.Close()).To(Succeed())
+		_, err = t.Transmit([]byte{0x00, 0xA4, 0x00, 0x00})
+		Expect(err).To(MatchError(harness.ErrClosed))
+		_, err = t.ATR()
+		Expect(err).To(MatchError(harness.ErrClosed))
+		Expect(t.Reset()).To(MatchError(harness.ErrClosed))
+	})
+})
+
+var _ = Describe("Card removal", func() {
+	It("turns a removed card into ErrCardRemoved, and a re-inserted one is usable again", func(ctx SpecContext) {
+		c := establish()
+		t := connect(c, testenv.VPCDReader0, pcsc.Shared)
+		Expect(jpki.New(t).SelectAP()).To(Succeed())
+
+		sim.Side.Remove()
+		DeferCleanup(func(ctx SpecContext) {
+			sim.Side.Insert()
+			Expect(testenv.WaitState(ctx, testenv.VPCDReader0, true)).To(Succeed())
+		})
+		Expect(testenv.WaitState(ctx, testenv.VPCDReader0, false)).To(Succeed())
+		_, err := t.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		Expect(err).To(MatchError(pcsc.ErrCardRemoved))
+		Expect(t.Close()).To(Succeed())
+
+		sim.Side.Insert()
+		_, err = c.WaitCard(ctx, testenv.VPCDReader0)
+		Expect(err).NotTo(HaveOccurred())
+		again := connect(c, testenv.VPCDReader0, pcsc.Shared)
+		Expect(jpki.New(again).SelectAP()).To(Succeed())
+	}, SpecTimeout(20*time.Second))
+})

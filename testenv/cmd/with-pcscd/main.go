@@ -1,0 +1,182 @@
+// Command with-pcscd runs a command with a private pcscd serving the vpcd
+// readers, and stops that pcscd afterwards (package testenv). The exit code
+// is the command's. scripts/with-pcscd builds and runs it.
+//
+//	with-pcscd [--isolate] [--debug] [--log FILE] [--] command [args...]
+//
+// --isolate runs pcscd and the command in a private network and mount
+// namespace with its own /run/pcscd (vpcd-protocol.md §6.4; needs root and
+// unshare): nothing on the host's ports 35963/35964 or in its /run/pcscd is
+// touched, and parallel runs cannot meet. The command then has no network
+// beyond its own loopback.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mynahil/mynahil/testenv"
+)
+
+// nsMarker tells the re-executed copy that it already runs in the private
+// namespaces.
+const nsMarker = "MYNAHIL_PCSCD_NAMESPACE"
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	fs := flag.NewFlagSet("with-pcscd", flag.ContinueOnError)
+	isolate := fs.Bool("isolate", os.Getenv("MYNAHIL_PCSCD_ISOLATE") == "1", "run in a private network and mount namespace (root; also MYNAHIL_PCSCD_ISOLATE=1)")
+	debug := fs.Bool("debug", false, "run pcscd with --debug (never --apdu: that would log PINs)")
+	logFile := fs.String("log", os.Getenv("MYNAHIL_PCSCD_LOG"), "append pcscd's output to this file (also MYNAHIL_PCSCD_LOG)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: with-pcscd [--isolate] [--debug] [--log FILE] [--] command [args...]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	args := fs.Args()
+	if len(args) == 0 {
+		fs.Usage()
+		return 2
+	}
+	if *isolate && os.Getenv(nsMarker) == "" {
+		return reexecIsolated()
+	}
+	if os.Getenv(nsMarker) != "" {
+		if err := setUpNamespace(); err != nil {
+			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+			return 1
+		}
+	}
+
+	opts := []testenv.Option{}
+	if *debug {
+		opts = append(opts, testenv.WithDebug())
+	}
+	if *logFile != "" {
+		opts = append(opts, testenv.WithLogFile(*logFile))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	p, err := testenv.StartPCSCD(ctx, opts...)
+	cancel()
+	if err != nil {
+		if errors.Is(err, testenv.ErrNotInstalled) && testenv.InCI() {
+			fmt.Fprintf(os.Stderr, "with-pcscd: FAIL: %v (CI=true: a missing pcscd is a failure)\n", err)
+		} else {
+			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+		}
+		return 1
+	}
+	if p.Owned() {
+		fmt.Fprintf(os.Stderr, "with-pcscd: started pcscd (pid %d)\n", p.PID())
+	} else {
+		fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %d), which serves the vpcd readers\n", p.PID())
+	}
+	code := runCommand(args)
+	if err := p.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// runCommand runs args with the terminal's streams, forwarding SIGINT and
+// SIGTERM, and returns its exit code (128+n for a signal, like a shell).
+func runCommand(args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: starting %s: %v\n", args[0], err)
+		return 127
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	fmt.Fprintf(os.Stderr, "with-pcscd: running %s: %v\n", args[0], err)
+	return 1
+}
+
+// reexecIsolated runs this program again under unshare(1) in a new network
+// and mount namespace (vpcd-protocol.md §6.4).
+func reexecIsolated() int {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: finding own executable: %v\n", err)
+		return 1
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: --isolate needs unshare (util-linux): %v\n", err)
+		return 1
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintf(os.Stderr, "with-pcscd: --isolate needs root (new network and mount namespaces)\n")
+		return 1
+	}
+	args := append([]string{"--net", "--mount", "--propagation", "private", "--", self}, os.Args[1:]...)
+	cmd := exec.Command(unshare, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), nsMarker+"=1")
+	signal.Ignore(syscall.SIGINT) // the child handles ^C and reports its code
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	fmt.Fprintf(os.Stderr, "with-pcscd: running unshare: %v\n", err)
+	return 1
+}
+
+// setUpNamespace brings loopback up and gives the namespace its own
+// /run/pcscd, so that the host's pcscd files are neither seen nor touched.
+func setUpNamespace() error {
+	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("bringing up loopback in the private namespace: %v: %s", err, out)
+	}
+	if err := os.MkdirAll(testenv.RunDir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", testenv.RunDir, err)
+	}
+	if err := syscall.Mount("tmpfs", testenv.RunDir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=0755"); err != nil {
+		return fmt.Errorf("mounting a private %s: %w", testenv.RunDir, err)
+	}
+	return nil
+}
