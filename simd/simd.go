@@ -1,0 +1,581 @@
+// Package simd is the simulator daemon behind 'mynahil sim': it keeps the
+// simulated My Number Cards of one state directory and attaches each to a
+// vpcd slot, so that pcscd (and every PC/SC application above it) sees a
+// card in "Virtual PCD 00 0N" (vpcd-protocol.md §1.2, §6.2).
+//
+// Cards are issued and kept by the municipal office (package
+// simcard/office), whose state lives in the state directory: chip state (PIN
+// counters, keys, certificates) is written crash-safely on every change, so
+// a restarted daemon continues where it stopped. The daemon serves the
+// office's methods and its own (sim.list, sim.status, sim.insert,
+// sim.remove) on a local control socket (package control).
+//
+// Insertion and removal follow vpcd-protocol.md §3.4: an inserted card
+// holds a TCP connection to vpcd's port for its slot (127.0.0.1:35963+N),
+// and a removed card closes it.
+package simd
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simcard"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/keypool"
+	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/vpcd"
+)
+
+// DefaultVPCD is vpcd's port for slot 0 on this host (vpcd-protocol.md §1.2);
+// slot N is this port + N.
+const DefaultVPCD = "127.0.0.1:35963"
+
+// DefaultStateDir is where state goes without --state: $MYNAHIL_STATE, or
+// ./mynahil-state.
+func DefaultStateDir() string {
+	if d := os.Getenv("MYNAHIL_STATE"); d != "" {
+		return d
+	}
+	return "mynahil-state"
+}
+
+// Rules carried by the errors of the sim.* control methods.
+const (
+	RuleUnknownCard = "sim.unknown-card" // no card with that ID
+	RuleUnknownSlot = "sim.unknown-slot" // no card in that slot
+	RuleBadSelector = "sim.bad-selector" // card/slot/all missing or contradictory
+)
+
+// Config describes a daemon. StateDir is required; everything else has a
+// default.
+type Config struct {
+	// StateDir holds the office, the authority and the cards, plus the
+	// daemon's lock file and (by default) its control socket.
+	StateDir string
+	// Profiles are the cards to issue when the state directory holds none;
+	// empty means one card from profile.Default(). Ignored (with a log
+	// line) once cards exist: delete the state directory to start afresh.
+	Profiles []profile.Profile
+	// FirstSlot is the vpcd slot of the first card; further cards take the
+	// following slots in issuance order.
+	FirstSlot int
+	// VPCD is vpcd's address for slot 0, "host:port" (default DefaultVPCD).
+	// Slot N dials port+N.
+	VPCD string
+	// Control is the control address (default control.DefaultAddr(StateDir)).
+	Control string
+	// AllowRemoteControl lets Control be a non-loopback TCP address.
+	AllowRemoteControl bool
+	// Signals makes Run handle SIGUSR1 (remove every card) and SIGUSR2
+	// (insert every card).
+	Signals bool
+	// Logger receives connection events, insertions and removals at info
+	// and masked APDU summaries at debug (default slog.Default()).
+	Logger *slog.Logger
+	// Clock and Keys are passed to the issuer (defaults: the real clock,
+	// the shared key pool).
+	Clock clock.Clock
+	Keys  keypool.Source
+	// Backoff bounds the card side's reconnect delay (default: vpcd's
+	// defaults, 50 ms doubling to 2 s).
+	Backoff time.Duration
+}
+
+// registry is what the daemon needs of the office: its cards, a way to
+// issue new ones and its control methods.
+type registry interface {
+	Cards() []*office.Card
+	IssueCard(p profile.Profile) (*office.Card, error)
+	registerControl(srv *control.Server)
+	Close() error
+}
+
+// Daemon runs the cards of one state directory. Create it with Open, then
+// call Run once.
+type Daemon struct {
+	cfg     Config
+	log     *slog.Logger
+	vlog    *slog.Logger // for vpcd: never below info, see floorHandler
+	reg     registry
+	srv     *control.Server
+	lock    *os.File
+	host    string
+	port    int
+	started time.Time
+
+	mu      sync.Mutex
+	slots   []*slot // in slot order
+	runCtx  context.Context
+	running sync.WaitGroup
+	closed  bool
+}
+
+type slot struct {
+	n    int
+	card *office.Card
+	side *vpcd.CardSide
+}
+
+// Open prepares a daemon: it locks the state directory, opens the office in
+// it (issuing the configured cards if it holds none) and listens on the
+// control address. Nothing connects to vpcd until Run.
+func Open(cfg Config) (_ *Daemon, err error) {
+	if cfg.StateDir == "" {
+		return nil, errors.New("opening simulator: no state directory given")
+	}
+	if cfg.FirstSlot < 0 || cfg.FirstSlot > 0xFFFF {
+		return nil, fmt.Errorf("opening simulator: slot %d out of range 0–65535", cfg.FirstSlot)
+	}
+	if cfg.VPCD == "" {
+		cfg.VPCD = DefaultVPCD
+	}
+	if cfg.Control == "" {
+		cfg.Control = control.DefaultAddr(cfg.StateDir)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	host, portStr, err := net.SplitHostPort(cfg.VPCD)
+	if err != nil {
+		return nil, fmt.Errorf("opening simulator: parsing vpcd address %q: %w", cfg.VPCD, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return nil, fmt.Errorf("opening simulator: parsing vpcd address %q: bad port", cfg.VPCD)
+	}
+	d := &Daemon{
+		cfg:  cfg,
+		log:  cfg.Logger,
+		vlog: slog.New(floorHandler{cfg.Logger.Handler(), slog.LevelInfo}),
+		host: host,
+		port: port,
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("opening simulator: creating state directory: %w", err)
+	}
+	if d.lock, err = lockDir(cfg.StateDir); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	lock := d.lock
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	issuer, err := simcard.NewIssuer(cfg.Clock, cfg.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
+	}
+	if d.reg, err = openRegistry(cfg.StateDir, cfg.Clock, issuer); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	reg := d.reg
+	defer func() {
+		if err != nil {
+			reg.Close()
+		}
+	}()
+	if err := d.issueInitial(); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	opts := []control.Option{control.WithLogger(d.log)}
+	if cfg.AllowRemoteControl {
+		opts = append(opts, control.AllowNonLoopback())
+	}
+	if d.srv, err = control.Listen(cfg.Control, opts...); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	d.srv.Handle("sim.list", d.handleList)
+	d.srv.Handle("sim.status", d.handleStatus)
+	d.srv.Handle("sim.insert", d.handleInsert)
+	d.srv.Handle("sim.remove", d.handleRemove)
+	d.reg.registerControl(d.srv)
+	d.sync(true)
+	return d, nil
+}
+
+// lockDir takes an exclusive lock on DIR/sim.lock so that two daemons never
+// share a state directory; the kernel drops it when the process dies.
+func lockDir(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "sim.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking state directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(path)
+		f.Close()
+		return nil, fmt.Errorf("locking state directory %s: in use by another 'mynahil sim' (pid %s): %w", dir, string(b), err)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0)
+	return f, nil
+}
+
+// issueInitial issues the configured cards into an empty registry.
+func (d *Daemon) issueInitial() error {
+	if n := len(d.reg.Cards()); n > 0 {
+		if len(d.cfg.Profiles) > 0 {
+			d.log.Warn("state directory already holds cards; --profile ignored (delete the state directory to start afresh)",
+				"state", d.cfg.StateDir, "cards", n)
+		}
+		return nil
+	}
+	profiles := d.cfg.Profiles
+	if len(profiles) == 0 {
+		profiles = []profile.Profile{profile.Default()}
+	}
+	for i, p := range profiles {
+		c, err := d.reg.IssueCard(p)
+		if err != nil {
+			return fmt.Errorf("issuing card %d of %d: %w", i+1, len(profiles), err)
+		}
+		d.log.Info("card issued", "card", c.ID, "state", d.cfg.StateDir)
+	}
+	return nil
+}
+
+// sync gives every registry card without a slot the next free one. Cards
+// found at start-up are inserted; cards issued later (office.* methods)
+// start removed until sim.insert, as a new card is handed over, not pushed
+// into a reader.
+func (d *Daemon) sync(initial bool) {
+	cards := d.reg.Cards()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return
+	}
+	known := make(map[string]bool, len(d.slots))
+	for _, s := range d.slots {
+		known[s.card.ID] = true
+	}
+	for _, c := range cards {
+		if known[c.ID] {
+			continue
+		}
+		n := d.cfg.FirstSlot + len(d.slots)
+		addr := net.JoinHostPort(d.host, strconv.Itoa(d.port+n))
+		log := d.vlog.With("card", c.ID, "slot", n)
+		side := vpcd.NewCardSide(loggedCard{Card: c.Chip, log: d.log.With("card", c.ID, "slot", n)},
+			vpcd.WithAddr(addr), vpcd.WithLogger(log), vpcd.WithBackoff(d.cfg.Backoff, 0))
+		if !initial {
+			side.Remove()
+		}
+		s := &slot{n: n, card: c, side: side}
+		d.slots = append(d.slots, s)
+		if d.port+n > 65535 {
+			d.log.Warn("slot beyond the last TCP port; the card can never connect", "card", c.ID, "slot", n)
+		} else if n > 1 {
+			d.log.Warn("Debian's vpcd serves slots 0 and 1 only (vpcd-protocol.md §1.2); this card waits for a vpcd built with more slots", "card", c.ID, "slot", n)
+		}
+		if d.runCtx != nil {
+			d.start(s)
+		} else if !initial {
+			d.log.Info("card attached", "card", c.ID, "slot", n, "inserted", false)
+		}
+	}
+}
+
+// start runs a slot's card side; callers hold d.mu and have set runCtx.
+func (d *Daemon) start(s *slot) {
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		_ = s.side.Run(d.runCtx)
+	}()
+	d.log.Info("card attached", "card", s.card.ID, "slot", s.n, "vpcd", s.side.Addr(),
+		"reader", ReaderName(s.n), "inserted", s.side.Inserted())
+}
+
+// ReaderName is the PC/SC reader name pcscd gives vpcd's slot n when vpcd is
+// its first reader (vpcd-protocol.md §6.2).
+func ReaderName(n int) string { return fmt.Sprintf("Virtual PCD 00 %02X", n) }
+
+// ControlAddr is the address the control server listens on.
+func (d *Daemon) ControlAddr() string { return d.srv.Addr() }
+
+// Run connects the inserted cards to vpcd and serves the control socket
+// until ctx ends, then closes every connection and socket and releases the
+// state directory. Card state needs no flushing: every change was written
+// when it happened. Run returns nil after a shutdown by ctx.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.mu.Lock()
+	if d.closed || d.runCtx != nil {
+		d.mu.Unlock()
+		return errors.New("running simulator: already run or closed")
+	}
+	d.runCtx = ctx
+	d.started = time.Now()
+	for _, s := range d.slots {
+		d.start(s)
+	}
+	d.mu.Unlock()
+	if d.cfg.Signals {
+		d.watchSignals(ctx)
+	}
+	d.log.Info("simulator running", "state", d.cfg.StateDir, "control", d.srv.Addr(), "cards", len(d.slots))
+	errc := make(chan error, 1)
+	go func() { errc <- d.srv.Serve(ctx) }()
+	var err error
+	select {
+	case <-ctx.Done():
+		err = <-errc
+	case err = <-errc:
+		cancel()
+	}
+	d.shutdown()
+	if err != nil {
+		return fmt.Errorf("running simulator: %w", err)
+	}
+	d.log.Info("simulator stopped", "state", d.cfg.StateDir)
+	return nil
+}
+
+// watchSignals maps SIGUSR1 to "remove every card" and SIGUSR2 to "insert
+// every card" until ctx ends.
+func (d *Daemon) watchSignals(ctx context.Context) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGUSR1, syscall.SIGUSR2)
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		defer signal.Stop(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig := <-ch:
+				insert := sig == syscall.SIGUSR2
+				d.log.Info("signal received", "signal", sig.String(), "action", map[bool]string{true: "insert all", false: "remove all"}[insert])
+				d.setAll(insert)
+			}
+		}
+	}()
+}
+
+// Close releases a daemon that was opened but will not be run. After Run it
+// is a no-op.
+func (d *Daemon) Close() error {
+	d.shutdown()
+	return nil
+}
+
+func (d *Daemon) shutdown() {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return
+	}
+	d.closed = true
+	d.mu.Unlock()
+	d.srv.Close()
+	// Run's ctx is cancelled by now, so the card sides are closing their
+	// connections; wait for them before letting go of the state.
+	d.running.Wait()
+	if err := d.reg.Close(); err != nil {
+		d.log.Warn("closing office", "err", err)
+	}
+	d.lock.Close()
+}
+
+// SlotInfo describes one card and its slot, as sim.list returns it.
+type SlotInfo struct {
+	Card      string `json:"card"`
+	Slot      int    `json:"slot"`
+	Reader    string `json:"reader"`    // expected PC/SC reader name
+	VPCD      string `json:"vpcd"`      // address the card dials
+	Inserted  bool   `json:"inserted"`  // the card wants to be in the reader
+	Connected bool   `json:"connected"` // vpcd has accepted the connection
+	ATR       string `json:"atr"`       // hex
+}
+
+func (s *slot) info() SlotInfo {
+	return SlotInfo{
+		Card: s.card.ID, Slot: s.n, Reader: ReaderName(s.n), VPCD: s.side.Addr(),
+		Inserted: s.side.Inserted(), Connected: s.side.Connected(),
+		ATR: hex.EncodeToString(s.card.Chip.ATR()),
+	}
+}
+
+// List returns every card with its slot, in slot order.
+func (d *Daemon) List() []SlotInfo {
+	d.sync(false)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]SlotInfo, 0, len(d.slots))
+	for _, s := range d.slots {
+		out = append(out, s.info())
+	}
+	return out
+}
+
+// Selector picks cards for sim.insert and sim.remove: a card ID, a slot
+// number, or all cards. Card and Slot together must name the same card.
+type Selector struct {
+	Card string `json:"card,omitempty"`
+	Slot *int   `json:"slot,omitempty"`
+	All  bool   `json:"all,omitempty"`
+}
+
+// Insert inserts the selected cards and returns them.
+func (d *Daemon) Insert(sel Selector) ([]SlotInfo, error) { return d.set(sel, true) }
+
+// Remove removes the selected cards and returns them.
+func (d *Daemon) Remove(sel Selector) ([]SlotInfo, error) { return d.set(sel, false) }
+
+func (d *Daemon) set(sel Selector, insert bool) ([]SlotInfo, error) {
+	verb := map[bool]string{true: "inserting", false: "removing"}[insert]
+	d.sync(false)
+	slots, err := d.pick(sel)
+	if err != nil {
+		return nil, fmt.Errorf("%s card: %w", verb, err)
+	}
+	out := make([]SlotInfo, 0, len(slots))
+	for _, s := range slots {
+		d.toggle(s, insert)
+		out = append(out, s.info())
+	}
+	return out, nil
+}
+
+func (d *Daemon) setAll(insert bool) {
+	d.mu.Lock()
+	slots := append([]*slot(nil), d.slots...)
+	d.mu.Unlock()
+	for _, s := range slots {
+		d.toggle(s, insert)
+	}
+}
+
+func (d *Daemon) toggle(s *slot, insert bool) {
+	if s.side.Inserted() == insert {
+		return
+	}
+	if insert {
+		s.side.Insert()
+		d.log.Info("card inserted", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n))
+	} else {
+		s.side.Remove()
+		d.log.Info("card removed", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n))
+	}
+}
+
+func (d *Daemon) pick(sel Selector) ([]*slot, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if sel.All {
+		if sel.Card != "" || sel.Slot != nil {
+			return nil, control.Errorf(RuleBadSelector, "give all, or a card and/or a slot, not both")
+		}
+		return append([]*slot(nil), d.slots...), nil
+	}
+	if sel.Card == "" && sel.Slot == nil {
+		return nil, control.Errorf(RuleBadSelector, "say which card: a card ID, a slot number or all")
+	}
+	var found *slot
+	if sel.Card != "" {
+		for _, s := range d.slots {
+			if s.card.ID == sel.Card {
+				found = s
+			}
+		}
+		if found == nil {
+			return nil, control.Errorf(RuleUnknownCard, "no card %q (sim.list shows the cards)", sel.Card)
+		}
+	}
+	if sel.Slot != nil {
+		var inSlot *slot
+		for _, s := range d.slots {
+			if s.n == *sel.Slot {
+				inSlot = s
+			}
+		}
+		switch {
+		case inSlot == nil:
+			return nil, control.Errorf(RuleUnknownSlot, "no card in slot %d (sim.list shows the slots)", *sel.Slot)
+		case found != nil && found != inSlot:
+			return nil, control.Errorf(RuleBadSelector, "card %q is in slot %d, not slot %d", found.card.ID, found.n, *sel.Slot)
+		}
+		found = inSlot
+	}
+	return []*slot{found}, nil
+}
+
+// Status is what sim.status returns.
+type Status struct {
+	PID       int       `json:"pid"`
+	StateDir  string    `json:"state_dir"`
+	Control   string    `json:"control"`
+	VPCD      string    `json:"vpcd"` // slot 0's address
+	Started   time.Time `json:"started"`
+	Uptime    string    `json:"uptime"`
+	Cards     int       `json:"cards"`
+	Inserted  int       `json:"inserted"`
+	Connected int       `json:"connected"`
+}
+
+// Status reports the daemon's state.
+func (d *Daemon) Status() Status {
+	list := d.List()
+	abs, err := filepath.Abs(d.cfg.StateDir)
+	if err != nil {
+		abs = d.cfg.StateDir
+	}
+	d.mu.Lock()
+	started := d.started
+	d.mu.Unlock()
+	st := Status{PID: os.Getpid(), StateDir: abs, Control: d.srv.Addr(), VPCD: d.cfg.VPCD,
+		Started: started, Cards: len(list)}
+	if !started.IsZero() {
+		st.Uptime = time.Since(started).Round(time.Second).String()
+	}
+	for _, s := range list {
+		if s.Inserted {
+			st.Inserted++
+		}
+		if s.Connected {
+			st.Connected++
+		}
+	}
+	return st
+}
+
+func (d *Daemon) handleList(context.Context, json.RawMessage) (any, error) { return d.List(), nil }
+
+func (d *Daemon) handleStatus(context.Context, json.RawMessage) (any, error) { return d.Status(), nil }
+
+func (d *Daemon) handleInsert(_ context.Context, p json.RawMessage) (any, error) {
+	var sel Selector
+	if err := control.Decode(p, &sel); err != nil {
+		return nil, err
+	}
+	return d.Insert(sel)
+}
+
+func (d *Daemon) handleRemove(_ context.Context, p json.RawMessage) (any, error) {
+	var sel Selector
+	if err := control.Decode(p, &sel); err != nil {
+		return nil, err
+	}
+	return d.Remove(sel)
+}
