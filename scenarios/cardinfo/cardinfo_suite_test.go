@@ -1,0 +1,217 @@
+// Package cardinfo_test drives the card's applets other than JPKI — the
+// card-info input support applet (券面事項入力補助AP), the card-face applet
+// (券面AP), the resident-registry and common applets and the MF level — with
+// raw APDUs built here from jpki-card.md §2–§5, over the in-process
+// transport. Only issuance uses the simulator's packages; every byte the
+// suite sends or checks comes from the spec.
+package cardinfo_test
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness"
+	hapdu "github.com/mynahil/mynahil/harness/apdu"
+	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
+	"github.com/mynahil/mynahil/simcard"
+	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/cardinfo"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+func TestCardInfo(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Card-info, card-face, resident-registry and common applets")
+}
+
+// AIDs and file identifiers, from jpki-card.md §2 and §3.
+const (
+	aidJPKI   = "D392F000260100000001"
+	aidText   = "D3921000310001010408"
+	aidVisual = "D3921000310001010402"
+	aidJuki   = "D3921000310001010401"
+	aidCommon = "D3921000310001010100"
+)
+
+var (
+	issuer  *simcard.Issuer
+	applets *cardinfo.Applets
+)
+
+var _ = BeforeSuite(func() {
+	var err error
+	issuer, err = simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
+	Expect(err).NotTo(HaveOccurred())
+	applets, err = cardinfo.New(nil)
+	Expect(err).NotTo(HaveOccurred())
+	issuer.Extra = append(issuer.Extra, applets)
+})
+
+// session is an issued card opened through a traced in-process transport.
+type session struct {
+	t   harness.Transport
+	iss *simcard.Issued
+}
+
+func open(p profile.Profile) *session {
+	iss, err := issuer.Issue(p)
+	Expect(err).NotTo(HaveOccurred())
+	t := harness.Traced(harness.NewInProcess(iss.Card), ginkgotrace.ForSpec())
+	DeferCleanup(t.Close)
+	return &session{t: t, iss: iss}
+}
+
+// send transmits a command given as hex (spaces allowed) and returns the
+// parsed response.
+func (s *session) send(format string, args ...any) hapdu.Response {
+	GinkgoHelper()
+	cmd, err := hex.DecodeString(strings.ReplaceAll(fmt.Sprintf(format, args...), " ", ""))
+	Expect(err).NotTo(HaveOccurred())
+	raw, err := s.t.Transmit(cmd)
+	Expect(err).NotTo(HaveOccurred())
+	r, err := hapdu.ParseResponse(raw)
+	Expect(err).NotTo(HaveOccurred())
+	return r
+}
+
+func (s *session) selectAP(aid string) {
+	GinkgoHelper()
+	Expect(s.send("00 A4 04 0C 0A %s", aid)).To(HaveStatusWord(0x9000))
+}
+
+func (s *session) selectEF(fid string) {
+	GinkgoHelper()
+	Expect(s.send("00 A4 02 0C 02 %s", fid)).To(HaveStatusWord(0x9000))
+}
+
+// verify sends VERIFY of the PIN in EF fid (SELECT, then 00 20 00 80 Lc PIN).
+func (s *session) verify(fid, pin string) hapdu.Response {
+	GinkgoHelper()
+	s.selectEF(fid)
+	return s.send("00 20 00 80 %02X %X", len(pin), pin)
+}
+
+// status sends the empty VERIFY that asks for the counter.
+func (s *session) status(fid string) hapdu.Response {
+	GinkgoHelper()
+	s.selectEF(fid)
+	return s.send("00 20 00 80")
+}
+
+// read selects EF fid and reads it whole with short READ BINARYs (Le 00,
+// advancing by what comes back) until the card answers 6B00, as OpenSC does
+// (jpki-card.md §4.1, §7). A first answer other than 9000 is returned as is.
+func (s *session) read(fid string) ([]byte, uint16) {
+	GinkgoHelper()
+	s.selectEF(fid)
+	var out []byte
+	for {
+		r := s.send("00 B0 %04X 00", len(out))
+		if r.SW == 0x6B00 && len(out) > 0 {
+			return out, 0x9000
+		}
+		if r.SW != 0x9000 {
+			return nil, r.SW
+		}
+		Expect(r.Data).NotTo(BeEmpty())
+		out = append(out, r.Data...)
+	}
+}
+
+func (s *session) mustRead(fid string) []byte {
+	GinkgoHelper()
+	b, sw := s.read(fid)
+	Expect(sw).To(Equal(uint16(0x9000)), "READ BINARY of %s", fid)
+	return b
+}
+
+// obj is one BER-TLV object, decoded by the suite's own reader.
+type obj struct {
+	tag   uint32
+	value []byte
+	raw   []byte
+}
+
+// parse reads one TLV (1–2 byte tag; short, 81, 82 lengths).
+func parse(b []byte) (obj, []byte) {
+	GinkgoHelper()
+	Expect(len(b)).To(BeNumerically(">=", 2))
+	i, tag := 1, uint32(b[0])
+	if b[0]&0x1F == 0x1F {
+		tag = tag<<8 | uint32(b[1])
+		i = 2
+	}
+	n := int(b[i])
+	i++
+	switch n {
+	case 0x81:
+		n, i = int(b[i]), i+1
+	case 0x82:
+		n, i = int(b[i])<<8|int(b[i+1]), i+2
+	}
+	Expect(n).To(BeNumerically("<=", len(b)-i), "TLV %X runs past the data", tag)
+	return obj{tag: tag, value: b[i : i+n], raw: b[:i+n]}, b[i+n:]
+}
+
+// children decodes the objects inside a constructed file until filler.
+func children(file []byte, outer uint32) map[uint32]obj {
+	GinkgoHelper()
+	o, _ := parse(file)
+	Expect(o.tag).To(Equal(outer))
+	m := map[uint32]obj{}
+	for rest := o.value; len(rest) > 0 && rest[0] != 0xFF && rest[0] != 0x00; {
+		var c obj
+		c, rest = parse(rest)
+		m[c.tag] = c
+	}
+	return m
+}
+
+// rsaKey decodes 90 exponent / 91 modulus.
+func rsaKey(b []byte) *rsa.PublicKey {
+	GinkgoHelper()
+	e, rest := parse(b)
+	n, _ := parse(rest)
+	Expect([]uint32{e.tag, n.tag}).To(Equal([]uint32{0x90, 0x91}))
+	return &rsa.PublicKey{E: int(new(big.Int).SetBytes(e.value).Int64()), N: new(big.Int).SetBytes(n.value)}
+}
+
+// certified returns the key a 7F21 certificate (EF 0004) certifies, after
+// checking its signature against the CA key.
+func certified(cert []byte, ca *rsa.PublicKey) *rsa.PublicKey {
+	GinkgoHelper()
+	Expect(cert).To(HaveLen(568))
+	c := children(cert, 0x7F21)
+	body := c[0x5F4E].value
+	Expect(body).To(HaveLen(297))
+	Expect(verifySHA256(ca, body, c[0x5F37].value)).To(Succeed())
+	return rsaKey(body[32:])
+}
+
+func verifySHA256(pub *rsa.PublicKey, msg, sig []byte) error {
+	h := sha256.Sum256(msg)
+	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig)
+}
+
+// codeB is 照合番号B written by hand for a profile (jpki-card.md §3.2).
+func codeB(eraBirth string, s *session) string {
+	return fmt.Sprintf("%s%d%s", eraBirth, s.iss.CardExpiry.In(clock.JST).Year(), s.iss.Profile.SecurityCode)
+}
+
+// modify changes the card as the municipal office does.
+func (s *session) modify(fn func(st *card.State) error) {
+	GinkgoHelper()
+	Expect(s.iss.Card.Modify(fn)).To(Succeed())
+}
