@@ -1,0 +1,753 @@
+package office
+
+import (
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/jpki"
+	"github.com/mynahil/mynahil/simcard/keypool"
+	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simcard/rules"
+	"github.com/mynahil/mynahil/simcard/store"
+)
+
+// Revocation reasons the office uses (RFC 5280 §5.3.1 codes; lifecycle-rules.md
+// §1, §3, §4; jpki-card.md §6 lists affiliationChanged, cessationOfOperation,
+// superseded and certificateHold as the codes J-LIS uses).
+const (
+	ReasonFactsChanged = authority.AffiliationChanged   // name, address, birth date, sex, former surname
+	ReasonLost         = authority.KeyCompromise        // the key is in unknown hands
+	ReasonHolderAsks   = authority.CessationOfOperation // the holder gives the certificate up
+	ReasonDeath        = authority.CessationOfOperation // resident record deleted
+	ReasonAbroad       = authority.CessationOfOperation // resident record deleted
+	ReasonInvalidated  = authority.CessationOfOperation // the card is invalid
+	ReasonRenewal      = authority.Superseded           // replaced by renewal
+)
+
+func dateString(t time.Time) string { return t.In(clock.JST).Format(time.DateOnly) }
+
+func kindName(k authority.Kind) string {
+	if k == authority.Sign {
+		return "signing"
+	}
+	return "authentication"
+}
+
+func checkKind(k authority.Kind) error {
+	if k != authority.Auth && k != authority.Sign {
+		return refuse(RuleUnknownKind, "certificate kind %q: want auth or sign", k)
+	}
+	return nil
+}
+
+func (o *Office) event(r *cardRecord, format string, args ...any) {
+	r.History = append(r.History, Event{At: o.clock.Now(), What: fmt.Sprintf(format, args...)})
+}
+
+// usable refuses operations on a card that is not active or has expired.
+func (o *Office) usable(c *Card, now time.Time) error {
+	r := c.rec
+	switch r.Status {
+	case Lost:
+		return refuse(RuleCardLost, "card %s was reported lost: apply for a new card", c.ID)
+	case Deceased:
+		return refuse(RuleCardDeceased, "card %s: the holder's resident record was deleted (death)", c.ID)
+	case Abroad:
+		return refuse(RuleCardAbroad, "card %s: the holder's resident record was deleted (moved abroad)", c.ID)
+	case Invalidated:
+		return refuse(RuleCardInvalidated, "card %s has been invalidated: apply for a new card", c.ID)
+	}
+	if now.After(r.Expiry) {
+		return refuse(RuleCardExpired, "card %s expired on %s: apply for a new card", c.ID, dateString(r.Expiry))
+	}
+	return nil
+}
+
+func (r *cardRecord) serial(k authority.Kind, dev authority.Device) *int64 {
+	switch {
+	case k == authority.Sign && dev == authority.Smartphone:
+		return &r.PhoneSign
+	case k == authority.Auth && dev == authority.Smartphone:
+		return &r.PhoneAuth
+	case k == authority.Sign:
+		return &r.Sign
+	}
+	return &r.Auth
+}
+
+// current returns the authority's record of the card's certificate of a kind.
+func (o *Office) current(r *cardRecord, k authority.Kind, dev authority.Device) (authority.Record, bool) {
+	s := *r.serial(k, dev)
+	if s == 0 {
+		return authority.Record{}, false
+	}
+	return o.issuer.Authority.Lookup(s)
+}
+
+func (r *cardRecord) keys(o *Office) keypool.Source {
+	if r.Profile.FreshKeys {
+		return keypool.Fresh{}
+	}
+	return o.issuer.Keys
+}
+
+// newCredential signs a certificate for the card with a new key.
+func (o *Office) newCredential(r *cardRecord, k authority.Kind, dev authority.Device, notAfter time.Time) (*jpki.Credential, *x509.Certificate, error) {
+	key, err := r.keys(o).Key()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := o.clock.Now()
+	cert, err := o.issuer.Authority.Issue(authority.Request{Kind: k, PublicKey: &key.PublicKey, Holder: r.Profile.Holder,
+		NotBefore: now, NotAfter: notAfter, Office: r.Profile.Municipality, CardID: r.ID, Device: dev})
+	if err != nil {
+		return nil, nil, fmt.Errorf("issuing %s certificate: %w", kindName(k), err)
+	}
+	return &jpki.Credential{Cert: cert.Raw, Key: key}, cert, nil
+}
+
+func pinEF(k authority.Kind) uint16 {
+	if k == authority.Sign {
+		return jpki.EFSignPIN
+	}
+	return jpki.EFAuthPIN
+}
+
+func checkPIN(k authority.Kind, pin string) error {
+	f := jpki.AuthPINFormat
+	if k == authority.Sign {
+		f = jpki.SignPINFormat
+	}
+	if err := f.Check([]byte(pin)); err != nil {
+		return refuse(RulePINFormat, "%s PIN: %v", kindName(k), err)
+	}
+	return nil
+}
+
+func jpkiDF(st *card.State) (*card.DF, error) {
+	df := st.DF(jpki.AID)
+	if df == nil {
+		return nil, fmt.Errorf("the card has no JPKI applet")
+	}
+	return df, nil
+}
+
+// writeCredential puts a certificate and key on the chip and, when pin is
+// set, re-sets the kind's PIN (which also restores its tries).
+func writeCredential(c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
+	return c.Chip.Modify(func(st *card.State) error {
+		df, err := jpkiDF(st)
+		if err != nil {
+			return err
+		}
+		jpki.SetCredential(df, k == authority.Sign, cred)
+		if pin != "" {
+			df.File(pinEF(k)).PIN.SetPIN(pin)
+		}
+		return nil
+	})
+}
+
+// removeCredential takes a certificate and key off the chip and blocks the
+// PIN, which is how a card without that certificate leaves the factory
+// (jpki.NewDF).
+func removeCredential(st *card.State, k authority.Kind) error {
+	df, err := jpkiDF(st)
+	if err != nil {
+		return err
+	}
+	jpki.RemoveCredential(df, k == authority.Sign)
+	if f := df.File(pinEF(k)); f != nil && f.PIN != nil {
+		f.PIN.Left = 0
+	}
+	return nil
+}
+
+// revoke revokes the card's certificate of a kind and the smartphone
+// certificate of the same kind (lifecycle-rules.md §4: they follow the
+// card's). Expired or already revoked certificates are left alone.
+func (o *Office) revoke(r *cardRecord, k authority.Kind, reason authority.Reason) error {
+	now := o.clock.Now()
+	for _, dev := range []authority.Device{authority.OnCard, authority.Smartphone} {
+		rec, ok := o.current(r, k, dev)
+		if !ok || rec.State(now) != "valid" {
+			continue
+		}
+		if _, err := o.issuer.Authority.Revoke(rec.Serial, reason); err != nil {
+			return err
+		}
+		what := "card"
+		if dev == authority.Smartphone {
+			what = "smartphone"
+		}
+		o.event(r, "%s %s certificate #%d revoked (%s)", what, kindName(k), rec.Serial, reason)
+	}
+	return nil
+}
+
+// IssueCard issues a new card from a profile (lifecycle-rules.md §2), with
+// the certificates the profile does not decline and the rules allow, and
+// registers it. The issue date is the profile's, which must not lie after
+// the office's clock.
+func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
+	if err := p.Validate(); err != nil {
+		return nil, refuse(RuleBadProfile, "issuing card: %v", err)
+	}
+	now := o.clock.Now()
+	if p.IssueDate.After(now) {
+		return nil, refuse(RuleIssueDate, "issuing card: issue date %s is after today (%s)", dateString(p.IssueDate.Time), dateString(now))
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	id := fmt.Sprintf("card-%d", o.state.NextID+1)
+	var opts []card.Option
+	var f store.File
+	if o.dir != "" {
+		f = o.cardFile(id)
+		opts = append(opts, card.WithPersister(f.Save))
+	}
+	issued, err := o.issuer.Issue(p, opts...)
+	if err != nil {
+		return nil, err
+	}
+	stored := p
+	stored.PINs = profile.PINs{}
+	r := &cardRecord{ID: id, Profile: stored, Status: Active, IssuedAt: now, Expiry: issued.CardExpiry}
+	o.event(r, "card issued to %s (born %s), valid to %s", p.Holder.Name, dateString(p.Holder.BirthDate.Time), dateString(issued.CardExpiry))
+	for _, ic := range []struct {
+		cert *x509.Certificate
+		kind authority.Kind
+	}{{issued.AuthCert, authority.Auth}, {issued.SignCert, authority.Sign}} {
+		if ic.cert == nil {
+			continue
+		}
+		s := ic.cert.SerialNumber.Int64()
+		if err := o.issuer.Authority.Bind(s, id, authority.OnCard); err != nil {
+			return nil, fmt.Errorf("issuing card: %w", err)
+		}
+		*r.serial(ic.kind, authority.OnCard) = s
+		o.event(r, "%s certificate #%d written, valid to %s", kindName(ic.kind), s, dateString(ic.cert.NotAfter))
+	}
+	if issued.SignCert == nil {
+		o.event(r, "no signing certificate (%s)", signAbsence(p, issued.Profile.IssueDate.Time))
+	}
+	if f.Path != "" {
+		b, err := issued.Card.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("issuing card: %w", err)
+		}
+		if err := f.Save(b); err != nil {
+			return nil, fmt.Errorf("issuing card: %w", err)
+		}
+	}
+	c := &Card{ID: id, Chip: issued.Card, rec: r}
+	o.state.NextID++
+	o.state.Cards = append(o.state.Cards, r)
+	o.cards[id] = c
+	if err := o.save(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func signAbsence(p profile.Profile, at time.Time) string {
+	switch {
+	case p.DeclineSign:
+		return "declined"
+	case p.UnderGuardianship:
+		return "under adult guardianship"
+	case rules.Age(p.Holder.BirthDate.Time, at) < rules.SignMinAge:
+		return fmt.Sprintf("holder aged %d, under %d", rules.Age(p.Holder.BirthDate.Time, at), rules.SignMinAge)
+	}
+	return "not issued"
+}
+
+// IssueCertificate writes a new certificate of a kind on the card, with new
+// keys and the PIN the holder (or a legal representative, who may act at
+// once) sets now (lifecycle-rules.md §2, later issuance): after declining at
+// issuance, after a revocation, after expiry (new issuance), or on turning
+// 15. Refused while the card holds a valid certificate of the kind, and for
+// a signing certificate under 15 or under adult guardianship.
+func (o *Office) IssueCertificate(id string, k authority.Kind, pin string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.issueCertificate(id, k, pin); err != nil {
+		return err
+	}
+	return o.save()
+}
+
+func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error {
+	if err := checkKind(k); err != nil {
+		return err
+	}
+	c, err := o.card(id)
+	if err != nil {
+		return err
+	}
+	now := o.clock.Now()
+	if err := o.usable(c, now); err != nil {
+		return err
+	}
+	r := c.rec
+	if cur, ok := o.current(r, k, authority.OnCard); ok && cur.State(now) == "valid" {
+		return refuse(RuleOnePerKind, "card %s already holds a valid %s certificate (#%d, valid to %s)", id, kindName(k), cur.Serial, dateString(cur.NotAfter))
+	}
+	if k == authority.Sign {
+		if r.Profile.UnderGuardianship {
+			return refuse(RuleGuardianship, "no signing certificate for a holder under adult guardianship")
+		}
+		if age := rules.Age(r.Profile.Holder.BirthDate.Time, now); age < rules.SignMinAge {
+			return refuse(RuleSignMinAge, "the holder is %d: signing certificates are issued from age %d (from %s)", age, rules.SignMinAge,
+				dateString(rules.Birthday(r.Profile.Holder.BirthDate.Time, r.Profile.Holder.BirthDate.In(clock.JST).Year()+rules.SignMinAge)))
+		}
+	}
+	if err := checkPIN(k, pin); err != nil {
+		return err
+	}
+	_, notAfter := authority.Validity(now, r.Profile.Holder.BirthDate.Time, r.Expiry)
+	if !notAfter.After(now) {
+		return refuse(RuleCardExpired, "card %s expires on %s: apply for a new card", id, dateString(r.Expiry))
+	}
+	cred, cert, err := o.newCredential(r, k, authority.OnCard, notAfter)
+	if err != nil {
+		return err
+	}
+	if err := writeCredential(c, k, cred, pin); err != nil {
+		return fmt.Errorf("writing %s certificate on card %s: %w", kindName(k), id, err)
+	}
+	*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
+	o.event(r, "%s certificate #%d issued, valid to %s; %s PIN set", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter), k)
+	return nil
+}
+
+// ResetPIN re-sets a locked or forgotten PIN of the card's certificate of a
+// kind to a new value and restores its tries (lifecycle-rules.md §1: only
+// the office can unlock). The two PINs are separate.
+func (o *Office) ResetPIN(id string, k authority.Kind, pin string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.resetPIN(id, k, pin); err != nil {
+		return err
+	}
+	return o.save()
+}
+
+func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
+	if err := checkKind(k); err != nil {
+		return err
+	}
+	c, err := o.card(id)
+	if err != nil {
+		return err
+	}
+	if err := o.usable(c, o.clock.Now()); err != nil {
+		return err
+	}
+	if err := checkPIN(k, pin); err != nil {
+		return err
+	}
+	certEF := jpki.EFAuthCert
+	if k == authority.Sign {
+		certEF = jpki.EFSignCert
+	}
+	err = c.Chip.Modify(func(st *card.State) error {
+		df, err := jpkiDF(st)
+		if err != nil {
+			return err
+		}
+		if df.File(certEF) == nil {
+			return refuse(RuleNoCertificate, "card %s holds no %s certificate: issue one instead", id, kindName(k))
+		}
+		df.File(pinEF(k)).PIN.SetPIN(pin)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	o.event(c.rec, "%s PIN re-set at the office", k)
+	return nil
+}
+
+// ChangeFacts records new facts of the holder (name, address, date of birth,
+// sex, or a former surname added): the signing certificate, which carries
+// them, is revoked at once (affiliationChanged) with the smartphone one and
+// taken off the card; the authentication certificate stays valid; the
+// card-info applets are rewritten (lifecycle-rules.md §1). A new signing
+// certificate can then be issued with IssueCertificate.
+func (o *Office) ChangeFacts(id string, f profile.Facts) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := o.card(id)
+	if err != nil {
+		return err
+	}
+	if err := o.usable(c, o.clock.Now()); err != nil {
+		return err
+	}
+	r := c.rec
+	old := r.Profile.Holder
+	changed := changedFacts(old, f)
+	if len(changed) == 0 {
+		return refuse(RuleFactsUnchanged, "card %s: the new facts are the recorded ones", id)
+	}
+	next := r.Profile
+	next.Holder = f
+	next.PINs = placeholderPINs
+	if err := next.Validate(); err != nil {
+		return refuse(RuleBadFacts, "card %s: %v", id, err)
+	}
+	if err := o.revoke(r, authority.Sign, ReasonFactsChanged); err != nil {
+		return fmt.Errorf("changing facts of card %s: %w", id, err)
+	}
+	err = c.Chip.Modify(func(st *card.State) error {
+		if err := removeCredential(st, authority.Sign); err != nil {
+			return err
+		}
+		for _, extra := range o.issuer.Extra {
+			if err := extra.Refresh(st, next); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("changing facts of card %s: %w", id, err)
+	}
+	r.Profile.Holder = f
+	o.event(r, "facts changed (%s); signing certificate taken off the card", joinWords(changed))
+	return o.save()
+}
+
+// placeholderPINs satisfy profile.Validate for AppletSet.Refresh, which
+// rewrites facts only: the office never keeps the holder's PINs.
+var placeholderPINs = profile.PINs{Auth: "0000", Sign: "000000", CardInfo: "0000", Resident: "0000", Common: "0000"}
+
+func changedFacts(a, b profile.Facts) []string {
+	var out []string
+	if a.Name != b.Name {
+		out = append(out, "name")
+	}
+	if a.Address != b.Address {
+		out = append(out, "address")
+	}
+	if !a.BirthDate.Equal(b.BirthDate.Time) {
+		out = append(out, "date of birth")
+	}
+	if a.Sex != b.Sex {
+		out = append(out, "sex")
+	}
+	if a.FormerSurname != b.FormerSurname {
+		out = append(out, "former surname")
+	}
+	return out
+}
+
+func joinWords(s []string) string {
+	out := ""
+	for i, w := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += w
+	}
+	return out
+}
+
+// RevokeCertificate revokes a certificate at the holder's request
+// (cessationOfOperation) and takes it off the card; the card stays usable.
+func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
+	if err := checkKind(k); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := o.card(id)
+	if err != nil {
+		return err
+	}
+	now := o.clock.Now()
+	if err := o.usable(c, now); err != nil {
+		return err
+	}
+	if cur, ok := o.current(c.rec, k, authority.OnCard); !ok || cur.State(now) != "valid" {
+		return refuse(RuleNoCertificate, "card %s holds no valid %s certificate", id, kindName(k))
+	}
+	if err := o.revoke(c.rec, k, ReasonHolderAsks); err != nil {
+		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
+	}
+	if err := c.Chip.Modify(func(st *card.State) error { return removeCredential(st, k) }); err != nil {
+		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
+	}
+	return o.save()
+}
+
+// end revokes both certificates (and the smartphone ones) and sets the
+// card's final status. A lost card's chip is left as it is: the office does
+// not hold it, and revocation is what protects relying parties; any other
+// card is back at the counter and its certificates are taken off the chip.
+func (o *Office) end(id string, st Status, reason authority.Reason, what string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := o.card(id)
+	if err != nil {
+		return err
+	}
+	if err := o.usable(c, o.clock.Now()); err != nil {
+		return err
+	}
+	r := c.rec
+	for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+		if err := o.revoke(r, k, reason); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	if st != Lost {
+		err := c.Chip.Modify(func(s *card.State) error {
+			for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+				if err := removeCredential(s, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	r.Status = st
+	o.event(r, "%s", what)
+	return o.save()
+}
+
+// ReportLoss records a lost card: both certificates revoked (keyCompromise),
+// the card no longer accepted at the office (lifecycle-rules.md §1).
+func (o *Office) ReportLoss(id string) error {
+	return o.end(id, Lost, ReasonLost, "card reported lost")
+}
+
+// RecordDeath deletes the holder's resident record: both certificates
+// revoked (cessationOfOperation), the card dead.
+func (o *Office) RecordDeath(id string) error {
+	return o.end(id, Deceased, ReasonDeath, "holder deceased: resident record deleted")
+}
+
+// MoveAbroad deletes the resident record of a holder leaving Japan: both
+// certificates revoked (cessationOfOperation).
+func (o *Office) MoveAbroad(id string) error {
+	return o.end(id, Abroad, ReasonAbroad, "holder moved abroad: resident record deleted")
+}
+
+// InvalidateCard invalidates the card itself (returned, replaced, damaged):
+// both certificates revoked (cessationOfOperation).
+func (o *Office) InvalidateCard(id string) error {
+	return o.end(id, Invalidated, ReasonInvalidated, "card invalidated")
+}
+
+// RenewPINs optionally sets new PINs at renewal; empty keeps the old ones.
+type RenewPINs struct {
+	Auth, Sign string
+}
+
+// Renew replaces the card's valid certificates with new keys and
+// certificates valid to the 5th birthday from now, and revokes the old ones
+// as superseded (lifecycle-rules.md §3). Allowed from 3 months before the
+// earliest expiry (rules.RenewalOpens) to that expiry; later the holder
+// needs new certificates (IssueCertificate). Smartphone certificates are not
+// renewed: they are revoked with the card's (§4).
+func (o *Office) Renew(id string, pins RenewPINs) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := o.card(id)
+	if err != nil {
+		return err
+	}
+	now := o.clock.Now()
+	if err := o.usable(c, now); err != nil {
+		return err
+	}
+	r := c.rec
+	var olds []authority.Record
+	var expiry time.Time
+	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
+		cur, ok := o.current(r, k, authority.OnCard)
+		if !ok || cur.Status == authority.Revoked {
+			continue
+		}
+		olds = append(olds, cur)
+		if expiry.IsZero() || cur.NotAfter.Before(expiry) {
+			expiry = cur.NotAfter
+		}
+	}
+	if len(olds) == 0 {
+		return refuse(RuleNothingToRenew, "card %s holds no certificate to renew", id)
+	}
+	if now.After(expiry) {
+		return refuse(RuleRenewalExpired, "the certificates expired on %s: renewal is closed, apply for new certificates", dateString(expiry))
+	}
+	if opens := rules.RenewalOpens(expiry); now.Before(opens) {
+		return refuse(RuleRenewalWindow, "renewal opens on %s (%d months before expiry on %s)", dateString(opens), rules.RenewalWindowMonth, dateString(expiry))
+	}
+	_, notAfter := authority.Validity(now, r.Profile.Holder.BirthDate.Time, r.Expiry)
+	if !notAfter.After(expiry) {
+		return refuse(RuleRenewalCard, "the card itself expires on %s: renewal would not extend the certificates, apply for a new card", dateString(r.Expiry))
+	}
+	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
+		pin := pins.Auth
+		if k == authority.Sign {
+			pin = pins.Sign
+		}
+		if pin != "" {
+			if err := checkPIN(k, pin); err != nil {
+				return err
+			}
+		}
+	}
+	for _, old := range olds {
+		k := old.Kind
+		pin := pins.Auth
+		if k == authority.Sign {
+			pin = pins.Sign
+			if !rules.MaySign(r.Profile.Holder.BirthDate.Time, now, r.Profile.UnderGuardianship) {
+				continue
+			}
+		}
+		cred, cert, err := o.newCredential(r, k, authority.OnCard, notAfter)
+		if err != nil {
+			return fmt.Errorf("renewing card %s: %w", id, err)
+		}
+		if err := writeCredential(c, k, cred, pin); err != nil {
+			return fmt.Errorf("renewing card %s: %w", id, err)
+		}
+		if err := o.revoke(r, k, ReasonRenewal); err != nil {
+			return fmt.Errorf("renewing card %s: %w", id, err)
+		}
+		*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
+		o.event(r, "%s certificate renewed: #%d valid to %s replaces #%d", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter), old.Serial)
+	}
+	return o.save()
+}
+
+// Smartphone is a pair of smartphone certificates (スマホ用電子証明書).
+type Smartphone struct {
+	Sign []byte `json:"sign"` // DER
+	Auth []byte `json:"auth"` // DER
+}
+
+// IssueSmartphone issues smartphone signing and authentication certificates,
+// set up with the card's signing certificate, which must be valid
+// (lifecycle-rules.md §4). They expire with the card's signing certificate
+// and are revoked whenever the card's certificate of the same kind is.
+func (o *Office) IssueSmartphone(id string) (*Smartphone, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := o.card(id)
+	if err != nil {
+		return nil, err
+	}
+	now := o.clock.Now()
+	if err := o.usable(c, now); err != nil {
+		return nil, err
+	}
+	r := c.rec
+	sign, ok := o.current(r, authority.Sign, authority.OnCard)
+	if !ok || sign.State(now) != "valid" {
+		return nil, refuse(RuleSmartphoneSign, "card %s holds no valid signing certificate: smartphone certificates are set up with it", id)
+	}
+	for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+		if cur, ok := o.current(r, k, authority.Smartphone); ok && cur.State(now) == "valid" {
+			return nil, refuse(RuleOnePerKind, "a valid smartphone %s certificate (#%d) exists already", kindName(k), cur.Serial)
+		}
+	}
+	out := &Smartphone{}
+	for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+		_, cert, err := o.newCredential(r, k, authority.Smartphone, sign.NotAfter)
+		if err != nil {
+			return nil, fmt.Errorf("issuing smartphone certificates for card %s: %w", id, err)
+		}
+		*r.serial(k, authority.Smartphone) = cert.SerialNumber.Int64()
+		if k == authority.Sign {
+			out.Sign = cert.Raw
+		} else {
+			out.Auth = cert.Raw
+		}
+		o.event(r, "smartphone %s certificate #%d issued, valid to %s", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter))
+	}
+	return out, o.save()
+}
+
+// FileProxy files a proxy's application (任意代理人) for an operation that
+// sets a PIN: the office mails an inquiry/answer form to the holder and
+// returns the inquiry; AnswerInquiry completes it on a later visit
+// (lifecycle-rules.md §2). Holders and legal representatives call
+// IssueCertificate or ResetPIN directly.
+func (o *Office) FileProxy(id string, op ProxyOperation, k authority.Kind) (Inquiry, error) {
+	if err := checkKind(k); err != nil {
+		return Inquiry{}, err
+	}
+	if op != ProxyIssueCertificate && op != ProxyResetPIN {
+		return Inquiry{}, refuse(RuleProxyOperation, "%q cannot be applied for by proxy: want %s or %s", op, ProxyIssueCertificate, ProxyResetPIN)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := o.card(id)
+	if err != nil {
+		return Inquiry{}, err
+	}
+	if err := o.usable(c, o.clock.Now()); err != nil {
+		return Inquiry{}, err
+	}
+	o.state.NextInquiry++
+	q := Inquiry{ID: fmt.Sprintf("inquiry-%d", o.state.NextInquiry), CardID: id, Operation: op, Kind: k, FiledAt: o.clock.Now()}
+	o.state.Inquiries = append(o.state.Inquiries, &q)
+	o.event(c.rec, "proxy application %s (%s %s); inquiry/answer form mailed to the holder", q.ID, op, k)
+	return q, o.save()
+}
+
+// Inquiries returns the open proxy applications.
+func (o *Office) Inquiries() []Inquiry {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]Inquiry, 0, len(o.state.Inquiries))
+	for _, q := range o.state.Inquiries {
+		out = append(out, *q)
+	}
+	return out
+}
+
+// AnswerInquiry completes a proxy application with the PIN the holder wrote,
+// sealed, on the inquiry/answer form. Refused on the day it was filed: the
+// form has to travel by post.
+func (o *Office) AnswerInquiry(inquiryID, pin string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	i := slices.IndexFunc(o.state.Inquiries, func(q *Inquiry) bool { return q.ID == inquiryID })
+	if i < 0 {
+		return refuse(RuleUnknownInquiry, "no open inquiry %q", inquiryID)
+	}
+	q := o.state.Inquiries[i]
+	now := o.clock.Now()
+	if dateString(now) == dateString(q.FiledAt) {
+		return refuse(RuleProxyTwoVisits, "inquiry %s was filed today: a proxy completes on a later visit with the holder's sealed answer", q.ID)
+	}
+	var err error
+	switch q.Operation {
+	case ProxyIssueCertificate:
+		err = o.issueCertificate(q.CardID, q.Kind, pin)
+	case ProxyResetPIN:
+		err = o.resetPIN(q.CardID, q.Kind, pin)
+	}
+	if err != nil {
+		return err
+	}
+	o.state.Inquiries = slices.Delete(o.state.Inquiries, i, i+1)
+	if c := o.cards[q.CardID]; c != nil {
+		o.event(c.rec, "proxy application %s completed with the holder's sealed answer", q.ID)
+	}
+	return o.save()
+}
