@@ -1,0 +1,84 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestFromEnv(t *testing.T) {
+	const fp = "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF"
+	colons := strings.ToUpper(strings.Join(splitPairs(strings.ToLower(fp)), ":"))
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		want  Config // compared field by field below
+		err   error
+		check func(t *testing.T, c Config)
+	}{
+		{name: "default is sim", env: nil, want: Config{Kind: Sim, Prompt: true}},
+		{name: "vpcd", env: map[string]string{EnvTarget: "vpcd"}, want: Config{Kind: VPCD, Prompt: true}},
+		{name: "kind is case-insensitive", env: map[string]string{EnvTarget: "PCSC"}, want: Config{Kind: PCSC, Prompt: true}},
+		{name: "a reader implies pcsc and physical", env: map[string]string{EnvReader: "SCR 3310"},
+			want: Config{Kind: PCSC, Reader: "SCR 3310", Physical: true, Prompt: true}},
+		{name: "physical without reader", env: map[string]string{EnvTarget: "pcsc", EnvPhysical: "1"}, err: ErrConfig},
+		{name: "reader with sim target", env: map[string]string{EnvTarget: "sim", EnvReader: "0"}, err: ErrConfig},
+		{name: "unknown target", env: map[string]string{EnvTarget: "usb"}, err: ErrConfig},
+		{name: "bad boolean", env: map[string]string{EnvAllowDestructive: "yes please"}, err: ErrConfig},
+		{name: "fingerprint with colons is normalised", env: map[string]string{EnvReader: "0", EnvFingerprint: colons, EnvAllowDestructive: "true"},
+			want: Config{Kind: PCSC, Reader: "0", Physical: true, AllowDestructive: true, Fingerprint: strings.ToLower(fp), Prompt: true}},
+		{name: "short fingerprint", env: map[string]string{EnvFingerprint: "abcd"}, err: ErrConfig},
+		{name: "non-hex fingerprint", env: map[string]string{EnvFingerprint: strings.Repeat("zz", 32)}, err: ErrConfig},
+		{name: "no prompt", env: map[string]string{EnvNoPrompt: "1"}, want: Config{Kind: Sim}},
+		{name: "no prompt in CI", env: map[string]string{"CI": "true"}, want: Config{Kind: Sim}},
+		{name: "slot", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "1"}, want: Config{Kind: PCSC, Slot: 1, Prompt: true}},
+		{name: "slot out of range", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "2"}, err: ErrConfig},
+		{name: "slot not a number", env: map[string]string{EnvSlot: "one"}, err: ErrConfig},
+		{name: "PINs from the environment, never printed", env: map[string]string{EnvReader: "0", EnvAuthPIN: "4321", EnvSignPIN: "SECRET99"},
+			check: func(t *testing.T, c Config) {
+				if c.AuthPIN != "4321" || c.SignPIN != "SECRET99" {
+					t.Error("PINs not read from the environment")
+				}
+				if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "4321") || strings.Contains(s, "SECRET99") {
+					t.Errorf("a PIN shows when the config is printed: %s", s)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{EnvTarget, EnvReader, EnvPhysical, EnvAllowDestructive, EnvFingerprint, EnvAuthPIN, EnvSignPIN, EnvSlot, EnvNoPrompt, "CI"} {
+				t.Setenv(k, "")
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			c, err := FromEnv()
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("FromEnv() error = %v, want %v", err, tc.err)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "4321") {
+					t.Errorf("error shows a PIN: %v", err)
+				}
+				return
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+				return
+			}
+			got := fmt.Sprintf("%s|%s|%v|%v|%s|%v|%d", c.Kind, c.Reader, c.Physical, c.AllowDestructive, c.Fingerprint, c.Prompt, c.Slot)
+			want := fmt.Sprintf("%s|%s|%v|%v|%s|%v|%d", tc.want.Kind, tc.want.Reader, tc.want.Physical, tc.want.AllowDestructive, tc.want.Fingerprint, tc.want.Prompt, tc.want.Slot)
+			if got != want {
+				t.Errorf("FromEnv() = %s, want %s", got, want)
+			}
+		})
+	}
+}
+
+func splitPairs(s string) []string {
+	out := make([]string, 0, len(s)/2)
+	for i := 0; i+1 < len(s); i += 2 {
+		out = append(out, s[i:i+2])
+	}
+	return out
+}

@@ -1,0 +1,419 @@
+// Package target chooses the card a suite runs against and opens a
+// harness.Transport to it, so that every suite runs unchanged on each
+// (shared/docs/style.md, "A transport is one small interface"):
+//
+//   - sim (default): the simulated card in process (harness.InProcess);
+//   - vpcd: the simulated card over the real vpcd wire format, through the
+//     Go reader side of package vpcd (no pcscd; vpcd-protocol.md §2, §3);
+//   - pcsc: through pcscd (package pcsc). Without MYNAHIL_READER the suite
+//     serves the simulated card on a vpcd slot itself (starting pcscd with
+//     testenv if none runs); with MYNAHIL_READER it is a physical card in
+//     that reader.
+//
+// A physical card is guarded: see Decide and the Label constants. Its PINs
+// come from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN or a no-echo prompt on the
+// terminal, never from the command line, and never appear in logs or errors
+// (they are jpki.PIN values, which print as "****").
+//
+// The simulator is constructed here, not in the harness client: suites get
+// the *simcard.Issued of a simulated target for sim-only checks, while the
+// JPKI client they drive stays independent of it.
+package target
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/simcard"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/vpcd"
+)
+
+// Kind names how the card is reached.
+type Kind string
+
+// The target kinds.
+const (
+	Sim  Kind = "sim"
+	VPCD Kind = "vpcd"
+	PCSC Kind = "pcsc"
+)
+
+// Environment variables read by FromEnv.
+const (
+	EnvTarget           = "MYNAHIL_TARGET"            // sim | vpcd | pcsc
+	EnvReader           = "MYNAHIL_READER"            // reader name, index or substring: a physical card
+	EnvPhysical         = "MYNAHIL_PHYSICAL"          // 1: treat the card as physical (guards apply)
+	EnvAllowDestructive = "MYNAHIL_ALLOW_DESTRUCTIVE" // 1: destructive specs may run on the named physical card
+	EnvFingerprint      = "MYNAHIL_CARD_FINGERPRINT"  // SHA-256 hex of the auth certificate DER
+	EnvAuthPIN          = "MYNAHIL_AUTH_PIN"
+	EnvSignPIN          = "MYNAHIL_SIGN_PIN"
+	EnvSlot             = "MYNAHIL_VPCD_SLOT" // pcsc target, simulated card: vpcd slot (default: Ginkgo process − 1)
+	EnvNoPrompt         = "MYNAHIL_NO_PROMPT" // 1: never prompt for PINs
+)
+
+// Config says which card to open. The zero value is the sim target with
+// profile.Default().
+type Config struct {
+	Kind     Kind
+	Reader   string // pcsc: reader selector (pcsc.Select); set means physical
+	Physical bool   // guards apply (implied by Reader)
+	// AllowDestructive and Fingerprint are the physical opt-in (Decide).
+	AllowDestructive bool
+	Fingerprint      string
+	// AuthPIN and SignPIN are the physical card's PINs, if given.
+	AuthPIN, SignPIN jpki.PIN
+	// Prompt asks on the terminal for PINs not given (physical only).
+	Prompt bool
+	// Slot is the vpcd slot of the pcsc target's simulated card.
+	Slot int
+	// Profile is the simulated card's profile (default profile.Default()).
+	Profile *profile.Profile
+}
+
+// ErrConfig marks an invalid target configuration.
+var ErrConfig = errors.New("invalid target configuration")
+
+func truthy(name string) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s=%q is not a boolean", ErrConfig, name, v)
+	}
+	return b, nil
+}
+
+// FromEnv reads the configuration from the environment (the Env constants).
+// MYNAHIL_TARGET defaults to pcsc when MYNAHIL_READER is set, else sim.
+func FromEnv() (Config, error) {
+	c := Config{
+		Kind:        Kind(strings.ToLower(os.Getenv(EnvTarget))),
+		Reader:      os.Getenv(EnvReader),
+		Fingerprint: os.Getenv(EnvFingerprint),
+		AuthPIN:     jpki.PIN(os.Getenv(EnvAuthPIN)),
+		SignPIN:     jpki.PIN(os.Getenv(EnvSignPIN)),
+		Slot:        ginkgo.GinkgoParallelProcess() - 1,
+	}
+	var err error
+	if c.Physical, err = truthy(EnvPhysical); err != nil {
+		return Config{}, err
+	}
+	if c.AllowDestructive, err = truthy(EnvAllowDestructive); err != nil {
+		return Config{}, err
+	}
+	noPrompt, err := truthy(EnvNoPrompt)
+	if err != nil {
+		return Config{}, err
+	}
+	c.Prompt = !noPrompt && !testenv.InCI()
+	if s := os.Getenv(EnvSlot); s != "" {
+		if c.Slot, err = strconv.Atoi(s); err != nil {
+			return Config{}, fmt.Errorf("%w: %s=%q is not a number", ErrConfig, EnvSlot, s)
+		}
+	}
+	if c.Kind == "" {
+		c.Kind = Sim
+		if c.Reader != "" {
+			c.Kind = PCSC
+		}
+	}
+	return c, c.normalise()
+}
+
+// normalise validates c and puts the fingerprint in canonical form.
+func (c *Config) normalise() error {
+	if c.Kind == "" {
+		c.Kind = Sim
+	}
+	switch c.Kind {
+	case Sim, VPCD, PCSC:
+	default:
+		return fmt.Errorf("%w: %s=%q: want sim, vpcd or pcsc", ErrConfig, EnvTarget, c.Kind)
+	}
+	if c.Reader != "" {
+		if c.Kind != PCSC {
+			return fmt.Errorf("%w: a reader (%s) needs the pcsc target, not %s", ErrConfig, EnvReader, c.Kind)
+		}
+		c.Physical = true
+	}
+	if c.Physical && c.Reader == "" {
+		return fmt.Errorf("%w: a physical card needs %s naming its reader (run 'mynahil readers')", ErrConfig, EnvReader)
+	}
+	if c.Fingerprint != "" {
+		fp, err := NormaliseFingerprint(c.Fingerprint)
+		if err != nil {
+			return err
+		}
+		c.Fingerprint = fp
+	}
+	if c.Kind == PCSC && !c.Physical && (c.Slot < 0 || c.Slot > 1) {
+		return fmt.Errorf("%w: vpcd slot %d: Debian's vpcd has slots 0 and 1 (%s; at most 2 parallel processes)", ErrConfig, c.Slot, EnvSlot)
+	}
+	return nil
+}
+
+// NormaliseFingerprint accepts a SHA-256 fingerprint as hex with optional
+// colons or spaces (as openssl prints it) and returns lower-case hex.
+func NormaliseFingerprint(s string) (string, error) {
+	clean := strings.ToLower(strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s)))
+	if b, err := hex.DecodeString(clean); err != nil || len(b) != sha256.Size {
+		return "", fmt.Errorf("%w: %s: want the 64-hex-digit SHA-256 of the auth certificate DER", ErrConfig, EnvFingerprint)
+	}
+	return clean, nil
+}
+
+// Fingerprint returns the identity the guards compare: the SHA-256 of the
+// auth certificate's DER, lower-case hex.
+func Fingerprint(authCertDER []byte) string {
+	sum := sha256.Sum256(authCertDER)
+	return hex.EncodeToString(sum[:])
+}
+
+// PINs are the card's PINs as known to the suite; empty means unknown.
+type PINs struct {
+	Auth, Sign jpki.PIN
+}
+
+// Target is an opened card.
+type Target struct {
+	cfg         Config
+	t           harness.Transport
+	issued      *simcard.Issued
+	side        *vpcd.CardSide
+	pins        PINs
+	fingerprint string
+	desc        string
+	closers     []func() error
+}
+
+// Open opens the card cfg names. ctx bounds the opening (pcscd start-up,
+// card insertion), not the Target's life; Close releases everything.
+func Open(ctx context.Context, cfg Config) (*Target, error) {
+	if err := cfg.normalise(); err != nil {
+		return nil, err
+	}
+	t := &Target{cfg: cfg}
+	var err error
+	switch {
+	case cfg.Kind == PCSC && cfg.Physical:
+		err = t.openPhysical(ctx)
+	default:
+		err = t.openSimulated(ctx)
+	}
+	if err != nil {
+		_ = t.Close()
+		return nil, fmt.Errorf("opening %s target: %w", cfg.Kind, err)
+	}
+	t.identify()
+	return t, nil
+}
+
+func (t *Target) openSimulated(ctx context.Context) error {
+	p := profile.Default()
+	if t.cfg.Profile != nil {
+		p = *t.cfg.Profile
+	}
+	is, err := simcard.NewIssuer(clock.NewVirtual(p.IssueDate.Time), nil)
+	if err != nil {
+		return fmt.Errorf("creating issuer: %w", err)
+	}
+	if t.issued, err = is.Issue(p); err != nil {
+		return err
+	}
+	t.pins = PINs{Auth: jpki.PIN(p.PINs.Auth), Sign: jpki.PIN(p.PINs.Sign)}
+
+	switch t.cfg.Kind {
+	case Sim:
+		t.t = harness.NewInProcess(t.issued.Card)
+		t.desc = "sim: simulated card in process"
+		t.closers = append(t.closers, t.t.Close)
+	case VPCD:
+		r, err := vpcd.Listen("", vpcd.WithLogger(testenv.QuietLogger()))
+		if err != nil {
+			return err
+		}
+		t.closers = append(t.closers, r.Close)
+		t.serve(vpcd.WithAddr(r.Addr()))
+		if err := r.WaitCard(ctx); err != nil {
+			return fmt.Errorf("waiting for the simulated card on %s: %w", r.Addr(), err)
+		}
+		t.t = r
+		t.desc = "vpcd: simulated card over the vpcd wire format at " + r.Addr()
+	case PCSC:
+		d, err := testenv.StartPCSCD(ctx)
+		if err != nil {
+			return err
+		}
+		t.closers = append(t.closers, d.Stop)
+		reader := testenv.ReaderName(t.cfg.Slot)
+		t.serve(vpcd.WithSlot(t.cfg.Slot))
+		if err := testenv.WaitState(ctx, reader, true); err != nil {
+			return fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
+		}
+		if err := t.connect(reader, pcsc.Shared); err != nil {
+			return err
+		}
+		t.desc = fmt.Sprintf("pcsc: simulated card on vpcd slot %d, reader %q", t.cfg.Slot, reader)
+	}
+	return nil
+}
+
+// serve runs a vpcd card side for the simulated card until Close.
+func (t *Target) serve(opts ...vpcd.Option) {
+	t.side = vpcd.NewCardSide(t.issued.Card, append([]vpcd.Option{vpcd.WithLogger(testenv.QuietLogger())}, opts...)...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = t.side.Run(ctx)
+	}()
+	// Closers run in reverse: the transport closes before the card leaves.
+	t.closers = append(t.closers, func() error { cancel(); <-done; return nil })
+}
+
+// connect opens a pcsc.Card (with its own context) as the transport.
+func (t *Target) connect(selector string, mode pcsc.Mode) error {
+	c, err := pcsc.Establish()
+	if err != nil {
+		return err
+	}
+	t.closers = append(t.closers, c.Close)
+	card, err := c.Connect(selector, mode)
+	if err != nil {
+		return err
+	}
+	t.closers = append(t.closers, card.Close)
+	t.t = card
+	return nil
+}
+
+func (t *Target) openPhysical(ctx context.Context) error {
+	c, err := pcsc.Establish()
+	if err != nil {
+		return err
+	}
+	r, err := c.Reader(t.cfg.Reader)
+	_ = c.Close()
+	if err != nil {
+		return err
+	}
+	if !r.Present() {
+		return fmt.Errorf("reader %q: %w", r.Name, pcsc.ErrNoCard)
+	}
+	// Exclusive: no other middleware may interleave with a test on a real card.
+	if err := t.connect(r.Name, pcsc.Exclusive); err != nil {
+		return err
+	}
+	t.desc = fmt.Sprintf("pcsc: physical card in %q", r.Name)
+	t.pins = PINs{Auth: t.cfg.AuthPIN, Sign: t.cfg.SignPIN}
+	if t.cfg.Prompt {
+		if t.pins.Auth == "" {
+			t.pins.Auth = t.prompt("auth PIN (4 digits)")
+		}
+		if t.pins.Sign == "" {
+			t.pins.Sign = t.prompt("sign PIN (6-16 characters)")
+		}
+	}
+	return ctx.Err()
+}
+
+func (t *Target) prompt(label string) jpki.PIN {
+	pin, err := promptPIN(label)
+	if err != nil && !errors.Is(err, errNoTerminal) {
+		fmt.Fprintf(os.Stderr, "mynahil: %v; continuing without it\n", err)
+	}
+	return pin
+}
+
+// identify reads the auth certificate (no PIN needed, jpki-card.md §5) to
+// fingerprint the card, then warm-resets it so specs start from a clean
+// state. A card without a readable auth certificate has no fingerprint.
+func (t *Target) identify() {
+	c := jpki.New(t.t)
+	if err := c.SelectAP(); err == nil {
+		if _, der, err := c.ReadCertificate(jpki.AuthCert); err == nil {
+			t.fingerprint = Fingerprint(der)
+		}
+	}
+	_ = t.t.Reset()
+}
+
+// Transport is the open connection to the card.
+func (t *Target) Transport() harness.Transport { return t.t }
+
+// Kind is how the card is reached.
+func (t *Target) Kind() Kind { return t.cfg.Kind }
+
+// Physical reports whether the card is a physical one (guards apply).
+func (t *Target) Physical() bool { return t.cfg.Physical }
+
+// Issued is the simulated card and what was written on it; nil for a
+// physical card. Specs that use it must be labelled sim-only.
+func (t *Target) Issued() *simcard.Issued { return t.issued }
+
+// CardSide is the vpcd card side serving the simulated card (vpcd and pcsc
+// targets), for removal, insertion and fault injection; nil otherwise.
+func (t *Target) CardSide() *vpcd.CardSide { return t.side }
+
+// PINs returns the card's PINs as far as they are known.
+func (t *Target) PINs() PINs { return t.pins }
+
+// Fingerprint is the SHA-256 (hex) of the auth certificate read from the
+// card at Open, "" if it could not be read.
+func (t *Target) Fingerprint() string { return t.fingerprint }
+
+// String describes the target for logs (never with PINs).
+func (t *Target) String() string { return t.desc }
+
+// Facts returns what the guard decides on for this target.
+func (t *Target) Facts() Facts {
+	return Facts{
+		Physical:         t.cfg.Physical,
+		AllowDestructive: t.cfg.AllowDestructive,
+		WantFingerprint:  t.cfg.Fingerprint,
+		CardFingerprint:  t.fingerprint,
+		HaveAuthPIN:      t.pins.Auth != "",
+		HaveSignPIN:      t.pins.Sign != "",
+	}
+}
+
+// Close releases the transport, the card side, the reader and a pcscd
+// that Open started, in reverse order of acquisition.
+func (t *Target) Close() error {
+	var errs []error
+	for i := len(t.closers) - 1; i >= 0; i-- {
+		if err := t.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	t.closers = nil
+	return errors.Join(errs...)
+}
+
+// OpenFromEnv is FromEnv then Open, with a minute to get the card ready.
+func OpenFromEnv() (*Target, error) {
+	cfg, err := FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return Open(ctx, cfg)
+}

@@ -1,0 +1,201 @@
+package target_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/simcard"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/testenv"
+)
+
+func TestTarget(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Targets and physical-card guards")
+}
+
+// pcscdErr is why pcscd is unavailable, nil when it runs.
+var pcscdErr error
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	p, err := testenv.StartPCSCD(ctx)
+	if err != nil {
+		if _, skip := testenv.SkipReason(err); !skip {
+			Fail(err.Error())
+		}
+		pcscdErr = err
+		return
+	}
+	DeferCleanup(p.Stop)
+}, NodeTimeout(30*time.Second))
+
+func needPCSCD() {
+	if reason, ok := testenv.SkipReason(pcscdErr); ok {
+		Skip(reason)
+	}
+}
+
+func sha256hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+var _ = DescribeTable("every kind carries the same JPKI conversation to a fresh simulated card",
+	func(ctx SpecContext, kind target.Kind) {
+		if kind == target.PCSC {
+			needPCSCD()
+		}
+		tgt, err := target.Open(ctx, target.Config{Kind: kind})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(tgt.Close)
+		Expect(tgt.Kind()).To(Equal(kind))
+		Expect(tgt.Physical()).To(BeFalse())
+		Expect(tgt.String()).To(HavePrefix(string(kind) + ": "))
+		Expect(tgt.Issued()).NotTo(BeNil())
+		if kind == target.Sim {
+			Expect(tgt.CardSide()).To(BeNil())
+		} else {
+			Expect(tgt.CardSide()).NotTo(BeNil())
+		}
+
+		c := jpki.New(tgt.Transport())
+		Expect(c.SelectAP()).To(Succeed())
+		_, der, err := c.ReadCertificate(jpki.AuthCert)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(der).To(Equal(tgt.Issued().AuthCert.Raw))
+		Expect(tgt.Fingerprint()).To(Equal(sha256hex(der)))
+
+		pins := tgt.PINs()
+		Expect(pins.Auth).To(Equal(jpki.PIN(profile.Default().PINs.Auth)))
+		Expect(pins.Sign).To(Equal(jpki.PIN(profile.Default().PINs.Sign)))
+		Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(3), "identifying the card must not spend a try")
+		Expect(c.VerifyPIN(jpki.AuthPIN, pins.Auth)).To(Succeed())
+		digest := sha256.Sum256([]byte(kind))
+		sig, err := c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sig).To(matchers.VerifySignature(tgt.Issued().AuthCert, digest[:], crypto.SHA256))
+
+		Expect(tgt.Close()).To(Succeed())
+		_, err = tgt.Transport().Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		Expect(err).To(HaveOccurred(), "a closed target still transmits")
+	},
+	Entry("sim", target.Sim, SpecTimeout(30*time.Second)),
+	Entry("vpcd", target.VPCD, SpecTimeout(30*time.Second)),
+	Entry("pcsc", target.PCSC, SpecTimeout(30*time.Second)),
+)
+
+var _ = Describe("Open", func() {
+	It("refuses an invalid configuration before touching anything", func(ctx SpecContext) {
+		_, err := target.Open(ctx, target.Config{Kind: "usb"})
+		Expect(err).To(MatchError(target.ErrConfig))
+		_, err = target.Open(ctx, target.Config{Kind: target.PCSC, Physical: true})
+		Expect(err).To(MatchError(ContainSubstring("MYNAHIL_READER")))
+	})
+
+	It("reports an empty reader as no card", func(ctx SpecContext) {
+		needPCSCD()
+		_, err := target.Open(ctx, target.Config{Kind: target.PCSC, Reader: testenv.VPCDReader1})
+		Expect(err).To(MatchError(pcsc.ErrNoCard))
+	})
+})
+
+// A simulated card served on slot 1 stands in for a physical card: opened
+// by reader name it is "physical", so the guards apply exactly as they
+// would to a real card.
+var _ = Describe("a card opened by reader name", Ordered, func() {
+	var (
+		tgt    *target.Target
+		issued *simcard.Issued
+	)
+	BeforeAll(func(ctx SpecContext) {
+		needPCSCD()
+		is, err := simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
+		Expect(err).NotTo(HaveOccurred())
+		issued, err = is.Issue(profile.Default())
+		Expect(err).NotTo(HaveOccurred())
+		a, err := testenv.Attach(ctx, issued.Card, 1)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(a.Detach)
+
+		tgt, err = target.Open(ctx, target.Config{Kind: target.PCSC, Reader: "pcd 00 01", AuthPIN: jpki.PIN(issued.Profile.PINs.Auth)})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(tgt.Close)
+	})
+
+	It("is physical, with no simulator behind it and only the PINs it was given", func() {
+		Expect(tgt.Physical()).To(BeTrue())
+		Expect(tgt.Issued()).To(BeNil())
+		Expect(tgt.String()).To(ContainSubstring("physical card in \"Virtual PCD 00 01\""))
+		Expect(tgt.PINs().Auth).NotTo(BeEmpty())
+		Expect(tgt.PINs().Sign).To(BeEmpty())
+	})
+
+	It("is identified by the SHA-256 of its auth certificate, read from the card", func() {
+		Expect(tgt.Fingerprint()).To(Equal(sha256hex(issued.AuthCert.Raw)))
+	})
+
+	It("is held exclusively, so no other middleware interleaves", func() {
+		c, err := pcsc.Establish()
+		Expect(err).NotTo(HaveOccurred())
+		defer c.Close()
+		_, err = c.Connect(testenv.VPCDReader1, pcsc.Shared)
+		Expect(err).To(MatchError(pcsc.ErrSharingViolation))
+	})
+
+	It("decides by its labels, its PINs and the fingerprint", func() {
+		Expect(tgt.Decide([]string{target.LabelPhysicalSafe, target.LabelNeedsAuthPIN}).Run).To(BeTrue())
+		Expect(tgt.Decide([]string{target.LabelPhysicalSafe, target.LabelNeedsSignPIN}).Run).To(BeFalse())
+		Expect(tgt.Decide([]string{target.LabelDestructive}).Run).To(BeFalse())
+		Expect(tgt.Decide([]string{target.LabelSimOnly}).Run).To(BeFalse())
+		Expect(tgt.Decide(nil).Run).To(BeFalse())
+	})
+
+	Context("with the guard in BeforeEach", func() {
+		var ran []string
+		BeforeEach(func() { tgt.Guard() })
+		ReportAfterEach(func(r SpecReport) {
+			if r.State == types.SpecStatePassed {
+				ran = append(ran, r.LeafNodeText)
+			}
+		})
+		It("skips a destructive spec without the opt-in", Label(target.LabelDestructive), func() {
+			Fail("the guard let a destructive spec run on a physical card without opt-in")
+		})
+		It("skips a sim-only spec", Label(target.LabelSimOnly), func() {
+			Fail("the guard let a sim-only spec run on a physical card")
+		})
+		It("skips a spec needing a PIN it was not given", Label(target.LabelPhysicalSafe, target.LabelNeedsSignPIN), func() {
+			Fail("the guard let a spec run without the sign PIN")
+		})
+		It("runs a physical-safe read", Label(target.LabelPhysicalSafe), func() {
+			c := jpki.New(tgt.Transport())
+			Expect(c.SelectAP()).To(Succeed())
+			Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(3))
+		})
+		It("ran exactly the physical-safe spec", Label(target.LabelPhysicalSafe), func() {
+			Expect(ran).To(Equal([]string{"runs a physical-safe read"}))
+		})
+	})
+
+	It("runs a destructive spec only with the opt-in naming this card", func(ctx context.Context) {
+		facts := tgt.Facts()
+		facts.AllowDestructive = true
+		facts.WantFingerprint = sha256hex(issued.AuthCert.Raw)
+		Expect(target.Decide([]string{target.LabelDestructive}, facts).Run).To(BeTrue())
+		facts.WantFingerprint = sha256hex([]byte("another card"))
+		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("is not the one"))
+	})
+})
