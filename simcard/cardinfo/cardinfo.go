@@ -94,8 +94,10 @@ func (a *Applets) Build(p profile.Profile, salt func() []byte) ([]*card.DF, erro
 // image, the 照合番号 and birth-date keys derived from the facts (their
 // counters are kept unless the value changes), the expiry in the common
 // applet and at MF level. Records are re-signed, and the EF 0004
-// certificates re-issued, with this Applets' keys. On error the state is
-// left as it was.
+// certificates re-issued, with this Applets' keys. The PINs the holder set
+// (0011, 001C) are never touched, so p.PINs is ignored (the office does not
+// know them). On error the state is left as it was. Call it inside
+// (*card.Card).Modify, which also clears the volatile state.
 func (a *Applets) Refresh(st *card.State, p profile.Profile) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("refreshing card-info applets: %w", err)
@@ -162,13 +164,22 @@ func cloneDF(d *card.DF) *card.DF {
 	return &c
 }
 
+// MaxEF is the largest transparent EF the applets write: READ BINARY with
+// a 15-bit offset reaches no further (ISO/IEC 7816-4 7.2.3; jpki-card.md §7),
+// and the 2-byte DF21 offsets could not name anything beyond it either.
+const MaxEF = 0x7FFF
+
 // put replaces the data of a transparent EF, adding the EF if it is absent.
-func put(df *card.DF, id uint16, data []byte, read card.Access) {
+func put(df *card.DF, id uint16, data []byte, read card.Access) error {
+	if len(data) > MaxEF {
+		return fmt.Errorf("writing EF %04X: %d bytes, more than the %d a READ BINARY offset reaches (name or address too long)", id, len(data), MaxEF)
+	}
 	if f := df.File(id); f != nil {
 		f.Data, f.Read = data, read
-		return
+		return nil
 	}
 	df.AddBinary(id, data, read)
+	return nil
 }
 
 // setCode sets a PIN to value only if it differs, so a refresh that leaves a

@@ -361,3 +361,15 @@ func TestBuildRejectsInvalidProfile(t *testing.T) {
 		t.Fatal("accepted a My Number with a wrong check digit")
 	}
 }
+
+func TestOverlongFactsAreRefused(t *testing.T) {
+	p := profile.Default()
+	p.Holder.Address = strings.Repeat("東", 12000) // 36000 bytes of UTF-8
+	if _, err := shared(t).Build(p, salt); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("Build = %v, want a too-long error", err)
+	}
+	st := build(t, profile.Default())
+	if err := shared(t).Refresh(st, p); err == nil {
+		t.Fatal("Refresh accepted an address no READ BINARY can reach")
+	}
+}

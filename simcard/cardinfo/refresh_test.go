@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/cardinfo"
+	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -270,5 +272,50 @@ func TestPhotoDecodesWithOpenJPEG(t *testing.T) {
 		if v != 128 {
 			t.Fatalf("sample %d, want the flat 128", v)
 		}
+	}
+}
+
+// TestRefreshOfAPersistedCard issues through simcard with the applets and
+// MF level, stores the state as the simulator does, loads it into a new card
+// and refreshes it there: the applet keys come back from their PKCS#1 form.
+func TestRefreshOfAPersistedCard(t *testing.T) {
+	is, err := simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.Extra = append(is.Extra, shared(t))
+	p := profile.Default()
+	iss, err := is.Issue(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.Card.Modify(func(st *card.State) error { return cardinfo.MF(st, p, iss.CardExpiry) }); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := iss.Card.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := card.Load(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Holder.Name = "試験　花江"
+	p.PINs = profile.PINs{Auth: "0000", Sign: "000000", CardInfo: "0000", Resident: "0000", Common: "0000"}
+	if err := c.Modify(func(st *card.State) error { return shared(t).Refresh(st, p) }); err != nil {
+		t.Fatal(err)
+	}
+	var st card.State
+	c.Inspect(func(s *card.State) { st = *s })
+	checkIntegrity(t, &st)
+	if got := fields(t, file(t, &st, cardinfo.TextAID, cardinfo.EFTextFacts), 0xFF20)[0xDF22].Value; string(got) != p.Holder.Name {
+		t.Fatalf("name %q", got)
+	}
+	// The holder's PIN is the one set at issuance, not the placeholder.
+	expectSW(t, c, selectAID(cardinfo.TextAID), 0x9000)
+	expectSW(t, c, "00A4020C020011", 0x9000)
+	expectSW(t, c, verifyCmd(profile.Default().PINs.CardInfo), 0x9000)
+	if got := expectSW(t, c, "00CA00F200", 0x9000); string(got) != "20360102" {
+		t.Errorf("00F2 = %q", got)
 	}
 }

@@ -218,10 +218,20 @@ func (a *Applets) writeText(df *card.DF, p profile.Profile, exp time.Time) error
 	if err := setCode(df, EFTextCodeB, codeB); err != nil {
 		return err
 	}
-	put(df, EFTextMyNumber, mn, textMyNumberRead)
-	put(df, EFTextFacts, facts, textFactsRead)
-	put(df, EFTextIntegrity, integrity, textAny)
-	put(df, EFTextCert, cert, card.Free)
-	put(df, EFTextSignedKey, TLV(0xFF50, append(pub, TLV(0xDF52, sig)...)), textAny)
+	for _, w := range []struct {
+		id   uint16
+		data []byte
+		read card.Access
+	}{
+		{EFTextMyNumber, mn, textMyNumberRead},
+		{EFTextFacts, facts, textFactsRead},
+		{EFTextIntegrity, integrity, textAny},
+		{EFTextCert, cert, card.Free},
+		{EFTextSignedKey, TLV(0xFF50, append(pub, TLV(0xDF52, sig)...)), textAny},
+	} {
+		if err := put(df, w.id, w.data, w.read); err != nil {
+			return err
+		}
+	}
 	return nil
 }

@@ -238,9 +238,19 @@ func (a *Applets) writeVisual(df *card.DF, p profile.Profile, exp time.Time) err
 			return err
 		}
 	}
-	put(df, EFVisualAge, age, visualAgeRead)
-	put(df, EFVisualFace, face, visualAorB)
-	put(df, EFVisualCert, cert, card.Free)
-	put(df, EFVisualMyNumber, img, visualAOnly)
+	for _, w := range []struct {
+		id   uint16
+		data []byte
+		read card.Access
+	}{
+		{EFVisualAge, age, visualAgeRead},
+		{EFVisualFace, face, visualAorB},
+		{EFVisualCert, cert, card.Free},
+		{EFVisualMyNumber, img, visualAOnly},
+	} {
+		if err := put(df, w.id, w.data, w.read); err != nil {
+			return err
+		}
+	}
 	return nil
 }
