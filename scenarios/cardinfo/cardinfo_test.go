@@ -112,6 +112,16 @@ var _ = Describe("券面事項入力補助AP (card-info input support)", func() 
 		Expect(r.Data).To(HaveLen(256))
 	})
 
+	It("accepts the short-EF-ID forms jsapdu sends (VERIFY P2 = 80|SFI, READ BINARY P1 = 80|SFI)", func() {
+		Expect(s.send("00 20 00 91")).To(HaveStatusWord(0x63C3))
+		Expect(s.send("00 B0 81 00 00")).To(HaveStatusWord(0x6982))
+		Expect(s.send("00 20 00 94 0C %X", defaultMyNumber)).To(HaveStatusWord(0x9000))
+		r := s.send("00 B0 81 00 00")
+		Expect(r).To(HaveStatusWord(0x9000))
+		Expect(r.Data).To(HaveLen(17))
+		Expect(string(r.Data[3:15])).To(Equal(defaultMyNumber))
+	})
+
 	It("keeps 0012 blocked from issuance", func() {
 		Expect(s.status("0012")).To(HaveStatusWord(0x63C0))
 		Expect(s.send("00 20 00 80 04 31323334")).To(HaveStatusWord(0x6984))
@@ -144,7 +154,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(got).To(Equal([]uint16{0x63C3, 0x63CA, 0x63CA, 0x63CA, 0x63CA, 0x63C3, 0x63C5}))
 	})
 
-	It("locks the card-info PIN without touching the JPKI authentication PIN", func() {
+	It("locks the card-info PIN without touching the JPKI authentication PIN", Label("destructive"), func() {
 		s := open(profile.Default())
 		s.selectAP(aidText)
 		for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
@@ -159,7 +169,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(s.verify("0018", s.iss.Profile.PINs.Auth)).To(HaveStatusWord(0x9000))
 	})
 
-	DescribeTable("each applet counts its own tries",
+	DescribeTable("each applet counts its own tries", Label("destructive"),
 		func(aid, fid, wrong string, max int) {
 			s := open(profile.Default())
 			s.selectAP(aid)
