@@ -33,7 +33,8 @@ import (
 // the production 5000033 and 5000023) and the issuer key they certify in EF
 // 0004 of both applets, which signs the applets' records (myna-card: the
 // integrity record is signed "by the key certified in EF 0004 — the same
-// issuer key that signs the 券面事項確認AP records").
+// issuer key that signs the 券面事項確認AP records"). It is safe for
+// concurrent use.
 type Applets struct {
 	keys     keypool.Source
 	textCA   *rsa.PrivateKey

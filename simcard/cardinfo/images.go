@@ -116,7 +116,9 @@ func pngChunk(out *bytes.Buffer, typ string, data []byte) {
 // empty (ISO/IEC 15444-1 B.10.3: a zero bit = no code-block included), so
 // every sample decodes to the level-shifted zero: a flat mid-grey portrait.
 // A real photograph would need an entropy coder this simulator does not carry.
+// A zero dimension is raised to 1 (SIZ allows no empty image).
 func PhotoJP2(w, h uint32) []byte {
+	w, h = max(w, 1), max(h, 1)
 	u32 := binary.BigEndian.AppendUint32
 	u16 := binary.BigEndian.AppendUint16
 
