@@ -81,23 +81,25 @@ func summarize(command []byte) []slog.Attr {
 	return attrs
 }
 
-// floorHandler drops records below a level. The vpcd card side logs every
-// frame in hex at debug level, PIN bytes included, so its logger is floored
-// at Info whatever the daemon's verbosity; loggedCard logs the masked
-// version instead.
-type floorHandler struct {
-	slog.Handler
-	min slog.Level
+// vpcdLogHandler passes the vpcd card side's records on, except debug
+// records not in quietDebug: the card side logs every frame in hex at debug
+// level, PIN bytes included, so only known-harmless debug lines get through
+// whatever the daemon's verbosity; loggedCard logs the masked APDU instead.
+type vpcdLogHandler struct{ slog.Handler }
+
+var quietDebug = map[string]bool{"vpcd not reachable, retrying": true}
+
+func (h vpcdLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelInfo && !quietDebug[r.Message] {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
-func (h floorHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
+func (h vpcdLogHandler) WithAttrs(a []slog.Attr) slog.Handler {
+	return vpcdLogHandler{h.Handler.WithAttrs(a)}
 }
 
-func (h floorHandler) WithAttrs(a []slog.Attr) slog.Handler {
-	return floorHandler{h.Handler.WithAttrs(a), h.min}
-}
-
-func (h floorHandler) WithGroup(n string) slog.Handler {
-	return floorHandler{h.Handler.WithGroup(n), h.min}
+func (h vpcdLogHandler) WithGroup(n string) slog.Handler {
+	return vpcdLogHandler{h.Handler.WithGroup(n)}
 }

@@ -100,7 +100,7 @@ type Config struct {
 type registry interface {
 	Cards() []*office.Card
 	IssueCard(p profile.Profile) (*office.Card, error)
-	registerControl(srv *control.Server)
+	registerControl(h office.Handler)
 	Close() error
 }
 
@@ -109,7 +109,7 @@ type registry interface {
 type Daemon struct {
 	cfg     Config
 	log     *slog.Logger
-	vlog    *slog.Logger // for vpcd: never below info, see floorHandler
+	vlog    *slog.Logger // for vpcd: no frame dumps, see vpcdLogHandler
 	reg     registry
 	srv     *control.Server
 	lock    *os.File
@@ -163,7 +163,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	d := &Daemon{
 		cfg:  cfg,
 		log:  cfg.Logger,
-		vlog: slog.New(floorHandler{cfg.Logger.Handler(), slog.LevelInfo}),
+		vlog: slog.New(vpcdLogHandler{cfg.Logger.Handler()}),
 		host: host,
 		port: port,
 	}
@@ -183,7 +183,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
 	}
-	if d.reg, err = openRegistry(cfg.StateDir, cfg.Clock, issuer); err != nil {
+	if d.reg, err = openRegistry(cfg.StateDir, cfg.Clock, cfg.Keys, issuer); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	reg := d.reg
@@ -206,7 +206,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	d.srv.Handle("sim.status", d.handleStatus)
 	d.srv.Handle("sim.insert", d.handleInsert)
 	d.srv.Handle("sim.remove", d.handleRemove)
-	d.reg.registerControl(d.srv)
+	d.reg.registerControl(afterCall{d.srv, func() { d.sync(false) }})
 	d.sync(true)
 	return d, nil
 }
@@ -275,7 +275,7 @@ func (d *Daemon) sync(initial bool) {
 		addr := net.JoinHostPort(d.host, strconv.Itoa(d.port+n))
 		log := d.vlog.With("card", c.ID, "slot", n)
 		side := vpcd.NewCardSide(loggedCard{Card: c.Chip, log: d.log.With("card", c.ID, "slot", n)},
-			vpcd.WithAddr(addr), vpcd.WithLogger(log), vpcd.WithBackoff(d.cfg.Backoff, 0))
+			vpcd.WithAddr(addr), vpcd.WithLogger(log), vpcd.WithBackoff(d.cfg.Backoff, max(d.cfg.Backoff, 2*time.Second)))
 		if !initial {
 			side.Remove()
 		}

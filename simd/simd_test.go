@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/vpcd"
 )
@@ -421,4 +423,48 @@ func TestLogsNeverHoldPINs(t *testing.T) {
 			t.Errorf("log holds PIN bytes %q:\n%s", secret, logs)
 		}
 	}
+}
+
+func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
+	r := newRig(t, shortTempDir(t), nil, Config{})
+	r.waitCard()
+	ctx := context.Background()
+	var methods []string
+	if err := r.client.Call(ctx, "control.methods", nil, &methods); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range append([]string{"sim.list", "sim.status", "sim.insert", "sim.remove"}, office.Methods...) {
+		if !slices.Contains(methods, m) {
+			t.Errorf("control.methods lacks %s", m)
+		}
+	}
+	// An office refusal reaches the client with its rule.
+	err := r.client.Call(ctx, "office.status", office.CardParams{Card: "nope"}, nil)
+	var ce *control.Error
+	if !errors.As(err, &ce) || ce.Rule != office.RuleUnknownCard {
+		t.Errorf("office.status of an unknown card: %v, want rule %s", err, office.RuleUnknownCard)
+	}
+
+	var issued struct {
+		ID string `json:"id"`
+	}
+	if err := r.client.Call(ctx, "office.issue-card", office.IssueParams{}, &issued); err != nil {
+		t.Fatalf("office.issue-card: %v", err)
+	}
+	list := r.list()
+	if len(list) != 2 || list[1].Slot != 1 || list[1].Inserted || list[0].Card == list[1].Card {
+		t.Fatalf("after office.issue-card: %+v, want a second card in slot 1, removed", list)
+	}
+	if issued.ID != list[1].Card {
+		t.Errorf("issued card %q, slot 1 holds %q", issued.ID, list[1].Card)
+	}
+	var out []SlotInfo
+	if err := r.client.Call(ctx, "sim.insert", Selector{Card: list[1].Card}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !out[0].Inserted || out[0].VPCD == r.reader.Addr() {
+		t.Errorf("inserted second card: %+v", out[0])
+	}
+	// The first card is undisturbed.
+	r.expectSW(selectJPKI, 0x9000)
 }
