@@ -97,7 +97,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(unhex(f, "7F21 82 0002 5F37 00"))
 	f.Add(unhex(f, "DF22 84 FFFFFFFF"))
 	f.Add(unhex(f, "9F FF FF 01 00"))
+	f.Add(append(cardinfo.TLV(0xFF20, cardinfo.TLV(0xDF22, []byte("19900102"))), 0xFF))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if seg, err := cardinfo.FaceSegments(b); err == nil && len(seg[0])+len(seg[1])+len(seg[2]) > len(b) {
+			t.Fatalf("segments longer than the file")
+		}
 		obj, rest, err := cardinfo.Decode(b)
 		if err != nil {
 			return
