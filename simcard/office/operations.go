@@ -554,12 +554,14 @@ type RenewPINs struct {
 	Auth, Sign string
 }
 
-// Renew replaces the card's valid certificates with new keys and
-// certificates valid to the 5th birthday from now, and revokes the old ones
-// as superseded (lifecycle-rules.md §3). Allowed from 3 months before the
-// earliest expiry (rules.RenewalOpens) to that expiry; later the holder
-// needs new certificates (IssueCertificate). Smartphone certificates are not
-// renewed: they are revoked with the card's (§4).
+// Renew replaces each of the card's certificates whose renewal window is
+// open — from 3 months before its expiry (rules.RenewalOpens) to the expiry
+// — with a new key and a certificate valid to the 5th birthday from now, and
+// revokes the old one as superseded (lifecycle-rules.md §3). Certificates
+// not yet in their window are left as they are; when none is due the
+// renewal is refused, and an expired certificate is never renewed (the
+// holder applies for a new one with IssueCertificate). Smartphone
+// certificates are not renewed: they are revoked with the card's (§4).
 func (o *Office) Renew(id string, pins RenewPINs) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -572,30 +574,36 @@ func (o *Office) Renew(id string, pins RenewPINs) error {
 		return err
 	}
 	r := c.rec
-	var olds []authority.Record
-	var expiry time.Time
+	var due []authority.Record
+	var expired, pending *authority.Record
 	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
 		cur, ok := o.current(r, k, authority.OnCard)
-		if !ok || cur.Status == authority.Revoked {
-			continue
-		}
-		olds = append(olds, cur)
-		if expiry.IsZero() || cur.NotAfter.Before(expiry) {
-			expiry = cur.NotAfter
+		switch {
+		case !ok || cur.Status == authority.Revoked:
+		case now.After(cur.NotAfter):
+			expired = &cur
+		case now.Before(rules.RenewalOpens(cur.NotAfter)):
+			if pending == nil || cur.NotAfter.Before(pending.NotAfter) {
+				pending = &cur
+			}
+		default:
+			due = append(due, cur)
 		}
 	}
-	if len(olds) == 0 {
+	switch {
+	case len(due) == 0 && pending != nil:
+		return refuse(RuleRenewalWindow, "renewal opens on %s (%d months before the %s certificate expires on %s)",
+			dateString(rules.RenewalOpens(pending.NotAfter)), rules.RenewalWindowMonth, kindName(pending.Kind), dateString(pending.NotAfter))
+	case len(due) == 0 && expired != nil:
+		return refuse(RuleRenewalExpired, "the %s certificate expired on %s: renewal is closed, apply for a new certificate", kindName(expired.Kind), dateString(expired.NotAfter))
+	case len(due) == 0:
 		return refuse(RuleNothingToRenew, "card %s holds no certificate to renew", id)
 	}
-	if now.After(expiry) {
-		return refuse(RuleRenewalExpired, "the certificates expired on %s: renewal is closed, apply for new certificates", dateString(expiry))
-	}
-	if opens := rules.RenewalOpens(expiry); now.Before(opens) {
-		return refuse(RuleRenewalWindow, "renewal opens on %s (%d months before expiry on %s)", dateString(opens), rules.RenewalWindowMonth, dateString(expiry))
-	}
 	_, notAfter := authority.Validity(now, r.Profile.Holder.BirthDate.Time, r.Expiry)
-	if !notAfter.After(expiry) {
-		return refuse(RuleRenewalCard, "the card itself expires on %s: renewal would not extend the certificates, apply for a new card", dateString(r.Expiry))
+	for _, old := range due {
+		if !notAfter.After(old.NotAfter) {
+			return refuse(RuleRenewalCard, "the card itself expires on %s: renewal would not extend the certificates, apply for a new card", dateString(r.Expiry))
+		}
 	}
 	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
 		pin := pins.Auth
@@ -608,7 +616,7 @@ func (o *Office) Renew(id string, pins RenewPINs) error {
 			}
 		}
 	}
-	for _, old := range olds {
+	for _, old := range due {
 		k := old.Kind
 		pin := pins.Auth
 		if k == authority.Sign {
