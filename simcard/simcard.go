@@ -15,6 +15,7 @@ import (
 
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/cardinfo"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/jpki"
 	"github.com/mynahil/mynahil/simcard/keypool"
@@ -41,8 +42,9 @@ type AppletSet interface {
 	Refresh(st *card.State, p profile.Profile) error
 }
 
-// NewIssuer returns an issuer with a fresh test authority. keys may be nil
-// for the process-wide pool.
+// NewIssuer returns an issuer with a fresh test authority whose cards carry
+// the JPKI applet and the card-info applets (package cardinfo). keys may be
+// nil for the process-wide pool.
 func NewIssuer(c clock.Clock, keys keypool.Source) (*Issuer, error) {
 	if keys == nil {
 		keys = keypool.Shared()
@@ -51,7 +53,11 @@ func NewIssuer(c clock.Clock, keys keypool.Source) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Issuer{Authority: a, Clock: c, Keys: keys}, nil
+	info, err := cardinfo.New(keys)
+	if err != nil {
+		return nil, fmt.Errorf("creating card-info applets: %w", err)
+	}
+	return &Issuer{Authority: a, Clock: c, Keys: keys, Extra: []AppletSet{info}}, nil
 }
 
 // Issued is a freshly issued card and what was written on it.
@@ -140,6 +146,9 @@ func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error)
 			return nil, fmt.Errorf("issuing card: %w", err)
 		}
 		st.ATR = atr
+	}
+	if err := cardinfo.MF(&st, p, cardExp); err != nil {
+		return nil, fmt.Errorf("issuing card: %w", err)
 	}
 	out.Card = card.New(st, opts...)
 	return out, nil

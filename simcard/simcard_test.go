@@ -482,3 +482,31 @@ func FuzzTransmit(f *testing.F) {
 }
 
 var _ = apdu.OK
+
+func TestPrintedReferenceDataCannotBeChanged(t *testing.T) {
+	c := issue(t, profile.Default()).Card
+	expectSW(t, c, "00A4040C0A D3921000310001010408", 0x9000) // 券面事項入力補助AP
+	expectSW(t, c, "00A4020C02 0014", 0x9000)                 // 照合番号A
+	expectSW(t, c, "00200080"+pinHex("123456789018"), 0x9000)
+	expectSW(t, c, "00240180"+pinHex("123456789026"), 0x6985)
+	expectSW(t, c, "00A4020C02 0011", 0x9000) // the holder's own 4-digit PIN can change
+	expectSW(t, c, "00200080"+pinHex("1234"), 0x9000)
+	expectSW(t, c, "00240180"+pinHex("4321"), 0x9000)
+}
+
+func TestATRDataObjectFollowsSetATR(t *testing.T) {
+	c := issue(t, profile.Default()).Card
+	if got := expectSW(t, c, "00CA5F5100", 0x9000); !bytes.Equal(got, card.DefaultATR[1:]) {
+		t.Fatalf("5F51 = % X", got)
+	}
+	atr := h("3BDA13FF8131FB468012392F31C173C601C03B")
+	if err := c.SetATR(atr); err != nil {
+		t.Fatal(err)
+	}
+	if got := expectSW(t, c, "00CA5F5100", 0x9000); !bytes.Equal(got, atr[1:]) {
+		t.Fatalf("5F51 after SetATR = % X", got)
+	}
+	if err := c.SetATR(h("3B")); err == nil {
+		t.Fatal("1-byte ATR accepted")
+	}
+}

@@ -56,7 +56,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	applets, err = cardinfo.New(nil)
 	Expect(err).NotTo(HaveOccurred())
-	issuer.Extra = append(issuer.Extra, applets)
+	issuer.Extra = []simcard.AppletSet{applets} // replaces the default set, so the suite knows the card-info CA keys
 })
 
 // session is an issued card opened through a traced in-process transport.

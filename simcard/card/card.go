@@ -28,6 +28,10 @@ type State struct {
 	MFFiles []*File `json:"mf_files,omitempty"`
 }
 
+// tagATR is the GET DATA object holding the contact ATR without TS
+// (jpki-card.md §3.6).
+const tagATR = 0x5F51
+
 // StateVersion is the version of the State encoding.
 const StateVersion = 1
 
@@ -138,6 +142,9 @@ func (c *Card) SetATR(atr []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st.ATR = append([]byte(nil), atr...)
+	if _, ok := c.st.DataObjects[tagATR]; ok {
+		c.st.DataObjects[tagATR] = append([]byte(nil), atr[1:]...)
+	}
 	return c.save()
 }
 

@@ -296,7 +296,8 @@ func (c *Card) verify(cmd *apdu.Command) apdu.SW {
 // changePIN implements CHANGE REFERENCE DATA with P1=01 (ISO/IEC 7816-4
 // 7.5.7: the new value only, the old one having been verified in this DF) and
 // JICSAP CHANGE KEY (80 32 00 80). A new value that breaks the PIN's format
-// answers 6A80 (jpki-card.md §9.6).
+// answers 6A80 (jpki-card.md §9.6); reference data printed on the card
+// (照合番号A/B, the birth-date key) cannot be changed: 6985 [inf].
 func (c *Card) changePIN(cmd *apdu.Command) apdu.SW {
 	f, sw := c.pinFile(cmd.P2)
 	if sw != apdu.OK {
@@ -307,6 +308,9 @@ func (c *Card) changePIN(cmd *apdu.Command) apdu.SW {
 	}
 	if !c.verified[f.ID] {
 		return apdu.SecurityNotSatisfied
+	}
+	if f.PIN.Fixed {
+		return apdu.ConditionsNotSatisfied
 	}
 	if f.PIN.Format.Check(cmd.Data) != nil {
 		return apdu.WrongData

@@ -81,6 +81,9 @@ type PIN struct {
 	Max    int       `json:"max"`
 	Left   int       `json:"left"`
 	Format PINFormat `json:"format"`
+	// Fixed marks reference data derived from what is printed on the card
+	// (照合番号A/B, the birth-date key): the holder cannot change it.
+	Fixed bool `json:"fixed,omitempty"`
 }
 
 func (p *PIN) digest(value []byte) []byte {

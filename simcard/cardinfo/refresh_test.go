@@ -283,7 +283,7 @@ func TestRefreshOfAPersistedCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	is.Extra = append(is.Extra, shared(t))
+	is.Extra = []simcard.AppletSet{shared(t)}
 	p := profile.Default()
 	iss, err := is.Issue(p)
 	if err != nil {

@@ -161,8 +161,8 @@ func (a *Applets) buildText(p profile.Profile, exp time.Time, salt func() []byte
 	// 0012's value is never known to anyone: it is blocked from issuance.
 	blocked := df.AddPIN(EFTextBlocked, hex.EncodeToString(salt()), TextPINTries, TextPINFormat, salt())
 	blocked.PIN.Left = 0
-	df.AddPIN(EFTextCodeA, p.MyNumber, TextCodeATries, CodeAFormat, salt())
-	df.AddPIN(EFTextCodeB, codeB, TextCodeBTries, CodeBFormat, salt())
+	df.AddPIN(EFTextCodeA, p.MyNumber, TextCodeATries, CodeAFormat, salt()).PIN.Fixed = true
+	df.AddPIN(EFTextCodeB, codeB, TextCodeBTries, CodeBFormat, salt()).PIN.Fixed = true
 	df.AddKey(EFTextKey, card.NewKey(own, card.Free))
 	df.AddBinary(EFTextBasicInfo, textBasicInfo(salt), card.Free)
 	df.AddBinary(EFTextSMKey, TLV(0xA1, PublicKeyTLV(&sm.PublicKey)), textAny)

@@ -190,9 +190,9 @@ func (a *Applets) buildVisual(p profile.Profile, exp time.Time, salt func() []by
 		return nil, err
 	}
 	df := &card.DF{Name: "券面AP", AID: append([]byte(nil), VisualAID...), DefaultKey: EFVisualKey}
-	df.AddPIN(EFVisualBirthKey, birth, VisualBirthTries, BirthKeyFormat, salt())
-	df.AddPIN(EFVisualCodeB, codeB, VisualCodeBTries, CodeBFormat, salt())
-	df.AddPIN(EFVisualCodeA, p.MyNumber, VisualCodeATries, CodeAFormat, salt())
+	df.AddPIN(EFVisualBirthKey, birth, VisualBirthTries, BirthKeyFormat, salt()).PIN.Fixed = true
+	df.AddPIN(EFVisualCodeB, codeB, VisualCodeBTries, CodeBFormat, salt()).PIN.Fixed = true
+	df.AddPIN(EFVisualCodeA, p.MyNumber, VisualCodeATries, CodeAFormat, salt()).PIN.Fixed = true
 	df.AddKey(EFVisualKey, card.NewKey(own, card.Free))
 	df.AddBinary(EFVisualBasicInfo, visualBasicInfo(p, salt), card.Free)
 	df.AddBinary(EFVisualUnknown, filler(16), visualAorB)
