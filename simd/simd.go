@@ -12,7 +12,12 @@
 //
 // Insertion and removal follow vpcd-protocol.md §3.4: an inserted card
 // holds a TCP connection to vpcd's port for its slot (127.0.0.1:35963+N),
-// and a removed card closes it.
+// and a removed card closes it. With Config.Signals, SIGUSR1 removes every
+// card and SIGUSR2 inserts every card.
+//
+// Logs never hold a PIN: APDU summaries (debug level) show command data for
+// SELECT only, and control requests, which may carry PINs for the office,
+// are not logged at all.
 package simd
 
 import (
@@ -365,9 +370,7 @@ func (d *Daemon) watchSignals(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case sig := <-ch:
-				insert := sig == syscall.SIGUSR2
-				d.log.Info("signal received", "signal", sig.String(), "action", map[bool]string{true: "insert all", false: "remove all"}[insert])
-				d.setAll(insert)
+				d.setAll(sig == syscall.SIGUSR2, sig.String())
 			}
 		}
 	}()
@@ -452,31 +455,32 @@ func (d *Daemon) set(sel Selector, insert bool) ([]SlotInfo, error) {
 	}
 	out := make([]SlotInfo, 0, len(slots))
 	for _, s := range slots {
-		d.toggle(s, insert)
+		d.toggle(s, insert, "control")
 		out = append(out, s.info())
 	}
 	return out, nil
 }
 
-func (d *Daemon) setAll(insert bool) {
+func (d *Daemon) setAll(insert bool, by string) {
 	d.mu.Lock()
 	slots := append([]*slot(nil), d.slots...)
 	d.mu.Unlock()
 	for _, s := range slots {
-		d.toggle(s, insert)
+		d.toggle(s, insert, by)
 	}
 }
 
-func (d *Daemon) toggle(s *slot, insert bool) {
+// toggle inserts or removes one card; by says who asked, for the log.
+func (d *Daemon) toggle(s *slot, insert bool, by string) {
 	if s.side.Inserted() == insert {
 		return
 	}
 	if insert {
+		d.log.Info("inserting card", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n), "by", by)
 		s.side.Insert()
-		d.log.Info("card inserted", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n))
 	} else {
+		d.log.Info("removing card", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n), "by", by)
 		s.side.Remove()
-		d.log.Info("card removed", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n))
 	}
 }
 

@@ -266,7 +266,7 @@ func TestRemoveAndInsertOverControl(t *testing.T) {
 	eventually(t, "sim.list to show the card connected", func() bool { return r.list()[0].Connected })
 
 	logs := r.logs.String()
-	for _, want := range []string{"card removed", "card inserted", "card connected to vpcd"} {
+	for _, want := range []string{"removing card", "inserting card", "by=control", "card removed", "card connected to vpcd"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("logs lack %q", want)
 		}
@@ -398,6 +398,11 @@ func TestSignals(t *testing.T) {
 	r.expectSW(selectJPKI, 0x9000)
 	if l := r.list(); !l[0].Inserted {
 		t.Errorf("after SIGUSR2: %+v", l[0])
+	}
+	for _, want := range []string{`by="user defined signal 1"`, `by="user defined signal 2"`} {
+		if !strings.Contains(r.logs.String(), want) {
+			t.Errorf("logs lack %s", want)
+		}
 	}
 }
 
