@@ -1,0 +1,208 @@
+// Package lifecycle_test walks simulated My Number Cards through their whole
+// lives (lifecycle-rules.md): the municipal office changes them, the holder's
+// client reads them through the independent harness client, and an outside
+// relying party checks their certificates against the authority's CRLs and
+// OCSP responder over loopback HTTP, all on one virtual clock.
+//
+// The suite needs the issuing office, which only the simulator has: on any
+// other target (MYNAHIL_TARGET other than sim) every spec is skipped.
+package lifecycle_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/relyingparty"
+	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
+	"github.com/mynahil/mynahil/simcard"
+	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/cardinfo"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+func TestLifecycle(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Card lifecycle")
+}
+
+// applets are the card-info applets, built once (their CA keys take time).
+var applets *cardinfo.Applets
+
+var _ = BeforeSuite(func() {
+	var err error
+	applets, err = cardinfo.New(nil)
+	Expect(err).NotTo(HaveOccurred())
+})
+
+// requireSim skips on a physical or PC/SC target: the office exists only in
+// the simulator.
+func requireSim() {
+	if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
+		Skip("needs the issuing office: sim-only (MYNAHIL_TARGET=" + t + ")")
+	}
+}
+
+// world is one municipality at one virtual time: office, authority with its
+// HTTP responder, and a relying party configured with the endpoints.
+type world struct {
+	clock  *clock.Virtual
+	office *office.Office
+	rp     *relyingparty.Verifier
+	log    *timeline
+}
+
+func newWorld(start time.Time) *world {
+	requireSim()
+	clk := clock.NewVirtual(start)
+	is, err := simcard.NewIssuer(clk, nil)
+	Expect(err).NotTo(HaveOccurred())
+	is.Extra = append(is.Extra, applets)
+	o := office.New(clk, is)
+	DeferCleanup(o.Close)
+	srv, err := o.StartResponder("")
+	Expect(err).NotTo(HaveOccurred())
+	a := o.Authority()
+	rp := &relyingparty.Verifier{
+		Roots: []relyingparty.Root{
+			{Cert: a.AuthCA.Cert, CRLURL: srv.CRLURL(authority.Auth), OCSPURL: srv.OCSPURL(authority.Auth)},
+			{Cert: a.SignCA.Cert, CRLURL: srv.CRLURL(authority.Sign), OCSPURL: srv.OCSPURL(authority.Sign)},
+		},
+		Now: clk.Now,
+	}
+	return &world{clock: clk, office: o, rp: rp, log: &timeline{clk: clk}}
+}
+
+// verdicts asks the relying party by CRL and by OCSP.
+func (w *world) verdicts(der []byte) (crl, ocsp relyingparty.Verdict) {
+	GinkgoHelper()
+	ctx := context.Background()
+	crl, err := w.rp.Verify(ctx, der, relyingparty.CRL)
+	Expect(err).NotTo(HaveOccurred(), "checking by CRL")
+	ocsp, err = w.rp.Verify(ctx, der, relyingparty.OCSP)
+	Expect(err).NotTo(HaveOccurred(), "checking by OCSP")
+	return crl, ocsp
+}
+
+// expectVerdict checks that CRL and OCSP agree on want. A Revoked want with
+// a zero Time matches any revocation time.
+func (w *world) expectVerdict(der []byte, want relyingparty.Verdict) {
+	GinkgoHelper()
+	crl, ocsp := w.verdicts(der)
+	for _, got := range []struct {
+		how string
+		v   relyingparty.Verdict
+	}{{"CRL", crl}, {"OCSP", ocsp}} {
+		Expect(sameVerdict(got.v, want)).To(BeTrue(), "%s says %v, want %v", got.how, got.v, want)
+	}
+}
+
+func sameVerdict(got, want relyingparty.Verdict) bool {
+	switch w := want.(type) {
+	case relyingparty.Revoked:
+		g, ok := got.(relyingparty.Revoked)
+		return ok && g.Reason == w.Reason && (w.Time.IsZero() || g.Time.Equal(w.Time))
+	case relyingparty.Expired:
+		g, ok := got.(relyingparty.Expired)
+		return ok && (w.NotAfter.IsZero() || g.NotAfter.Equal(w.NotAfter))
+	}
+	return fmt.Sprintf("%T", got) == fmt.Sprintf("%T", want)
+}
+
+// timeline prints what happens, dated on the virtual clock, to GinkgoWriter
+// and, at the end, as a report entry (make demo shows it).
+type timeline struct {
+	clk   *clock.Virtual
+	lines []string
+}
+
+func (t *timeline) add(format string, args ...any) {
+	line := fmt.Sprintf("%s  %s", t.clk.Now().In(clock.JST).Format("2006-01-02"), fmt.Sprintf(format, args...))
+	t.lines = append(t.lines, line)
+	fmt.Fprintln(GinkgoWriter, line)
+}
+
+func (t *timeline) report(name string) {
+	AddReportEntry(name, strings.Join(t.lines, "\n"))
+}
+
+// holder is the card in its holder's reader: the independent JPKI client
+// over an in-process transport, traced with PINs masked.
+type holder struct {
+	client *jpki.Client
+	t      harness.Transport
+}
+
+func insert(c *office.Card) *holder {
+	GinkgoHelper()
+	t := harness.Traced(harness.NewInProcess(c.Chip), ginkgotrace.ForSpec())
+	DeferCleanup(t.Close)
+	cl := jpki.New(t)
+	Expect(cl.SelectAP()).To(Succeed())
+	return &holder{client: cl, t: t}
+}
+
+// presence reads EF 0008 afresh.
+func (h *holder) presence() jpki.Presence {
+	GinkgoHelper()
+	Expect(h.client.SelectAP()).To(Succeed())
+	p, err := h.client.CertificatesPresent()
+	Expect(err).NotTo(HaveOccurred())
+	return p
+}
+
+// authCert reads EF 000A; nil when the card holds none.
+func (h *holder) authCert() []byte {
+	GinkgoHelper()
+	Expect(h.client.SelectAP()).To(Succeed())
+	_, der, err := h.client.ReadCertificate(jpki.AuthCert)
+	if errors.Is(err, apdu.ErrFileNotFound) {
+		return nil
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return der
+}
+
+// signCert verifies the sign PIN and reads EF 0001; nil when absent.
+func (h *holder) signCert(pin string) []byte {
+	GinkgoHelper()
+	Expect(h.client.SelectAP()).To(Succeed())
+	Expect(h.client.VerifyPIN(jpki.SignPIN, jpki.PIN(pin))).To(Succeed())
+	_, der, err := h.client.ReadCertificate(jpki.SignCert)
+	if errors.Is(err, apdu.ErrFileNotFound) {
+		return nil
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return der
+}
+
+// refusedBy matches an office refusal by its rule.
+func refusedBy(rule string) OmegaMatcher {
+	return WithTransform(func(err error) string {
+		var r *office.RefusedError
+		if errors.As(err, &r) {
+			return r.Rule()
+		}
+		return fmt.Sprintf("not a refusal: %v", err)
+	}, Equal(rule))
+}
+
+func person(name string, birth profile.Date, issued profile.Date) profile.Profile {
+	p := profile.Default()
+	p.Holder.Name = name
+	p.Holder.BirthDate = birth
+	p.IssueDate = issued
+	return p
+}
