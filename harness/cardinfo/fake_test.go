@@ -350,3 +350,16 @@ func testCard(t testing.TB) *fakeCard {
 		hexOf(TextAP.AID()): text, hexOf(VisualAP.AID()): visual, hexOf(JPKIAP.AID()): jp,
 	}}
 }
+
+func sha256Of(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+func signSHA256(t testing.TB, key *rsa.PrivateKey, msg []byte) []byte {
+	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, sha256Of(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
+}
