@@ -473,3 +473,60 @@ func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
 	// The first card is undisturbed.
 	r.expectSW(selectJPKI, 0x9000)
 }
+
+// twoReaders listens on two consecutive loopback ports, as vpcd does for
+// slots 0 and 1 (vpcd-protocol.md §1.2).
+func twoReaders(t *testing.T) (*vpcd.Reader, *vpcd.Reader) {
+	t.Helper()
+	quiet := vpcd.WithLogger(slog.New(slog.DiscardHandler))
+	for range 50 {
+		r0, err := vpcd.Listen("127.0.0.1:0", quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := r0.Addr()[strings.LastIndex(r0.Addr(), ":")+1:]
+		var p int
+		fmt.Sscan(port, &p)
+		r1, err := vpcd.Listen(fmt.Sprintf("127.0.0.1:%d", p+1), quiet)
+		if err != nil {
+			r0.Close()
+			continue
+		}
+		t.Cleanup(func() { r0.Close(); r1.Close() })
+		return r0, r1
+	}
+	t.Fatal("no two consecutive free loopback ports")
+	return nil, nil
+}
+
+func TestTwoCardsTwoSlots(t *testing.T) {
+	r0, r1 := twoReaders(t)
+	second := profile.Default()
+	second.Holder.Name = "試験　次郎"
+	second.PINs.Auth = "5678"
+	r := newRig(t, shortTempDir(t), r0, Config{Profiles: []profile.Profile{profile.Default(), second}})
+	list := r.list()
+	if len(list) != 2 || list[0].Slot != 0 || list[1].Slot != 1 || list[1].Reader != "Virtual PCD 00 01" || list[1].VPCD != r1.Addr() {
+		t.Fatalf("sim.list = %+v", list)
+	}
+	r.waitCard()
+	other := &rig{t: t, reader: r1}
+	other.waitCard()
+	// Each reader holds its own card: the second one takes only its PIN.
+	for _, tc := range []struct {
+		r   *rig
+		pin string
+		sw  uint16
+	}{{r, "1234", 0x9000}, {other, "1234", 0x63C2}, {other, "5678", 0x9000}} {
+		tc.r.expectSW(selectJPKI, 0x9000)
+		tc.r.expectSW(selectAuthPIN, 0x9000)
+		tc.r.expectSW(verify(tc.pin), tc.sw)
+	}
+	// Removing one card leaves the other in place.
+	one := 1
+	if err := r.client.Call(context.Background(), "sim.remove", Selector{Slot: &one}, nil); err != nil {
+		t.Fatal(err)
+	}
+	other.waitGone()
+	r.expectSW(selectJPKI, 0x9000)
+}
