@@ -15,6 +15,16 @@
 // and a removed card closes it. With Config.Signals, SIGUSR1 removes every
 // card and SIGUSR2 inserts every card.
 //
+// Control methods of the daemon (params and results are JSON; errors carry
+// the rules RuleUnknownCard, RuleUnknownSlot, RuleBadSelector):
+//
+//	sim.list                          → [SlotInfo]: card, slot, reader, vpcd, inserted, connected, atr
+//	sim.status                        → Status: pid, state_dir, control, vpcd, started, uptime, counts
+//	sim.insert {"card": ID}           → [SlotInfo] of the cards affected
+//	sim.insert {"slot": N}              (also sim.remove; {"all": true} for every card)
+//	office.*                          the office's methods (office.Methods)
+//	control.methods                   → every method name
+//
 // Logs never hold a PIN: APDU summaries (debug level) show command data for
 // SELECT only, and control requests, which may carry PINs for the office,
 // are not logged at all.
