@@ -47,10 +47,16 @@ How the pieces fit:
                keep retrying and appear as soon as it starts.
 
 Quick start:
-  sudo systemctl start pcscd    (or run: pcscd -f)
+  pcscd -f &                    (as root; or 'sudo systemctl start pcscd')
   mynahil sim                   (leave it running; Ctrl-C stops it)
   pcsc_scan                     (in another terminal: the card shows up in
-                                 "Virtual PCD 00 00")
+                                 "Virtual PCD 00 00"; opensc-tool -l lists it)
+  From a checkout, 'scripts/with-pcscd bin/mynahil sim' does the first two
+  steps with a private pcscd that stops with the sim.
+
+  Debian's packaged pcscd is socket-activated and exits after 60 s without
+  clients (--auto-exit); the readers vanish with it and the sim reconnects
+  when it comes back. For steady readers run 'pcscd -f' without --auto-exit.
 
 Cards and state:
   The state directory (--state, else $MYNAHIL_STATE, else ./mynahil-state)
