@@ -244,7 +244,23 @@ func (o *Office) load(b []byte, authFile store.File) error {
 		}
 		o.cards[r.ID] = &Card{ID: r.ID, Chip: chip, rec: r}
 	}
+	o.reconcile()
 	return nil
+}
+
+// reconcile takes the serials of each card's latest certificates from the
+// authority's database, which is written before the office's registry: a
+// crash between the two leaves the registry behind, never ahead.
+func (o *Office) reconcile() {
+	for _, rec := range o.issuer.Authority.Records(nil) {
+		c := o.cards[rec.CardID]
+		if c == nil {
+			continue
+		}
+		if s := c.rec.serial(rec.Kind, rec.Device); rec.Serial > *s {
+			*s = rec.Serial
+		}
+	}
 }
 
 func (o *Office) cardFile(id string) store.File {

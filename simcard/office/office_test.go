@@ -3,6 +3,8 @@ package office_test
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -494,5 +496,87 @@ func TestPersistence(t *testing.T) {
 
 	if _, err := office.Open(t.TempDir()+"/x\x00", clk, is2); err == nil {
 		t.Fatal("Open accepted a path with NUL")
+	}
+}
+
+// TestReloadAfterLostRegistryWrite: a crash after the authority and the chip
+// were written but before the registry was leaves office.json one step
+// behind; the reloaded office takes the serials from the authority.
+func TestReloadAfterLostRegistryWrite(t *testing.T) {
+	dir := t.TempDir()
+	clk := clock.NewVirtual(issueDay.Add(10 * time.Hour))
+	is, err := simcard.NewIssuer(clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := office.Open(dir, clk, is)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := issueCard(t, o, func(p *profile.Profile) { p.DeclineSign = true })
+	registry := filepath.Join(dir, "office.json")
+	before, err := os.ReadFile(registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.IssueCertificate(c.ID, authority.Sign, "LATER2026"); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := o.Report(c.ID)
+	if err := os.WriteFile(registry, before, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	is2, err := simcard.NewIssuer(clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o2, err := office.Open(dir, clk, is2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := o2.Report(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, g := want.Certificate(authority.Sign, authority.OnCard), got.Certificate(authority.Sign, authority.OnCard)
+	if g.Serial != w.Serial || g.State != "valid" || !g.OnChip {
+		t.Fatalf("signing certificate after reload: #%d %s on chip %v, want #%d valid on chip", g.Serial, g.State, g.OnChip, w.Serial)
+	}
+	if err := o2.IssueCertificate(c.ID, authority.Sign, "AGAIN2026"); rule(err) != office.RuleOnePerKind {
+		t.Fatalf("second signing certificate after reload: %v", err)
+	}
+}
+
+func TestOpenRejectsDamagedState(t *testing.T) {
+	clk := clock.NewVirtual(issueDay)
+	for name, files := range map[string]map[string]string{
+		"registry not JSON":          {"office.json": "{"},
+		"registry of version 9":      {"office.json": `{"version":9}`},
+		"registry without authority": {"office.json": `{"version":1,"next_id":0,"next_inquiry":0,"cards":[]}`},
+		"card ID with a path":        {"office.json": `{"version":1,"next_id":1,"next_inquiry":0,"cards":[{"id":"../x"}]}`, "authority.json": ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			is, err := simcard.NewIssuer(clk, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := files["authority.json"]; ok {
+				// A real authority, so that only the card record is wrong.
+				b, err := is.Authority.Marshal()
+				if err != nil {
+					t.Fatal(err)
+				}
+				files["authority.json"] = string(b)
+			}
+			for f, content := range files {
+				if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := office.Open(dir, clk, is); err == nil {
+				t.Fatal("Open succeeded")
+			}
+		})
 	}
 }
