@@ -61,7 +61,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	a, err := testenv.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(a.Detach)
-}, NodeTimeout(60*time.Second))
+}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
 
 func run(ctx context.Context, name string, args ...string) string {
 	GinkgoHelper()

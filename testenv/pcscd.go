@@ -80,7 +80,8 @@ func SkipReason(err error) (string, bool) {
 // tb.Cleanup. Without a pcscd binary it skips, except in CI, where it fails.
 func Require(tb testing.TB, opts ...Option) *PCSCD {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Generous: other test processes may hold the slot lock for their suite.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	p, err := StartPCSCD(ctx, opts...)
 	if reason, ok := SkipReason(err); ok {
@@ -106,6 +107,7 @@ type config struct {
 	timeout time.Duration
 	debug   bool
 	logFile string
+	noLock  bool
 }
 
 // WithBinary uses this pcscd instead of the one on PATH or in /usr/sbin.
@@ -119,6 +121,10 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 
 // WithDebug runs pcscd with --debug (never --apdu, which would log PINs).
 func WithDebug() Option { return func(c *config) { c.debug = true } }
+
+// WithoutSlotLock does not take the slot lock: for a process that only
+// provides pcscd to others (scripts/with-pcscd) and serves no card itself.
+func WithoutSlotLock() Option { return func(c *config) { c.noLock = true } }
 
 // WithLogFile copies pcscd's output to a file as well (appended).
 func WithLogFile(path string) Option { return func(c *config) { c.logFile = path } }
@@ -135,6 +141,7 @@ type PCSCD struct {
 
 	stopOnce sync.Once
 	stopErr  error
+	release  func() // releases the slot lock
 }
 
 // Owned reports whether this package started the pcscd (and Stop will stop
@@ -176,6 +183,10 @@ func lookBinary(bin string) (string, error) {
 // StartPCSCD makes sure a pcscd serving the vpcd readers runs: it reuses a
 // running one that lists them, or starts `pcscd --foreground` and waits
 // until it lists them. Stop undoes only what StartPCSCD did.
+//
+// Unless WithoutSlotLock is given, the PCSCD also holds the slot lock (see
+// LockSlots) until Stop, so test processes that serve cards on the vpcd
+// slots take turns instead of meeting on one port.
 func StartPCSCD(ctx context.Context, opts ...Option) (*PCSCD, error) {
 	c := config{readers: VPCDReaders, timeout: 10 * time.Second}
 	for _, o := range opts {
@@ -185,7 +196,22 @@ func StartPCSCD(ctx context.Context, opts ...Option) (*PCSCD, error) {
 	if err != nil {
 		return nil, err
 	}
+	release := func() {}
+	if !c.noLock {
+		if release, err = LockSlots(ctx); err != nil {
+			return nil, err
+		}
+	}
+	p, err := start(ctx, bin, c)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	p.release = release
+	return p, nil
+}
 
+func start(ctx context.Context, bin string, c config) (*PCSCD, error) {
 	if live, pid := liveDaemon(RunDir); live {
 		if _, err := waitReaders(ctx, c.readers, c.timeout/2, nil); err != nil {
 			return nil, fmt.Errorf("checking the pcscd already running (pid %s): %w: %w; stop it, or add vsmartcard-vpcd's /etc/reader.conf.d/vpcd and restart it",
@@ -287,12 +313,16 @@ func containsAll(have, want []string) bool {
 
 // Stop stops a pcscd that StartPCSCD started: SIGTERM, then up to 5 s for
 // it to exit (it removes its socket and pid file itself, §6.3), then
-// SIGKILL. A reused pcscd is left alone. Stop is idempotent.
+// SIGKILL. A reused pcscd is left alone. Either way the slot lock is
+// released. Stop is idempotent.
 func (p *PCSCD) Stop() error {
-	if !p.owned {
-		return nil
-	}
 	p.stopOnce.Do(func() {
+		if p.release != nil {
+			defer p.release()
+		}
+		if !p.owned {
+			return
+		}
 		defer p.closeLog()
 		select {
 		case <-p.exited:

@@ -184,6 +184,13 @@ func TestForeignPCSCD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Hold the slot lock so that no other test process starts or uses a
+	// pcscd meanwhile; the StartPCSCD calls below share it.
+	release, err := LockSlots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
 	if live, pid := liveDaemon(RunDir); live {
 		t.Skipf("a pcscd (pid %d) is already running; this test needs %s to itself", pid, RunDir)
 	}
@@ -234,5 +241,55 @@ func TestForeignPCSCD(t *testing.T) {
 	}
 	if err := p.Stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSlotLock(t *testing.T) {
+	ctx := context.Background()
+	release1, err := LockSlots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release2, err := LockSlots(ctx) // nested in the same process: shared
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := func() error {
+		f, err := os.Open(lockPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			return err
+		}
+		return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	}
+	if err := other(); err == nil {
+		t.Fatal("another open file took the lock while it was held")
+	}
+	release1()
+	release1() // idempotent: must not release the nested holder's share
+	if err := other(); err == nil {
+		t.Fatal("lock released while a nested holder still has it")
+	}
+	release2()
+	if err := other(); err != nil {
+		t.Fatalf("lock still held after both releases: %v", err)
+	}
+
+	// A waiter gives up when its context ends.
+	f, err := os.Open(lockPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := LockSlots(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("LockSlots while another holds it: %v, want a deadline error", err)
 	}
 }

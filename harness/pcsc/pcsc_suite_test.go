@@ -52,7 +52,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	sim, err = testenv.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(sim.Detach)
-}, NodeTimeout(30*time.Second))
+}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
 
 func establish() *pcsc.Context {
 	c, err := pcsc.Establish()

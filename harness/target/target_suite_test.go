@@ -40,7 +40,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 		return
 	}
 	DeferCleanup(p.Stop)
-}, NodeTimeout(30*time.Second))
+}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
 
 func needPCSCD() {
 	if reason, ok := testenv.SkipReason(pcscdErr); ok {

@@ -60,7 +60,8 @@ func run() int {
 		}
 	}
 
-	opts := []testenv.Option{}
+	// The command's test processes take the slot lock; this one serves no card.
+	opts := []testenv.Option{testenv.WithoutSlotLock()}
 	if *debug {
 		opts = append(opts, testenv.WithDebug())
 	}
