@@ -117,19 +117,23 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 }
 
 func (c *Client) roundTrip(ctx context.Context, line []byte) (response, error) {
-	if dl, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(dl)
-	} else {
-		c.conn.SetDeadline(time.Time{})
-	}
+	// Cancellation and deadlines both come through ctx: AfterFunc runs once
+	// ctx.Err() is set, so a failed read can report why.
 	conn := c.conn
+	conn.SetDeadline(time.Time{})
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	fail := func(what string, err error) (response, error) {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return response{}, fmt.Errorf("%s: %w", what, err)
+		// A unix socket's peer address is the name the server bound before
+		// renaming it into place; name the address we dialled instead.
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return response{}, fmt.Errorf("%s from %s:%s: %w", what, c.network, c.address, err)
 	}
 	if _, err := conn.Write(line); err != nil {
 		return fail("sending request", err)
