@@ -37,7 +37,8 @@ unix:<state>/control.sock, state = --state, else $MYNAHIL_STATE, else
 
 Operations:
   cards                                         list the registry
-  status       --card ID                        certificates, their state, PIN tries, history
+  status       --card ID [--out DIR]            certificates, their state, PIN tries, history;
+                                                --out writes the current certificates as DER
   issue-card   [--profile FILE]                 issue a new card (PINs come from the profile)
   issue-cert   --card ID --kind auth|sign       issue a certificate later (PIN: see below)
   reset-pin    --card ID --kind auth|sign       re-set / unlock a PIN (PIN: see below)
@@ -100,7 +101,7 @@ func officeMain(args []string, cio officeIO) error {
 	sex := fs.String("sex", "", "new sex: male, female or unspecified")
 	former := fs.String("former-surname", "", "former surname (旧姓) to add")
 	newPINs := fs.Bool("new-pins", false, "renew: set new PINs")
-	outDir := fs.String("out", "", "smartphone: directory for the DER certificates")
+	outDir := fs.String("out", "", "status, smartphone: directory for the DER certificates")
 	proxyOp := fs.String("operation", "", "proxy-file: issue-certificate or reset-pin")
 	inquiry := fs.String("inquiry", "", "proxy-answer: inquiry `ID`")
 	fs.Usage = func() {
@@ -357,6 +358,18 @@ func officePrint(w io.Writer, op string, raw json.RawMessage, outDir string) err
 		return fmt.Errorf("decoding result: %w", err)
 	}
 	officePrintReport(w, r)
+	if op == "status" && outDir != "" {
+		for _, c := range r.Certificates {
+			if len(c.DER) == 0 {
+				continue
+			}
+			p := filepath.Join(outDir, fmt.Sprintf("%s-%s.der", c.Device, c.Kind))
+			if err := os.WriteFile(p, c.DER, 0o644); err != nil {
+				return fmt.Errorf("writing certificate: %w", err)
+			}
+			fmt.Fprintf(w, "wrote %s (serial %d, %s)\n", p, c.Serial, c.State)
+		}
+	}
 	return nil
 }
 
