@@ -175,6 +175,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if err != nil || port < 1 || port > 65535 {
 		return nil, fmt.Errorf("opening simulator: parsing vpcd address %q: bad port", cfg.VPCD)
 	}
+	if port+cfg.FirstSlot > 65535 {
+		return nil, fmt.Errorf("opening simulator: slot %d of vpcd port %d is beyond TCP port 65535", cfg.FirstSlot, port)
+	}
 	d := &Daemon{
 		cfg:  cfg,
 		log:  cfg.Logger,

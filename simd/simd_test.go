@@ -356,6 +356,7 @@ func TestOpenErrors(t *testing.T) {
 		{"bad slot", Config{StateDir: shortTempDir(t), FirstSlot: -1}, "slot -1 out of range"},
 		{"bad vpcd", Config{StateDir: shortTempDir(t), VPCD: "nowhere"}, "parsing vpcd address"},
 		{"bad port", Config{StateDir: shortTempDir(t), VPCD: "127.0.0.1:http"}, "bad port"},
+		{"slot past 65535", Config{StateDir: shortTempDir(t), VPCD: "127.0.0.1:65535", FirstSlot: 1}, "beyond TCP port 65535"},
 		{"remote control", Config{StateDir: shortTempDir(t), Control: "tcp:0.0.0.0:0"}, "refusing non-loopback"},
 		{"state is a file", Config{StateDir: "/dev/null/x"}, "creating state directory"},
 	} {
