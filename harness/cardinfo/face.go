@@ -3,6 +3,7 @@ package cardinfo
 import (
 	"bytes"
 	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image/png"
@@ -70,7 +71,8 @@ type Face struct {
 	SecurityCodeImage []byte // DF2A, PNG
 	Raw               []byte // the FF 20 TLV
 
-	starts []int // where each object starts in Raw
+	starts []int    // where each object starts in Raw
+	raws   [][]byte // each object as written
 }
 
 // ParseFace decodes card-face EF 0002 (jpki-card.md §3.3): FF 20 holding
@@ -99,6 +101,7 @@ func parseFace(b []byte) (*Face, error) {
 	f := &Face{Raw: t.Raw}
 	for _, k := range kids {
 		f.starts = append(f.starts, k.Offset)
+		f.raws = append(f.raws, k.Raw)
 	}
 	off := kids[0].Value
 	if len(off)%2 != 0 {
@@ -159,6 +162,46 @@ func (f *Face) CheckOffsets() error {
 		if !found {
 			return fmt.Errorf("checking card-face offsets: %w: entry %d (%04X) is not where an object starts", ErrTLVInvalid, i+1, o)
 		}
+	}
+	return nil
+}
+
+// Segments returns the three signed segments of the card face
+// (jpki-card.md §3.3): DF22–DF24, DF25–DF26 and DF27, each the objects as
+// written, headers included.
+func (f *Face) Segments() [3][]byte {
+	if len(f.raws) != len(faceTags) {
+		return [3][]byte{}
+	}
+	join := func(rs ...[]byte) []byte { return bytes.Join(rs, nil) }
+	return [3][]byte{join(f.raws[1], f.raws[2], f.raws[3]), join(f.raws[4], f.raws[5]), join(f.raws[6])}
+}
+
+// faceDigestInfoPrefix is the DER DigestInfo header for SHA-256 with a
+// 96-byte OCTET STRING: the card face signs its three segment digests in one
+// DigestInfo (myna-card data.rs sha256_digest_info).
+var faceDigestInfoPrefix = []byte{0x30, 0x71, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x60}
+
+// ErrFaceSignature reports a card face whose DF28 does not verify.
+var ErrFaceSignature = errors.New("card-face signature does not verify")
+
+// CheckSignature verifies DF28 with the issuer key certified in the
+// card-face applet's EF 0004 (read it with Client.Certificate while that
+// applet is selected): PKCS#1 v1.5 over a SHA-256 DigestInfo whose digest is
+// the three segment hashes concatenated (96 bytes). jpki-card.md §3.3 says
+// only "over SHA-256 of three segments"; the encoding is myna-card's, checked
+// there against a real card's EF 0002. DF29 and DF2A are not signed.
+func (f *Face) CheckSignature(issuer *rsa.PublicKey) error {
+	if issuer == nil {
+		return errors.New("checking card-face signature: no issuer key")
+	}
+	di := append([]byte(nil), faceDigestInfoPrefix...)
+	for _, seg := range f.Segments() {
+		h := sha256.Sum256(seg)
+		di = append(di, h[:]...)
+	}
+	if err := rsa.VerifyPKCS1v15(issuer, 0, di, f.Signature); err != nil {
+		return fmt.Errorf("checking card-face signature: %w", ErrFaceSignature)
 	}
 	return nil
 }

@@ -257,28 +257,18 @@ func rsaKeyTLVs(pub *rsa.PublicKey) []byte {
 
 // cvCert builds EF 0004: 7F 21 { 5F 4E { issuer ID, subject ID, 90, 91 }, 5F 37 sig }.
 func cvCert(t testing.TB, subject *rsa.PublicKey, ca *rsa.PrivateKey) []byte {
-	body := enc("5F4E", bytes.Repeat([]byte{0x11}, 16), bytes.Repeat([]byte{0x22}, 16), rsaKeyTLVs(subject))
-	d := sha256.Sum256(body)
-	sig, err := rsa.SignPKCS1v15(nil, ca, crypto.SHA256, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return enc("7F21", body, enc("5F37", sig))
+	body := bytes.Join([][]byte{bytes.Repeat([]byte{0x11}, 16), bytes.Repeat([]byte{0x22}, 16), rsaKeyTLVs(subject)}, nil)
+	return enc("7F21", enc("5F4E", body), enc("5F37", signSHA256(t, ca, body)))
 }
 
 // integrityFile builds EF 0003 over the given EF 0001 and EF 0002 contents,
-// signed with key over the bytes before DF33.
+// signed with key over the objects before DF33 (myna-card's reading).
 func integrityFile(t testing.TB, mn, facts []byte, key *rsa.PrivateKey) []byte {
 	h1 := sha256.Sum256(mn)
 	i := bytes.Index(facts, []byte{0xDF, 0x21, 0x08}) + 3 // DF21's first entry: where DF22 starts
 	h2 := sha256.Sum256(facts[int(facts[i])<<8|int(facts[i+1]):])
-	signedPart := append(unhexOK("FF 30 82 01 4B"), append(enc("DF31", h1[:]), enc("DF32", h2[:])...)...)
-	d := sha256.Sum256(signedPart)
-	sig, err := rsa.SignPKCS1v15(nil, key, crypto.SHA256, d[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append(signedPart, enc("DF33", sig)...)
+	signed := append(enc("DF31", h1[:]), enc("DF32", h2[:])...) // DF31 and DF32 as written, no FF 30 header
+	return enc("FF30", signed, enc("DF33", signSHA256(t, key, signed)))
 }
 
 func basicInfoFile() []byte {
@@ -297,14 +287,25 @@ func testPNG(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-// faceFile builds card-face EF 0002 with DF21 pointing at DF22..DF2A.
-func faceFile(t testing.TB, pub *rsa.PublicKey, photo []byte) []byte {
+// faceFile builds card-face EF 0002 with DF21 pointing at DF22..DF2A and
+// DF28 signed by issuer: PKCS#1 v1.5 over a SHA-256 DigestInfo holding the
+// hashes of DF22–24, DF25–26 and DF27.
+func faceFile(t testing.TB, pub *rsa.PublicKey, photo []byte, issuer *rsa.PrivateKey) []byte {
 	p := testPNG(t)
 	objs := [][]byte{
 		enc("DF22", []byte(testBirth)), enc("DF23", []byte("2")), enc("DF24", rsaKeyTLVs(pub)),
-		enc("DF25", p), enc("DF26", p), enc("DF27", photo), enc("DF28", bytes.Repeat([]byte{0x5A}, 256)),
+		enc("DF25", p), enc("DF26", p), enc("DF27", photo), nil,
 		enc("DF29", []byte("20360102")), enc("DF2A", p),
 	}
+	di := unhexOK("3071300D060960864801650304020105000460")
+	for _, seg := range [][]byte{bytes.Join(objs[0:3], nil), bytes.Join(objs[3:5], nil), objs[5]} {
+		di = append(di, sha256Of(seg)...)
+	}
+	sig, err := rsa.SignPKCS1v15(nil, issuer, 0, di)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs[6] = enc("DF28", sig)
 	inner := 2 + 1 + 2*len(objs)
 	for _, o := range objs {
 		inner += len(o)
@@ -341,7 +342,7 @@ func testCard(t testing.TB) *fakeCard {
 		},
 	}
 	visual := &fakeApplet{
-		files: map[uint16][]byte{0x0002: faceFile(t, &k[1].PublicKey, jp2Photo)},
+		files: map[uint16][]byte{0x0002: faceFile(t, &k[1].PublicKey, jp2Photo, k[0]), 0x0004: cvCert(t, &k[0].PublicKey, k[1])},
 		opens: map[uint16][]uint16{0x0002: {0x13, 0x12}},
 		keys:  map[uint16]*fakeKey{0x13: {testMyNumber, 10, 10}, 0x12: {testCodeB, 10, 10}},
 	}

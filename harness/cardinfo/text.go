@@ -239,7 +239,11 @@ type IntegrityRecord struct {
 	MyNumberHash []byte // DF31: SHA-256 of the whole 17-byte EF 0001
 	FactsHash    []byte // DF32: SHA-256 of EF 0002 from DF22 to the end
 	Signature    []byte // DF33: RSA-2048 PKCS#1 v1.5 SHA-256
-	// Signed is what DF33 signs: the bytes of the EF before DF33.
+	// Signed is what DF33 signs: the objects before it as written, DF31 and
+	// DF32 with their headers, without the FF 30 header (70 bytes). The
+	// spec's "the bytes before DF33" (jpki-card.md §3.2) is read the way
+	// myna-card reads it (data.rs TlvFields::bytes_before), which its
+	// authors check against a real test card's EF 0003.
 	Signed []byte
 	Raw    []byte // the FF 30 TLV
 }
@@ -275,7 +279,7 @@ func parseIntegrityRecord(b []byte) (*IntegrityRecord, error) {
 		MyNumberHash: kids[0].Value,
 		FactsHash:    kids[1].Value,
 		Signature:    kids[2].Value,
-		Signed:       t.Raw[:kids[2].Offset],
+		Signed:       t.Raw[t.HeaderLen:kids[2].Offset],
 		Raw:          t.Raw,
 	}, nil
 }
@@ -305,14 +309,15 @@ type CVCertificate struct {
 	IssuerKeyID  []byte
 	SubjectKeyID []byte
 	PublicKey    *rsa.PublicKey
-	Body         []byte // the 5F 4E TLV, header included
+	Body         []byte // the 5F 4E value (297 bytes): what the CA signs
 	Signature    []byte // the 5F 37 value
 	Raw          []byte // the 7F 21 TLV
 }
 
 // ParseCVCertificate decodes a card-verifiable certificate. It checks the
 // shape of jpki-card.md §3.2: a 2048-bit modulus and a 256-byte signature.
-// It cannot check the signature: the CA's key is not on the card.
+// The signature needs the CA's key, which is not on the card; see
+// CheckSignature.
 func ParseCVCertificate(b []byte) (*CVCertificate, error) {
 	cert, err := parseCVCertificate(b)
 	if err != nil {
@@ -348,10 +353,31 @@ func parseCVCertificate(b []byte) (*CVCertificate, error) {
 		IssuerKeyID:  body[:16:16],
 		SubjectKeyID: body[16:32:32],
 		PublicKey:    pub,
-		Body:         kids[0].Raw,
+		Body:         body,
 		Signature:    kids[1].Value,
 		Raw:          t.Raw,
 	}, nil
+}
+
+// ErrCVSignature reports a card-verifiable certificate whose signature does
+// not verify with the CA key given.
+var ErrCVSignature = errors.New("card-verifiable certificate signature does not verify")
+
+// CheckSignature verifies the certificate's 5F 37 signature with the CA's
+// public key (obtained out of band: it is never on the card) as PKCS#1 v1.5
+// with SHA-256 over the 5F 4E value, the two key IDs and the key. The
+// spec does not say what the CA signs (jpki-card.md §3.2); this is what
+// myna-card verifies real test cards' certificates with (data.rs
+// CardVerifiableCertificate::verify_with).
+func (c *CVCertificate) CheckSignature(ca *rsa.PublicKey) error {
+	if ca == nil {
+		return errors.New("checking card-verifiable certificate: no CA key")
+	}
+	d := sha256.Sum256(c.Body)
+	if err := rsa.VerifyPKCS1v15(ca, crypto.SHA256, d[:], c.Signature); err != nil {
+		return fmt.Errorf("checking card-verifiable certificate: %w", ErrCVSignature)
+	}
+	return nil
 }
 
 // parseRSAKey decodes `90 L exponent 91 L modulus`, the RSA public key form
@@ -389,16 +415,18 @@ func firstByte(b []byte) string {
 	return fmt.Sprintf("%02X", b[0])
 }
 
-// Certificate selects text EF 0004 and reads its 568 bytes, as myna-go does
-// (jpki-card.md §4.2); the file is free to read (§5.3).
+// Certificate selects EF 0004 of the current applet and reads its 568 bytes,
+// as myna-go does for the text applet (jpki-card.md §4.2). The card-face
+// applet's EF 0004 has the same shape (§3.3). The file is free to read
+// (§5.3, §5.4).
 func (c *Client) Certificate() (*CVCertificate, error) {
 	b, err := c.readEF(EFTextCert, CVCertificateLen)
 	if err != nil {
-		return nil, fmt.Errorf("reading card-info certificate: %w", err)
+		return nil, fmt.Errorf("reading card-verifiable certificate: %w", err)
 	}
 	cert, err := ParseCVCertificate(b)
 	if err != nil {
-		return nil, fmt.Errorf("reading card-info certificate: %w", err)
+		return nil, fmt.Errorf("reading card-verifiable certificate: %w", err)
 	}
 	return cert, nil
 }
@@ -411,7 +439,7 @@ var ErrIntegrity = errors.New("integrity check failed")
 // (jpki-card.md §3.2 EF 0003): DF31 must be the SHA-256 of myNumberFile
 // (the whole 17-byte EF 0001, filler included), DF32 the SHA-256 of
 // facts.HashedPart(), and DF33 a PKCS#1 v1.5 SHA-256 signature over
-// rec.Signed by cert's key. Failures wrap ErrIntegrity.
+// rec.Signed (DF31 and DF32) by cert's key. Failures wrap ErrIntegrity.
 func CheckIntegrity(myNumberFile []byte, facts *Facts, rec *IntegrityRecord, cert *CVCertificate) error {
 	if facts == nil || rec == nil || cert == nil || cert.PublicKey == nil {
 		return errors.New("checking integrity: missing facts, record or certificate")
@@ -425,7 +453,7 @@ func CheckIntegrity(myNumberFile []byte, facts *Facts, rec *IntegrityRecord, cer
 	}
 	h := sha256.Sum256(rec.Signed)
 	if err := rsa.VerifyPKCS1v15(cert.PublicKey, crypto.SHA256, h[:], rec.Signature); err != nil {
-		return fmt.Errorf("checking integrity: %w: DF33 does not verify over the %d bytes before it with the EF 0004 key%s",
+		return fmt.Errorf("checking integrity: %w: DF33 does not verify over DF31 and DF32 (%d bytes) with the EF 0004 key%s",
 			ErrIntegrity, len(rec.Signed), diagnoseSignature(rec, cert))
 	}
 	return nil
@@ -449,17 +477,17 @@ func diagnoseFactsHash(f *Facts, want []byte) string {
 	return ""
 }
 
-// diagnoseSignature checks whether DF33 verifies over the FF 30 value
-// (without the FF 30 header) instead, another reading of "the bytes before
-// DF33".
+// diagnoseSignature checks whether DF33 verifies over the file from its
+// first byte instead (FF 30 header included), the other reading of "the
+// bytes before DF33".
 func diagnoseSignature(rec *IntegrityRecord, cert *CVCertificate) string {
 	h, err := ParseHeader(rec.Raw)
-	if err != nil || h.HeaderLen > len(rec.Signed) {
+	if err != nil || h.HeaderLen+len(rec.Signed) > len(rec.Raw) {
 		return ""
 	}
-	d := sha256.Sum256(rec.Signed[h.HeaderLen:])
+	d := sha256.Sum256(rec.Raw[:h.HeaderLen+len(rec.Signed)])
 	if rsa.VerifyPKCS1v15(cert.PublicKey, crypto.SHA256, d[:], rec.Signature) == nil {
-		return "; it verifies over DF31 and DF32 without the FF 30 header"
+		return "; it verifies over the file from its first byte, FF 30 header included"
 	}
 	return ""
 }

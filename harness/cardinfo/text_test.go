@@ -97,8 +97,17 @@ func TestCVCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !c.PublicKey.Equal(&k[0].PublicKey) || !bytes.Equal(c.IssuerKeyID, bytes.Repeat([]byte{0x11}, 16)) ||
-		!bytes.Equal(c.SubjectKeyID, bytes.Repeat([]byte{0x22}, 16)) || len(c.Signature) != 256 || len(c.Body) != 302 {
+		!bytes.Equal(c.SubjectKeyID, bytes.Repeat([]byte{0x22}, 16)) || len(c.Signature) != 256 || len(c.Body) != 297 {
 		t.Errorf("parsed %+v", c)
+	}
+	if err := c.CheckSignature(&k[1].PublicKey); err != nil {
+		t.Errorf("CheckSignature with the CA key: %v", err)
+	}
+	if err := c.CheckSignature(&k[0].PublicKey); !errors.Is(err, ErrCVSignature) {
+		t.Errorf("CheckSignature with the certificate's own key: %v, want ErrCVSignature", err)
+	}
+	if err := c.CheckSignature(nil); err == nil {
+		t.Error("nil CA key accepted")
 	}
 	bad := []struct {
 		name string
@@ -137,8 +146,8 @@ func TestCheckIntegrity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Signed) != 75 || !bytes.Equal(rec.Signed, recB[:75]) {
-		t.Errorf("signed part of %d bytes, want the 75 before DF33", len(rec.Signed))
+	if len(rec.Signed) != 70 || !bytes.Equal(rec.Signed, recB[5:75]) {
+		t.Errorf("signed part of %d bytes, want DF31 and DF32, the 70 bytes after FF 30 82 01 4B", len(rec.Signed))
 	}
 	cert, err := ParseCVCertificate(cvCert(t, &k[0].PublicKey, k[1]))
 	if err != nil {
@@ -162,7 +171,7 @@ func TestCheckIntegrity(t *testing.T) {
 		{"filler of EF 0001 changed", tampered, facts, cert, "DF31 is not the SHA-256 of the 17 bytes of EF 0001"},
 		{"EF 0001 without its filler", mn[:15], facts, cert, "DF31"},
 		{"another address", mn, otherFacts, cert, "DF32 is not the SHA-256 of EF 0002 from DF22 (offset 000E)"},
-		{"another signer", mn, facts, otherCert, "DF33 does not verify over the 75 bytes before it"},
+		{"another signer", mn, facts, otherCert, "DF33 does not verify over DF31 and DF32 (70 bytes)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,11 +206,11 @@ func TestCheckIntegrityDiagnoses(t *testing.T) {
 		t.Errorf("DF32 over the whole TLV: %v", err)
 	}
 
-	valueSigned := integrityFile(t, mn, factsB, k[0])
-	copy(valueSigned[75+5:], signSHA256(t, k[0], valueSigned[5:75]))
-	rec, _ = ParseIntegrityRecord(valueSigned)
-	if err := CheckIntegrity(mn, facts, rec, cert); err == nil || !strings.Contains(err.Error(), "it verifies over DF31 and DF32 without the FF 30 header") {
-		t.Errorf("signature over the value: %v", err)
+	headerSigned := integrityFile(t, mn, factsB, k[0])
+	copy(headerSigned[75+5:], signSHA256(t, k[0], headerSigned[:75]))
+	rec, _ = ParseIntegrityRecord(headerSigned)
+	if err := CheckIntegrity(mn, facts, rec, cert); err == nil || !strings.Contains(err.Error(), "it verifies over the file from its first byte, FF 30 header included") {
+		t.Errorf("signature over the header too: %v", err)
 	}
 }
 
