@@ -18,6 +18,14 @@ type officeRegistry struct{ *office.Office }
 
 func (r officeRegistry) registerControl(h office.Handler) { r.RegisterControl(h) }
 
+func (r officeRegistry) describe(id string) (status, holder string) {
+	rep, err := r.Report(id)
+	if err != nil {
+		return "unknown", ""
+	}
+	return string(rep.Status), rep.Holder.Name
+}
+
 // afterCall registers handlers on srv that run after once they return: the
 // daemon picks up cards the office issued without waiting for a sim.* call.
 type afterCall struct {

@@ -18,7 +18,7 @@
 // Control methods of the daemon (params and results are JSON; errors carry
 // the rules RuleUnknownCard, RuleUnknownSlot, RuleBadSelector):
 //
-//	sim.list                          → [SlotInfo]: card, slot, reader, vpcd, inserted, connected, atr
+//	sim.list                          → [SlotInfo]: card, slot, reader, vpcd, inserted, connected, atr, status, holder
 //	sim.status                        → Status: pid, state_dir, control, vpcd, started, uptime, counts
 //	sim.insert {"card": ID}           → [SlotInfo] of the cards affected
 //	sim.insert {"slot": N}              (also sim.remove; {"all": true} for every card)
@@ -116,6 +116,8 @@ type registry interface {
 	Cards() []*office.Card
 	IssueCard(p profile.Profile) (*office.Card, error)
 	registerControl(h office.Handler)
+	// describe returns the office's status of a card and its holder's name.
+	describe(id string) (status, holder string)
 	Close() error
 }
 
@@ -423,13 +425,16 @@ type SlotInfo struct {
 	Inserted  bool   `json:"inserted"`  // the card wants to be in the reader
 	Connected bool   `json:"connected"` // vpcd has accepted the connection
 	ATR       string `json:"atr"`       // hex
+	Status    string `json:"status"`    // the office's: active, lost, invalidated, …
+	Holder    string `json:"holder"`    // the holder's name
 }
 
-func (s *slot) info() SlotInfo {
+func (d *Daemon) info(s *slot) SlotInfo {
+	status, holder := d.reg.describe(s.card.ID)
 	return SlotInfo{
 		Card: s.card.ID, Slot: s.n, Reader: ReaderName(s.n), VPCD: s.side.Addr(),
 		Inserted: s.side.Inserted(), Connected: s.side.Connected(),
-		ATR: hex.EncodeToString(s.card.Chip.ATR()),
+		ATR: hex.EncodeToString(s.card.Chip.ATR()), Status: status, Holder: holder,
 	}
 }
 
@@ -440,7 +445,7 @@ func (d *Daemon) List() []SlotInfo {
 	defer d.mu.Unlock()
 	out := make([]SlotInfo, 0, len(d.slots))
 	for _, s := range d.slots {
-		out = append(out, s.info())
+		out = append(out, d.info(s))
 	}
 	return out
 }
@@ -469,7 +474,7 @@ func (d *Daemon) set(sel Selector, insert bool) ([]SlotInfo, error) {
 	out := make([]SlotInfo, 0, len(slots))
 	for _, s := range slots {
 		d.toggle(s, insert, "control")
-		out = append(out, s.info())
+		out = append(out, d.info(s))
 	}
 	return out, nil
 }

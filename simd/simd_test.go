@@ -219,7 +219,8 @@ func TestAPDUsReachTheCard(t *testing.T) {
 
 	got := r.list()
 	want := []SlotInfo{{Card: got[0].Card, Slot: 0, Reader: "Virtual PCD 00 00", VPCD: r.reader.Addr(),
-		Inserted: true, Connected: true, ATR: hex.EncodeToString(card.DefaultATR)}}
+		Inserted: true, Connected: true, ATR: hex.EncodeToString(card.DefaultATR),
+		Status: string(office.Active), Holder: profile.Default().Holder.Name}}
 	if d := cmp.Diff(want, got); d != "" || got[0].Card == "" {
 		t.Errorf("sim.list (-want +got):\n%s", d)
 	}
@@ -473,6 +474,13 @@ func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
 	}
 	// The first card is undisturbed.
 	r.expectSW(selectJPKI, 0x9000)
+	// sim.list shows what the office did to a card.
+	if err := r.client.Call(ctx, "office.report-loss", office.CardParams{Card: list[1].Card}, nil); err != nil {
+		t.Fatalf("office.report-loss: %v", err)
+	}
+	if got := r.list(); got[1].Status != string(office.Lost) || got[0].Status != string(office.Active) {
+		t.Errorf("after office.report-loss of %s: %+v", list[1].Card, got)
+	}
 }
 
 // twoReaders listens on two consecutive loopback ports, as vpcd does for
@@ -507,7 +515,7 @@ func TestTwoCardsTwoSlots(t *testing.T) {
 	second.PINs.Auth = "5678"
 	r := newRig(t, shortTempDir(t), r0, Config{Profiles: []profile.Profile{profile.Default(), second}})
 	list := r.list()
-	if len(list) != 2 || list[0].Slot != 0 || list[1].Slot != 1 || list[1].Reader != "Virtual PCD 00 01" || list[1].VPCD != r1.Addr() {
+	if len(list) != 2 || list[0].Slot != 0 || list[1].Slot != 1 || list[1].Reader != "Virtual PCD 00 01" || list[1].VPCD != r1.Addr() || list[1].Holder != second.Holder.Name {
 		t.Fatalf("sim.list = %+v", list)
 	}
 	r.waitCard()

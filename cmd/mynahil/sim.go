@@ -275,9 +275,10 @@ func printJSON(w io.Writer, raw json.RawMessage) error {
 
 func printSlots(w io.Writer, list []simd.SlotInfo) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CARD\tSLOT\tREADER\tINSERTED\tCONNECTED\tATR")
+	fmt.Fprintln(tw, "CARD\tSLOT\tREADER\tINSERTED\tCONNECTED\tSTATUS\tATR\tHOLDER")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", s.Card, s.Slot, s.Reader, yesNo(s.Inserted), yesNo(s.Connected), strings.ToUpper(s.ATR))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Card, s.Slot, s.Reader, yesNo(s.Inserted), yesNo(s.Connected),
+			s.Status, strings.ToUpper(s.ATR), s.Holder)
 	}
 	tw.Flush()
 }
