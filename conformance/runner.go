@@ -154,7 +154,7 @@ type Result struct {
 // check on failure or skip (like testing.T, by leaving the goroutine).
 type T struct {
 	cfg   *Config
-	run   *runState
+	run   *RunState
 	res   *Result
 	mu    sync.Mutex
 	fails []string
@@ -206,17 +206,21 @@ func (t *T) Skipf(format string, args ...any) {
 // checkTimeout bounds one check; a check that overruns it has hung.
 const checkTimeout = 4 * time.Minute
 
-// runState is shared by the checks of one run.
-type runState struct {
+// RunState is shared by the checks of one run (NewRun).
+type RunState struct {
 	mu sync.Mutex
 	// pinRefused is set once the card refused a given PIN: the suite never
 	// sends it again (at most one wrong try per PIN and run).
 	pinRefused map[jpki.PINRef]bool
 	ref        *reference
+	// hangsAtStart is the process's hang count when the run began (R12
+	// counts only this run's).
+	hangsAtStart int64
 }
 
-// RunCheck runs one check with cfg and returns its result.
-func RunCheck(c Check, cfg *Config, rs *runState) Result {
+// RunCheck runs one check with cfg (defaults filled in) and returns its result.
+func RunCheck(c Check, cfg *Config, rs *RunState) Result {
+	cfg.defaults()
 	res := Result{Check: c, Start: time.Now(), Status: Passed}
 	t := &T{cfg: cfg, run: rs, res: &res}
 	done := make(chan struct{})
@@ -242,7 +246,9 @@ func RunCheck(c Check, cfg *Config, rs *runState) Result {
 }
 
 // NewRun returns the state shared by the checks of one run.
-func NewRun() *runState { return &runState{pinRefused: map[jpki.PINRef]bool{}} }
+func NewRun() *RunState {
+	return &RunState{pinRefused: map[jpki.PINRef]bool{}, hangsAtStart: hangs.Load()}
+}
 
 // Selected returns the checks cfg asks for, in ID order: all of them, or
 // those named in Only. Interactive checks are listed even without

@@ -1,0 +1,133 @@
+package conformance_test
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/conformance"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/vpcd/faults"
+)
+
+// The Ginkgo route of the suite, for CI:
+//
+//	MYNAHIL_READER="ACS ACR39U ICC Reader 00 00" MYNAHIL_AUTH_PIN=… \
+//	  go tool ginkgo --junit-report=junit.xml --json-report=report.json ./conformance
+//
+// runs every check against a reader (one It per check, labelled with its ID
+// and "mandatory" or "optional"); MYNAHIL_CONFORMANCE_SIM=1 instead serves
+// the simulated card on vpcd slot 0 of a running pcscd.
+// MYNAHIL_CONFORMANCE_HTML=DIR also writes DIR/report.html.
+// MYNAHIL_FAULT_MATRIX=1 runs the fault matrix (fault_matrix_test.go).
+// Both need pcscd: conformance/scripts/with-private-pcscd starts a private one.
+func TestConformance(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Reader conformance")
+}
+
+var _ = Describe("Reader conformance", Ordered, Label("reader"), func() {
+	var (
+		cfg conformance.Config
+		run *conformance.RunState
+		env conformance.Environment
+	)
+
+	BeforeAll(func() {
+		reader := os.Getenv("MYNAHIL_READER")
+		useSim := os.Getenv("MYNAHIL_CONFORMANCE_SIM") != ""
+		if reader == "" && !useSim {
+			Skip("no reader under test: set MYNAHIL_READER, or MYNAHIL_CONFORMANCE_SIM=1 with pcscd and vpcd running")
+		}
+		cfg = conformance.Config{
+			Reader:      reader,
+			AuthPIN:     jpki.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
+			SignPIN:     jpki.PIN(os.Getenv("MYNAHIL_SIGN_PIN")),
+			Interactive: os.Getenv("MYNAHIL_INTERACTIVE") != "",
+			Log:         GinkgoWriter,
+		}
+		if n, err := strconv.Atoi(os.Getenv("MYNAHIL_SOAK")); err == nil {
+			cfg.SoakCount = n
+		}
+		if n, err := strconv.Atoi(os.Getenv("MYNAHIL_EXTENDED")); err == nil {
+			cfg.ExtendedMax = n
+		}
+		if cfg.Interactive {
+			cfg.Prompter = ginkgoPrompter{}
+		}
+		if useSim {
+			sim, err := conformance.StartSim(0, faults.Healthy, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})))
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(sim.Close)
+			cfg.Card = sim
+			if cfg.Reader == "" {
+				cfg.Reader = conformance.VirtualReader
+			}
+			if cfg.AuthPIN == "" {
+				cfg.AuthPIN, cfg.SignPIN = conformance.SimAuthPIN, conformance.SimSignPIN
+			}
+			if cfg.ExtendedMax == 0 {
+				cfg.ExtendedMax = 65526
+			}
+			env.Card = "simulated My Number Card"
+		}
+		run = conformance.NewRun()
+	})
+
+	for _, c := range conformance.Checks() {
+		It(conformance.SpecText(c), Label(conformance.SpecLabels(c)...), func() {
+			r := conformance.RunCheck(c, &cfg, run)
+			for _, e := range r.Entries {
+				AddReportEntry(e.Name, e.Value)
+			}
+			switch r.Status {
+			case conformance.Skipped:
+				Skip(r.Message)
+			case conformance.Failed:
+				Fail(r.Message)
+			}
+		})
+	}
+
+	AfterAll(func() {
+		if cfg.Reader != "" {
+			env.Fill(cfg)
+		}
+	})
+
+	ReportAfterSuite("HTML report", func(report Report) {
+		dir := os.Getenv("MYNAHIL_CONFORMANCE_HTML")
+		if dir == "" {
+			return
+		}
+		Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+		Expect(conformance.WriteHTML(filepath.Join(dir, "report.html"), env, conformance.ResultsFromGinkgo(report))).To(Succeed())
+	})
+})
+
+// ginkgoPrompter asks on stdout and waits for Enter on stdin (run ginkgo
+// without -p for interactive checks).
+type ginkgoPrompter struct{}
+
+func (ginkgoPrompter) Prompt(msg string) error {
+	GinkgoWriter.Printf("\n>>> %s Press Enter when done.\n", msg)
+	_, _ = os.Stdout.WriteString("\n>>> " + msg + " Press Enter when done. ")
+	buf := make([]byte, 1)
+	deadline := time.Now().Add(10 * time.Minute)
+	for time.Now().Before(deadline) {
+		n, err := os.Stdin.Read(buf)
+		if err != nil {
+			return err
+		}
+		if n == 1 && buf[0] == '\n' {
+			return nil
+		}
+	}
+	return os.ErrDeadlineExceeded
+}

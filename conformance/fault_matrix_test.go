@@ -1,0 +1,168 @@
+package conformance_test
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/conformance"
+	"github.com/mynahil/mynahil/vpcd/faults"
+)
+
+// faultCase is one row of the check → fault table: the checks the profile
+// is aimed at (they must fail), and the checks that legitimately depend on
+// what it breaks (they may fail). Every other mandatory check must pass.
+type faultCase struct {
+	profile string
+	targets []string
+	affects []string
+}
+
+// faultTable proves that every check can fail: each non-interactive check
+// is the target of at least one broken-reader profile (see the coverage
+// spec below). "affects" lists why a profile also breaks other checks:
+// R06 sends every APDU shape, R17 reads certificates in Le=00 chunks.
+var faultTable = []faultCase{
+	{"mute-card", []string{"R01"}, nil}, // nothing can talk to a mute card: every check that connects fails
+	{"slow-insertion", []string{"R02"}, nil},
+	{"vanish-mid-apdu", []string{"R04"}, nil},
+	{"no-t1-atr", []string{"R05"}, nil},
+	{"stray-byte", []string{"R14"}, []string{"R06", "R08", "R17"}},
+	{"force-61xx", []string{"R07"}, nil},
+	{"broken-get-response", []string{"R08"}, []string{"R06", "R07", "R09", "R10", "R17"}},
+	{"no-extended", []string{"R09"}, nil},
+	{"cut-256", []string{"R10", "R07"}, []string{"R06", "R08", "R09", "R11", "R17"}},
+	{"impatient-reader", []string{"R11"}, []string{"R17"}},
+	{"stall", []string{"R12", "R20"}, []string{"R06", "R07", "R11", "R17"}}, // the PIN paths start with a case-1 tries-left query
+	{"corrupt-sw", []string{"R13"}, []string{"R05", "R06", "R09", "R10", "R17"}},
+	{"ignore-reset", []string{"R15", "R16"}, nil},
+}
+
+// matrixConfig is the suite as the fault matrix runs it: the simulated card
+// with its PINs, extended APDUs declared (the vpcd transport carries them,
+// vpcd-protocol.md §9), a 2 s APDU timeout (below faults.StallFor) and a
+// reduced soak.
+func matrixConfig(sim *conformance.Sim, soak int) conformance.Config {
+	return conformance.Config{
+		Reader:      conformance.VirtualReader,
+		AuthPIN:     conformance.SimAuthPIN,
+		SignPIN:     conformance.SimSignPIN,
+		SoakCount:   soak,
+		APDUTimeout: 2 * time.Second,
+		ExtendedMax: 65526,
+		Card:        sim,
+		Log:         GinkgoWriter,
+	}
+}
+
+func runProfile(name string, soak int) []conformance.Result {
+	p, ok := faults.ByName(name)
+	Expect(ok).To(BeTrue(), "unknown fault profile %q", name)
+	sim, err := conformance.StartSim(0, p, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelError})))
+	Expect(err).NotTo(HaveOccurred())
+	defer sim.Close()
+	return conformance.Run(matrixConfig(sim, soak))
+}
+
+func statusOf(results []conformance.Result) map[string]conformance.Result {
+	m := map[string]conformance.Result{}
+	for _, r := range results {
+		m[r.Check.ID] = r
+	}
+	return m
+}
+
+func summary(results []conformance.Result) string {
+	var b strings.Builder
+	for _, r := range results {
+		fmt.Fprintf(&b, "%s %s %s\n", r.Check.ID, r.Status, strings.SplitN(r.Message, "\n", 2)[0])
+	}
+	return b.String()
+}
+
+var _ = Describe("Fault matrix", Ordered, Label("fault-matrix", "slow"), func() {
+	BeforeAll(func() {
+		if os.Getenv("MYNAHIL_FAULT_MATRIX") == "" {
+			Skip("set MYNAHIL_FAULT_MATRIX=1 with a private pcscd + vpcd (conformance/scripts/with-private-pcscd)")
+		}
+	})
+
+	It("finds the healthy virtual reader conformant, with the full 1000-APDU soak", func() {
+		results := runProfile(faults.Healthy.Name, 1000)
+		for _, r := range results {
+			AddReportEntry(r.Check.ID, string(r.Status))
+		}
+		Expect(conformance.Verdict(results)).To(Equal("conformant"), summary(results))
+		for _, r := range results {
+			switch {
+			case r.Check.HasLabel(conformance.LabelInteractive):
+				Expect(r.Status).To(Equal(conformance.Skipped), "%s runs only with an operator", r.Check.ID)
+			default:
+				Expect(r.Status).To(Equal(conformance.Passed), "%s: %s", r.Check.ID, r.Message)
+			}
+		}
+	})
+
+	matrixRow := func(fc faultCase) {
+		results := runProfile(fc.profile, 100)
+		byID := statusOf(results)
+		for _, id := range fc.targets {
+			Expect(byID).To(HaveKey(id))
+			Expect(byID[id].Status).To(Equal(conformance.Failed), "%s should catch %s:\n%s", id, fc.profile, summary(results))
+			AddReportEntry(id+" failure", byID[id].Message)
+		}
+		related := append(append([]string{}, fc.targets...), fc.affects...)
+		for _, r := range results {
+			if !r.Check.Mandatory || contains(related, r.Check.ID) || fc.profile == "mute-card" {
+				continue
+			}
+			Expect(r.Status).To(Equal(conformance.Passed), "%s is unrelated to %s but did not pass: %s", r.Check.ID, fc.profile, r.Message)
+		}
+		Expect(conformance.Verdict(results)).To(Equal("not conformant"))
+	}
+	rowName := func(fc faultCase) string { return fc.profile + " → " + strings.Join(fc.targets, ", ") }
+	DescribeTable("a broken reader fails the check aimed at its fault and passes the unrelated mandatory ones",
+		append([]any{matrixRow, rowName}, entries()...)...)
+
+	It("has a fault for every non-interactive check and a row for every profile", func() {
+		targeted := map[string]bool{}
+		var rows []string
+		for _, fc := range faultTable {
+			rows = append(rows, fc.profile)
+			for _, id := range fc.targets {
+				targeted[id] = true
+			}
+		}
+		for _, c := range conformance.Checks() {
+			if c.HasLabel(conformance.LabelInteractive) {
+				continue
+			}
+			Expect(targeted).To(HaveKey(c.ID), "no fault profile makes %s fail", c.ID)
+		}
+		sort.Strings(rows)
+		Expect(rows).To(Equal(faults.Names()))
+	})
+})
+
+func entries() []any {
+	var out []any
+	for _, fc := range faultTable {
+		out = append(out, Entry(nil, fc))
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
