@@ -1,6 +1,7 @@
 package pcsc
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -21,6 +22,24 @@ type Card struct {
 	reader string
 	mode   Mode
 	closed bool
+	owned  *Context // released by Close when the Card came from Open
+}
+
+// Open connects to the card in the reader chosen by selector through a
+// context of its own, which Close releases: the one-call way to a
+// Transport.
+func Open(selector string, mode Mode) (*Card, error) {
+	c, err := Establish()
+	if err != nil {
+		return nil, err
+	}
+	card, err := c.Connect(selector, mode)
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	card.owned = c
+	return card, nil
 }
 
 var _ harness.Transport = (*Card)(nil)
@@ -174,7 +193,11 @@ func (c *Card) Disconnect(d scard.Disposition) error {
 	c.closed = true
 	err := c.h.Disconnect(d)
 	if err == scard.ErrRemovedCard || err == scard.ErrInvalidHandle { //nolint:errorlint // scard returns bare codes
-		return nil
+		err = nil
 	}
-	return wrap(fmt.Sprintf("disconnecting from %q", c.reader), err)
+	err = wrap(fmt.Sprintf("disconnecting from %q", c.reader), err)
+	if c.owned != nil {
+		err = errors.Join(err, c.owned.Close())
+	}
+	return err
 }

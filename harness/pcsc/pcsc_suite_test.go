@@ -135,6 +135,16 @@ var _ = Describe("Context", func() {
 		Expect(r.Present()).To(BeFalse())
 	}, SpecTimeout(15*time.Second))
 
+	It("Open connects with a context of its own that Close releases", func() {
+		card, err := pcsc.Open("pcd 00 00", pcsc.Shared)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(card.Reader()).To(Equal(testenv.VPCDReader0))
+		Expect(jpki.New(card).SelectAP()).To(Succeed())
+		Expect(card.Close()).To(Succeed())
+		_, err = pcsc.Open("no such reader", pcsc.Shared)
+		Expect(err).To(MatchError(pcsc.ErrReaderNotFound))
+	})
+
 	It("is unusable after Close", func() {
 		c, err := pcsc.Establish()
 		Expect(err).NotTo(HaveOccurred())

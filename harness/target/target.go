@@ -290,12 +290,7 @@ func (t *Target) serve(opts ...vpcd.Option) {
 
 // connect opens a pcsc.Card (with its own context) as the transport.
 func (t *Target) connect(selector string, mode pcsc.Mode) error {
-	c, err := pcsc.Establish()
-	if err != nil {
-		return err
-	}
-	t.closers = append(t.closers, c.Close)
-	card, err := c.Connect(selector, mode)
+	card, err := pcsc.Open(selector, mode)
 	if err != nil {
 		return err
 	}
@@ -416,4 +411,31 @@ func OpenFromEnv() (*Target, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return Open(ctx, cfg)
+}
+
+// OpenForSuite opens the target the environment names, for a Ginkgo
+// suite: call it in BeforeSuite. It skips when the target needs pcscd and
+// pcscd is not installed (outside CI), fails on any other error, closes
+// the target when the calling node's cleanup runs, and records which card
+// ran in the report (never a PIN).
+//
+//	var tgt *target.Target
+//	var _ = BeforeSuite(func() { tgt = target.OpenForSuite() })
+//	var _ = BeforeEach(func() { tgt.Guard() })
+func OpenForSuite() *Target {
+	ginkgo.GinkgoHelper()
+	t, err := OpenFromEnv()
+	if reason, ok := testenv.SkipReason(err); ok {
+		ginkgo.Skip(reason)
+	}
+	if err != nil {
+		ginkgo.Fail(err.Error())
+	}
+	ginkgo.DeferCleanup(t.Close)
+	desc := t.String()
+	if t.fingerprint != "" {
+		desc += ", auth certificate SHA-256 " + t.fingerprint
+	}
+	ginkgo.AddReportEntry("target", desc)
+	return t
 }

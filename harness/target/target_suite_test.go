@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
 	"testing"
 	"time"
 
@@ -98,6 +99,24 @@ var _ = DescribeTable("every kind carries the same JPKI conversation to a fresh 
 )
 
 var _ = Describe("Open", func() {
+	It("OpenForSuite opens what the environment names", func() {
+		for k, v := range map[string]string{target.EnvTarget: "vpcd", target.EnvReader: "", target.EnvPhysical: ""} {
+			old, had := os.LookupEnv(k)
+			Expect(os.Setenv(k, v)).To(Succeed())
+			DeferCleanup(func() {
+				if had {
+					os.Setenv(k, old)
+				} else {
+					os.Unsetenv(k)
+				}
+			})
+		}
+		tgt := target.OpenForSuite()
+		Expect(tgt.Kind()).To(Equal(target.VPCD))
+		Expect(tgt.Fingerprint()).To(Equal(sha256hex(tgt.Issued().AuthCert.Raw)))
+		Expect(CurrentSpecReport().ReportEntries).To(ContainElement(HaveField("Name", "target")))
+	})
+
 	It("refuses an invalid configuration before touching anything", func(ctx SpecContext) {
 		_, err := target.Open(ctx, target.Config{Kind: "usb"})
 		Expect(err).To(MatchError(target.ErrConfig))
