@@ -3,10 +3,12 @@ package authority_test
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -220,6 +222,25 @@ func TestOCSPOverHTTP(t *testing.T) {
 			t.Fatalf("status %d reason %d at %v", r.Status, r.RevocationReason, r.RevokedAt)
 		}
 	})
+	t.Run("GET with the request in the path", func(t *testing.T) {
+		req, err := ocsp.CreateRequest(bad, a.AuthCA.Cert, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(srv.OCSPURL(authority.Auth) + "/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		r, err := ocsp.ParseResponseForCert(b, bad, a.AuthCA.Cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != ocsp.Revoked {
+			t.Fatalf("status %d, want revoked", r.Status)
+		}
+	})
 	t.Run("other CA's responder", func(t *testing.T) {
 		b := ask(t, srv.OCSPURL(authority.Sign), good, a.AuthCA.Cert)
 		if !bytes.Equal(b, ocsp.UnauthorizedErrorResponse) {
@@ -421,4 +442,33 @@ func TestOpenSSLInterop(t *testing.T) {
 	if err == nil || !strings.Contains(string(vout), "certificate revoked") {
 		t.Fatalf("openssl verify -crl_check on a revoked certificate: err %v\n%s", err, vout)
 	}
+}
+
+// FuzzOCSP: whatever arrives as a request, the responder answers with an
+// OCSP response (an error response at worst) and never fails or panics.
+func FuzzOCSP(f *testing.F) {
+	a, _ := newAuthority(f, clock.Date(2026, time.April, 1))
+	cert := issue(f, a, authority.Auth, "")
+	req, err := ocsp.CreateRequest(cert, a.AuthCA.Cert, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(req)
+	f.Add([]byte{})
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		resp, err := a.OCSP(authority.Auth, b)
+		if err != nil {
+			t.Fatalf("OCSP: %v", err)
+		}
+		if _, err := ocsp.ParseResponse(resp, nil); err != nil {
+			var re ocsp.ResponseError
+			if !errors.As(err, &re) {
+				// A signed response for some serial: parse without checking the signature issuer.
+				if _, err := ocsp.ParseResponse(resp, a.AuthCA.Cert); err != nil {
+					t.Fatalf("response does not parse: %v", err)
+				}
+			}
+		}
+	})
 }
