@@ -158,8 +158,19 @@ func simDaemon(args []string) error {
 		}
 		cfg.Profiles = append(cfg.Profiles, p)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case sig := <-sigs:
+			log.Info("stopping", "signal", sig.String())
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	d, err := simd.Open(cfg)
 	if err != nil {
 		return err
