@@ -1,0 +1,223 @@
+package cardinfoclient_test
+
+import (
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/cardinfo"
+	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+// sexCode is the JIS X 0303 code the card should write for a profile's sex
+// (jpki-card.md §3.2).
+func sexCode(s profile.Sex) cardinfo.Sex {
+	switch s {
+	case profile.Male:
+		return cardinfo.SexMale
+	case profile.Female:
+		return cardinfo.SexFemale
+	}
+	return cardinfo.SexNotApplicable
+}
+
+func dateOf(t time.Time) cardinfo.Date {
+	return cardinfo.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+}
+
+// The profiles the reading specs run on: the default holder (born in
+// Heisei 2), one born in Shōwa 55 like myna-card's test card with an address
+// long enough for 82-form lengths, and one born on the last day of Shōwa.
+var (
+	defaultHolder = func() profile.Profile { return profile.Default() }
+	showaHolder   = func() profile.Profile {
+		p := profile.Default()
+		p.Holder.Sex = profile.Male
+		p.Holder.BirthDate = profile.NewDate(1980, time.February, 17)
+		p.Holder.Address = "北海道札幌市中央区" + strings.Repeat("一丁目", 30)
+		p.SecurityCode = "2285"
+		return p
+	}
+	lastShowaHolder = func() profile.Profile {
+		p := profile.Default()
+		p.Holder.BirthDate = profile.NewDate(1989, time.January, 7)
+		return p
+	}
+	holders = []TableEntry{
+		Entry("the default holder, born 1990-01-02 (Heisei 2)", defaultHolder),
+		Entry("a man born 1980-02-17 (Shōwa 55) with a long address", showaHolder),
+		Entry("a holder born 1989-01-07, the last day of Shōwa (64)", lastShowaHolder),
+	}
+)
+
+var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("physical-safe"), func() {
+	DescribeTable("gives the My Number and the four facts to the PIN",
+		func(mk func() profile.Profile) {
+			h := newHolder(mk())
+			Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+
+			n, err := h.c.MyNumber(h.pin)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(n).To(BeValidMyNumber())
+			Expect(string(n)).To(Equal(h.p.MyNumber))
+
+			f, err := h.c.ReadFacts()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Name).To(Equal(h.p.Holder.Name))
+			Expect(f.Address).To(Equal(h.p.Holder.Address))
+			Expect(f.BirthDate).To(Equal(dateOf(h.p.Holder.BirthDate.Time)))
+			Expect(f.Sex).To(Equal(sexCode(h.p.Holder.Sex)))
+
+			By("vouching for both in the integrity record, signed by the key of EF 0004")
+			Expect(h.c).To(HaveIntegrityVerified())
+		},
+		holders,
+	)
+
+	DescribeTable("gives the My Number to 照合番号A and the facts to 照合番号B, and nothing more",
+		func(mk func() profile.Profile) {
+			h := newHolder(mk())
+			Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+			n, err := h.c.MyNumberWithCodeA(h.myNumber)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(n)).To(Equal(h.p.MyNumber))
+			_, err = h.c.ReadFacts()
+			Expect(err).To(HaveStatusWord(0x6982), "照合番号A opened EF 0002")
+			Expect(h.c.IntegrityRecord()).Error().NotTo(HaveOccurred(), "either code opens EF 0003")
+
+			Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+			f, err := h.c.FactsWithCodeB(h.codeB)
+			Expect(err).NotTo(HaveOccurred(), "照合番号B built from the birth date in era years, the expiry year and the security code")
+			Expect(f.Name).To(Equal(h.p.Holder.Name))
+			_, err = h.c.ReadMyNumber()
+			Expect(err).To(HaveStatusWord(0x6982), "照合番号B opened EF 0001")
+		},
+		holders,
+	)
+
+	It("refuses EF 0001, 0002 and 0003 without a key, and forgets a key when the applet is selected again", func() {
+		h := newHolder(profile.Default())
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		_, err := h.c.ReadMyNumber()
+		Expect(err).To(MatchError(apdu.ErrSecurityStatusNotSatisfied))
+		_, err = h.c.ReadFacts()
+		Expect(err).To(HaveStatusWord(0x6982))
+		_, err = h.c.IntegrityRecord()
+		Expect(err).To(HaveStatusWord(0x6982))
+
+		Expect(h.c.MyNumber(h.pin)).Error().NotTo(HaveOccurred())
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		_, err = h.c.ReadMyNumber()
+		Expect(err).To(HaveStatusWord(0x6982), "selecting the applet clears the PIN (jpki-card.md §5.1)")
+	})
+
+	It("reads its certificate and basic info without a key", func() {
+		h := newHolder(profile.Default())
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		cert, err := h.c.Certificate()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cert).To(BeCertifiedBy(applets.TextCA()))
+		Expect(cert).NotTo(BeCertifiedBy(applets.VisualCA()))
+		Expect(cert).NotTo(BeCertifiedBy(cert.PublicKey), "a certificate is not signed by the key it certifies")
+
+		info, err := h.c.BasicInfo()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(info.Raw).To(HaveLen(256))
+		Expect(info.KeyID).NotTo(Equal(cert.SubjectKeyID), "basic info names a key other than the signing key (myna-card)")
+	})
+})
+
+var _ = Describe("The card-face applet (券面AP)", Label("physical-safe"), func() {
+	DescribeTable("shows the card face to either 照合番号",
+		func(mk func() profile.Profile, useB bool) {
+			h := newHolder(mk())
+			Expect(h.c.Select(cardinfo.VisualAP)).To(Succeed())
+			_, err := h.c.ReadFace()
+			Expect(err).To(HaveStatusWord(0x6982), "the face needs a code")
+
+			var code cardinfo.Code = h.myNumber
+			if useB {
+				code = h.codeB
+			}
+			f, err := h.c.FaceData(code)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.BirthDate).To(Equal(dateOf(h.p.Holder.BirthDate.Time)))
+			Expect(f.Sex).To(Equal(sexCode(h.p.Holder.Sex)))
+			Expect(f.Expiry).To(Equal(dateOf(h.expiry)), "the card is valid to the tenth birthday after issuance")
+			Expect(f.NameImage).To(BePNG())
+			Expect(f.AddressImage).To(BePNG())
+			Expect(f.SecurityCodeImage).To(BePNG())
+			Expect(f.CheckOffsets()).To(Succeed())
+
+			By("signed by the key certified in the applet's EF 0004, itself certified by the card-face CA")
+			cert, err := h.c.Certificate()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(cert).To(BeCertifiedBy(applets.VisualCA()))
+			Expect(f.CheckSignature(cert.PublicKey)).To(Succeed())
+			Expect(f.CheckSignature(f.PublicKey)).NotTo(Succeed(), "the card's own key does not sign its face")
+		},
+		Entry("default holder, 照合番号A", defaultHolder, false),
+		Entry("default holder, 照合番号B", defaultHolder, true),
+		Entry("born in Shōwa 55, 照合番号B", showaHolder, true),
+		Entry("born on the last day of Shōwa, 照合番号B", lastShowaHolder, true),
+	)
+})
+
+var _ = Describe("PIN status of all seven keys", func() {
+	fresh := cardinfo.PINStatus{
+		TextPIN: 3, JPKIAuthPIN: 3, JPKISignPIN: 5,
+		// 10 for the codes: digital.go.jp for 照合番号B; "probably 10" for A
+		// (jpki-card.md §3.2, §3.3, §10).
+		TextCodeA: 10, TextCodeB: 10, VisualCodeA: 10, VisualCodeB: 10,
+	}
+
+	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", Label("physical-safe"), func() {
+		h := newHolder(profile.Default())
+		st, err := h.c.PINStatus()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st).To(Equal(fresh))
+		Expect(h.c.PINStatusSFI()).To(Equal(st))
+	})
+
+	It("counts a wrong PIN or code on its own key only, and a right one restores it", Label("destructive"), func() {
+		h := newHolder(profile.Default())
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		_, err := h.c.MyNumber("0000")
+		Expect(err).To(HaveTriesLeft(2))
+		Expect(h.c.Select(cardinfo.VisualAP)).To(Succeed())
+		_, err = h.c.FaceData(cardinfo.CodeB("00000000000000"))
+		Expect(err).To(BeWrongPIN())
+
+		st, err := h.c.PINStatus()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st).To(HaveTriesLeftOn(cardinfo.TextPIN, 2))
+		Expect(st).To(HaveTriesLeftOn(cardinfo.VisualCodeB, 9))
+		for _, k := range []cardinfo.Key{cardinfo.TextCodeA, cardinfo.TextCodeB, cardinfo.VisualCodeA, cardinfo.JPKIAuthPIN, cardinfo.JPKISignPIN} {
+			Expect(st).To(HaveTriesLeftOn(k, fresh.Of(k)))
+		}
+
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.MyNumber(h.pin)).Error().NotTo(HaveOccurred())
+		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfo.TextPIN, 3))
+	})
+
+	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", Label("destructive"), func() {
+		h := newHolder(profile.Default())
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		for left := 2; left >= 0; left-- {
+			_, err := h.c.MyNumber("9999")
+			Expect(err).To(HaveTriesLeft(left))
+		}
+		_, err := h.c.MyNumber(h.pin)
+		Expect(err).To(HaveStatusWord(0x6984))
+		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfo.TextPIN, 0))
+		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		n, err := h.c.MyNumberWithCodeA(h.myNumber)
+		Expect(err).NotTo(HaveOccurred(), "照合番号A still opens the My Number")
+		Expect(string(n)).To(Equal(h.p.MyNumber))
+	})
+})
