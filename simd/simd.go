@@ -353,6 +353,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.cfg.Signals {
 		d.watchSignals(ctx)
 	}
+	d.running.Add(1)
+	go func() {
+		defer d.running.Done()
+		d.hintIfUnconnected(ctx, waitHint)
+	}()
 	d.log.Info("simulator running", "state", d.cfg.StateDir, "control", d.srv.Addr(), "cards", len(d.slots))
 	errc := make(chan error, 1)
 	go func() { errc <- d.srv.Serve(ctx) }()
@@ -369,6 +374,32 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	d.log.Info("simulator stopped", "state", d.cfg.StateDir)
 	return nil
+}
+
+// waitHint is how long an inserted card may wait for vpcd before the daemon
+// says what may be missing; pcscd accepts a new card within one poll,
+// about 0.4 s (vpcd-protocol.md §3.4).
+const waitHint = 3 * time.Second
+
+// hintIfUnconnected logs, once, which inserted cards vpcd has not accepted
+// after d: the usual cause is that pcscd is not running (socket-activated
+// pcscd also exits after 60 s without clients, vpcd-protocol.md §6.3).
+func (d *Daemon) hintIfUnconnected(ctx context.Context, after time.Duration) {
+	t := time.NewTimer(after)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.slots {
+		if s.side.Inserted() && !s.side.Connected() {
+			d.log.Warn("card still waiting for vpcd: is pcscd running with the vpcd driver? (see 'mynahil sim --help')",
+				"card", s.card.ID, "slot", s.n, "vpcd", s.side.Addr())
+		}
+	}
 }
 
 // watchSignals maps SIGUSR1 to "remove every card" and SIGUSR2 to "insert

@@ -539,3 +539,28 @@ func TestTwoCardsTwoSlots(t *testing.T) {
 	other.waitGone()
 	r.expectSW(selectJPKI, 0x9000)
 }
+
+func TestHintWhenVPCDIsAbsent(t *testing.T) {
+	// A reader that is closed at once: nothing listens on its port.
+	reader, err := vpcd.Listen("", vpcd.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader.Close()
+	r := newRig(t, shortTempDir(t), reader, Config{})
+	r.d.hintIfUnconnected(context.Background(), 0)
+	if l := r.list(); !l[0].Inserted || l[0].Connected {
+		t.Errorf("card with no vpcd: %+v", l[0])
+	}
+	if !strings.Contains(r.logs.String(), "is pcscd running") {
+		t.Errorf("no hint about pcscd in the log:\n%s", r.logs.String())
+	}
+	// With the card connected there is nothing to say.
+	r2 := newRig(t, shortTempDir(t), nil, Config{})
+	r2.waitCard()
+	eventually(t, "card connected", func() bool { return r2.list()[0].Connected })
+	r2.d.hintIfUnconnected(context.Background(), 0)
+	if strings.Contains(r2.logs.String(), "is pcscd running") {
+		t.Errorf("hint logged for a connected card")
+	}
+}
