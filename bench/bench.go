@@ -212,7 +212,7 @@ func timeOpenSC(ctx context.Context, reader string, issued *simcard.Issued, o Op
 	data := make([]byte, 64)
 	_, _ = rand.Read(data)
 	start := time.Now()
-	sig, err := interop.Sign(ctx, 0, "01", "SHA256-RSA-PKCS", o.AuthPIN, data)
+	sig, err := interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", o.AuthPIN, data)
 	if err != nil {
 		return out, fmt.Errorf("timing OpenSC: %w", err)
 	}

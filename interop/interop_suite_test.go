@@ -102,7 +102,7 @@ var _ = Describe("the reader and the ATR", func() {
 
 	It("pcsc_scan shows the card inserted with its ATR", func(ctx SpecContext) {
 		out := run(ctx, "pcsc_scan", "-t", "1")
-		Expect(out).To(ContainSubstring("Reader 0: Virtual PCD 00 00"))
+		Expect(out).To(MatchRegexp(`Reader \d+: Virtual PCD 00 00`))
 		Expect(out).To(ContainSubstring("Card state: Card inserted"))
 		Expect(out).To(ContainSubstring("ATR: 3B E0 00 FF 81 31 FE 45 14"))
 	}, SpecTimeout(20*time.Second))
@@ -148,7 +148,7 @@ var _ = Describe("pkcs11-tool", Ordered, func() {
 	data := []byte("mynahil interop: signed through OpenSC's PKCS#11 module")
 
 	It("signs with the auth key after C_Login, and openssl verifies it with the auth certificate", func(ctx SpecContext) {
-		sig, err := interop.Sign(ctx, 0, "01", "SHA256-RSA-PKCS", pins.auth, data)
+		sig, err := interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", pins.auth, data)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sig).To(HaveLen(jpki.SignatureLen))
 		Expect(interop.OpenSSLVerify(ctx, issued.AuthCert.Raw, data, sig)).To(Succeed())
@@ -160,30 +160,30 @@ var _ = Describe("pkcs11-tool", Ordered, func() {
 
 	It("spends exactly one auth try on a wrong PIN, and a right one restores them", Label("destructive"), func(ctx SpecContext) {
 		Expect(triesLeft(jpki.AuthPIN)).To(Equal(3))
-		_, err := interop.Sign(ctx, 0, "01", "SHA256-RSA-PKCS", "9999", data)
+		_, err := interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", "9999", data)
 		Expect(err).To(MatchError(ContainSubstring("CKR_PIN_INCORRECT")))
 		Expect(err.Error()).NotTo(ContainSubstring("9999"))
 		Expect(triesLeft(jpki.AuthPIN)).To(Equal(2))
 		Expect(triesLeft(jpki.SignPIN)).To(Equal(5), "a wrong auth PIN touched the sign PIN")
 
-		_, err = interop.Sign(ctx, 0, "01", "SHA256-RSA-PKCS", pins.auth, data)
+		_, err = interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", pins.auth, data)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(triesLeft(jpki.AuthPIN)).To(Equal(3))
 	}, SpecTimeout(30*time.Second))
 
 	It("needs the sign PIN, not the auth PIN, for the signing key", Label("destructive"), func(ctx SpecContext) {
-		// The auth token (slot 0) does not hold key 02 at all.
-		_, err := interop.Sign(ctx, 0, "02", "SHA256-RSA-PKCS", pins.auth, data)
+		// The auth token does not hold key 02 at all.
+		_, err := interop.Sign(ctx, reader, interop.AuthToken, "02", "SHA256-RSA-PKCS", pins.auth, data)
 		Expect(err).To(HaveOccurred())
 
 		// A wrong sign PIN of valid form reaches the card and costs one sign try.
 		Expect(triesLeft(jpki.SignPIN)).To(Equal(5))
-		_, err = interop.Sign(ctx, 1, "02", "SHA256-RSA-PKCS", "WRONG1", data)
+		_, err = interop.Sign(ctx, reader, interop.SignToken, "02", "SHA256-RSA-PKCS", "WRONG1", data)
 		Expect(err).To(MatchError(ContainSubstring("CKR_PIN_INCORRECT")))
 		Expect(triesLeft(jpki.SignPIN)).To(Equal(4))
 		Expect(triesLeft(jpki.AuthPIN)).To(Equal(3), "a wrong sign PIN touched the auth PIN")
 
-		sig, err := interop.Sign(ctx, 1, "02", "SHA256-RSA-PKCS", pins.sign, data)
+		sig, err := interop.Sign(ctx, reader, interop.SignToken, "02", "SHA256-RSA-PKCS", pins.sign, data)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(interop.OpenSSLVerify(ctx, issued.SignCert.Raw, data, sig)).To(Succeed())
 		Expect(interop.OpenSSLVerify(ctx, issued.AuthCert.Raw, data, sig)).NotTo(Succeed())

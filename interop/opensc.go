@@ -162,11 +162,67 @@ func ReadCertificate(ctx context.Context, reader, id string, authID string, pin 
 	return block.Bytes, nil
 }
 
-// Sign signs data with pkcs11-tool: log in to the token at slotIndex (OpenSC
-// makes one token per JPKI PIN: 0 auth, 1 sign) with pin and sign with the
-// key id using mechanism (e.g. SHA256-RSA-PKCS). It returns the signature.
-func Sign(ctx context.Context, slotIndex int, id, mechanism string, pin jpki.PIN, data []byte) ([]byte, error) {
+// Token labels OpenSC's JPKI emulator gives its two PKCS#11 tokens, one
+// per PIN (jpki-card.md §4.1; pkcs15-jpki.c).
+const (
+	AuthToken = "JPKI (User Authentication PIN)"
+	SignToken = "JPKI (Digital Signature PIN)"
+)
+
+// FindSlot returns the PKCS#11 slot ID (as pkcs11-tool --slot takes it) of
+// the token labelled token in reader, from `pkcs11-tool -L`. Slot IDs and
+// indices depend on every reader pcscd knows, so they are looked up rather
+// than assumed.
+func FindSlot(ctx context.Context, reader, token string) (string, error) {
 	module, err := PKCS11Module()
+	if err != nil {
+		return "", err
+	}
+	out, err := Run(ctx, "", "pkcs11-tool", "--module", module, "--list-slots")
+	if err != nil {
+		return "", err
+	}
+	slot := ParseSlot(out, reader, token)
+	if slot == "" {
+		return "", fmt.Errorf("finding the PKCS#11 slot of %q in %q: not listed by pkcs11-tool:\n%s", token, reader, out)
+	}
+	return slot, nil
+}
+
+// ParseSlot finds, in the output of `pkcs11-tool --list-slots`, the slot
+// ID of the token labelled token in reader; "" if there is none.
+func ParseSlot(out, reader, token string) string {
+	slot := ""
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		// "Slot 1 (0x1): Virtual PCD 00 00"
+		if rest, ok := strings.CutPrefix(line, "Slot "); ok {
+			slot = ""
+			lp, rp := strings.Index(rest, "("), strings.Index(rest, "):")
+			if lp >= 0 && rp > lp && strings.TrimSpace(rest[rp+2:]) == reader {
+				slot = rest[lp+1 : rp]
+			}
+			continue
+		}
+		if v, ok := strings.CutPrefix(line, "token label"); ok && slot != "" {
+			if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":")) == token {
+				return slot
+			}
+		}
+	}
+	return ""
+}
+
+// Sign signs data with pkcs11-tool: log in to the token labelled token in
+// reader (AuthToken or SignToken) with pin and sign with the key id using
+// mechanism (e.g. SHA256-RSA-PKCS). It returns the signature.
+func Sign(ctx context.Context, reader, token, id, mechanism string, pin jpki.PIN, data []byte) ([]byte, error) {
+	module, err := PKCS11Module()
+	if err != nil {
+		return nil, err
+	}
+	slot, err := FindSlot(ctx, reader, token)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +235,7 @@ func Sign(ctx context.Context, slotIndex int, id, mechanism string, pin jpki.PIN
 	if err := os.WriteFile(in, data, 0o600); err != nil {
 		return nil, fmt.Errorf("signing with pkcs11-tool: %w", err)
 	}
-	if _, err := Run(ctx, pin, "pkcs11-tool", "--module", module, "--slot-index", fmt.Sprint(slotIndex),
+	if _, err := Run(ctx, pin, "pkcs11-tool", "--module", module, "--slot", slot,
 		"--login", "--pin", PINArg, "--sign", "--mechanism", mechanism, "--id", id,
 		"--input-file", in, "--output-file", sig); err != nil {
 		return nil, err
