@@ -300,6 +300,11 @@ func (t *Target) connect(selector string, mode pcsc.Mode) error {
 }
 
 func (t *Target) openPhysical(ctx context.Context) error {
+	// One card, held exclusively, one prompt: parallel processes would
+	// fight over it.
+	if sc, _ := ginkgo.GinkgoConfiguration(); sc.ParallelTotal > 1 {
+		return fmt.Errorf("%w: a physical card runs in one process; drop ginkgo -p", ErrConfig)
+	}
 	c, err := pcsc.Establish()
 	if err != nil {
 		return err
