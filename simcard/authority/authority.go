@@ -4,6 +4,15 @@
 // but named as a test authority (O=JPKI-TEST, an OU saying "mynahil
 // simulator"), with test-hierarchy policies, so that no certificate it issues
 // can pass as a real one.
+//
+// The authority also keeps a database of every certificate it issued
+// (Record: serial, kind, card, device, status, revocation reason and time),
+// revokes with RFC 5280 reason codes (Revoke), publishes a CRL per root
+// (CRL, re-signed on every change and whenever the clock passes nextUpdate)
+// and answers OCSP (RFC 6960), both over HTTP on loopback (Serve, Handler),
+// so that any relying party — including the openssl binary — can check a
+// card's certificates (jpki-card.md §6, "Revocation"). Marshal, Load and
+// Persist keep all of it across restarts.
 package authority
 
 import (

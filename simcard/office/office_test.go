@@ -2,9 +2,12 @@ package office_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -578,5 +581,78 @@ func TestOpenRejectsDamagedState(t *testing.T) {
 				t.Fatal("Open succeeded")
 			}
 		})
+	}
+}
+
+func TestNewIssuanceAfterExpiry(t *testing.T) {
+	o, clk := newOffice(t)
+	c := issueCard(t, o, nil)
+	clk.Set(clock.Date(2031, time.January, 3).Add(9 * time.Hour)) // certificates ended 2031-01-02; the card runs to 2036
+	if err := o.Renew(c.ID, office.RenewPINs{}); rule(err) != office.RuleRenewalExpired {
+		t.Fatalf("renewal after expiry: %v", err)
+	}
+	if err := o.IssueCertificate(c.ID, authority.Auth, "5555"); err != nil {
+		t.Fatalf("new auth certificate after expiry: %v", err)
+	}
+	rep, _ := o.Report(c.ID)
+	auth := rep.Certificate(authority.Auth, authority.OnCard)
+	if auth.State != "valid" || !auth.NotAfter.Equal(clock.Date(2036, time.January, 2).Add(24*time.Hour-time.Second)) {
+		t.Fatalf("new auth certificate: %s to %v", auth.State, auth.NotAfter)
+	}
+	if sign := rep.Certificate(authority.Sign, authority.OnCard); sign.State != "expired" || !sign.OnChip {
+		t.Fatalf("old signing certificate: %s, on chip %v; want expired and still on the chip", sign.State, sign.OnChip)
+	}
+}
+
+// handlers collects what RegisterControl registers, to call them as the
+// control server would.
+type handlers map[string]func(context.Context, json.RawMessage) (any, error)
+
+func (h handlers) Handle(m string, fn func(context.Context, json.RawMessage) (any, error)) { h[m] = fn }
+
+func TestControlMethods(t *testing.T) {
+	o, _ := newOffice(t)
+	h := handlers{}
+	o.RegisterControl(h)
+	for _, m := range office.Methods {
+		if h[m] == nil {
+			t.Errorf("method %s listed but not registered", m)
+		}
+	}
+	if len(h) != len(office.Methods) {
+		t.Errorf("%d methods registered, %d listed", len(h), len(office.Methods))
+	}
+	call := func(m, params string) (any, error) {
+		return h[m](context.Background(), json.RawMessage(params))
+	}
+	if _, err := call("office.issue-card", `{"profile":{"holder":{"name":"制御　太郎","address":"東京都港区試験町","birth_date":"1980-05-05","sex":"male"}}}`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ method, params, rule string }{
+		{"office.status", ``, ""},
+		{"office.status", `{"card":"card-1","pin":"1234"}`, ""},
+		{"office.reset-pin", `{"card":"card-1","kind":"auth","pin":"12"}`, office.RulePINFormat},
+		{"office.change-facts", `{"card":"card-1","sex":"robot"}`, office.RuleBadFacts},
+		{"office.issue-card", `{"profile":{"pins":{"auth":"1"}}}`, office.RuleBadProfile},
+		{"office.proxy-answer", `{"inquiry":"inquiry-3","pin":"1234"}`, office.RuleUnknownInquiry},
+	} {
+		_, err := call(tt.method, tt.params)
+		if err == nil {
+			t.Errorf("%s %s succeeded", tt.method, tt.params)
+			continue
+		}
+		if tt.rule != "" && rule(err) != tt.rule {
+			t.Errorf("%s %s: %v, want rule %s", tt.method, tt.params, err, tt.rule)
+		}
+		if strings.Contains(err.Error(), `"1"`) || strings.Contains(err.Error(), "1234") {
+			t.Errorf("%s: error quotes a PIN: %v", tt.method, err)
+		}
+	}
+	res, err := call("office.change-facts", `{"card":"card-1","former_surname":"旧姓"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := res.(office.Report); rep.Certificate(authority.Sign, authority.OnCard).Reason != "affiliationChanged" || rep.Holder.Name != "制御　太郎" {
+		t.Fatalf("after change-facts: %+v", rep.Certificate(authority.Sign, authority.OnCard))
 	}
 }
