@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mynahil/mynahil/simcard/authority"
@@ -420,7 +421,7 @@ func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 		return fmt.Errorf("changing facts of card %s: %w", id, err)
 	}
 	r.Profile.Holder = f
-	o.event(r, "facts changed (%s); signing certificate taken off the card", joinWords(changed))
+	o.event(r, "facts changed (%s); signing certificate taken off the card", strings.Join(changed, ", "))
 	return o.save()
 }
 
@@ -444,17 +445,6 @@ func changedFacts(a, b profile.Facts) []string {
 	}
 	if a.FormerSurname != b.FormerSurname {
 		out = append(out, "former surname")
-	}
-	return out
-}
-
-func joinWords(s []string) string {
-	out := ""
-	for i, w := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += w
 	}
 	return out
 }
