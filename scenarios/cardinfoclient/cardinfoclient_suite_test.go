@@ -7,6 +7,8 @@
 package cardinfoclient_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +68,12 @@ type holder struct {
 
 // newHolder issues a card from p and opens it through a traced in-process
 // transport; the trace (VERIFY data masked) is attached to the spec report.
+// The suite issues its own cards, so it runs on the in-process simulator
+// only and skips on any other MYNAHIL_TARGET.
 func newHolder(p profile.Profile) *holder {
+	if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
+		Skip("issues its own cards: sim-only (MYNAHIL_TARGET=" + t + ")")
+	}
 	iss, err := issuer.Issue(p)
 	Expect(err).NotTo(HaveOccurred())
 	t := harness.Traced(harness.NewInProcess(iss.Card), ginkgotrace.ForSpec())
