@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -57,6 +59,8 @@ Operations:
   proxy-answer --inquiry ID                     complete with the holder's sealed PIN
   inquiries                                     open proxy applications
   endpoints                                     CRL and OCSP URLs for relying parties
+  time         [--set DATE] [--advance 1y2m3d]  show the office's time; move it when the sim
+                                                runs on a virtual clock
 
 PINs are never taken from the command line. They come from
 $MYNAHIL_AUTH_PIN or $MYNAHIL_SIGN_PIN (by the certificate kind), else from
@@ -104,6 +108,8 @@ func officeMain(args []string, cio officeIO) error {
 	outDir := fs.String("out", "", "status, smartphone: directory for the DER certificates")
 	proxyOp := fs.String("operation", "", "proxy-file: issue-certificate or reset-pin")
 	inquiry := fs.String("inquiry", "", "proxy-answer: inquiry `ID`")
+	setTime := fs.String("set", "", "time: set the virtual clock to `DATE` (YYYY-MM-DD, JST midnight, or RFC 3339)")
+	advance := fs.String("advance", "", "time: move the virtual clock by `SPAN` such as 90d, 3m, 1y2m")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), officeHelp)
 		fs.PrintDefaults()
@@ -227,6 +233,15 @@ func officeMain(args []string, cio officeIO) error {
 			return err
 		}
 		method, params = "office.proxy-file", office.ProxyParams{Card: *cardID, Operation: office.ProxyOperation(*proxyOp), Kind: k}
+	case "time":
+		p := office.TimeParams{Set: *setTime}
+		if *advance != "" {
+			var err error
+			if p.Years, p.Months, p.Days, err = parseSpan(*advance); err != nil {
+				return err
+			}
+		}
+		method, params = "office.time", p
 	case "proxy-answer":
 		if *inquiry == "" {
 			return errors.New("proxy-answer: --inquiry is required")
@@ -335,6 +350,17 @@ func officePrint(w io.Writer, op string, raw json.RawMessage, outDir string) err
 		return nil
 	case "proxy-answer":
 		fmt.Fprintln(w, "done")
+		return nil
+	case "time":
+		var t office.TimeResult
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("decoding result: %w", err)
+		}
+		kind := "wall clock"
+		if t.Virtual {
+			kind = "virtual clock"
+		}
+		fmt.Fprintf(w, "%s (%s)\n", t.Now.In(jst).Format("2006-01-02 15:04:05 MST"), kind)
 		return nil
 	case "smartphone":
 		var s office.Smartphone
@@ -475,4 +501,22 @@ func (cio officeIO) promptNoEcho(old *unix.Termios, label string, optional bool)
 		return "", fmt.Errorf("reading %s: the two entries differ", label)
 	}
 	return first, nil
+}
+
+var spanRE = regexp.MustCompile(`^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?$`)
+
+// parseSpan reads "1y2m3d" (any part optional, at least one present).
+func parseSpan(s string) (years, months, days int, err error) {
+	m := spanRE.FindStringSubmatch(s)
+	if m == nil || s == "" {
+		return 0, 0, 0, fmt.Errorf("time: --advance %q: want a span such as 90d, 3m or 1y2m3d", s)
+	}
+	n := func(v string) int {
+		if v == "" {
+			return 0
+		}
+		i, _ := strconv.Atoi(v)
+		return i
+	}
+	return n(m[1]), n(m[2]), n(m[3]), nil
 }

@@ -165,6 +165,15 @@ func TestOfficeCommand(t *testing.T) {
 		t.Fatalf("smartphone certificate: %v", err)
 	}
 
+	// The virtual clock moves from the command line.
+	if out := must("", "time", "--set", "2030-10-02", "--advance", "1m1d"); !strings.Contains(out, "2030-11-03 00:00:00 JST (virtual clock)") {
+		t.Fatalf("time printed:\n%s", out)
+	}
+	if _, err := officeRun(t, addr, "", "time", "--advance", "soon"); err == nil {
+		t.Fatal("time --advance soon succeeded")
+	}
+	refused(office.RuleBadTime, "", "time", "--set", "tomorrow")
+
 	must("", "report-loss", "--card", "card-1")
 	refused(office.RuleCardLost, "", "smartphone", "--card", "card-1")
 
@@ -179,5 +188,29 @@ func TestOfficeCommandWithoutSim(t *testing.T) {
 	_, err := officeRun(t, "unix:"+filepath.Join(t.TempDir(), "none.sock"), "", "cards")
 	if err == nil || !strings.Contains(err.Error(), "is 'mynahil sim' running?") {
 		t.Fatalf("no sim: %v", err)
+	}
+}
+
+func TestParseSpan(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		y, m, d int
+		ok      bool
+	}{
+		{"90d", 0, 0, 90, true},
+		{"3m", 0, 3, 0, true},
+		{"1y2m3d", 1, 2, 3, true},
+		{"10y", 10, 0, 0, true},
+		{"", 0, 0, 0, false},
+		{"2d1y", 0, 0, 0, false},
+		{"-1d", 0, 0, 0, false},
+		{"1w", 0, 0, 0, false},
+	} {
+		t.Run(tt.in, func(t *testing.T) {
+			y, m, d, err := parseSpan(tt.in)
+			if (err == nil) != tt.ok || y != tt.y || m != tt.m || d != tt.d {
+				t.Fatalf("parseSpan(%q) = %d %d %d, %v", tt.in, y, m, d, err)
+			}
+		})
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -66,6 +68,21 @@ type (
 	}
 )
 
+// TimeParams moves a virtual clock: Set (RFC 3339, or YYYY-MM-DD for
+// midnight JST) first, then Years, Months and Days added in JST.
+type TimeParams struct {
+	Set    string `json:"set,omitempty"`
+	Years  int    `json:"years,omitempty"`
+	Months int    `json:"months,omitempty"`
+	Days   int    `json:"days,omitempty"`
+}
+
+// TimeResult is the office's time after office.time.
+type TimeResult struct {
+	Now     time.Time `json:"now"`
+	Virtual bool      `json:"virtual"`
+}
+
 // CardSummary is one line of office.cards.
 type CardSummary struct {
 	ID     string `json:"id"`
@@ -103,7 +120,7 @@ var Methods = []string{
 	"office.issue-card", "office.cards", "office.status", "office.issue-certificate", "office.reset-pin",
 	"office.change-facts", "office.revoke", "office.report-loss", "office.death", "office.move-abroad",
 	"office.invalidate", "office.renew", "office.smartphone", "office.proxy-file", "office.proxy-answer",
-	"office.inquiries", "office.endpoints",
+	"office.inquiries", "office.endpoints", "office.time",
 }
 
 // RegisterControl registers the office.* methods (Methods) on a control
@@ -253,6 +270,19 @@ func (o *Office) RegisterControl(h Handler) {
 	h.Handle("office.inquiries", func(context.Context, json.RawMessage) (any, error) {
 		return o.Inquiries(), nil
 	})
+	h.Handle("office.time", func(_ context.Context, params json.RawMessage) (any, error) {
+		var p TimeParams
+		if len(params) > 0 && string(params) != "null" {
+			if err := decode(params, &p); err != nil {
+				return nil, err
+			}
+		}
+		if err := o.moveClock(p); err != nil {
+			return nil, err
+		}
+		_, virtual := o.clock.(*clock.Virtual)
+		return TimeResult{Now: o.clock.Now(), Virtual: virtual}, nil
+	})
 	h.Handle("office.endpoints", func(context.Context, json.RawMessage) (any, error) {
 		s, err := o.StartResponder("")
 		if err != nil {
@@ -264,4 +294,26 @@ func (o *Office) RegisterControl(h Handler) {
 			CAAuth: s.CAURL(authority.Auth), CASign: s.CAURL(authority.Sign),
 		}, nil
 	})
+}
+
+// moveClock applies TimeParams to a virtual clock; a wall clock refuses.
+func (o *Office) moveClock(p TimeParams) error {
+	if p == (TimeParams{}) {
+		return nil
+	}
+	v, ok := o.clock.(*clock.Virtual)
+	if !ok {
+		return refuse(RuleRealClock, "the office runs on the wall clock: only a virtual clock can be moved")
+	}
+	if p.Set != "" {
+		t, err := time.Parse(time.RFC3339, p.Set)
+		if err != nil {
+			if t, err = time.ParseInLocation(time.DateOnly, p.Set, clock.JST); err != nil {
+				return refuse(RuleBadTime, "time %q: want RFC 3339 or YYYY-MM-DD", p.Set)
+			}
+		}
+		v.Set(t)
+	}
+	v.AddDate(p.Years, p.Months, p.Days)
+	return nil
 }

@@ -73,6 +73,8 @@ const (
 	RuleUnknownKind     = "unknown-kind"     // certificate kind is neither auth nor sign
 	RuleBadProfile      = "bad-profile"      // the profile fails validation
 	RuleNothingToRenew  = "nothing-to-renew" // the card holds no certificate to renew
+	RuleRealClock       = "real-clock"       // only a virtual clock can be moved (office.time)
+	RuleBadTime         = "bad-time"         // a time that does not parse
 )
 
 // Status is where a card stands.

@@ -656,3 +656,19 @@ func TestControlMethods(t *testing.T) {
 		t.Fatalf("after change-facts: %+v", rep.Certificate(authority.Sign, authority.OnCard))
 	}
 }
+
+func TestTimeOnlyMovesAVirtualClock(t *testing.T) {
+	is, err := simcard.NewIssuer(clock.Real{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := handlers{}
+	office.New(clock.Real{}, is).RegisterControl(h)
+	if _, err := h["office.time"](context.Background(), json.RawMessage(`{}`)); err != nil {
+		t.Fatalf("reading the wall clock: %v", err)
+	}
+	_, err = h["office.time"](context.Background(), json.RawMessage(`{"days":1}`))
+	if rule(err) != office.RuleRealClock {
+		t.Fatalf("moving the wall clock: %v", err)
+	}
+}
