@@ -38,9 +38,8 @@ func (n MyNumber) Validate() error {
 	if len(n) != 12 || !allDigits(string(n)) {
 		return fmt.Errorf("validating My Number: %w (%d bytes)", ErrMyNumberFormat, len(n))
 	}
-	want, _ := CheckDigit(string(n[:11]))
-	if got := int(n[11] - '0'); got != want {
-		return fmt.Errorf("validating My Number: %w: last digit %d, check digit %d", ErrCheckDigit, got, want)
+	if want, _ := CheckDigit(string(n[:11])); int(n[11]-'0') != want {
+		return fmt.Errorf("validating My Number: %w: the last digit is not the check digit of the first eleven", ErrCheckDigit)
 	}
 	return nil
 }

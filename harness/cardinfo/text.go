@@ -28,14 +28,15 @@ func (d Date) Time(loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
 }
 
-// ParseDate parses 8 ASCII digits YYYYMMDD naming a real calendar day.
+// ParseDate parses 8 ASCII digits YYYYMMDD naming a real calendar day. The
+// error does not repeat the input: a birth date is part of 照合番号B.
 func ParseDate(b []byte) (Date, error) {
 	if len(b) != 8 || !allDigits(string(b)) {
-		return Date{}, fmt.Errorf("parsing date: want 8 digits YYYYMMDD, got %q", b)
+		return Date{}, fmt.Errorf("parsing date: want 8 digits YYYYMMDD, got %d bytes", len(b))
 	}
 	t, err := time.Parse("20060102", string(b))
 	if err != nil {
-		return Date{}, fmt.Errorf("parsing date %q: not a calendar day", b)
+		return Date{}, errors.New("parsing date: 8 digits that are not a calendar day")
 	}
 	return Date{t.Year(), t.Month(), t.Day()}, nil
 }

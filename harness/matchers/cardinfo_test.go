@@ -122,7 +122,7 @@ func TestCardinfoMatchers(t *testing.T) {
 	run(t, []matchCase{
 		{name: "valid My Number", matcher: BeValidMyNumber(), actual: cardinfo.MyNumber("537686677188"), want: true, msg: "not to be a valid My Number"},
 		{name: "string", matcher: BeValidMyNumber(), actual: "123456789018", want: true},
-		{name: "check digit wrong", matcher: BeValidMyNumber(), actual: cardinfo.MyNumber("537686677187"), want: false, msg: "last digit 7, check digit 8"},
+		{name: "check digit wrong", matcher: BeValidMyNumber(), actual: cardinfo.MyNumber("537686677187"), want: false, msg: "the last digit is not the check digit"},
 		{name: "11 digits", matcher: BeValidMyNumber(), actual: "53768667718", want: false, msg: "a My Number of 11 bytes"},
 		{name: "not a number", matcher: BeValidMyNumber(), actual: 537686677188, wantErr: true},
 
