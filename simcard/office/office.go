@@ -6,6 +6,23 @@
 // lifecycle-rules.md §1–§4. Each refusal is a *RefusedError naming the rule
 // (the Rule* constants).
 //
+// What each event does (reasons are RFC 5280 CRLReason codes; jpki-card.md
+// §6 lists the ones J-LIS uses):
+//
+//	event                         auth cert             sign cert             smartphone   chip afterwards
+//	change of the four facts,     stays valid           affiliationChanged    sign only    sign cert and key removed,
+//	  former surname added                                                                 card-info applets rewritten
+//	holder gives one up           cessationOfOperation (that kind only)       same kind    that cert and key removed
+//	loss report                   keyCompromise         keyCompromise         both         untouched (not at the office)
+//	death, moving abroad,         cessationOfOperation  cessationOfOperation  both         both removed (EF 0008 00 00 00)
+//	  card invalidated
+//	renewal (each cert in its     superseded            superseded            same kind,   new keys and certificates
+//	  own window)                                                             not renewed
+//	validity ends                 expired, not listed on the CRL
+//
+// A lost, deceased, abroad or invalidated card refuses every further
+// operation; so does a card past its own expiry.
+//
 // The office changes the chip only through card.Card.Modify, as a counter
 // terminal would, and certificates only through the authority's database,
 // so what a holder's client reads and what a relying party sees both follow
