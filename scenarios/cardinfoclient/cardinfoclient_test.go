@@ -25,6 +25,22 @@ func sexCode(s profile.Sex) cardinfo.Sex {
 	return cardinfo.SexNotApplicable
 }
 
+// lengthsNot82 returns the tags of the TLVs in the file (the outer object
+// and those inside it) whose length is 128 or more but not written 82 HH LL.
+func lengthsNot82(file []byte) []cardinfo.Tag {
+	outer, _, err := cardinfo.ParseTLV(file)
+	Expect(err).NotTo(HaveOccurred())
+	kids, err := cardinfo.ParseAll(outer.Value)
+	Expect(err).NotTo(HaveOccurred())
+	var out []cardinfo.Tag
+	for _, t := range append([]cardinfo.TLV{outer}, kids...) {
+		if t.Length >= 0x80 && t.Raw[t.HeaderLen-3] != 0x82 {
+			out = append(out, t.Tag)
+		}
+	}
+	return out
+}
+
 func dateOf(t time.Time) cardinfo.Date {
 	return cardinfo.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
 }
@@ -71,6 +87,13 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 			Expect(f.Address).To(Equal(h.p.Holder.Address))
 			Expect(f.BirthDate).To(Equal(dateOf(h.p.Holder.BirthDate.Time)))
 			Expect(f.Sex).To(Equal(sexCode(h.p.Holder.Sex)))
+			Expect(lengthsNot82(f.Raw)).To(BeEmpty(), "lengths of 128 and more are written 82 HH LL (jpki-card.md §3.2)")
+
+			By("keeping EF 0001 at its 17 physical bytes")
+			Expect(h.c.SelectEF(cardinfo.EFTextMyNumber)).To(Succeed())
+			r, err := h.c.Transmit(apdu.Command{INS: 0xB0, P2: 17, Ne: 1})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(r).To(HaveStatusWord(0x6B00), "READ BINARY at offset 17")
 
 			By("vouching for both in the integrity record, signed by the key of EF 0004")
 			Expect(h.c).To(HaveIntegrityVerified())
