@@ -19,6 +19,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/cardinfo"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/jpki"
+	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
@@ -670,5 +671,36 @@ func TestTimeOnlyMovesAVirtualClock(t *testing.T) {
 	_, err = h["office.time"](context.Background(), json.RawMessage(`{"days":1}`))
 	if rule(err) != office.RuleRealClock {
 		t.Fatalf("moving the wall clock: %v", err)
+	}
+}
+
+// TestRenewalNeverReusesAKey: with a pool of two keys every draw repeats
+// one the card already had; renewal must still bring new keys.
+func TestRenewalNeverReusesAKey(t *testing.T) {
+	clk := clock.NewVirtual(issueDay.Add(10 * time.Hour))
+	is, err := simcard.NewIssuer(clk, keypool.NewPool(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := office.New(clk, is)
+	c := issueCard(t, o, nil)
+	clk.Set(clock.Date(2030, time.October, 2).Add(9 * time.Hour))
+	if err := o.Renew(c.ID, office.RenewPINs{}); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int64{}
+	for _, r := range o.Records(c.ID) {
+		cert, err := r.Certificate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		spki := string(cert.RawSubjectPublicKeyInfo)
+		if prev, dup := seen[spki]; dup {
+			t.Fatalf("certificates #%d and #%d share a key", prev, r.Serial)
+		}
+		seen[spki] = r.Serial
+	}
+	if len(seen) != 4 {
+		t.Fatalf("%d keys across the card's certificates, want 4", len(seen))
 	}
 }

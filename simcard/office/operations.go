@@ -1,6 +1,7 @@
 package office
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
 	"slices"
@@ -97,9 +98,36 @@ func (r *cardRecord) keys(o *Office) keypool.Source {
 	return o.issuer.Keys
 }
 
+// newKey draws a key that is neither a root's nor one the card ever had a
+// certificate for: the shared
+// pool hands keys out in turn, so after enough draws it would repeat one,
+// and renewal and re-issue promise new keys (lifecycle-rules.md §3).
+func (o *Office) newKey(r *cardRecord) (*rsa.PrivateKey, error) {
+	a := o.issuer.Authority
+	used := []*rsa.PublicKey{&a.AuthCA.Key.PublicKey, &a.SignCA.Key.PublicKey}
+	for _, rec := range o.issuer.Authority.Records(func(x authority.Record) bool { return x.CardID == r.ID }) {
+		if c, err := rec.Certificate(); err == nil {
+			if pub, ok := c.PublicKey.(*rsa.PublicKey); ok {
+				used = append(used, pub)
+			}
+		}
+	}
+	src := r.keys(o)
+	for range 64 {
+		key, err := src.Key()
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(used, func(p *rsa.PublicKey) bool { return p.Equal(&key.PublicKey) }) {
+			return key, nil
+		}
+	}
+	return keypool.Fresh{}.Key()
+}
+
 // newCredential signs a certificate for the card with a new key.
 func (o *Office) newCredential(r *cardRecord, k authority.Kind, dev authority.Device, notAfter time.Time) (*jpki.Credential, *x509.Certificate, error) {
-	key, err := r.keys(o).Key()
+	key, err := o.newKey(r)
 	if err != nil {
 		return nil, nil, err
 	}
