@@ -36,7 +36,9 @@ var (
 	pins   struct{ auth, sign jpki.PIN }
 )
 
-var _ = BeforeSuite(func(ctx SpecContext) {
+// The card sits on vpcd slot 0, so only process 1 serves it and every
+// spec is Serial (ginkgo -p runs them on process 1).
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	p, err := testenv.StartPCSCD(ctx)
 	if reason, ok := testenv.SkipReason(err); ok {
 		Skip(reason)
@@ -61,7 +63,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	a, err := testenv.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(a.Detach)
-}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
+	return nil
+}, func([]byte) {}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
 
 func run(ctx context.Context, name string, args ...string) string {
 	GinkgoHelper()
@@ -87,7 +90,7 @@ func triesLeft(ref jpki.PINRef) int {
 	return n
 }
 
-var _ = Describe("the reader and the ATR", func() {
+var _ = Describe("the reader and the ATR", Serial, func() {
 	It("opensc-tool -l lists the vpcd readers, slot 0 with a card", func(ctx SpecContext) {
 		out := run(ctx, "opensc-tool", "-l")
 		Expect(out).To(MatchRegexp(`(?m)^\d+\s+Yes\s+.*Virtual PCD 00 00$`))
@@ -108,7 +111,7 @@ var _ = Describe("the reader and the ATR", func() {
 	}, SpecTimeout(20*time.Second))
 })
 
-var _ = Describe("pkcs15-tool", func() {
+var _ = Describe("pkcs15-tool", Serial, func() {
 	It("lists the four JPKI certificates with OpenSC's labels", func(ctx SpecContext) {
 		got := interop.ParseCertificates(run(ctx, "pkcs15-tool", "--reader", reader, "--list-certificates"))
 		want := []interop.CertInfo{
@@ -144,7 +147,7 @@ var _ = Describe("pkcs15-tool", func() {
 	}, SpecTimeout(20*time.Second))
 })
 
-var _ = Describe("pkcs11-tool", Ordered, func() {
+var _ = Describe("pkcs11-tool", Ordered, Serial, func() {
 	data := []byte("mynahil interop: signed through OpenSC's PKCS#11 module")
 
 	It("signs with the auth key after C_Login, and openssl verifies it with the auth certificate", func(ctx SpecContext) {

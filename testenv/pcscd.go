@@ -11,6 +11,11 @@
 //
 // In CI (CI=true) a missing pcscd is a failure, never a skip: SkipReason and
 // Require say so.
+//
+// Under `ginkgo -p`, only process 1 starts pcscd (and stops it after every
+// process has finished); the other processes wait for it and reuse it.
+// Suites that serve cards on fixed vpcd slots should do so from process 1
+// (SynchronizedBeforeSuite) and mark their specs Serial.
 package testenv
 
 import (
@@ -30,6 +35,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/onsi/ginkgo/v2"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
@@ -196,11 +203,22 @@ func StartPCSCD(ctx context.Context, opts ...Option) (*PCSCD, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Under ginkgo -p, process 1 runs its suite cleanup only after every
+	// other process has finished: it alone takes the slot lock and starts
+	// pcscd, and the others use that pcscd (never stopping it).
+	sc, _ := ginkgo.GinkgoConfiguration()
+	secondary := sc.ParallelTotal > 1 && sc.ParallelProcess != 1
 	release := func() {}
-	if !c.noLock {
+	if !c.noLock && !secondary {
 		if release, err = LockSlots(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if secondary {
+		if _, err := waitReaders(ctx, c.readers, 3*c.timeout, nil); err != nil {
+			return nil, fmt.Errorf("waiting for the pcscd of ginkgo process 1: %w: %w", ErrNotReady, err)
+		}
+		return &PCSCD{pid: pidOf(RunDir)}, nil
 	}
 	p, err := start(ctx, bin, c)
 	if err != nil {
@@ -356,6 +374,11 @@ func (p *PCSCD) closeLog() {
 		_ = p.logFile.Close()
 		p.logFile = nil
 	}
+}
+
+func pidOf(dir string) int {
+	pid, _ := pidFileOwner(dir)
+	return pid
 }
 
 // liveDaemon reports whether a pcscd answers on dir/pcscd.comm, with the pid

@@ -37,7 +37,9 @@ var (
 	sim    *testenv.Attached
 )
 
-var _ = BeforeSuite(func(ctx SpecContext) {
+// The cards sit on fixed vpcd slots, so only process 1 serves them and
+// every spec is Serial (ginkgo -p runs them on process 1).
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	p, err := testenv.StartPCSCD(ctx)
 	if reason, ok := testenv.SkipReason(err); ok {
 		Skip(reason)
@@ -52,7 +54,8 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	sim, err = testenv.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(sim.Detach)
-}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
+	return nil
+}, func([]byte) {}, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
 
 func establish() *pcsc.Context {
 	c, err := pcsc.Establish()
@@ -68,7 +71,7 @@ func connect(c *pcsc.Context, reader string, mode pcsc.Mode) *pcsc.Card {
 	return card
 }
 
-var _ = Describe("Context", func() {
+var _ = Describe("Context", Serial, func() {
 	It("lists both vpcd readers with state and ATR", func() {
 		rs, err := establish().Readers()
 		Expect(err).NotTo(HaveOccurred())
@@ -155,7 +158,7 @@ var _ = Describe("Context", func() {
 	})
 })
 
-var _ = Describe("Card on the simulated My Number Card", func() {
+var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 	var (
 		c      *pcsc.Context
 		t      *pcsc.Card
@@ -245,7 +248,7 @@ var _ = Describe("Card on the simulated My Number Card", func() {
 	})
 })
 
-var _ = Describe("Card removal", func() {
+var _ = Describe("Card removal", Serial, func() {
 	It("turns a removed card into ErrCardRemoved, and a re-inserted one is usable again", func(ctx SpecContext) {
 		c := establish()
 		t := connect(c, testenv.VPCDReader0, pcsc.Shared)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/onsi/ginkgo/v2"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -19,7 +21,7 @@ func TestFromEnv(t *testing.T) {
 	}{
 		{name: "default is sim", env: nil, want: Config{Kind: Sim, Prompt: true}},
 		{name: "vpcd", env: map[string]string{EnvTarget: "vpcd"}, want: Config{Kind: VPCD, Prompt: true}},
-		{name: "kind is case-insensitive", env: map[string]string{EnvTarget: "PCSC"}, want: Config{Kind: PCSC, Prompt: true}},
+		{name: "kind is case-insensitive", env: map[string]string{EnvTarget: "PCSC", EnvSlot: "0"}, want: Config{Kind: PCSC, Prompt: true}},
 		{name: "a reader implies pcsc and physical", env: map[string]string{EnvReader: "SCR 3310"},
 			want: Config{Kind: PCSC, Reader: "SCR 3310", Physical: true, Prompt: true}},
 		{name: "physical without reader", env: map[string]string{EnvTarget: "pcsc", EnvPhysical: "1"}, err: ErrConfig},
@@ -65,6 +67,11 @@ func TestFromEnv(t *testing.T) {
 			if tc.check != nil {
 				tc.check(t, c)
 				return
+			}
+			if _, set := tc.env[EnvSlot]; !set {
+				// The default slot is the Ginkgo process's (ginkgo -p runs
+				// this test in every process).
+				tc.want.Slot = ginkgo.GinkgoParallelProcess() - 1
 			}
 			got := fmt.Sprintf("%s|%s|%v|%v|%s|%v|%d", c.Kind, c.Reader, c.Physical, c.AllowDestructive, c.Fingerprint, c.Prompt, c.Slot)
 			want := fmt.Sprintf("%s|%s|%v|%v|%s|%v|%d", tc.want.Kind, tc.want.Reader, tc.want.Physical, tc.want.AllowDestructive, tc.want.Fingerprint, tc.want.Prompt, tc.want.Slot)

@@ -49,6 +49,14 @@ func needPCSCD() {
 	}
 }
 
+// skipParallel skips physical-card specs under ginkgo -p, which Open
+// refuses for physical cards.
+func skipParallel() {
+	if sc, _ := GinkgoConfiguration(); sc.ParallelTotal > 1 {
+		Skip("a physical card runs in one process; this spec needs a run without ginkgo -p")
+	}
+}
+
 func sha256hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
@@ -124,8 +132,9 @@ var _ = Describe("Open", func() {
 		Expect(err).To(MatchError(ContainSubstring("MYNAHIL_READER")))
 	})
 
-	It("reports an empty reader as no card", func(ctx SpecContext) {
+	It("reports an empty reader as no card", Serial, func(ctx SpecContext) {
 		needPCSCD()
+		skipParallel()
 		_, err := target.Open(ctx, target.Config{Kind: target.PCSC, Reader: testenv.VPCDReader1})
 		Expect(err).To(MatchError(pcsc.ErrNoCard))
 	})
@@ -134,13 +143,14 @@ var _ = Describe("Open", func() {
 // A simulated card served on slot 1 stands in for a physical card: opened
 // by reader name it is "physical", so the guards apply exactly as they
 // would to a real card.
-var _ = Describe("a card opened by reader name", Ordered, func() {
+var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 	var (
 		tgt    *target.Target
 		issued *simcard.Issued
 	)
 	BeforeAll(func(ctx SpecContext) {
 		needPCSCD()
+		skipParallel()
 		is, err := simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
 		Expect(err).NotTo(HaveOccurred())
 		issued, err = is.Issue(profile.Default())
