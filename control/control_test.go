@@ -299,6 +299,16 @@ func TestUnixSocketFile(t *testing.T) {
 	}
 }
 
+func TestServeTwice(t *testing.T) {
+	srv, c := start(t, sockAddr(t))
+	if err := srv.Serve(context.Background()); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("second Serve: %v", err)
+	}
+	if err := c.Call(context.Background(), "echo", nil, nil); err != nil {
+		t.Errorf("first Serve disturbed by the second: %v", err)
+	}
+}
+
 func TestCallContext(t *testing.T) {
 	srv, c := start(t, sockAddr(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)

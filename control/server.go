@@ -52,6 +52,7 @@ type Server struct {
 	handlers map[string]HandlerFunc
 	conns    map[net.Conn]struct{}
 	closed   bool
+	serving  bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -164,6 +165,13 @@ func (s *Server) methods(context.Context, json.RawMessage) (any, error) {
 // closes the listener and every connection and waits for running handlers
 // to return. It returns nil after a shutdown and the accept error otherwise.
 func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	again := s.serving
+	s.serving = true
+	s.mu.Unlock()
+	if again {
+		return errors.New("serving control: Serve called twice")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer func() {
@@ -232,8 +240,8 @@ func (s *Server) Close() error {
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
-	s.log.Debug("control connection opened", "remote", c.RemoteAddr().String())
-	defer s.log.Debug("control connection closed", "remote", c.RemoteAddr().String())
+	s.log.Debug("control connection opened", "addr", s.addr)
+	defer s.log.Debug("control connection closed", "addr", s.addr)
 	r := bufio.NewReaderSize(c, 64<<10)
 	w := bufio.NewWriter(c)
 	for {
