@@ -105,8 +105,23 @@ func (w *world) expectVerdict(der []byte, want relyingparty.Verdict) {
 		how string
 		v   relyingparty.Verdict
 	}{{"CRL", crl}, {"OCSP", ocsp}} {
-		Expect(sameVerdict(got.v, want)).To(BeTrue(), "%s says %v, want %v", got.how, got.v, want)
+		Expect(sameVerdict(got.v, want)).To(BeTrue(), "%s says %v, want %s", got.how, got.v, describeWant(want))
 	}
+}
+
+// describeWant prints a wanted verdict, zero times meaning "any".
+func describeWant(want relyingparty.Verdict) string {
+	switch w := want.(type) {
+	case relyingparty.Revoked:
+		if w.Time.IsZero() {
+			return fmt.Sprintf("revoked (%s) at any time", w.Reason)
+		}
+	case relyingparty.Expired:
+		if w.NotAfter.IsZero() {
+			return "expired"
+		}
+	}
+	return want.String()
 }
 
 func sameVerdict(got, want relyingparty.Verdict) bool {
