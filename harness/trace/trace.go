@@ -6,7 +6,9 @@
 // ENABLE/DISABLE VERIFICATION REQUIREMENT, and the JICSAP CHANGE KEY 80 32 of
 // jpki-card.md §3.4) is overwritten before it is stored, and the text
 // rendering prints each masked byte as "**". Lc stays visible, so a trace
-// shows how long a PIN was, never what it was.
+// shows how long a PIN was, never what it was. Likewise the data of a READ
+// BINARY of the My Number file (券面事項入力補助AP EF 0001, whose content
+// is also 照合番号A) is overwritten; its status word stays.
 //
 // The Ginkgo hook lives in the ginkgotrace subpackage so that importing trace
 // does not register Ginkgo's command-line flags in non-test binaries.
@@ -35,8 +37,11 @@ type Exchange struct {
 	// Masked is the range of Command that was overwritten (MaskedLen 0: none).
 	MaskedOffset, MaskedLen int
 	Response                []byte
-	Err                     error // transport error, if the exchange failed
-	Note                    string
+	// ResponseMasked says the response data (not the status word) was
+	// overwritten: it was the My Number, which is also 照合番号A.
+	ResponseMasked bool
+	Err            error // transport error, if the exchange failed
+	Note           string
 }
 
 // Recorder collects exchanges. It is safe for concurrent use.
@@ -44,7 +49,17 @@ type Exchange struct {
 type Recorder struct {
 	mu        sync.Mutex
 	exchanges []Exchange
+	// What the card has selected, as far as the commands tell, to know when
+	// a READ BINARY returns the My Number.
+	df []byte
+	ef uint16
 }
+
+// textAID is the 券面事項入力補助AP, whose EF 0001 holds the My Number
+// (jpki-card.md §3.2): a secret that doubles as 照合番号A.
+var textAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08}
+
+const efMyNumber = 0x0001
 
 // New returns an empty Recorder.
 func New() *Recorder { return &Recorder{} }
@@ -59,11 +74,41 @@ func (r *Recorder) Record(start time.Time, d time.Duration, cmd, resp []byte, er
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	secret := r.follow(cmd)
+	if secret && len(respCopy) > 2 {
+		for i := range respCopy[:len(respCopy)-2] {
+			respCopy[i] = MaskByte
+		}
+	} else {
+		secret = false
+	}
 	r.exchanges = append(r.exchanges, Exchange{
 		Start: start, Duration: d,
 		Command: masked, MaskedOffset: off, MaskedLen: n,
-		Response: respCopy, Err: err,
+		Response: respCopy, ResponseMasked: secret, Err: err,
 	})
+}
+
+// follow tracks SELECT commands and reports whether cmd reads the My Number
+// file (by the current EF or by its short EF identifier). Callers hold r.mu.
+func (r *Recorder) follow(cmd []byte) bool {
+	c, err := apdu.ParseCommand(cmd)
+	if err != nil || c.CLA&0x80 != 0 {
+		return false
+	}
+	switch {
+	case c.INS == 0xA4 && c.P1 == 0x04:
+		r.df, r.ef = append([]byte(nil), c.Data...), 0
+	case c.INS == 0xA4 && c.P1 == 0x02 && len(c.Data) == 2:
+		r.ef = uint16(c.Data[0])<<8 | uint16(c.Data[1])
+	case c.INS == 0xB0 || c.INS == 0xB1:
+		ef := r.ef
+		if c.INS == 0xB0 && c.P1&0x80 != 0 {
+			ef = uint16(c.P1 & 0x1F)
+		}
+		return ef == efMyNumber && len(r.df) > 0 && len(r.df) <= len(textAID) && string(textAID[:len(r.df)]) == string(r.df)
+	}
+	return false
 }
 
 // Note records an event that is not an APDU exchange, such as a reset.
@@ -138,6 +183,10 @@ func (e Exchange) render(b *strings.Builder, n int) {
 		fmt.Fprintf(b, "     ! %v  (%v)\n", e.Err, e.Duration)
 	case len(e.Response) < 2:
 		fmt.Fprintf(b, "     < % X  malformed response  (%v)\n", e.Response, e.Duration)
+	case e.ResponseMasked:
+		r, _ := apdu.ParseResponse(e.Response)
+		fmt.Fprintf(b, "     < %s%02X %02X  %s, My Number masked  (%v)\n", strings.Repeat("** ", len(e.Response)-2),
+			e.Response[len(e.Response)-2], e.Response[len(e.Response)-1], apdu.Describe(r.SW), e.Duration)
 	default:
 		r, _ := apdu.ParseResponse(e.Response)
 		fmt.Fprintf(b, "     < % X  %s  (%v)\n", e.Response, apdu.Describe(r.SW), e.Duration)

@@ -142,3 +142,32 @@ func FuzzMask(f *testing.F) {
 		}
 	})
 }
+
+func TestMyNumberResponseIsMasked(t *testing.T) {
+	rec := New()
+	now := time.Now()
+	myNumber := []byte{0xFF, 0x10, 0x0C, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '1', '8', 0xFF, 0xFF, 0x90, 0x00}
+	rec.Record(now, 0, []byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08}, []byte{0x90, 0x00}, nil)
+	rec.Record(now, 0, []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x01}, []byte{0x90, 0x00}, nil)
+	rec.Record(now, 0, []byte{0x00, 0xB0, 0x00, 0x00, 0x11}, myNumber, nil)
+	rec.Record(now, 0, []byte{0x00, 0xB0, 0x81, 0x00, 0x00}, myNumber, nil) // by short EF identifier
+	// The JPKI applet's EF 0001 (the signing certificate) is not masked.
+	rec.Record(now, 0, []byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}, []byte{0x90, 0x00}, nil)
+	rec.Record(now, 0, []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x00, 0x01}, []byte{0x90, 0x00}, nil)
+	rec.Record(now, 0, []byte{0x00, 0xB0, 0x00, 0x00, 0x04}, []byte{0x30, 0x82, 0x06, 0xCA, 0x90, 0x00}, nil)
+	ex := rec.Exchanges()
+	for _, i := range []int{2, 3} {
+		if !ex[i].ResponseMasked || strings.Contains(string(ex[i].Response), "123456789018") {
+			t.Errorf("exchange %d: My Number recorded: % X", i, ex[i].Response)
+		}
+		if r := ex[i].Response; r[len(r)-2] != 0x90 || r[len(r)-1] != 0x00 {
+			t.Errorf("exchange %d: status word lost", i)
+		}
+	}
+	if ex[6].ResponseMasked || ex[6].Response[0] != 0x30 {
+		t.Errorf("certificate header masked: %+v", ex[6])
+	}
+	if s := rec.String(); strings.Contains(s, "31 32 33 34") || !strings.Contains(s, "My Number masked") {
+		t.Errorf("rendering:\n%s", s)
+	}
+}
