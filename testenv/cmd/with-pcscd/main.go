@@ -56,6 +56,9 @@ func run(argv []string) int {
 		return reexecIsolated(argv)
 	}
 	if os.Getenv(nsMarker) != "" {
+		// Consumed here: the command (perhaps another with-pcscd) must not
+		// set up the namespace again over the running pcscd.
+		_ = os.Unsetenv(nsMarker)
 		if err := setUpNamespace(); err != nil {
 			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
 			return 1
