@@ -301,7 +301,13 @@ func TestUnixSocketFile(t *testing.T) {
 
 func TestServeTwice(t *testing.T) {
 	srv, c := start(t, sockAddr(t))
-	if err := srv.Serve(context.Background()); err == nil || !strings.Contains(err.Error(), "twice") {
+	// A reply proves the first Serve is running.
+	if err := c.Call(context.Background(), "echo", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Serve(ctx); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("second Serve: %v", err)
 	}
 	if err := c.Call(context.Background(), "echo", nil, nil); err != nil {
