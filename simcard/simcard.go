@@ -44,16 +44,18 @@ type AppletSet interface {
 
 // NewIssuer returns an issuer with a fresh test authority whose cards carry
 // the JPKI applet and the card-info applets (package cardinfo). keys may be
-// nil for the process-wide pool.
+// nil for the process-wide pools: one for the roots, another for the cards,
+// so that no card key equals a root's.
 func NewIssuer(c clock.Clock, keys keypool.Source) (*Issuer, error) {
+	rootKeys := keys
 	if keys == nil {
-		keys = keypool.Shared()
+		keys, rootKeys = keypool.Shared(), keypool.SharedRoots()
 	}
-	a, err := authority.New(c, keys)
+	a, err := authority.New(c, rootKeys)
 	if err != nil {
 		return nil, err
 	}
-	info, err := cardinfo.New(keys)
+	info, err := cardinfo.New(rootKeys)
 	if err != nil {
 		return nil, fmt.Errorf("creating card-info applets: %w", err)
 	}

@@ -67,7 +67,15 @@ func (p *Pool) Key() (*rsa.PrivateKey, error) {
 	return k, nil
 }
 
-var shared = NewPool(16)
+var (
+	shared = NewPool(16)
+	roots  = NewPool(8)
+)
 
-// Shared is a process-wide pool of 16 keys for tests and demos.
+// Shared is a process-wide pool of 16 keys for the cards' keys in tests and
+// demos.
 func Shared() *Pool { return shared }
+
+// SharedRoots is a separate process-wide pool for the authorities' own keys
+// (roots, the card-info CAs), so that no card key ever equals a root key.
+func SharedRoots() *Pool { return roots }
