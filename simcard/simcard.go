@@ -55,7 +55,7 @@ func NewIssuer(c clock.Clock, keys keypool.Source) (*Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	info, err := cardinfo.New(rootKeys)
+	info, err := cardinfo.NewWithKeys(rootKeys, keys)
 	if err != nil {
 		return nil, fmt.Errorf("creating card-info applets: %w", err)
 	}

@@ -42,15 +42,21 @@ type Applets struct {
 	issuer   *rsa.PrivateKey
 }
 
-// New returns the card-info applets drawing keys from keys (nil: the
+// New returns the card-info applets drawing all keys from keys (nil: the
 // process-wide pool, keypool.Shared).
 func New(keys keypool.Source) (*Applets, error) {
 	if keys == nil {
 		keys = keypool.Shared()
 	}
-	a := &Applets{keys: keys}
+	return NewWithKeys(keys, keys)
+}
+
+// NewWithKeys takes the CA and issuer keys from caKeys and each card's own
+// keys from cardKeys, so that the two never coincide when both are pools.
+func NewWithKeys(caKeys, cardKeys keypool.Source) (*Applets, error) {
+	a := &Applets{keys: cardKeys}
 	for _, k := range []**rsa.PrivateKey{&a.textCA, &a.visualCA, &a.issuer} {
-		key, err := keys.Key()
+		key, err := caKeys.Key()
 		if err != nil {
 			return nil, fmt.Errorf("creating card-info CA keys: %w", err)
 		}
