@@ -3,6 +3,7 @@ package simd
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -92,16 +93,21 @@ func TestCrashMidWrite(t *testing.T) {
 	}
 
 	// Alternate a wrong PIN (3 → 2 tries) and the right one (back to 3),
-	// checking the file between exchanges, until the kill.
+	// checking the file between exchanges. After a random number of
+	// exchanges, SIGKILL lands a random few milliseconds into the next ones:
+	// each VERIFY writes and fsyncs the state twice, so the kill usually
+	// hits a write.
 	good, bad := verify(profile.Default().PINs.Auth), verify("0000")
-	killAt := time.Now().Add(700 * time.Millisecond)
+	target := 20 + rand.IntN(20)
 	lastAcked := 3
-	go func() {
-		time.Sleep(time.Until(killAt))
-		cmd.Process.Signal(syscall.SIGKILL)
-	}()
 	exchanges := 0
 	for i := 0; ; i++ {
+		if exchanges == target {
+			go func() {
+				time.Sleep(time.Duration(rand.IntN(10_000)) * time.Microsecond)
+				cmd.Process.Signal(syscall.SIGKILL)
+			}()
+		}
 		pin, next := bad, 2
 		if i%2 == 1 {
 			pin, next = good, 3
@@ -124,10 +130,10 @@ func TestCrashMidWrite(t *testing.T) {
 	cmd.Wait()
 	killed = true
 	checkFiles()
-	if exchanges < 10 {
-		t.Fatalf("only %d exchanges before the kill; the test proves little", exchanges)
+	if exchanges < target {
+		t.Fatalf("the daemon went away after %d exchanges, before the kill at %d", exchanges, target)
 	}
-	t.Logf("%d PIN exchanges (each persisted) in 700 ms before SIGKILL, state parsed %d times", exchanges, parsed)
+	t.Logf("SIGKILL after %d PIN exchanges (each persisted), state parsed %d times", exchanges, parsed)
 	r.waitGone()
 
 	// A restarted daemon (its lock died with the process) continues from the
