@@ -1,0 +1,38 @@
+package target_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/target"
+)
+
+// A suite opens the target, talks JPKI through its Transport with the PINs
+// it knows, and asks the guard before anything a physical card must not
+// suffer.
+func ExampleOpen() {
+	tgt, err := target.Open(context.Background(), target.Config{Kind: target.Sim})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer tgt.Close()
+
+	c := jpki.New(tgt.Transport())
+	if err := c.SelectAP(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	err = c.VerifyPIN(jpki.AuthPIN, tgt.PINs().Auth)
+	fmt.Println("verified:", err == nil, "PIN prints as", tgt.PINs().Auth)
+	fmt.Println("destructive spec runs:", tgt.Decide([]string{target.LabelDestructive}).Run)
+
+	// The same spec on a physical card without the opt-in:
+	d := target.Decide([]string{target.LabelDestructive}, target.Facts{Physical: true})
+	fmt.Println("on a physical card:", d.Run, "-", d.Reason)
+	// Output:
+	// verified: true PIN prints as ****
+	// destructive spec runs: true
+	// on a physical card: false - destructive on a physical card: set MYNAHIL_ALLOW_DESTRUCTIVE=1 and MYNAHIL_CARD_FINGERPRINT to run it
+}
