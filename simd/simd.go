@@ -240,9 +240,12 @@ func lockDir(dir string) (*os.File, error) {
 		return nil, fmt.Errorf("locking state directory: %w", err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		b, _ := os.ReadFile(path)
 		f.Close()
-		return nil, fmt.Errorf("locking state directory %s: in use by another 'mynahil sim' (pid %s): %w", dir, string(b), err)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			b, _ := os.ReadFile(path)
+			return nil, fmt.Errorf("locking state directory %s: in use by another 'mynahil sim' (pid %s)", dir, b)
+		}
+		return nil, fmt.Errorf("locking state directory %s: %w", dir, err)
 	}
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())), 0)
