@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -9,6 +11,9 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/ebfe/scard"
+
+	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
@@ -18,17 +23,27 @@ func init() {
 
 // readerJSON is one reader in `mynahil readers -json`.
 type readerJSON struct {
-	Index int    `json:"index"`
-	Name  string `json:"name"`
-	State string `json:"state"`
-	ATR   string `json:"atr,omitempty"`
+	Index       int    `json:"index"`
+	Name        string `json:"name"`
+	State       string `json:"state"`
+	ATR         string `json:"atr,omitempty"`
+	Fingerprint string `json:"auth_cert_sha256,omitempty"`
 }
 
-func runReaders(args []string) error {
+// readerRow is a reader with the card's identity, when asked for.
+type readerRow struct {
+	pcsc.ReaderInfo
+	fingerprint string // SHA-256 of the JPKI auth certificate, "" if not read
+}
+
+func runReaders(args []string) error { return readers(os.Stdout, args) }
+
+func readers(w io.Writer, args []string) error {
 	fs := flag.NewFlagSet("readers", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	identify := fs.Bool("fingerprint", false, "read each card's JPKI auth certificate (no PIN) and show its SHA-256, the value MYNAHIL_CARD_FINGERPRINT takes")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: mynahil readers [-json]\n\n"+
+		fmt.Fprintf(fs.Output(), "Usage: mynahil readers [-json] [-fingerprint]\n\n"+
 			"Lists the readers pcscd knows, with card state and ATR. The index and\n"+
 			"the name (or a unique part of it) select a reader in MYNAHIL_READER.\n\n")
 		fs.PrintDefaults()
@@ -54,14 +69,46 @@ func runReaders(args []string) error {
 	if err != nil {
 		return err
 	}
-	return printReaders(os.Stdout, rs, *asJSON)
+	rows := make([]readerRow, len(rs))
+	for i, r := range rs {
+		rows[i].ReaderInfo = r
+		if *identify && r.Present() && !r.Mute() {
+			rows[i].fingerprint = fingerprint(c, r.Name)
+		}
+	}
+	return printReaders(w, rows, *asJSON, *identify)
 }
 
-func printReaders(w io.Writer, rs []pcsc.ReaderInfo, asJSON bool) error {
+// fingerprint reads the JPKI auth certificate, which needs no PIN
+// (jpki-card.md §5), in a transaction, and returns target.Fingerprint of
+// it; "" when the card has no JPKI applet or is busy.
+func fingerprint(c *pcsc.Context, reader string) string {
+	card, err := c.Connect(reader, pcsc.Shared)
+	if err != nil {
+		return ""
+	}
+	defer card.Disconnect(scard.ResetCard) //nolint:errcheck // leave the card as found: nothing selected
+	if err := card.Begin(); err != nil {
+		return ""
+	}
+	defer card.End(scard.LeaveCard) //nolint:errcheck // Disconnect resets anyway
+	cl := jpki.New(card)
+	if cl.SelectAP() != nil {
+		return ""
+	}
+	_, der, err := cl.ReadCertificate(jpki.AuthCert)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:])
+}
+
+func printReaders(w io.Writer, rs []readerRow, asJSON, identify bool) error {
 	if asJSON {
 		out := make([]readerJSON, len(rs))
 		for i, r := range rs {
-			out[i] = readerJSON{Index: r.Index, Name: r.Name, State: r.StateString(), ATR: r.ATRHex()}
+			out[i] = readerJSON{Index: r.Index, Name: r.Name, State: r.StateString(), ATR: r.ATRHex(), Fingerprint: r.fingerprint}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -72,13 +119,24 @@ func printReaders(w io.Writer, rs []pcsc.ReaderInfo, asJSON bool) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tREADER\tSTATE\tATR")
+	header := "#\tREADER\tSTATE\tATR"
+	if identify {
+		header += "\tAUTH CERT SHA-256"
+	}
+	fmt.Fprintln(tw, header)
 	for _, r := range rs {
-		atr := r.ATRHex()
-		if atr == "" {
-			atr = "-"
+		line := fmt.Sprintf("%d\t%s\t%s\t%s", r.Index, r.Name, r.StateString(), dash(r.ATRHex()))
+		if identify {
+			line += "\t" + dash(r.fingerprint)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.Index, r.Name, r.StateString(), atr)
+		fmt.Fprintln(tw, line)
 	}
 	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
