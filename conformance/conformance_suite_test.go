@@ -36,7 +36,6 @@ var _ = Describe("Reader conformance", Ordered, Label("reader"), func() {
 	var (
 		cfg conformance.Config
 		run *conformance.RunState
-		env conformance.Environment
 	)
 
 	BeforeAll(func() {
@@ -100,15 +99,18 @@ var _ = Describe("Reader conformance", Ordered, Label("reader"), func() {
 			env.Fill(cfg)
 		}
 	})
+})
 
-	ReportAfterSuite("HTML report", func(report Report) {
-		dir := os.Getenv("MYNAHIL_CONFORMANCE_HTML")
-		if dir == "" {
-			return
-		}
-		Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
-		Expect(conformance.WriteHTML(filepath.Join(dir, "report.html"), env, conformance.ResultsFromGinkgo(report))).To(Succeed())
-	})
+// env describes the reader under test for the HTML report.
+var env conformance.Environment
+
+var _ = ReportAfterSuite("HTML report", func(report Report) {
+	dir := os.Getenv("MYNAHIL_CONFORMANCE_HTML")
+	if dir == "" || env.Reader == "" {
+		return
+	}
+	Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
+	Expect(conformance.WriteHTML(filepath.Join(dir, "report.html"), env, conformance.ResultsFromGinkgo(report))).To(Succeed())
 })
 
 // ginkgoPrompter asks on stdout and waits for Enter on stdin (run ginkgo

@@ -148,3 +148,18 @@ func swOf(resp []byte) (uint16, bool) {
 
 // pcscVersion returns libpcsclite's version.
 func pcscVersion() string { return scard.Version() }
+
+// WaitCard waits until reader reports a card (present) or none (!present).
+func WaitCard(reader string, present bool, limit time.Duration) error {
+	ctx, err := within(limit, "establishing PC/SC context", scard.EstablishContext)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ctx.Release() }()
+	want := scard.StateEmpty
+	if present {
+		want = scard.StatePresent
+	}
+	_, _, err = waitState(ctx, reader, want, limit)
+	return err
+}
