@@ -130,11 +130,13 @@ func (s *CardSide) Run(ctx context.Context) error {
 		}
 		conn, err := s.connect(actx)
 		if err != nil {
+			// Read before cancel: an attempt aborted by Remove needs no back-off.
+			aborted := actx.Err() != nil
 			cancel()
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if actx.Err() == nil {
+			if !aborted {
 				log.Debug("vpcd not reachable, retrying", "err", err, "backoff", backoff)
 				if err := s.sleep(ctx, backoff); err != nil {
 					return err
@@ -280,7 +282,7 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 		}
 		rbuf = cmd[:0]
 		if debug {
-			log.Debug("frame received", "kind", frameKind(cmd), "data", fmt.Sprintf("% X", cmd))
+			log.Debug("frame received", "kind", frameKind(cmd), "data", frameSummary(cmd))
 		}
 
 		resp, err := s.handle(cmd, log, &atrWarned)
@@ -380,4 +382,14 @@ func (s *CardSide) applyFault(ctx context.Context, conn net.Conn, r Reply, resp 
 		return nil, nil
 	}
 	return nil, fmt.Errorf("unknown fault action %d", r.Action)
+}
+
+// frameSummary renders a received frame for debug logs without its data
+// field unless it is a SELECT: VERIFY, CHANGE REFERENCE DATA and CHANGE KEY
+// carry PINs, and other commands may carry personal data.
+func frameSummary(cmd []byte) string {
+	if len(cmd) <= 5 || cmd[1] == 0xA4 {
+		return fmt.Sprintf("% X", cmd)
+	}
+	return fmt.Sprintf("% X <%d bytes masked>", cmd[:5], len(cmd)-5)
 }
