@@ -1,0 +1,157 @@
+package faults
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/mynahil/mynahil/vpcd"
+)
+
+// dataCard answers every APDU with n bytes 0..n-1 and 9000, and 6A82 to
+// commands starting FF.
+type dataCard struct {
+	vpcd.EchoCard
+	n int
+}
+
+func (c dataCard) Transmit(cmd []byte) []byte {
+	if cmd[0] == 0xFF {
+		return []byte{0x6A, 0x82}
+	}
+	out := make([]byte, c.n)
+	for i := range out {
+		out[i] = byte(i)
+	}
+	return append(out, 0x90, 0x00)
+}
+
+func profile(t *testing.T, name string) Profile {
+	t.Helper()
+	p, ok := ByName(name)
+	if !ok {
+		t.Fatalf("no profile %q", name)
+	}
+	return p
+}
+
+func TestCatalogue(t *testing.T) {
+	if p, ok := ByName(""); !ok || p.Name != "healthy" {
+		t.Errorf(`ByName("") = %v, %v`, p.Name, ok)
+	}
+	if _, ok := ByName("no-such-fault"); ok {
+		t.Error("unknown profile found")
+	}
+	for _, n := range Names() {
+		p := profile(t, n)
+		if p.Name != n || p.Summary == "" {
+			t.Errorf("profile %q: name %q, summary %q", n, p.Name, p.Summary)
+		}
+		if p.wrap == nil && p.reply == nil && p.InsertDelay == 0 && p.VanishPartial == 0 {
+			t.Errorf("profile %q changes nothing", n)
+		}
+	}
+	c := dataCard{n: 3}
+	if Healthy.Card(c) != vpcd.Card(c) || Healthy.Reply() != nil {
+		t.Error("Healthy changes the card")
+	}
+}
+
+func TestChaining(t *testing.T) {
+	for _, tc := range []struct {
+		profile string
+		n       int
+		want    [][]byte // responses to the command, then to GET RESPONSE 00 and GET RESPONSE 00 again
+	}{
+		{"force-61xx", 10, [][]byte{{0x61, 0x0A}}},
+		{"force-61xx", 300, [][]byte{{0x61, 0x00}}},
+		{"broken-get-response", 256, [][]byte{{0x61, 0x00}}},
+	} {
+		c := profile(t, tc.profile).Card(dataCard{n: tc.n})
+		if got := c.Transmit([]byte{0x00, 0xB0, 0, 0, 0}); !bytes.Equal(got, tc.want[0]) {
+			t.Errorf("%s n=%d: first answer % X, want % X", tc.profile, tc.n, got, tc.want[0])
+		}
+		var data []byte
+		for round := 0; round < 5; round++ {
+			resp := c.Transmit([]byte{0x00, 0xC0, 0x00, 0x00, 0x00})
+			data = append(data, resp[:len(resp)-2]...)
+			if resp[len(resp)-2] != 0x61 {
+				if resp[len(resp)-2] != 0x90 {
+					t.Errorf("%s: GET RESPONSE ended with % X", tc.profile, resp[len(resp)-2:])
+				}
+				break
+			}
+		}
+		want := tc.n
+		if tc.profile == "broken-get-response" {
+			want = tc.n - 1
+		}
+		if len(data) != want {
+			t.Errorf("%s n=%d: GET RESPONSE delivered %d bytes, want %d", tc.profile, tc.n, len(data), want)
+		}
+	}
+	c := profile(t, "force-61xx").Card(dataCard{n: 4})
+	if got := c.Transmit([]byte{0x00, 0xC0, 0x00, 0x00, 0x04}); !bytes.Equal(got, []byte{0x69, 0x85}) {
+		t.Errorf("GET RESPONSE with nothing pending: % X, want 6985", got)
+	}
+	if got := c.Transmit([]byte{0xFF, 0x00, 0x00, 0x00}); !bytes.Equal(got, []byte{0x6A, 0x82}) {
+		t.Errorf("error passes through: % X", got)
+	}
+}
+
+func TestTransmitFaults(t *testing.T) {
+	ext := []byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00}
+	if got := profile(t, "no-extended").Card(dataCard{n: 2}).Transmit(ext); !bytes.Equal(got, []byte{0x67, 0x00}) {
+		t.Errorf("no-extended: % X, want 6700", got)
+	}
+	if got := profile(t, "no-extended").Card(dataCard{n: 2}).Transmit([]byte{0, 0xB0, 0, 0, 2}); len(got) != 4 {
+		t.Errorf("no-extended passes short APDUs: % X", got)
+	}
+	if got := profile(t, "corrupt-sw").Card(dataCard{}).Transmit([]byte{0xFF, 0, 0, 0}); !bytes.Equal(got, []byte{0x6A, 0x83}) {
+		t.Errorf("corrupt-sw: % X, want 6A83", got)
+	}
+	if got := profile(t, "corrupt-sw").Card(dataCard{n: 1}).Transmit([]byte{0, 0, 0, 0}); !bytes.Equal(got, []byte{0x00, 0x90, 0x00}) {
+		t.Errorf("corrupt-sw leaves 9000: % X", got)
+	}
+	if got := profile(t, "stray-byte").Card(dataCard{n: 10}).Transmit([]byte{0, 0, 0, 0}); len(got) != 13 || got[12] != 0 {
+		t.Errorf("stray-byte: % X", got)
+	}
+	if got := profile(t, "stray-byte").Card(dataCard{n: 16}).Transmit([]byte{0, 0, 0, 0}); len(got) != 18 {
+		t.Errorf("stray-byte leaves long responses: %d bytes", len(got))
+	}
+	if atr := profile(t, "no-t1-atr").Card(dataCard{}).ATR(); !bytes.Equal(atr, []byte{0x3B, 0x02, 0x14, 0x50}) {
+		t.Errorf("no-t1-atr: % X", atr)
+	}
+	if atr := profile(t, "mute-card").Card(dataCard{}).ATR(); len(atr) != 34 {
+		t.Errorf("mute-card ATR of %d bytes", len(atr))
+	}
+}
+
+func TestReplyFaults(t *testing.T) {
+	resp := make([]byte, 258)
+	r := profile(t, "cut-256").Reply()([]byte{0, 0xB0, 0, 0, 0}, resp)
+	if r.Action != vpcd.Replace || len(r.Payload) != 256 {
+		t.Errorf("cut-256: %v with %d bytes", r.Action, len(r.Payload))
+	}
+	if r := profile(t, "cut-256").Reply()([]byte{0, 0xB0, 0, 0, 0}, resp[:256]); r.Action != vpcd.Pass {
+		t.Errorf("cut-256 touches a 256-byte response")
+	}
+	if r := profile(t, "stall").Reply()([]byte{0, 0x20, 0, 0x80}, []byte{0x63, 0xC3}); r.Delay != StallFor {
+		t.Errorf("stall: delay %v", r.Delay)
+	}
+	if r := profile(t, "stall").Reply()([]byte{0, 0x20, 0, 0x80, 0}, []byte{0x63, 0xC3}); r.Delay != 0 {
+		t.Errorf("stall delays a 5-byte APDU")
+	}
+	imp := profile(t, "impatient-reader").Reply()
+	if r := imp([]byte{0, 0xB0, 0x01, 0x00, 0x00}, resp); r.Action != vpcd.Close || r.Delay != ReaderPatience {
+		t.Errorf("impatient-reader on a second chunk: %+v", r)
+	}
+	if r := imp([]byte{0, 0xB0, 0x00, 0x00, 0x00}, resp); r.Action != vpcd.Pass {
+		t.Errorf("impatient-reader on the first chunk: %+v", r)
+	}
+	if r := profile(t, "vanish-mid-apdu").Vanish([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x90, 0x00}); r.Action != vpcd.Close || !bytes.Equal(r.Payload, []byte{0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
+		t.Errorf("vanish-mid-apdu: %+v", r)
+	}
+	if r := Healthy.Vanish([]byte{0x90, 0x00}); r.Action != vpcd.Close || len(r.Payload) != 0 {
+		t.Errorf("healthy vanish: %+v", r)
+	}
+}
