@@ -7,7 +7,7 @@ GINKGO := $(GO) tool ginkgo
 DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools
 REPORTS ?= reports
 
-.PHONY: all deps build demo test unit suites pcsc-suites vet bench fuzz clean
+.PHONY: all deps build demo test unit suites pcsc-suites vet bench fuzz sim sim-pcscd clean
 
 all: build
 
@@ -52,6 +52,14 @@ fuzz:
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
+
+# sim runs the simulated card daemon against this machine's pcscd (bin/mynahil sim --help).
+sim: build
+	bin/mynahil sim $(SIMFLAGS)
+
+# sim-pcscd runs it with a private pcscd that stops with it.
+sim-pcscd: build
+	scripts/with-pcscd bin/mynahil sim $(SIMFLAGS)
 
 clean:
 	rm -rf bin $(REPORTS)
