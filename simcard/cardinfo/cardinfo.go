@@ -16,7 +16,9 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -313,4 +315,44 @@ func filler(n int) []byte {
 		b[i] = 0xFF
 	}
 	return b
+}
+
+// appletKeys is the persistent form of the CA and issuer keys (PKCS#1 DER).
+type appletKeys struct {
+	TextCA   []byte `json:"text_ca"`
+	VisualCA []byte `json:"visual_ca"`
+	Issuer   []byte `json:"issuer"`
+}
+
+// MarshalKeys returns the CA and issuer keys, so that a simulator restarted
+// from its state directory re-signs records with the keys its cards' EF 0004
+// certificates name.
+func (a *Applets) MarshalKeys() ([]byte, error) {
+	b, err := json.Marshal(appletKeys{
+		TextCA:   x509.MarshalPKCS1PrivateKey(a.textCA),
+		VisualCA: x509.MarshalPKCS1PrivateKey(a.visualCA),
+		Issuer:   x509.MarshalPKCS1PrivateKey(a.issuer),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encoding card-info keys: %w", err)
+	}
+	return b, nil
+}
+
+// LoadKeys replaces the CA and issuer keys with ones MarshalKeys wrote.
+func (a *Applets) LoadKeys(b []byte) error {
+	var k appletKeys
+	if err := json.Unmarshal(b, &k); err != nil {
+		return fmt.Errorf("decoding card-info keys: %w", err)
+	}
+	var keys [3]*rsa.PrivateKey
+	for i, der := range [][]byte{k.TextCA, k.VisualCA, k.Issuer} {
+		key, err := x509.ParsePKCS1PrivateKey(der)
+		if err != nil {
+			return fmt.Errorf("decoding card-info keys: %w", err)
+		}
+		keys[i] = key
+	}
+	a.textCA, a.visualCA, a.issuer = keys[0], keys[1], keys[2]
+	return nil
 }

@@ -209,6 +209,9 @@ func Open(dir string, c clock.Clock, issuer *simcard.Issuer) (*Office, error) {
 	if err := os.MkdirAll(filepath.Join(dir, cardsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("opening office: %w", err)
 	}
+	if err := o.keepAppletKeys(); err != nil {
+		return nil, fmt.Errorf("opening office: %w", err)
+	}
 	authFile := store.File{Path: filepath.Join(dir, authorityFile)}
 	b, err := store.File{Path: filepath.Join(dir, officeFile)}.Load()
 	switch {
@@ -227,6 +230,44 @@ func Open(dir string, c clock.Clock, issuer *simcard.Issuer) (*Office, error) {
 		return nil, fmt.Errorf("opening office in %s: %w", dir, err)
 	}
 	return o, nil
+}
+
+// keyedApplets is an applet set with keys of its own (the card-info CAs),
+// which must outlive a restart for records re-signed later to verify against
+// the certificates already on the cards.
+type keyedApplets interface {
+	MarshalKeys() ([]byte, error)
+	LoadKeys([]byte) error
+}
+
+// keepAppletKeys loads each keyed applet set's keys from the state
+// directory, or stores them there on first use.
+func (o *Office) keepAppletKeys() error {
+	for i, extra := range o.issuer.Extra {
+		k, ok := extra.(keyedApplets)
+		if !ok {
+			continue
+		}
+		f := store.File{Path: filepath.Join(o.dir, fmt.Sprintf("applet-keys-%d.json", i))}
+		b, err := f.Load()
+		switch {
+		case err == nil:
+			if err := k.LoadKeys(b); err != nil {
+				return err
+			}
+		case errors.Is(err, os.ErrNotExist):
+			b, err := k.MarshalKeys()
+			if err != nil {
+				return err
+			}
+			if err := f.Save(b); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *Office) load(b []byte, authFile store.File) error {

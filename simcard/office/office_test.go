@@ -704,3 +704,32 @@ func TestRenewalNeverReusesAKey(t *testing.T) {
 		t.Fatalf("%d keys across the card's certificates, want 4", len(seen))
 	}
 }
+
+// TestCardInfoKeysSurviveReopen: records re-signed after a restart (a change
+// of facts) must verify against the EF 0004 certificates already on the cards,
+// so the card-info CA and issuer keys live in the state directory too.
+func TestCardInfoKeysSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	clk := clock.NewVirtual(issueDay)
+	is1, err := simcard.NewIssuer(clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := office.Open(dir, clk, is1); err != nil {
+		t.Fatal(err)
+	}
+	is2, err := simcard.NewIssuer(clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := is2.Extra[0].(*cardinfo.Applets).Issuer()
+	if before.Equal(is1.Extra[0].(*cardinfo.Applets).Issuer()) {
+		t.Fatal("test set-up: both issuers drew the same card-info issuer key")
+	}
+	if _, err := office.Open(dir, clk, is2); err != nil {
+		t.Fatal(err)
+	}
+	if got := is2.Extra[0].(*cardinfo.Applets).Issuer(); !got.Equal(is1.Extra[0].(*cardinfo.Applets).Issuer()) {
+		t.Fatal("the reopened office signs card-info records with a key the cards do not name")
+	}
+}
