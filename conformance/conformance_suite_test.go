@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/mynahil/mynahil/conformance"
 	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -23,10 +25,10 @@ import (
 //
 // runs every check against a reader (one It per check, labelled with its ID
 // and "mandatory" or "optional"); MYNAHIL_CONFORMANCE_SIM=1 instead serves
-// the simulated card on vpcd slot 0 of a running pcscd.
+// the simulated card on vpcd slot 0 of pcscd (started or reused through
+// testenv, which also serialises the vpcd slots between test processes).
 // MYNAHIL_CONFORMANCE_HTML=DIR also writes DIR/report.html.
-// MYNAHIL_FAULT_MATRIX=1 runs the fault matrix (fault_matrix_test.go).
-// Both need pcscd: conformance/scripts/with-private-pcscd starts a private one.
+// The fault matrix (fault_matrix_test.go) runs unless -short is given.
 func TestConformance(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Reader conformance")
@@ -61,6 +63,7 @@ var _ = Describe("Reader conformance", Ordered, Label("reader"), func() {
 			cfg.Prompter = ginkgoPrompter{}
 		}
 		if useSim {
+			startPCSCD()
 			sim, err := conformance.StartSim(0, faults.Healthy, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			Expect(err).NotTo(HaveOccurred())
 			DeferCleanup(sim.Close)
@@ -132,4 +135,20 @@ func (ginkgoPrompter) Prompt(msg string) error {
 		}
 	}
 	return os.ErrDeadlineExceeded
+}
+
+// startPCSCD starts or reuses pcscd with the vpcd readers for the rest of
+// the container and holds testenv's vpcd slot lock meanwhile. Without a
+// pcscd binary it skips, except in CI.
+func startPCSCD() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p, err := testenv.StartPCSCD(ctx)
+	if err != nil {
+		if why, ok := testenv.SkipReason(err); ok {
+			Skip(why)
+		}
+		Fail("starting pcscd: " + err.Error())
+	}
+	DeferCleanup(p.Stop)
 }

@@ -35,19 +35,32 @@ func sampleResults(t *testing.T) []Result {
 }
 
 func TestVerdict(t *testing.T) {
-	r := sampleResults(t)
-	if got := Verdict(r); got != "not conformant" {
+	if got := Verdict(sampleResults(t)); got != "not conformant" {
 		t.Errorf("with a failed mandatory check: %q", got)
 	}
-	r[1].Status = Passed
-	if got := Verdict(r); got != "conformant" {
+	if got := Verdict(sampleResults(t)[:1]); got != "incomplete" {
+		t.Errorf("with mandatory checks not run: %q", got)
+	}
+	var all []Result
+	for _, c := range Checks() {
+		st := Passed
+		if !c.Mandatory {
+			st = Skipped
+		}
+		all = append(all, Result{Check: c, Status: st})
+	}
+	if got := Verdict(all); got != "conformant" {
 		t.Errorf("all mandatory passed, optional skipped: %q", got)
 	}
-	r[1].Status = Skipped
-	if got := Verdict(r); got != "incomplete" {
+	all[1].Status = Skipped
+	if got := Verdict(all); got != "incomplete" {
 		t.Errorf("a mandatory check skipped: %q", got)
 	}
-	if got := Verdict(nil); got == "conformant" {
+	all[3].Status = Failed
+	if got := Verdict(all); got != "not conformant" {
+		t.Errorf("a mandatory check failed: %q", got)
+	}
+	if got := Verdict(nil); got != "incomplete" {
 		t.Errorf("no results: %q", got)
 	}
 }

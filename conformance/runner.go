@@ -278,33 +278,30 @@ func Run(cfg Config) []Result {
 	return out
 }
 
-// Conformant reports whether every mandatory check passed (R21): a skipped
-// mandatory check is not a pass.
+// Conformant reports whether every mandatory check passed (R21): a
+// mandatory check that was skipped or not run (Only) is not a pass.
 func Conformant(results []Result) bool {
-	if len(results) == 0 {
-		return false
-	}
-	for _, r := range results {
-		if r.Check.Mandatory && r.Status != Passed {
-			return false
-		}
-	}
-	return true
+	return Verdict(results) == "conformant"
 }
 
 // Verdict is the verdict of a run: "conformant" when every mandatory check
-// passed, "not conformant" when one failed, and "incomplete" when none
-// failed but some were not exercised (no PIN, no operator, no card control).
+// ran and passed, "not conformant" when one failed, and "incomplete" when
+// none failed but some were not exercised (no operator, no card control, or
+// left out with Only).
 func Verdict(results []Result) string {
-	if Conformant(results) {
-		return "conformant"
-	}
+	status := map[string]Status{}
 	for _, r := range results {
+		status[r.Check.ID] = r.Status
 		if r.Check.Mandatory && r.Status == Failed {
 			return "not conformant"
 		}
 	}
-	return "incomplete"
+	for _, c := range Checks() {
+		if c.Mandatory && status[c.ID] != Passed {
+			return "incomplete"
+		}
+	}
+	return "conformant"
 }
 
 func contains(list []string, s string) bool {
