@@ -103,6 +103,9 @@ Flags:
 		if cfg.Reader == "" {
 			cfg.Reader = conformance.VirtualReader
 		}
+		if err := conformance.WaitCard(cfg.Reader, true, 10*time.Second+p.InsertDelay); err != nil {
+			return fmt.Errorf("waiting for the simulated card in %q (is pcscd with vpcd running? scripts/with-pcscd starts one): %w", cfg.Reader, err)
+		}
 		if cfg.AuthPIN == "" {
 			cfg.AuthPIN = conformance.SimAuthPIN
 		}
