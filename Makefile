@@ -6,8 +6,12 @@ GO ?= go
 GINKGO := $(GO) tool ginkgo
 DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools
 REPORTS ?= reports
+# with-pcscd starts a private pcscd (never --auto-exit) for the command, or
+# reuses one that serves the vpcd readers, and stops what it started; in CI a
+# missing pcscd fails the run.
+WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites pcsc-suites vet bench fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers fuzz sim sim-pcscd clean
 
 all: build
 
@@ -30,19 +34,40 @@ vet:
 	$(GO) vet ./...
 
 # demo: the scenario suites against the embedded simulated card, with Ginkgo's
-# progress and summary.
+# progress and summary, and the ten-year timeline of the lifecycle suite.
 demo: deps
-	MYNAHIL_TARGET=sim $(GINKGO) -v --no-color=false ./scenarios/...
+	MYNAHIL_TARGET=sim $(GINKGO) ./scenarios/...
 
-# unit runs every package's tests in-process (fuzz targets run their seed corpus).
+# unit runs every package's tests (fuzz targets run their seed corpora); the
+# PC/SC ones (interop, bench, harness/pcsc, target, simd, conformance) go
+# through the private pcscd.
 unit:
-	$(GO) test -count=1 ./...
+	$(WITH_PCSCD) $(GO) test -count=1 ./...
 
-test: deps vet unit
+# suites runs the scenario suites over the real vpcd wire format (no pcscd)
+# and through real pcscd + vpcd; specs that need the office skip there with
+# the reason.
+suites:
+	MYNAHIL_TARGET=vpcd $(GINKGO) ./scenarios/...
+	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) ./scenarios/...
+
+test: deps vet unit suites
 	@echo "all tests passed"
 
+# interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.
+interop: deps
+	$(WITH_PCSCD) $(GINKGO) -v ./interop
+
+# bench-pcscd: a short APDU through pcscd, simulated card against vpcd.EchoCard
+# in the same run, plus OpenSC's wall times.
+bench-pcscd: deps
+	$(WITH_PCSCD) $(GO) test -count=1 -v -run '^TestRoundTrip$$' ./bench
+
+readers: build
+	bin/mynahil readers -fingerprint
+
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./vpcd/
+	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
 
 # fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
 # their seed corpora only).
