@@ -38,7 +38,7 @@ func Checks() []Check {
 		{ID: "R08", Title: "61xx / GET RESPONSE chaining incl. 61 00", Mandatory: true, run: checkR08,
 			Procedure: "Probes of 1, 128, 255 and 256 bytes (GET CHALLENGE, READ BINARY); where the reader or card answers 61xx, GET RESPONSE must deliver exactly xx bytes (256 for 61 00) and the assembled data must have the requested length and content. Records how often chaining occurred."},
 		{ID: "R09", Title: "extended-length APDUs where the reader claims them", Mandatory: true, run: checkR09,
-			Procedure: "The claim is the reader's dwMaxAPDUDataSize (FEATURE_GET_TLV_PROPERTIES) or the maker's declaration (--extended). Without a claim there is nothing to hold the reader to: the check passes and records a probe. With one: case 2E READ BINARY of the whole certificate in one APDU (must equal the chained short reads), case 3E SELECT, case 4E SELECT with Le, and a case 3E command with Lc 300 must reach the card (a defined SW)."},
+			Procedure: "The claim is the reader's dwMaxAPDUDataSize (FEATURE_GET_TLV_PROPERTIES) or the maker's declaration (--extended). Without a claim (or a dwMaxAPDUDataSize of 256 or less) there is nothing to hold the reader to: the check passes and records a probe. With one: case 2E READ BINARY of the certificate (up to the claim) in one APDU must equal the short reads; case 3E SELECT and case 4E SELECT with Le must answer 9000, and a case 3E SELECT of an unknown 16-byte name the card's 6A82 (not a reader's 6700); a case 3E command with Lc 300 is recorded."},
 		{ID: "R10", Title: "258/259-byte packets", Mandatory: true, run: checkR10,
 			Procedure: "Responses of 257 and 258 bytes (GET CHALLENGE Le 255 and 00) arrive whole with 9000; commands of 258, 259, 260 and 261 bytes (SELECT with Lc 253–255, with and without Le) reach the card and get its answer."},
 		{ID: "R11", Title: "slow card operations honoured (no premature reader timeout)", Mandatory: true, run: checkR11,
@@ -638,7 +638,13 @@ func checkR09(t *T) {
 		max, how = t.cfg.ExtendedMax, "declared by the reader maker (--extended)"
 	}
 	t.Record("extended claim", "%d bytes, %s", max, how)
+	if max <= 256 {
+		max = 0 // dwMaxAPDUDataSize 0 (or a short size) means short APDUs only (PC/SC part 10 §2.6.14.3)
+	}
 	n := len(ref.authCert)
+	if max > 0 {
+		n = min(n, max)
+	}
 	case2E := []byte{0x00, 0xB0, 0x00, 0x00, 0x00, byte(n >> 8), byte(n)}
 	t.enterEF(s, jpki.EFAuthCert)
 	if max == 0 {
@@ -647,16 +653,13 @@ func checkR09(t *T) {
 		t.Record("result", "no extended-APDU claim to check (declare one with --extended to test it)")
 		return
 	}
-	if max < n {
-		t.Fatalf("claimed maximum %d is below the certificate's %d bytes: nothing to test", max, n)
-	}
 	start := time.Now()
 	resp, rounds, err := chained(s, case2E)
 	switch sw, _ := swOf(resp); {
 	case err != nil:
 		t.Errorf("case 2E READ BINARY Le %d: %v", n, err)
-	case sw != 0x9000 || !bytes.Equal(resp[:len(resp)-2], ref.authCert):
-		t.Errorf("case 2E READ BINARY Le %d: got %s, want the %d-byte certificate + 9000", n, describe(resp), n)
+	case sw != 0x9000 || !bytes.Equal(resp[:len(resp)-2], ref.authCert[:n]):
+		t.Errorf("case 2E READ BINARY Le %d: got %s, want %d certificate bytes + 9000", n, describe(resp), n)
 	default:
 		t.Record("case 2E", "%d-byte response in %.2f ms (%d GET RESPONSE rounds)", len(resp), float64(time.Since(start).Microseconds())/1000, rounds)
 	}
