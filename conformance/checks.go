@@ -151,7 +151,9 @@ func (t *T) moveCard(insert bool) time.Duration {
 	if insert {
 		msg = "Insert (or place) the card now."
 	}
-	if err := t.cfg.Prompter.Prompt(msg); err != nil {
+	if n, ok := t.cfg.Prompter.(Notifier); ok {
+		n.Notify(msg)
+	} else if err := t.cfg.Prompter.Prompt(msg); err != nil {
 		t.Fatalf("prompting the operator: %v", err)
 	}
 	return 30 * time.Second

@@ -82,6 +82,14 @@ type Prompter interface {
 	Prompt(msg string) error
 }
 
+// Notifier is a Prompter that can also just tell the operator what to do,
+// without waiting: used where the suite itself watches for the result
+// (card insertion and removal), so that the latency it measures starts at
+// the instruction rather than at the operator's confirmation.
+type Notifier interface {
+	Notify(msg string)
+}
+
 // Config is what a run needs.
 type Config struct {
 	Reader  string   // PC/SC reader name; "" picks the only reader with a card

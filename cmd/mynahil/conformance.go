@@ -162,3 +162,8 @@ func (p linePrompter) Prompt(msg string) error {
 	}
 	return nil
 }
+
+// Notify tells the operator what to do without waiting for Enter.
+func (p linePrompter) Notify(msg string) {
+	fmt.Fprintf(p.out, "\n>>> %s\n", msg)
+}

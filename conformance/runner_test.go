@@ -1,0 +1,57 @@
+package conformance
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRunCheck(t *testing.T) {
+	reached := false
+	for _, tc := range []struct {
+		name    string
+		body    func(*T)
+		status  Status
+		message string
+	}{
+		{"pass", func(t *T) { t.Record("size", "%d bytes", 258) }, Passed, ""},
+		{"errors go on", func(t *T) { t.Errorf("first"); t.Errorf("second") }, Failed, "first\nsecond"},
+		{"fatal stops", func(t *T) { t.Fatalf("stop"); reached = true }, Failed, "stop"},
+		{"skip", func(t *T) { t.Skipf("no operator") }, Skipped, "no operator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{}
+			r := RunCheck(Check{ID: "X01", run: tc.body}, &cfg, NewRun())
+			if r.Status != tc.status || r.Message != tc.message {
+				t.Errorf("got %s %q, want %s %q", r.Status, r.Message, tc.status, tc.message)
+			}
+		})
+	}
+	if reached {
+		t.Error("Fatalf did not end the check")
+	}
+	r := RunCheck(Check{ID: "X02", run: func(t *T) { t.Ms("latency", 1500000) }}, &Config{}, NewRun())
+	if len(r.Entries) != 1 || r.Entries[0].Value != "1.50 ms" {
+		t.Errorf("entries %+v", r.Entries)
+	}
+}
+
+// TestPINNeverRecorded runs the PIN gate without a card: with a PIN given
+// but refused earlier, the reason names the PIN kind, never its value.
+func TestPINNeverRecorded(t *testing.T) {
+	cfg := Config{AuthPIN: "9876"}
+	rs := NewRun()
+	rs.pinRefused[0] = true
+	r := RunCheck(Check{ID: "X03", run: func(t *T) {
+		_, why := t.pinFor(nil, 0)
+		t.Record("why", "%s", why)
+		t.Record("config", "%+v", *t.cfg)
+	}}, &cfg, rs)
+	for _, e := range r.Entries {
+		if strings.Contains(e.Value, "9876") {
+			t.Errorf("entry %q leaks the PIN: %q", e.Name, e.Value)
+		}
+	}
+	if !strings.Contains(r.Entries[0].Value, "auth PIN") {
+		t.Errorf("reason %q", r.Entries[0].Value)
+	}
+}
