@@ -223,7 +223,7 @@ func checkR03(t *T) {
 		}
 		start := time.Now()
 		for {
-			readers, _ := s.ctx.ListReaders()
+			readers, _ := within(t.cfg.APDUTimeout, "listing readers", s.ctx.ListReaders)
 			if contains(readers, t.cfg.Reader) == step.want {
 				t.Ms(fmt.Sprintf("reader listed=%v after", step.want), time.Since(start))
 				break
@@ -904,7 +904,7 @@ func checkR15(t *T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 	ended := time.Now()
-	if err := a.card.EndTransaction(scard.LeaveCard); err != nil {
+	if err := endTx(a); err != nil {
 		t.Errorf("ending the transaction: %v", err)
 	}
 	select {
@@ -913,12 +913,12 @@ func checkR15(t *T) {
 			t.Errorf("the waiting transaction failed: %v", err)
 		} else {
 			t.Ms("waiting transaction began after the first ended, after", time.Since(ended))
-			_ = b.card.EndTransaction(scard.LeaveCard)
+			endTransaction(b)
 		}
 	case <-time.After(t.cfg.APDUTimeout):
 		t.Errorf("the waiting transaction did not begin within %v of the first one ending", t.cfg.APDUTimeout)
 	}
-	err = a.card.EndTransaction(scard.LeaveCard)
+	err = endTx(a)
 	t.Record("extra SCardEndTransaction", "%v", errOrOK(err))
 	if !isScardErr(err, scard.ErrNotTransacted) {
 		t.Errorf("SCardEndTransaction without a transaction: got %v, want SCARD_E_NOT_TRANSACTED", errOrOK(err))
@@ -1222,10 +1222,14 @@ func checkR20(t *T) {
 	t.Ms(fmt.Sprintf("%d workers × %d transactions", workers, rounds), time.Since(start))
 }
 
-// endTransaction ends a transaction on an error path, bounded.
-func endTransaction(s *session) {
-	_, _ = within(s.timeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, s.card.EndTransaction(scard.LeaveCard) })
+// endTx ends a transaction (SCARD_LEAVE_CARD), bounded by the timeout.
+func endTx(s *session) error {
+	_, err := within(s.timeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, s.card.EndTransaction(scard.LeaveCard) })
+	return err
 }
+
+// endTransaction ends a transaction on an error path.
+func endTransaction(s *session) { _ = endTx(s) }
 
 // lockWait bounds SCardBeginTransaction in R20.
 const lockWait = 30 * time.Second
@@ -1268,7 +1272,7 @@ func r20Worker(t *T, w, rounds int, ref *reference) error {
 				return fmt.Errorf("worker %d round %d: % X answered %s", w, i, step.cmd[:4], describe(resp))
 			}
 		}
-		if _, err := within(t.cfg.APDUTimeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, s.card.EndTransaction(scard.LeaveCard) }); err != nil {
+		if err := endTx(s); err != nil {
 			return fmt.Errorf("worker %d round %d: %w", w, i, err)
 		}
 	}
