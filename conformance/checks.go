@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"time"
@@ -1026,12 +1027,16 @@ func checkR17(t *T) {
 		certs[k] = der
 		t.Record(k.String(), "%d bytes", len(der))
 	}
-	auth, _, _ := c.ReadCertificate(jpki.AuthCert)
-	authCA, _, _ := c.ReadCertificate(jpki.AuthCACert)
-	if auth != nil && authCA != nil {
-		if err := auth.CheckSignatureFrom(authCA); err != nil {
-			t.Errorf("the auth certificate is not signed by the auth CA certificate read from the card: %v", err)
-		}
+	auth, err := x509.ParseCertificate(certs[jpki.AuthCert])
+	if err != nil {
+		t.Fatalf("parsing the auth certificate: %v", err)
+	}
+	authCA, err := x509.ParseCertificate(certs[jpki.AuthCACert])
+	if err != nil {
+		t.Fatalf("parsing the auth CA certificate: %v", err)
+	}
+	if err := auth.CheckSignatureFrom(authCA); err != nil {
+		t.Errorf("the auth certificate is not signed by the auth CA certificate read from the card: %v", err)
 	}
 	for _, p := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
 		n, err := c.TriesLeft(p)
