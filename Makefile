@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
 
 all: build
 
@@ -65,6 +65,24 @@ bench-pcscd: deps
 
 readers: build
 	bin/mynahil readers -fingerprint
+
+# conformance-report: the reader conformance suite against the virtual reader
+# with the simulated card (private pcscd); report.html, junit.xml and
+# report.json in $(REPORTS)/conformance. FAULT=<profile> serves the card
+# through a broken reader instead.
+conformance-report: build
+	$(WITH_PCSCD) bin/mynahil conformance --sim $(if $(FAULT),--fault $(FAULT)) --report $(REPORTS)/conformance$(if $(FAULT),-$(FAULT))
+
+# conformance-reader: the suite against your reader:
+#   make conformance-reader READER="…" [INTERACTIVE=1]
+# PINs only from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN in the environment.
+conformance-reader: build
+	bin/mynahil conformance --reader "$(READER)" $(if $(INTERACTIVE),--interactive) --report $(REPORTS)/conformance-reader
+
+# conformance-faults: every fault profile against the suite, about 2 minutes
+# (also part of make test).
+conformance-faults: deps
+	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
