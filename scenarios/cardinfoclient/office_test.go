@@ -1,0 +1,69 @@
+package cardinfoclient_test
+
+import (
+	"os"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
+	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+// The four facts are one source of truth (jpki-card.md §3.2, lifecycle-rules.md
+// §1): a move recorded by the municipal office shows in the text applet, the
+// integrity record is re-signed and verifies, and the signing certificate,
+// which carries the old address, is revoked and taken off the card.
+var _ = Describe("A change of address at the municipal office", Label("sim-only"), func() {
+	It("updates the text applet, re-signs the integrity record and revokes the signing certificate", func() {
+		if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
+			Skip("needs the issuing office: sim-only (MYNAHIL_TARGET=" + t + ")")
+		}
+		o := office.New(issuer.Clock, issuer)
+		p := profile.Default()
+		c, err := o.IssueCard(p)
+		Expect(err).NotTo(HaveOccurred())
+		t := harness.Traced(harness.NewInProcess(c.Chip), ginkgotrace.ForSpec())
+		DeferCleanup(t.Close)
+		info, jp := cardinfo.New(t), jpki.New(t)
+		pin := cardinfo.PIN(p.PINs.CardInfo)
+
+		By("reading the facts before the move")
+		Expect(info.Select(cardinfo.TextAP)).To(Succeed())
+		before, err := info.Facts(pin)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(before.Address).To(Equal(p.Holder.Address))
+		Expect(jp.SelectAP()).To(Succeed())
+		Expect(jp.CertificatesPresent()).To(HaveField("Sign", true))
+
+		By("recording the move at the office")
+		moved := p.Holder
+		moved.Address = "北海道札幌市中央区新居町七丁目８番９号"
+		Expect(o.ChangeFacts(c.ID, moved)).To(Succeed())
+
+		By("the text applet shows the new address and its integrity record verifies")
+		Expect(info.Select(cardinfo.TextAP)).To(Succeed())
+		after, err := info.Facts(pin)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(after.Address).To(Equal(moved.Address))
+		Expect(after.Name).To(Equal(before.Name))
+		_, err = info.VerifyIntegrity()
+		Expect(err).NotTo(HaveOccurred())
+
+		By("the signing certificate is gone from the card and revoked at the authority; authentication is untouched")
+		Expect(jp.SelectAP()).To(Succeed())
+		Expect(jp.CertificatesPresent()).To(And(HaveField("Sign", false), HaveField("Auth", true)))
+		r, err := o.Report(c.ID)
+		Expect(err).NotTo(HaveOccurred())
+		sign := r.Certificate(authority.Sign, authority.OnCard)
+		Expect(sign.State).To(Equal("revoked"))
+		Expect(sign.Reason).To(ContainSubstring("affiliationChanged"))
+		Expect(r.Certificate(authority.Auth, authority.OnCard).State).To(Equal("valid"))
+	})
+})
