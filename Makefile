@@ -44,12 +44,15 @@ demo: deps
 unit:
 	$(WITH_PCSCD) $(GO) test -count=1 ./...
 
-# suites runs the scenario suites over the real vpcd wire format (no pcscd)
-# and through real pcscd + vpcd; specs that need the office skip there with
-# the reason.
+# suites runs the scenario suites in process, over the real vpcd wire format
+# (no pcscd) and through real pcscd + vpcd; specs that need the office skip
+# on the last two with the reason.
+# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json}.
+SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
 suites:
-	MYNAHIL_TARGET=vpcd $(GINKGO) ./scenarios/...
-	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) ./scenarios/...
+	MYNAHIL_TARGET=sim $(GINKGO) $(call SUITE_REPORTS,sim) ./scenarios/...
+	MYNAHIL_TARGET=vpcd $(GINKGO) $(call SUITE_REPORTS,vpcd) ./scenarios/...
+	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) $(call SUITE_REPORTS,pcsc) ./scenarios/...
 
 test: deps vet unit suites
 	@echo "all tests passed"
