@@ -8,7 +8,6 @@ package simcard
 import (
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"time"
@@ -62,6 +61,32 @@ func NewIssuer(c clock.Clock, keys keypool.Source) (*Issuer, error) {
 	return &Issuer{Authority: a, Clock: c, Keys: keys, Extra: []AppletSet{info}}, nil
 }
 
+// tokenLabels maps a profile's token variant to the label in EF 0006.
+var tokenLabels = map[string]string{
+	"":                   jpki.TokenLabel,
+	profile.TokenCard:    jpki.TokenLabel,
+	profile.TokenAndroid: jpki.TokenAndroid,
+	profile.TokenIPhone:  jpki.TokenIPhone,
+	profile.TokenJuki:    jpki.TokenJuki,
+}
+
+// MFFiller is an AppletSet that also writes MF-level data objects, such as
+// the card-verifiable certificate chain the card-info applets' keys sign.
+type MFFiller interface {
+	FillMF(st *card.State, p profile.Profile, cardExpiry time.Time) error
+}
+
+// fillMF writes the MF level: the first MFFiller among the extra applets
+// does it all, else the plain objects of cardinfo.MF.
+func fillMF(extra []AppletSet, st *card.State, p profile.Profile, cardExp time.Time) error {
+	for _, e := range extra {
+		if f, ok := e.(MFFiller); ok {
+			return f.FillMF(st, p, cardExp)
+		}
+	}
+	return cardinfo.MF(st, p, cardExp)
+}
+
 // Issued is a freshly issued card and what was written on it.
 type Issued struct {
 	Card     *card.Card
@@ -106,6 +131,7 @@ func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error)
 		SignCA:  is.Authority.SignCA.Cert.Raw,
 		AuthPIN: p.PINs.Auth,
 		SignPIN: p.PINs.Sign,
+		Token:   tokenLabels[p.Token],
 	}
 	out := &Issued{Profile: p, CardExpiry: cardExp, authority: is.Authority}
 	credential := func(kind authority.Kind) (*jpki.Credential, *x509.Certificate, error) {
@@ -139,17 +165,18 @@ func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error)
 		}
 		st.DFs = append(st.DFs, dfs...)
 	}
-	if p.ATR != "" {
-		atr, err := hex.DecodeString(p.ATR)
-		if err != nil {
-			return nil, fmt.Errorf("issuing card: ATR %q is not hex", p.ATR)
-		}
+	atr, err := p.ATRBytes()
+	if err != nil {
+		return nil, fmt.Errorf("issuing card: %w", err)
+	}
+	if atr != nil {
 		if err := card.CheckATR(atr); err != nil {
 			return nil, fmt.Errorf("issuing card: %w", err)
 		}
 		st.ATR = atr
 	}
-	if err := cardinfo.MF(&st, p, cardExp); err != nil {
+	st.LastCommandIndicator = p.Token == profile.TokenIPhone
+	if err := fillMF(is.Extra, &st, p, cardExp); err != nil {
 		return nil, fmt.Errorf("issuing card: %w", err)
 	}
 	out.Card = card.New(st, opts...)

@@ -15,6 +15,10 @@ const (
 	WrongLength            SW = 0x6700
 	LogicalChannelNotSupp  SW = 0x6881
 	SecureMessagingNotSupp SW = 0x6882
+	// SMObjectsMissing is JICSAP's answer to a secure-messaging CLA on
+	// READ BINARY and VERIFY outside a secure-messaging session (myna-card
+	// sm.rs; jpki-card.md §4.5).
+	SMObjectsMissing       SW = 0x69FC
 	IncompatibleFile       SW = 0x6981 // command incompatible with file structure
 	SecurityNotSatisfied   SW = 0x6982
 	AuthMethodBlocked      SW = 0x6983

@@ -26,7 +26,15 @@ type State struct {
 	// MFFiles are EFs selectable with no AP selected; none is readable
 	// (jpki-card.md §3.6).
 	MFFiles []*File `json:"mf_files,omitempty"`
+	// LastCommandIndicator makes 80 FC 00 00 answer 9000, as the iPhone JPKI
+	// token does; the plastic card answers 6700 (myna-card card.rs).
+	LastCommandIndicator bool `json:"last_command_indicator,omitempty"`
 }
+
+// IssuerSecurityDomain is the default AID of the GlobalPlatform issuer
+// security domain; selecting it returns the card to the MF level (myna-card
+// mf.rs; docs/card.md "MF level").
+var IssuerSecurityDomain = []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00}
 
 // tagATR is the GET DATA object holding the contact ATR without TS
 // (jpki-card.md §3.6).

@@ -24,6 +24,9 @@ const (
 	insComputeSignature  = 0x2A // with CLA 80: JPKI "COMPUTE DIGITAL SIGNATURE"
 	insChangeKey         = 0x32 // with CLA 80: JICSAP CHANGE KEY
 	insPhoneLastCommand  = 0xFC // with CLA 80: iPhone-token command, 6700 on the plastic card
+	insSetPublicICKey    = 0xA2 // with CLA 80: verify a terminal's CV certificate (JPKI EF 0016)
+	insSetSessionKey     = 0xAE // with CLA 80: secure-messaging key set-up (text applet only)
+	terminalCertLen      = 307  // body of the terminal CV certificate 80 A2 00 C1 carries
 	maxPKCS1Input        = 245  // k − 11 for RSA-2048 (jpki-card.md §7)
 	signatureSchemeCount = 6
 )
@@ -31,7 +34,7 @@ const (
 func (c *Card) execute(cmd *apdu.Command) ([]byte, apdu.SW) {
 	switch {
 	case cmd.CLA&0x0C != 0:
-		return nil, apdu.SecureMessagingNotSupp
+		return nil, secureMessaging(cmd)
 	case cmd.CLA&0x03 != 0:
 		return nil, apdu.LogicalChannelNotSupp
 	case cmd.CLA == 0x00:
@@ -67,11 +70,51 @@ func (c *Card) execute(cmd *apdu.Command) ([]byte, apdu.SW) {
 			}
 			return nil, c.changePIN(cmd)
 		case insPhoneLastCommand:
+			if c.st.LastCommandIndicator && cmd.P1 == 0 && cmd.P2 == 0 && cmd.Case == apdu.Case1 {
+				return nil, apdu.OK
+			}
 			return nil, apdu.WrongLength
+		case insSetPublicICKey:
+			return nil, setPublicICKey(cmd)
+		case insSetSessionKey:
+			// No secure-messaging session can be set up on the simulated card:
+			// the JPKI applet refuses SET SESSION KEY with 6982 even with both
+			// PINs verified (myna-card ap/jpki.rs); the simulator answers the
+			// same in every applet (docs/card.md "Secure messaging").
+			return nil, apdu.SecurityNotSatisfied
 		}
 		return nil, apdu.INSNotSupported
 	}
 	return nil, apdu.CLANotSupported
+}
+
+// secureMessaging answers a command with a secure-messaging CLA (x8 or xC)
+// outside a secure-messaging session: 69FC to READ BINARY and VERIFY, 6882
+// to anything else, SELECT included (myna-card sm.rs and ap/jpki.rs, which
+// probed real cards; docs/card.md "Secure messaging").
+func secureMessaging(cmd *apdu.Command) apdu.SW {
+	switch cmd.INS {
+	case insReadBinary, insVerify:
+		return apdu.SMObjectsMissing
+	}
+	return apdu.SecureMessagingNotSupp
+}
+
+// setPublicICKey answers SET PUBLIC IC KEY 80 A2, which hands the card a
+// terminal's card-verifiable certificate to check against JPKI EF 0016.
+// Only P1-P2 00 C1 is known: a body other than 307 bytes answers 6700 (the
+// status jsapdu's real-card test randr.e2e.test.ts asserts for 256 bytes);
+// other P1-P2 answer 6A86 (myna-card card.rs: 00 00, 00 AE, 80 00 and 00 B6
+// on real cards). The simulator knows no terminal CA, so a 307-byte body
+// never verifies: 6A80 [inf] (docs/card.md "Terminal certificates").
+func setPublicICKey(cmd *apdu.Command) apdu.SW {
+	if cmd.P1 != 0x00 || cmd.P2 != 0xC1 {
+		return apdu.IncorrectP1P2
+	}
+	if len(cmd.Data) != terminalCertLen {
+		return apdu.WrongLength
+	}
+	return apdu.WrongData
 }
 
 // selectFile implements SELECT (ISO/IEC 7816-4 7.1.1) as the card answers it
@@ -87,6 +130,13 @@ func (c *Card) selectFile(cmd *apdu.Command) apdu.SW {
 	case 0x04:
 		if len(cmd.Data) == 0 || len(cmd.Data) > 16 {
 			return apdu.WrongLength
+		}
+		if bytes.Equal(cmd.Data, IssuerSecurityDomain) {
+			// The GlobalPlatform issuer security domain restores the power-on
+			// MF level, GET DATA objects included (myna-card mf.rs
+			// MasterFile::select; docs/card.md "MF level").
+			c.resetVolatile()
+			return apdu.OK
 		}
 		df := c.findDF(cmd.Data)
 		if df == nil {
@@ -469,11 +519,21 @@ func (c *Card) getChallenge(cmd *apdu.Command) ([]byte, apdu.SW) {
 // objects (tag in P1-P2); absent objects answer 6A88, which is also what the
 // setcos driver's probe 00 CA DF 30 gets (jpki-card.md §3.6, §9.8). An
 // object longer than a short Le can carry needs extended Le, else 6700.
+//
+// The objects belong to the MF level: with an applet selected only the
+// contact ATR (5F51) answers, as on the cards myna-card probed (mf.rs: "GET
+// DATA answers there, and only there"; 5F51 "answers with an application
+// current too"). myna-card's get_data retries a 6700 with extended Le, so
+// the large objects (00F8, 7F21) exercise that path (docs/card.md "MF level").
 func (c *Card) getData(cmd *apdu.Command) ([]byte, apdu.SW) {
 	if !cmd.HasLe() || len(cmd.Data) != 0 {
 		return nil, apdu.WrongLength
 	}
-	v, ok := c.st.DataObjects[uint16(cmd.P1)<<8|uint16(cmd.P2)]
+	tag := uint16(cmd.P1)<<8 | uint16(cmd.P2)
+	if c.current != nil && tag != tagATR {
+		return nil, apdu.RefDataNotFound
+	}
+	v, ok := c.st.DataObjects[tag]
 	if !ok {
 		return nil, apdu.RefDataNotFound
 	}

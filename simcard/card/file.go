@@ -184,6 +184,14 @@ func (d *DF) AddRecords(id uint16, records [][]byte, read Access) *File {
 	return f
 }
 
+// AddOpaque adds EFs that exist but that no READ reaches (6981): files an
+// EF scan of a real card finds whose content is not public.
+func (d *DF) AddOpaque(ids ...uint16) {
+	for _, id := range ids {
+		d.Files = append(d.Files, &File{ID: id, Kind: Opaque, Read: Access{Never: true}})
+	}
+}
+
 // AddKey adds a private-key IEF.
 func (d *DF) AddKey(id uint16, k *Key) *File {
 	f := &File{ID: id, Kind: KeyFile, Key: k, Read: Access{Never: true}}

@@ -315,6 +315,8 @@ func TestRefreshOfAPersistedCard(t *testing.T) {
 	expectSW(t, c, selectAID(cardinfo.TextAID), 0x9000)
 	expectSW(t, c, "00A4020C020011", 0x9000)
 	expectSW(t, c, verifyCmd(profile.Default().PINs.CardInfo), 0x9000)
+	// MF objects answer at the MF level only: back there through the ISD.
+	expectSW(t, c, "00A4040C07A0000001510000", 0x9000)
 	if got := expectSW(t, c, "00CA00F200", 0x9000); string(got) != "20360102" {
 		t.Errorf("00F2 = %q", got)
 	}

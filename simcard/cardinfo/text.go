@@ -31,6 +31,10 @@ const (
 	EFTextCodeB     uint16 = 0x0015 // 照合番号B: era YYMMDD + expiry YYYY + security code
 )
 
+// TextScanOnly are the text applet's EFs known only from EF scans of real
+// cards (jsapdu constants.ts).
+var TextScanOnly = []uint16{0x0010, 0x001C, 0x001E}
+
 // Retry limits of the text applet. The PIN's 3 is documented (jpki-card.md
 // §3.2: pysim, kojinbango-card.go.jp); 照合番号B's 10 comes from
 // digital.go.jp; 照合番号A's is UNCERTAIN in every source ("probably 10", §10)
@@ -167,6 +171,9 @@ func (a *Applets) buildText(p profile.Profile, exp time.Time, salt func() []byte
 	df.AddBinary(EFTextBasicInfo, textBasicInfo(salt), card.Free)
 	df.AddBinary(EFTextSMKey, TLV(0xA1, PublicKeyTLV(&sm.PublicKey)), textAny)
 	df.AddBinary(EFTextUnknown, filler(16), card.Free)
+	// EFs an EF scan of a real card finds (jsapdu constants.ts KENHOJO_AP_EF);
+	// their content is not public: READ answers 6981 (docs/card.md).
+	df.AddOpaque(TextScanOnly...)
 	if err := a.writeText(df, p, exp); err != nil {
 		return nil, err
 	}

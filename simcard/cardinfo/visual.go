@@ -33,6 +33,10 @@ const (
 	EFVisualKey uint16 = 0x001A
 )
 
+// VisualScanOnly are the face applet's EFs known only from EF scans of real
+// cards (jsapdu constants.ts KENKAKU_AP_EF); READ answers 6981 (docs/card.md).
+var VisualScanOnly = []uint16{0x001C, 0x001E}
+
 // Retry limits of the face applet. 照合番号B's 10 follows digital.go.jp
 // (pysim says 3; UNCERTAIN, jpki-card.md §10); A and the birth-date key have
 // no published figure and the simulator chooses 10 for both.
@@ -196,6 +200,7 @@ func (a *Applets) buildVisual(p profile.Profile, exp time.Time, salt func() []by
 	df.AddKey(EFVisualKey, card.NewKey(own, card.Free))
 	df.AddBinary(EFVisualBasicInfo, visualBasicInfo(p, salt), card.Free)
 	df.AddBinary(EFVisualUnknown, filler(16), visualAorB)
+	df.AddOpaque(VisualScanOnly...)
 	if err := a.writeVisual(df, p, exp); err != nil {
 		return nil, err
 	}

@@ -40,8 +40,38 @@ var (
 	SignPINFormat = card.PINFormat{Min: 6, Max: 16, Charset: card.UpperAlnum}
 )
 
-// TokenLabel is the label of a plastic card's token (EF 0006 bytes 0–31).
-const TokenLabel = "JPKIAPICCTOKEN2"
+// Token labels (EF 0006 bytes 0–31). The label is how clients tell the
+// plastic card from the phone tokens, which speak the same protocol
+// (myna-card ap/jpki.rs read_token_type; docs/card.md "Token variants").
+const (
+	// TokenLabel is the plastic My Number Card's, the only one OpenSC's
+	// PKCS#15 emulator and jpki/myna were written for.
+	TokenLabel = "JPKIAPICCTOKEN2"
+	// TokenAndroid is the smartphone JPKI token in an Android phone's secure
+	// element; jpki/myna accepts it and verifies the auth PIN before reading
+	// the auth certificate (myna-go cmd/jpki.go, jpki/myna issue #6).
+	TokenAndroid = "JPKIAPGPSETOKEN"
+	// TokenIPhone is the iPhone's JPKI token (myna-card ap/jpki.rs).
+	TokenIPhone = "JPKIAPIOSTOKEN"
+	// TokenJuki is the old resident-registry card's label, which clients
+	// must reject: myna-go answers "this is a Juki card?".
+	TokenJuki = "JPKIAPICCTOKEN"
+)
+
+// PhoneToken reports whether a label is a phone token's, whose auth
+// certificate is read only after the auth PIN (myna-go cmd/jpki.go;
+// myna-rs cli.rs).
+func PhoneToken(label string) bool { return label == TokenAndroid || label == TokenIPhone }
+
+// ScanOnly are the JPKI EFs known only from EF scans of real cards (jsapdu
+// constants.ts JPKI_AP_EF; myna-card ap/jpki.rs for 0009 and 0016). 0009 is
+// a protected transparent EF that nothing made readable: READ answers 6982;
+// the others (0016 is the terminal-CA key reference of 80 A2) are internal:
+// READ answers 6981 (docs/card.md "JPKI applet").
+var ScanOnly = []uint16{EFProtected, 0x0005, 0x0010, 0x0016, 0x0019, 0x001C, 0x001E}
+
+// EFProtected is EF 0009, readable by no credential a client has.
+const EFProtected uint16 = 0x0009
 
 // Credential is one certificate with its key.
 type Credential struct {
@@ -57,12 +87,20 @@ type Contents struct {
 	Auth, Sign       *Credential
 	AuthCA, SignCA   []byte // DER
 	AuthPIN, SignPIN string
+	// Token is the label in EF 0006; empty means TokenLabel.
+	Token string
 }
 
 // NewDF builds the applet. salt returns a fresh random salt per PIN.
 func NewDF(c Contents, salt func() []byte) *card.DF {
 	df := &card.DF{Name: "JPKI-AP", AID: append([]byte(nil), AID...)}
-	df.AddBinary(EFTokenInfo, TokenInfo(), card.Free)
+	token := c.Token
+	if token == "" {
+		token = TokenLabel
+	}
+	df.AddBinary(EFTokenInfo, TokenInfoFor(token), card.Free)
+	df.AddBinary(EFProtected, bytes.Repeat([]byte{0xFF}, 16), card.Access{Never: true})
+	df.AddOpaque(ScanOnly[1:]...)
 	df.AddBinary(EFPresence, Presence(c.Sign != nil, c.Auth != nil), card.Free)
 	df.AddBinary(EFAuthCA, c.AuthCA, card.Free)
 	df.AddBinary(EFSignCA, c.SignCA, card.Free)
@@ -86,6 +124,9 @@ func NewDF(c Contents, salt func() []byte) *card.DF {
 func SetCredential(df *card.DF, sign bool, cred *Credential) {
 	certID, keyID, pinID := EFAuthCert, EFAuthKey, EFAuthPIN
 	read := card.Free
+	if PhoneToken(Label(df)) {
+		read = card.NeedPIN(EFAuthPIN)
+	}
 	if sign {
 		certID, keyID, pinID = EFSignCert, EFSignKey, EFSignPIN
 		read = card.NeedPIN(EFSignPIN) // jpki-card.md §3.1: READ of 0001 needs the sign PIN
@@ -137,17 +178,30 @@ func Presence(sign, auth bool) []byte {
 	return b
 }
 
-// TokenInfo is EF 0006: a serialised PKCS#11 CK_TOKEN_INFO of 160 bytes with
+// Label returns the token label held in the applet's EF 0006, spaces
+// trimmed, or "" when there is none.
+func Label(df *card.DF) string {
+	f := df.File(EFTokenInfo)
+	if f == nil || len(f.Data) < 32 {
+		return ""
+	}
+	return string(bytes.TrimRight(f.Data[:32], " "))
+}
+
+// TokenInfo is EF 0006 of the plastic card (TokenInfoFor(TokenLabel)).
+func TokenInfo() []byte { return TokenInfoFor(TokenLabel) }
+
+// TokenInfoFor is EF 0006: a serialised PKCS#11 CK_TOKEN_INFO of 160 bytes with
 // big-endian integers, strings padded with spaces (never NUL: myna trims only
 // spaces), with the values of a physical card (jpki-card.md §3.1.1).
-func TokenInfo() []byte {
+func TokenInfoFor(label string) []byte {
 	b := make([]byte, 0, 160)
 	pad := func(s string, n int) {
 		b = append(b, s...)
 		b = append(b, bytes.Repeat([]byte{' '}, n-len(s))...)
 	}
 	u32 := func(v uint32) { b = binary.BigEndian.AppendUint32(b, v) }
-	pad(TokenLabel, 32)
+	pad(label, 32)
 	pad("00000000000000000000000000000001", 32) // manufacturerID
 	pad("E16R01NJ", 16)                         // model
 	pad("0000000020500003", 16)                 // serialNumber

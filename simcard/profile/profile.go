@@ -5,10 +5,13 @@
 package profile
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -104,11 +107,70 @@ type Profile struct {
 	SecurityCode string `json:"security_code"`
 	// Municipality is the 6-digit local government code of the issuing office.
 	Municipality string `json:"municipality"`
-	// ATR overrides the default contact ATR, as hex.
+	// ATR overrides the default contact ATR: the name of a built-in one
+	// (ATRNames) or hex bytes.
 	ATR string `json:"atr,omitempty"`
+	// Token is the JPKI token the card presents: TokenCard (the default),
+	// TokenAndroid, TokenIPhone or TokenJuki.
+	Token string `json:"token,omitempty"`
 	// FreshKeys generates new RSA keys for this card instead of drawing from
 	// the process-wide pool.
 	FreshKeys bool `json:"fresh_keys,omitempty"`
+}
+
+// JPKI token variants (docs/card.md "Token variants").
+const (
+	TokenCard    = "card"    // the plastic card, label JPKIAPICCTOKEN2
+	TokenAndroid = "android" // the Android smartphone token, JPKIAPGPSETOKEN
+	TokenIPhone  = "iphone"  // the iPhone token, JPKIAPIOSTOKEN
+	TokenJuki    = "juki"    // the old resident-registry card's label, JPKIAPICCTOKEN
+)
+
+// Tokens lists the token variants a profile may name.
+var Tokens = []string{TokenCard, TokenAndroid, TokenIPhone, TokenJuki}
+
+// Built-in ATRs, as pcsc_scan prints them (docs/card.md "ATRs"). OpenSC
+// registers all of them for its Windows minidriver (win32/customactions.cpp
+// "JPKI", "JPKI (02)", "JPKI (03)", "JPKI (06)") and detects the card by AID
+// whatever the ATR (card-jpki.c jpki_match_card).
+var builtinATRs = map[string]string{
+	// The contact ATR in OpenSC's card-jpki.c ATR table: T=1, no historical bytes.
+	"contact": "3B E0 00 FF 81 31 FE 45 14",
+	// A newer card's contact ATR (OpenSC issue #3021): card capabilities
+	// declare extended Lc/Le.
+	"contact-02": "3B DA 13 FF 81 31 FB 46 80 12 39 2F 31 C1 73 C6 01 C0 3B",
+	// Another newer contact ATR (jpki/myna issue #12).
+	"contact-03": "3B C5 FF 81 31 FB 45 80 73 C6 01 00 00",
+	// The pseudo-ATR a PC/SC contactless reader synthesises for the card
+	// (PC/SC part 3 from ATQB; pcsc-tools smartcard_list.txt).
+	"contactless": "3B 88 80 01 00 00 05 E0 B3 81 A1 00 7F",
+}
+
+// ATRNames lists the built-in ATRs' names, sorted.
+func ATRNames() []string {
+	names := make([]string, 0, len(builtinATRs))
+	for n := range builtinATRs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ATRBytes returns the profile's ATR: a built-in one by name, or the hex
+// given; nil when the profile leaves the default.
+func (p Profile) ATRBytes() ([]byte, error) {
+	s := p.ATR
+	if s == "" {
+		return nil, nil
+	}
+	if b, ok := builtinATRs[s]; ok {
+		s = b
+	}
+	b, err := hex.DecodeString(strings.NewReplacer(" ", "", ":", "").Replace(s))
+	if err != nil || len(b) < 2 || len(b) > 33 || (b[0] != 0x3B && b[0] != 0x3F) {
+		return nil, fmt.Errorf("profile: atr %q: want one of %s, or 2–33 hex bytes starting 3B or 3F", p.ATR, strings.Join(ATRNames(), ", "))
+	}
+	return b, nil
 }
 
 // Default returns a complete fictional holder: a woman born 1990-01-02,
@@ -190,6 +252,12 @@ func (p Profile) Validate() error {
 	}
 	if err := CheckMyNumber(p.MyNumber); err != nil {
 		return fmt.Errorf("profile: %w", err)
+	}
+	if p.Token != "" && !slices.Contains(Tokens, p.Token) {
+		return fmt.Errorf("profile: token %q: want one of %s", p.Token, strings.Join(Tokens, ", "))
+	}
+	if _, err := p.ATRBytes(); err != nil {
+		return err
 	}
 	return nil
 }
