@@ -17,6 +17,7 @@ var (
 	oidCRLDistPoints = asn1.ObjectIdentifier{2, 5, 29, 31}
 	oidCertPolicies  = asn1.ObjectIdentifier{2, 5, 29, 32}
 	oidQualifierCPS  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 2, 1}
+	oidQualifierUN   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 2, 2}
 
 	// OIDJPKIAttr is the arc of the four facts in the signing certificate's
 	// subjectAltName otherNames: .1 name, .2 name substitutes, .3 sex,
@@ -102,16 +103,28 @@ func crlDistributionPoint(caName []byte) pkix.Extension {
 }
 
 // certificatePolicy is the critical certificatePolicies extension with one
-// policy and its CPS qualifier (jpki-card.md §6).
-func certificatePolicy(policy asn1.ObjectIdentifier, cps string) pkix.Extension {
-	type qualifier struct {
-		ID    asn1.ObjectIdentifier
-		Value string `asn1:"ia5"`
+// policy, its CPS qualifier and, when notice is not empty, a userNotice
+// qualifier whose explicitText (UTF8String, RFC 5280 4.2.1.4) says what the
+// certificate is (jpki-card.md §6; docs/card.md "Certificates").
+func certificatePolicy(policy asn1.ObjectIdentifier, cps, notice string) pkix.Extension {
+	qualifiers := []asn1.RawValue{rawSeq(mustMarshal(oidQualifierCPS), mustMarshal(asn1.RawValue{Tag: asn1.TagIA5String, Bytes: []byte(cps)}))}
+	if notice != "" {
+		un := rawSeq(mustMarshal(rawString(notice, true)))
+		qualifiers = append(qualifiers, rawSeq(mustMarshal(oidQualifierUN), mustMarshal(un)))
 	}
-	type info struct {
-		Policy     asn1.ObjectIdentifier
-		Qualifiers []qualifier
+	var qs []byte
+	for _, q := range qualifiers {
+		qs = append(qs, mustMarshal(q)...)
 	}
-	return pkix.Extension{Id: oidCertPolicies, Critical: true,
-		Value: mustMarshal([]info{{Policy: policy, Qualifiers: []qualifier{{oidQualifierCPS, cps}}}})}
+	info := rawSeq(mustMarshal(policy), mustMarshal(rawSeq(qs)))
+	return pkix.Extension{Id: oidCertPolicies, Critical: true, Value: mustMarshal(rawSeq(mustMarshal(info)))}
+}
+
+// rawSeq is a SEQUENCE of already encoded elements.
+func rawSeq(elems ...[]byte) asn1.RawValue {
+	var b []byte
+	for _, e := range elems {
+		b = append(b, e...)
+	}
+	return asn1.RawValue{Class: asn1.ClassUniversal, Tag: asn1.TagSequence, IsCompound: true, Bytes: b}
 }

@@ -44,6 +44,30 @@ const (
 	Sign Kind = "sign" // 署名用電子証明書
 )
 
+// TestNotice is the userNotice of every end-entity certificate's policy: a
+// relying party that shows policy text shows this.
+const TestNotice = "TEST CERTIFICATE issued by the mynahil simulator's test authority for testing only; " +
+	"not issued by J-LIS (Japan Agency for Local Authority Information Systems) and valid for no real identity or signature."
+
+// crlPartition is the DN of the CRL partition an end-entity certificate
+// names in its CRL distribution point: the root's DN with a partition OU and
+// CN per issuing office [inf: the real end-entity profile is not public;
+// the CAs' own CRL DP is a DirName, jpki-card.md §6].
+func crlPartition(k Kind, office string) []byte {
+	ou := "JPKI for user authentication"
+	if k == Sign {
+		ou = "JPKI for digital signature"
+	}
+	return name(
+		attr{oidCountry, "JP", false},
+		attr{oidOrganization, "JPKI-TEST", true},
+		attr{oidOrgUnit, ou, true},
+		attr{oidOrgUnit, "mynahil simulator test authority (not J-LIS)", true},
+		attr{oidOrgUnit, "CRL Distribution Points", true},
+		attr{oidCommonName, "CRL partition " + office, true},
+	)
+}
+
 // TestCPS is the CPS qualifier of the simulator's policies. The .invalid
 // top-level domain (RFC 2606) can never resolve.
 const TestCPS = "http://jpki-test.mynahil.invalid/cps.html"
@@ -191,6 +215,8 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 		NotAfter:           r.NotAfter,
 		SignatureAlgorithm: x509.SHA256WithRSA,
 		SubjectKeyId:       subjectKeyID(r.PublicKey),
+		// crypto/x509 writes the authority key identifier from the root's SKI.
+		AuthorityKeyId: ca.Cert.SubjectKeyId,
 	}
 	switch r.Kind {
 	case Sign:
@@ -202,18 +228,18 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 		tmpl.RawSubject = name(attr{oidCountry, "JP", false}, attr{oidLocality, pref, true}, attr{oidLocality, city, true}, attr{oidCommonName, cn, false})
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment
 		tmpl.ExtraExtensions = []pkix.Extension{
-			certificatePolicy(OIDSignPolicy, TestCPS),
+			certificatePolicy(OIDSignPolicy, TestCPS, TestNotice),
 			altNameExt(oidIssuerAltName, dirName(jpkiServiceName)),
 			altNameExt(oidSubjectAltNam, holderOtherNames(r.Holder)...),
-			crlDistributionPoint(caName(Sign)),
+			crlDistributionPoint(crlPartition(Sign, r.Office)),
 		}
 	case Auth:
 		tmpl.RawSubject = name(attr{oidCountry, "JP", false}, attr{oidCommonName, opaqueID(serial), false})
 		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 		tmpl.ExtraExtensions = []pkix.Extension{
-			certificatePolicy(OIDAuthPolicy, TestCPS),
+			certificatePolicy(OIDAuthPolicy, TestCPS, TestNotice),
 			altNameExt(oidIssuerAltName, dirName(jpkiServiceName)),
-			crlDistributionPoint(caName(Auth)),
+			crlDistributionPoint(crlPartition(Auth, r.Office)),
 		}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, r.PublicKey, ca.Key)
