@@ -209,14 +209,13 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 	serial := a.serial
 	a.mu.Unlock()
 
+	// crypto/x509 writes the authorityKeyIdentifier from the root's SKI.
 	tmpl := &x509.Certificate{
 		SerialNumber:       big.NewInt(serial),
 		NotBefore:          r.NotBefore,
 		NotAfter:           r.NotAfter,
 		SignatureAlgorithm: x509.SHA256WithRSA,
 		SubjectKeyId:       subjectKeyID(r.PublicKey),
-		// crypto/x509 writes the authority key identifier from the root's SKI.
-		AuthorityKeyId: ca.Cert.SubjectKeyId,
 	}
 	switch r.Kind {
 	case Sign:
