@@ -351,6 +351,9 @@ func TestTokenLabel(t *testing.T) {
 		{"plastic card, 160-byte file", label("JPKIAPICCTOKEN2", ' ', 160), "JPKIAPICCTOKEN2", nil},
 		{"exactly 32 bytes", label("JPKIAPICCTOKEN2", ' ', 32), "JPKIAPICCTOKEN2", nil},
 		{"Juki card", label("JPKIAPICCTOKEN", ' ', 32), "JPKIAPICCTOKEN", ErrUnexpectedToken},
+		{"Android token", label("JPKIAPGPSETOKEN", ' ', 160), "JPKIAPGPSETOKEN", nil},
+		{"iPhone token", label("JPKIAPIOSTOKEN", ' ', 160), "JPKIAPIOSTOKEN", nil},
+		{"unknown token", label("JPKIAPXXTOKEN", ' ', 160), "JPKIAPXXTOKEN", ErrUnexpectedToken},
 		{"NUL padding is not trimmed", label("JPKIAPICCTOKEN2", 0, 32), "JPKIAPICCTOKEN2" + strings.Repeat("\x00", 17), ErrUnexpectedToken},
 	}
 	for _, tt := range tests {

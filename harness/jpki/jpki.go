@@ -48,8 +48,21 @@ const (
 
 func (f FileID) String() string { return fmt.Sprintf("EF %04X", uint16(f)) }
 
-// TokenLabelICC is the label of a plastic My Number Card (jpki-card.md §1.3).
-const TokenLabelICC = "JPKIAPICCTOKEN2"
+// Token labels a JPKI client accepts (docs/card.md "Token variants"):
+// myna-go's CheckCard accepts the plastic card and the Android token and
+// rejects the old resident-registry card's JPKIAPICCTOKEN ("this is a Juki
+// card?"); the iPhone token speaks the same protocol (myna-card ap/jpki.rs).
+const (
+	TokenLabelICC     = "JPKIAPICCTOKEN2" // the plastic My Number Card
+	TokenLabelAndroid = "JPKIAPGPSETOKEN" // smartphone JPKI, Android
+	TokenLabelIPhone  = "JPKIAPIOSTOKEN"  // smartphone JPKI, iPhone
+)
+
+// PhoneToken reports whether label is a phone token's: its auth certificate
+// is readable only after the auth PIN (myna-go cmd/jpki.go, jpki/myna #6).
+func PhoneToken(label string) bool {
+	return label == TokenLabelAndroid || label == TokenLabelIPhone
+}
 
 // Cert names one of the four certificate EFs.
 type Cert int
@@ -112,7 +125,7 @@ const SignatureLen = 256
 // 15-bit offset can reach (ISO/IEC 7816-4 clause 11.2.3: P1 bit 8 = 0).
 const maxReadable = 0x7FFF + apdu.MaxShortNe
 
-// ErrUnexpectedToken reports a token label other than TokenLabelICC.
+// ErrUnexpectedToken reports a token label other than the three accepted.
 var ErrUnexpectedToken = errors.New("not a My Number Card JPKI token")
 
 // Client talks to the JPKI applet through a Transport. It is not safe for
@@ -366,14 +379,15 @@ func (c *Client) TokenLabel() (string, error) {
 }
 
 // CheckToken reads the token label and returns an error wrapping
-// ErrUnexpectedToken unless it is TokenLabelICC.
+// ErrUnexpectedToken unless it is the plastic card's or a phone token's; the
+// old Juki label JPKIAPICCTOKEN is refused.
 func (c *Client) CheckToken() error {
 	label, err := c.TokenLabel()
 	if err != nil {
 		return fmt.Errorf("checking token: %w", err)
 	}
-	if label != TokenLabelICC {
-		return fmt.Errorf("checking token: %w: label %q, want %q", ErrUnexpectedToken, label, TokenLabelICC)
+	if label != TokenLabelICC && !PhoneToken(label) {
+		return fmt.Errorf("checking token: %w: label %q, want %q, %q or %q", ErrUnexpectedToken, label, TokenLabelICC, TokenLabelAndroid, TokenLabelIPhone)
 	}
 	return nil
 }
