@@ -196,7 +196,11 @@ func TestBuiltinATRs(t *testing.T) {
 		if !bytes.Equal(c.ATR(), h(atr)) {
 			t.Errorf("%s: ATR % X", name, c.ATR())
 		}
-		if got := expectSW(t, c, "00CA5F5100", 0x9000); !bytes.Equal(got, h(atr)[1:]) {
+		want5F51 := h(atr)[1:]
+		if strings.HasPrefix(atr, "3B888001") {
+			want5F51 = h("E000FF8131FE4514") // the chip's contact ATR, not the reader's pseudo-ATR
+		}
+		if got := expectSW(t, c, "00CA5F5100", 0x9000); !bytes.Equal(got, want5F51) {
 			t.Errorf("%s: 5F51 % X", name, got)
 		}
 	}

@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -18,8 +19,9 @@ type Difference struct {
 
 // Compare reports every difference between a recorded transcript and its
 // replay: the status word always; then, as the recorded step's check says,
-// the value (CheckValue), the length and the structure (CheckLength), or
-// the structure with lengths within SizeTolerance percent (CheckSize).
+// the value (CheckValue), the length and the structure (CheckLength), the
+// structure with lengths within SizeTolerance percent (CheckSize), or the
+// length alone (CheckOpaque).
 // Values of personal data are never compared: they are not in a transcript.
 func Compare(recorded, replayed *Transcript) []Difference {
 	var out []Difference
@@ -41,9 +43,13 @@ func Compare(recorded, replayed *Transcript) []Difference {
 			continue
 		}
 		switch r.Check {
+		case CheckOpaque:
+			if r.Len != p.Len {
+				diff("length", fmt.Sprint(r.Len), fmt.Sprint(p.Len))
+			}
 		case CheckValue:
 			if r.Value != p.Value {
-				diff("value", dash(r.Value), dash(p.Value))
+				diff("value", showValue(r.Value), showValue(p.Value))
 			}
 		case CheckLength:
 			if r.Len != p.Len {
@@ -78,6 +84,21 @@ func near(a, b int) bool {
 		d = -d
 	}
 	return d*100 <= a*SizeTolerance
+}
+
+// showValue writes a hex value as quoted text when it is printable ASCII
+// (token labels), trailing spaces trimmed, else as hex.
+func showValue(h string) string {
+	b, err := hex.DecodeString(strings.ReplaceAll(h, " ", ""))
+	if err != nil || len(b) == 0 {
+		return dash(h)
+	}
+	for _, c := range b {
+		if c < 0x20 || c > 0x7E {
+			return h
+		}
+	}
+	return fmt.Sprintf("%q", strings.TrimRight(string(b), " "))
 }
 
 func dash(s string) string {

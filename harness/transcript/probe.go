@@ -41,15 +41,15 @@ func Probe() []Step {
 		{Name: "warm reset: MF level", Command: cmdReset, Check: CheckLength},
 		// MF level (myna-card mf.rs).
 		{Name: "GET DATA 5F51 contact ATR", Command: "00 CA 5F 51 00", Check: CheckValue},
-		{Name: "GET DATA 00F0 municipality", Command: "00 CA 00 F0 00", Check: CheckLength},
-		{Name: "GET DATA 00F2 expiry", Command: "00 CA 00 F2 00", Check: CheckLength},
-		{Name: "GET DATA 00F7 key ID", Command: "00 CA 00 F7 00", Check: CheckLength},
+		{Name: "GET DATA 00F0 municipality", Command: "00 CA 00 F0 00", Check: CheckOpaque},
+		{Name: "GET DATA 00F2 expiry", Command: "00 CA 00 F2 00", Check: CheckOpaque},
+		{Name: "GET DATA 00F7 key ID", Command: "00 CA 00 F7 00", Check: CheckOpaque},
 		{Name: "GET DATA 00F8 short Le", Command: "00 CA 00 F8 00", Check: CheckLength},
 		{Name: "GET DATA 00F8 extended Le", Command: "00 CA 00 F8 00 00 00", Check: CheckLength},
 		{Name: "GET DATA 7F21 short Le", Command: "00 CA 7F 21 00", Check: CheckLength},
 		{Name: "GET DATA 7F21 extended Le", Command: "00 CA 7F 21 00 00 00", Check: CheckLength},
-		{Name: "GET DATA 0042", Command: "00 CA 00 42 00", Check: CheckLength},
-		{Name: "GET DATA 0045", Command: "00 CA 00 45 00", Check: CheckSize},
+		{Name: "GET DATA 0042", Command: "00 CA 00 42 00", Check: CheckOpaque},
+		{Name: "GET DATA 0045", Command: "00 CA 00 45 00", Check: CheckOpaque},
 		{Name: "GET DATA 0066 card recognition", Command: "00 CA 00 66 00", Check: CheckSize},
 		{Name: "SELECT MF after reset", Command: "00 A4 00 00", Check: CheckLength},
 		{Name: "SELECT 3F00 by FID", Command: "00 A4 00 0C 02 3F 00", Check: CheckLength},
@@ -59,12 +59,12 @@ func Probe() []Step {
 		// JPKI applet (OpenSC card-jpki.c, myna CheckCard).
 		{Name: "SELECT JPKI", Command: selDF(aidJPKI), Check: CheckLength},
 		{Name: "SELECT JPKI with FCI (jsapdu)", Command: "00 A4 04 00 0A " + aidJPKI + " 00", Check: CheckLength},
-		{Name: "GET DATA 00F0 in an applet", Command: "00 CA 00 F0 00", Check: CheckLength},
+		{Name: "GET DATA 00F0 in an applet", Command: "00 CA 00 F0 00", Check: CheckOpaque},
 		{Name: "GET DATA 5F51 in an applet", Command: "00 CA 5F 51 00", Check: CheckValue},
 		{Name: "SELECT MF in an applet", Command: "00 A4 00 00", Check: CheckLength},
 		{Name: "SELECT EF 0006 token info", Command: selEF("00 06"), Check: CheckLength},
 		{Name: "READ token label (myna)", Command: "00 B0 00 00 20", Check: CheckValue},
-		{Name: "READ token info", Command: "00 B0 00 00 00", Check: CheckLength},
+		{Name: "READ token info", Command: "00 B0 00 00 00", Check: CheckOpaque},
 		{Name: "READ past the end", Command: "00 B0 00 A0 00", Check: CheckLength},
 		{Name: "SELECT EF 0008", Command: selEF("00 08"), Check: CheckLength},
 		{Name: "READ EF 0008 certificates present", Command: "00 B0 00 00 00", Check: CheckValue},
@@ -96,7 +96,7 @@ func Probe() []Step {
 		{Name: "logical channel 1", Command: "01 A4 04 0C 0A " + aidJPKI, Check: CheckLength},
 		{Name: "unknown INS", Command: "00 EE 00 00 00", Check: CheckLength},
 		{Name: "unknown CLA", Command: "A0 A4 04 0C 0A " + aidJPKI, Check: CheckLength},
-		{Name: "GET CHALLENGE 8", Command: "00 84 00 00 08", Check: CheckLength},
+		{Name: "GET CHALLENGE 8", Command: "00 84 00 00 08", Check: CheckOpaque},
 	}
 	for _, ef := range []string{"00 05", "00 09", "00 10", "00 16", "00 19", "00 1C", "00 1E"} {
 		s = append(s,
@@ -109,7 +109,7 @@ func Probe() []Step {
 		Step{Name: "SELECT EF 0018 auth PIN", Command: selEF("00 18"), Check: CheckLength},
 		Step{Name: "VERIFY auth PIN", Command: "00 20 00 80 " + AuthPINPlaceholder, Check: CheckLength},
 		Step{Name: "SELECT EF 0017 auth key", Command: selEF("00 17"), Check: CheckLength},
-		Step{Name: "sign with the auth key", Command: probeDigest(), Check: CheckLength},
+		Step{Name: "sign with the auth key", Command: probeDigest(), Check: CheckOpaque},
 		Step{Name: "SELECT EF 000A after the auth PIN", Command: selEF("00 0A"), Check: CheckLength},
 		Step{Name: "READ auth certificate header after the auth PIN", Command: "00 B0 00 00 04", Check: CheckSize},
 		Step{Name: "SELECT EF 001B sign PIN", Command: selEF("00 1B"), Check: CheckLength},
@@ -146,7 +146,7 @@ func Probe() []Step {
 		Step{Name: "face 0013 code A tries left by SFI", Command: "00 20 00 93", Check: CheckLength},
 		Step{Name: "face 0012 code B tries left by SFI", Command: "00 20 00 92", Check: CheckLength},
 		Step{Name: "SELECT face EF 0003 basic info", Command: selEF("00 03"), Check: CheckLength},
-		Step{Name: "READ face basic info header", Command: "00 B0 00 00 04", Check: CheckSize},
+		Step{Name: "READ face basic info header", Command: "00 B0 00 00 05", Check: CheckSize},
 	)
 	for _, ef := range []string{"00 1C", "00 1E"} {
 		s = append(s,
@@ -155,9 +155,9 @@ func Probe() []Step {
 	}
 	s = append(s,
 		Step{Name: "SELECT common applet", Command: selDF(aidCommon), Check: CheckLength},
-		Step{Name: "READ RECORD 1 of SFI 1 (myna unknown number)", Command: "00 B2 01 0C 00", Check: CheckLength},
+		Step{Name: "READ RECORD 1 of SFI 1 (myna unknown number)", Command: "00 B2 01 0C 00", Check: CheckOpaque},
 		Step{Name: "SELECT ISD: back to the MF level", Command: selDF(aidISD), Check: CheckLength},
-		Step{Name: "GET DATA 00F0 after the ISD", Command: "00 CA 00 F0 00", Check: CheckLength},
+		Step{Name: "GET DATA 00F0 after the ISD", Command: "00 CA 00 F0 00", Check: CheckOpaque},
 		Step{Name: "80 FC last command (iPhone token)", Command: "80 FC 00 00", Check: CheckLength},
 	)
 	return s

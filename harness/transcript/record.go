@@ -147,10 +147,13 @@ func run(t harness.Transport, p Step, auth, sign string) (Step, error) {
 		data = resp[:len(resp)-2]
 	}
 	s.Len = len(data)
-	s.Shape = Shape(data)
-	s.ObjLen = DeclaredLen(data)
-	if p.Check == CheckValue {
+	switch p.Check {
+	case CheckOpaque:
+	case CheckValue:
 		s.Value = Hex(data)
+	default:
+		s.Shape = Shape(data)
+		s.ObjLen = DeclaredLen(data)
 	}
 	return s, nil
 }

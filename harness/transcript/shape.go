@@ -8,8 +8,10 @@ import (
 // Shape describes a response's structure without its values: the BER-TLV
 // tags (ISO/IEC 7816-4 clause 5.2) of the objects it holds, the children of
 // constructed objects down to two levels, "+FF" for filler after the last
-// object, "partial" when the first object goes on past the response (a
-// 4-byte certificate header), and "bytes" for data that is not TLV. A
+// object, "partial" when the first object, with a long-form length, goes on
+// past the response (a 4-byte certificate header), and "bytes" for data
+// that is not TLV. ASCII text never looks partial: its second byte is never
+// a long-form length, so no byte of it shows in a shape. A
 // certificate's shape is "30{30 30 03}", the card face's "FF20{DF21 DF22 …}".
 func Shape(b []byte) string {
 	if len(b) == 0 {
@@ -17,7 +19,7 @@ func Shape(b []byte) string {
 	}
 	s, ok := shapeList(b, 2)
 	if !ok {
-		if _, _, total, err := header(b); err == nil && total > len(b) {
+		if _, hl, total, err := header(b); err == nil && total > len(b) && hl > tagLen(b)+1 {
 			return fmt.Sprintf("%X partial", b[:tagLen(b)])
 		}
 		return "bytes"
@@ -28,8 +30,8 @@ func Shape(b []byte) string {
 // DeclaredLen is the total length (header included) the first TLV header of
 // b declares, 0 when b does not start with one.
 func DeclaredLen(b []byte) int {
-	_, _, total, err := header(b)
-	if err != nil {
+	_, hl, total, err := header(b)
+	if err != nil || (total > len(b) && hl == tagLen(b)+1) {
 		return 0
 	}
 	return total

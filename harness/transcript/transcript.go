@@ -42,6 +42,9 @@ const (
 	// TLV header declares, may differ by 10% (certificates and records
 	// whose size depends on the holder and the issuer).
 	CheckSize Check = "size"
+	// CheckOpaque: only the length; nothing about the content is kept
+	// (random bytes, signatures, serial numbers, personal ASCII data).
+	CheckOpaque Check = "opaque"
 )
 
 // SizeTolerance is the relative difference CheckSize allows, in percent.
@@ -144,9 +147,9 @@ func Parse(b []byte) (*Transcript, error) {
 
 func (s Step) validate() error {
 	switch s.Check {
-	case CheckValue, CheckLength, CheckSize:
+	case CheckValue, CheckLength, CheckSize, CheckOpaque:
 	default:
-		return fmt.Errorf("check %q: want value, length or size", s.Check)
+		return fmt.Errorf("check %q: want value, length, size or opaque", s.Check)
 	}
 	if s.Command == cmdReset || s.Command == cmdATR {
 		return nil

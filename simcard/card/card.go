@@ -142,6 +142,18 @@ func CheckATR(atr []byte) error {
 	return nil
 }
 
+// ContactATR is the ATR the chip stores in 5F51 for a presented ATR: the
+// presented one without TS, except for the pseudo-ATR a PC/SC contactless
+// reader synthesises (3B 8n 80 01 …, PC/SC part 3), where the chip still
+// holds its contact ATR, DefaultATR — which is why myna-card reads 5F51 over
+// a contactless reader (card.rs contact_atr; docs/card.md "ATRs").
+func ContactATR(atr []byte) []byte {
+	if len(atr) >= 4 && atr[0] == 0x3B && atr[1]&0xF0 == 0x80 && atr[2] == 0x80 && atr[3] == 0x01 {
+		atr = DefaultATR
+	}
+	return append([]byte(nil), atr[1:]...)
+}
+
 // SetATR replaces the answer to reset.
 func (c *Card) SetATR(atr []byte) error {
 	if err := CheckATR(atr); err != nil {
@@ -151,7 +163,7 @@ func (c *Card) SetATR(atr []byte) error {
 	defer c.mu.Unlock()
 	c.st.ATR = append([]byte(nil), atr...)
 	if _, ok := c.st.DataObjects[tagATR]; ok {
-		c.st.DataObjects[tagATR] = append([]byte(nil), atr[1:]...)
+		c.st.DataObjects[tagATR] = ContactATR(atr)
 	}
 	return c.save()
 }

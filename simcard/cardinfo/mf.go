@@ -25,7 +25,8 @@ const EFMFOpaque uint16 = 0x001E
 // 00F0 (the 5-digit municipality code, as the common applet writes it; the
 // format is not published), 00F2 (the card's expiry, YYYYMMDD) and 5F51 (the
 // ATR without TS, as myna-card reads 5F51 on a card whose ATR is 3B E0 00 FF
-// 81 31 FE 45 14), and the opaque EF 001E. Run it after st.ATR is final: an
+// 81 31 FE 45 14; the contact ATR also behind a contactless pseudo-ATR,
+// card.ContactATR), and the opaque EF 001E. Run it after st.ATR is final: an
 // empty ATR stands for card.DefaultATR, which card.New will present.
 func MF(st *card.State, p profile.Profile, cardExpiry time.Time) error {
 	if len(p.Municipality) != 6 || !allDigits(p.Municipality) {
@@ -43,7 +44,7 @@ func MF(st *card.State, p profile.Profile, cardExpiry time.Time) error {
 	}
 	st.DataObjects[DOMunicipality] = []byte(cityCode(p))
 	st.DataObjects[DOExpiry] = []byte(ymd(cardExpiry))
-	st.DataObjects[DOATR] = append([]byte(nil), atr[1:]...)
+	st.DataObjects[DOATR] = card.ContactATR(atr)
 	if !slices.ContainsFunc(st.MFFiles, func(f *card.File) bool { return f.ID == EFMFOpaque }) {
 		st.MFFiles = append(st.MFFiles, &card.File{ID: EFMFOpaque, Kind: card.Opaque, Read: card.Access{Never: true}})
 	}
