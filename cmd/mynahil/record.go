@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mynahil/mynahil/fidelity"
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/transcript"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+func init() {
+	register("record", "record the card's answers to a fixed probe into a transcript (safe on a physical card)", runRecord)
+}
+
+const recordHelp = `Usage: mynahil record [--reader R] [--fingerprint SHA256] [--out FILE] [--json]
+       mynahil record --sim [--token T] [--atr A] [--out FILE]
+
+Sends a fixed probe sequence (about 120 commands: the MF level, the JPKI
+applet as OpenSC and myna read it, the card-info applets, status words of
+refused commands) to the card in a PC/SC reader and writes a transcript:
+commands, status words, response lengths and the structure of personal data,
+never its bytes. 'mynahil compare' then replays it against the simulated
+card and lists every difference (docs/record-compare.md).
+
+Safe on a physical card:
+  - without PINs it only reads, or sends commands the card refuses without
+    changing anything (a wrong-length 80 A2, secure-messaging CLAs, 80 AE);
+  - PINs come only from the environment, never from flags, and are written
+    to the transcript as <auth-pin> / <sign-pin>:
+      MYNAHIL_AUTH_PIN   the auth PIN (4 digits)
+      MYNAHIL_SIGN_PIN   the sign PIN (6-16 of A-Z, 0-9)
+  - before each PIN it asks the card for the tries left and sends the PIN
+    only if every try is left (3 for auth, 5 for sign); after one refusal
+    it stops, so at most one try is ever spent;
+  - --fingerprint (or MYNAHIL_CARD_FINGERPRINT), the SHA-256 of the card's
+    auth certificate as 'mynahil readers -fingerprint' shows it, makes it
+    refuse any other card before sending anything but the certificate read.
+
+Exit status: 0 recorded, 1 the card was refused or refused a PIN (the
+partial transcript is still written), 2 usage, 3 pcscd, reader or card
+missing.
+
+Flags:
+`
+
+func runRecord(args []string) error {
+	if code := record(os.Stdout, os.Stderr, args, os.Getenv); code != exitOK {
+		os.Exit(code)
+	}
+	return nil
+}
+
+func record(stdout, stderr io.Writer, args []string, getenv func(string) string) int {
+	fs := flag.NewFlagSet("record", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	reader := fs.String("reader", "", "PC/SC reader: name, index or unique part of the name (default: the only reader)")
+	fingerprint := fs.String("fingerprint", getenv("MYNAHIL_CARD_FINGERPRINT"), "SHA-256 of the auth certificate of the one card to record (default $MYNAHIL_CARD_FINGERPRINT)")
+	out := fs.String("out", "", "transcript file to write (default: stdout)")
+	sim := fs.Bool("sim", false, "record the simulated card in process instead of a reader (with its profile's PINs)")
+	token := fs.String("token", "", "with --sim: token variant, one of card, android, iphone, juki")
+	atr := fs.String("atr", "", "with --sim: ATR, a built-in name (contact, contact-02, contact-03, contactless) or hex")
+	asJSON := fs.Bool("json", false, "print the result (and errors) as JSON on stdout")
+	fs.Usage = func() { // help goes to stdout, parse errors to stderr
+		fs.SetOutput(stdout)
+		fmt.Fprint(stdout, recordHelp)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return fail(stdout, stderr, *asJSON, "record", exitUsage, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if !*sim && (*token != "" || *atr != "") {
+		return fail(stdout, stderr, *asJSON, "record", exitUsage, errors.New("--token and --atr need --sim"))
+	}
+	var (
+		t    harness.Transport
+		opts transcript.Options
+	)
+	if *sim {
+		p, err := fidelity.ParseProfileFlags(profile.Default(), *token, *atr)
+		if err != nil {
+			return fail(stdout, stderr, *asJSON, "record", exitUsage, err)
+		}
+		s, err := fidelity.Issue(p)
+		if err != nil {
+			return fail(stdout, stderr, *asJSON, "record", exitFail, err)
+		}
+		t, opts = s.Transport, transcript.Options{AuthPIN: s.AuthPIN, SignPIN: s.SignPIN, Card: s.Description}
+	} else {
+		card, err := pcsc.Open(*reader, pcsc.Exclusive)
+		if err != nil {
+			return fail(stdout, stderr, *asJSON, "record", pcscExit(err), fmt.Errorf("opening the card: %w", err))
+		}
+		t = card
+		opts = transcript.Options{
+			AuthPIN: jpki.PIN(getenv("MYNAHIL_AUTH_PIN")),
+			SignPIN: jpki.PIN(getenv("MYNAHIL_SIGN_PIN")),
+			Card:    "card in reader " + card.Reader(),
+		}
+	}
+	defer t.Close()
+	opts.Fingerprint = *fingerprint
+	tr, recErr := transcript.Record(t, opts)
+	if err := writeTranscript(stdout, *out, tr); err != nil {
+		return fail(stdout, stderr, *asJSON, "record", exitEnv, err)
+	}
+	if recErr != nil {
+		code := exitFail
+		if !errors.Is(recErr, transcript.ErrWrongCard) && !errors.Is(recErr, transcript.ErrTriesSpent) && !errors.Is(recErr, transcript.ErrPINRefused) {
+			code = pcscExit(recErr)
+		}
+		return fail(stdout, stderr, *asJSON, "record", code, recErr)
+	}
+	if *out != "" {
+		if *asJSON {
+			fmt.Fprintf(stdout, "{\"steps\": %d, \"out\": %q}\n", len(tr.Steps), *out)
+		} else {
+			fmt.Fprintf(stderr, "recorded %d steps into %s\n", len(tr.Steps), *out)
+		}
+	}
+	return exitOK
+}
+
+// writeTranscript writes to the file, or to stdout when path is empty.
+func writeTranscript(stdout io.Writer, path string, tr *transcript.Transcript) error {
+	if path == "" {
+		return tr.Write(stdout)
+	}
+	return tr.Save(path)
+}
