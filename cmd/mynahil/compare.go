@@ -95,6 +95,8 @@ func compare(stdout, stderr io.Writer, args []string) int {
 	} else if err := transcript.Report(stdout, recorded, replayed, diffs); err != nil {
 		return fail(stdout, stderr, *asJSON, "compare", exitEnv, err)
 	}
-
+	if len(diffs) > 0 {
+		return exitFail
+	}
 	return exitOK
 }
