@@ -294,15 +294,24 @@ func TestRecordSafety(t *testing.T) {
 // A transcript of the simulated card recorded through pcscd compares clean
 // with the in-process card: the PC/SC path changes no answer.
 func TestPCSCRecordingMatchesInProcess(t *testing.T) {
+	testRecordingMatchesInProcess(t, target.PCSC)
+}
+
+// The same over the vpcd wire format without pcscd.
+func TestVPCDRecordingMatchesInProcess(t *testing.T) {
+	testRecordingMatchesInProcess(t, target.VPCD)
+}
+
+func testRecordingMatchesInProcess(t *testing.T, kind target.Kind) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	tgt, err := target.Open(ctx, target.Config{Kind: target.PCSC})
+	tgt, err := target.Open(ctx, target.Config{Kind: kind})
 	if err != nil {
-		t.Fatalf("opening the pcsc target (run under scripts/with-pcscd): %v", err)
+		t.Fatalf("opening the %s target (pcsc: run under scripts/with-pcscd): %v", kind, err)
 	}
 	defer tgt.Close()
 	pins := tgt.PINs()
-	rec, err := transcript.Record(tgt.Transport(), transcript.Options{AuthPIN: pins.Auth, SignPIN: pins.Sign, Card: "simulated card through pcscd"})
+	rec, err := transcript.Record(tgt.Transport(), transcript.Options{AuthPIN: pins.Auth, SignPIN: pins.Sign, Card: "simulated card through " + string(kind)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,6 +319,6 @@ func TestPCSCRecordingMatchesInProcess(t *testing.T) {
 		t.Fatalf("%d steps recorded, want all %d", len(rec.Steps), len(transcript.Probe()))
 	}
 	if diffs := compareWith(t, rec, profile.Default()); len(diffs) != 0 {
-		t.Fatalf("pcscd vs in process: %q", diffKeys(diffs))
+		t.Fatalf("%s vs in process: %q", kind, diffKeys(diffs))
 	}
 }
