@@ -1,0 +1,25 @@
+package edges_test
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/fidelity"
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+// simClient issues a card of its own from p, in process, for sim-only
+// specs about variants the target's card is not.
+func simClient(p profile.Profile) *jpki.Client {
+	GinkgoHelper()
+	sim, err := fidelity.Issue(p)
+	Expect(err).NotTo(HaveOccurred())
+	t := harness.Traced(sim.Transport, ginkgotrace.ForSpec())
+	DeferCleanup(t.Close)
+	c := jpki.New(t)
+	Expect(c.SelectAP()).To(Succeed())
+	return c
+}
