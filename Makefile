@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare clean
 
 all: build
 
@@ -86,6 +86,19 @@ conformance-reader: build
 # (also part of make test).
 conformance-faults: deps
 	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance
+
+# record: the probe sequence against your card into a transcript (docs/record-compare.md):
+#   make record READER="…" [TRANSCRIPT=my-card.json]
+# PINs only from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN, sent only with every try
+# left; MYNAHIL_CARD_FINGERPRINT names the one card it may touch.
+TRANSCRIPT ?= my-card.json
+record: build
+	bin/mynahil record --reader "$(READER)" --out $(TRANSCRIPT)
+
+# compare: replay the transcript against the simulated card and list every
+# difference; COMPAREFLAGS="--token android --atr contactless" picks a variant.
+compare: build
+	bin/mynahil compare $(COMPAREFLAGS) $(TRANSCRIPT)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/

@@ -17,7 +17,7 @@ const (
 	SecureMessagingNotSupp SW = 0x6882
 	// SMObjectsMissing is JICSAP's answer to a secure-messaging CLA on
 	// READ BINARY and VERIFY outside a secure-messaging session (myna-card
-	// sm.rs; jpki-card.md §4.5).
+	// sm.rs; docs/card.md "Commands and status words").
 	SMObjectsMissing       SW = 0x69FC
 	IncompatibleFile       SW = 0x6981 // command incompatible with file structure
 	SecurityNotSatisfied   SW = 0x6982

@@ -105,7 +105,7 @@ func crlDistributionPoint(caName []byte) pkix.Extension {
 // certificatePolicy is the critical certificatePolicies extension with one
 // policy, its CPS qualifier and, when notice is not empty, a userNotice
 // qualifier whose explicitText (UTF8String, RFC 5280 4.2.1.4) says what the
-// certificate is (jpki-card.md §6; docs/card.md "Certificates").
+// certificate is (docs/card.md "Certificates").
 func certificatePolicy(policy asn1.ObjectIdentifier, cps, notice string) pkix.Extension {
 	qualifiers := []asn1.RawValue{rawSeq(mustMarshal(oidQualifierCPS), mustMarshal(asn1.RawValue{Tag: asn1.TagIA5String, Bytes: []byte(cps)}))}
 	if notice != "" {

@@ -52,7 +52,7 @@ const TestNotice = "TEST CERTIFICATE issued by the mynahil simulator's test auth
 // crlPartition is the DN of the CRL partition an end-entity certificate
 // names in its CRL distribution point: the root's DN with a partition OU and
 // CN per issuing office [inf: the real end-entity profile is not public;
-// the CAs' own CRL DP is a DirName, jpki-card.md §6].
+// the CAs' own CRL DP is a DirName, docs/card.md "Certificates"].
 func crlPartition(k Kind, office string) []byte {
 	ou := "JPKI for user authentication"
 	if k == Sign {
