@@ -17,7 +17,7 @@ func unhex(s string) []byte {
 func TestShape(t *testing.T) {
 	for _, tt := range []struct {
 		name, data, shape string
-		declared            int
+		declared          int
 	}{
 		{"certificate header", "30 82 06 1F", "30 partial", 1571},
 		{"CV certificate header", "7F 21 82 02 33", "7F21 partial", 568},
