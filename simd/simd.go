@@ -32,7 +32,6 @@ package simd
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -458,7 +457,7 @@ type SlotInfo struct {
 	VPCD      string `json:"vpcd"`      // address the card dials
 	Inserted  bool   `json:"inserted"`  // the card wants to be in the reader
 	Connected bool   `json:"connected"` // vpcd has accepted the connection
-	ATR       string `json:"atr"`       // hex
+	ATR       string `json:"atr"`       // pcsc_scan style: "3B E0 00 FF …"
 	Status    string `json:"status"`    // the office's: active, lost, invalidated, …
 	Holder    string `json:"holder"`    // the holder's name
 }
@@ -468,7 +467,7 @@ func (d *Daemon) info(s *slot) SlotInfo {
 	return SlotInfo{
 		Card: s.card.ID, Slot: s.n, Reader: ReaderName(s.n), VPCD: s.side.Addr(),
 		Inserted: s.side.Inserted(), Connected: s.side.Connected(),
-		ATR: hex.EncodeToString(s.card.Chip.ATR()), Status: status, Holder: holder,
+		ATR: fmt.Sprintf("% X", s.card.Chip.ATR()), Status: status, Holder: holder,
 	}
 }
 
