@@ -115,19 +115,12 @@ type App struct {
 // {"error": "...", "code": N} on Stdout.
 func (a *App) Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cio := &IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, JSON: wantsJSON(args)}
-	root := &Command{Name: a.Name, Help: a.Summary, Subs: a.Commands}
+	root := &Command{Name: a.Name, Help: a.Summary, Subs: append([]*Command{a.versionCommand()}, a.Commands...)}
 	setPaths(root, "")
 	if len(args) > 0 {
 		switch args[0] {
-		case "--version", "-version", "version":
-			if len(args) > 1 && args[0] == "version" && !isJSONFlag(args[1]) {
-				if args[1] == "-h" || args[1] == "--help" {
-					fmt.Fprintf(stdout, "Usage: %s version [--json]\n\nPrints the module version, the commit it was built from and the Go version.\n", a.Name)
-					return ExitOK
-				}
-				return a.fail(cio, Usagef("version takes no arguments but --json"))
-			}
-			return a.fail(cio, a.Version(cio))
+		case "--version", "-version":
+			args[0] = "version"
 		case "help":
 			// "help CMD..." is "CMD... -h".
 			args = append(args[1:], "-h")
@@ -135,6 +128,21 @@ func (a *App) Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 	}
 	err := root.dispatch(cio, args)
 	return a.fail(cio, err)
+}
+
+func (a *App) versionCommand() *Command {
+	return &Command{Name: "version", Summary: "print the module version and the commit built from (also --version)",
+		Run: func(cio *IO, args []string) error {
+			fs := NewFlagSet(a.Name+" version", "Usage: "+a.Name+" version [--json]\n\nPrints the module version, the commit it was built from and the Go version.")
+			fs.JSON("print the version as JSON")
+			if err := fs.Parse(cio, args); err != nil {
+				return err
+			}
+			if err := fs.NoArgs(); err != nil {
+				return err
+			}
+			return a.Version(cio)
+		}}
 }
 
 func (a *App) fail(cio *IO, err error) int {
