@@ -6,10 +6,14 @@ import (
 )
 
 // ErrMyNumberFormat reports a My Number that is not 12 ASCII digits.
+//
+//lint:ignore ST1005 "My Number" is a proper noun.
 var ErrMyNumberFormat = errors.New("My Number is not 12 digits")
 
 // ErrCheckDigit reports a My Number whose last digit is not the check digit
 // of the first eleven.
+//
+//lint:ignore ST1005 "My Number" is a proper noun.
 var ErrCheckDigit = errors.New("My Number check digit wrong")
 
 const myNumberMask = "************"
