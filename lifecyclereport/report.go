@@ -111,6 +111,11 @@ type mark struct {
 	Title string
 }
 
+type row struct {
+	Y    int
+	Kind EventKind
+}
+
 type tick struct {
 	X     int
 	Label string
@@ -121,6 +126,7 @@ type cardView struct {
 	Height     int
 	Bars       []bar
 	Marks      []mark
+	Rows       []row
 	Ticks      []tick
 	Events     []Event
 }
@@ -194,11 +200,19 @@ func viewOf(t Timeline, personal bool) timelineView {
 		}
 		events := append([]Event(nil), c.Events...)
 		sort.SliceStable(events, func(i, j int) bool { return events[i].At.Before(events[j].At) })
+		// One row per kind of event, so that a day's issuance and
+		// revocation do not hide each other.
+		rows := map[EventKind]int{}
 		for _, e := range events {
-			cv.Marks = append(cv.Marks, mark{X: x(e.At), Y: y + 8, Kind: e.Kind, Title: day(e.At) + " " + e.Text})
+			if _, ok := rows[e.Kind]; !ok {
+				rows[e.Kind] = y + 8
+				cv.Rows = append(cv.Rows, row{Y: y + 8, Kind: e.Kind})
+				y += rowH
+			}
+			cv.Marks = append(cv.Marks, mark{X: x(e.At), Y: rows[e.Kind], Kind: e.Kind, Title: day(e.At) + " " + e.Text})
 		}
 		cv.Events = events
-		cv.Height = y + 36
+		cv.Height = y + 16
 		tv.Cards = append(tv.Cards, cv)
 	}
 	return tv
@@ -247,7 +261,7 @@ table{border-collapse:collapse;margin-top:.5em}td{padding:2px 8px;border-bottom:
 {{range .Bars}}<g class="certificate"><title>{{.Title}}</title><text x="4" y="{{.Y}}" dy="12">{{.Label}}</text>
 <rect class="valid" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="16"/>{{if .RevokedX}}<rect class="revoked" x="{{.RevokedX}}" y="{{.Y}}" width="{{.RevokedW}}" height="16"/><rect class="cut" x="{{.RevokedX}}" y="{{.Y}}" width="3" height="16"/>{{end}}</g>
 {{end}}
-{{with .Marks}}<text x="4" y="{{(index . 0).Y}}" dy="4">events</text>{{end}}
+{{range .Rows}}<text x="4" y="{{.Y}}" dy="4">{{.Kind}}</text>{{end}}
 {{range .Marks}}<g class="event {{.Kind}}"><title>{{.Title}}</title><circle class="{{.Kind}}" cx="{{.X}}" cy="{{.Y}}" r="5"/></g>{{end}}
 </svg>
 <table class="events">{{range .Events}}<tr class="{{.Kind}}"><td>{{day .At}}</td><td>{{.Kind}}</td><td>{{.Text}}</td></tr>{{end}}</table>

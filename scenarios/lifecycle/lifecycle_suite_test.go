@@ -82,7 +82,9 @@ func newWorld(start time.Time) *world {
 		},
 		Now: clk.Now,
 	}
-	return &world{clock: clk, office: o, rp: rp, log: &timeline{clk: clk}}
+	w := &world{clock: clk, office: o, rp: rp, log: &timeline{clk: clk}}
+	DeferCleanup(collectReport, w)
+	return w
 }
 
 // verdicts asks the relying party by CRL and by OCSP.
