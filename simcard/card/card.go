@@ -12,7 +12,7 @@ import (
 
 // DefaultATR is the contact ATR of the My Number Card that OpenSC matches
 // without sending an APDU: T=1 only, IFSC 254, no historical bytes
-// (jpki-card.md §1.1).
+// (docs/card.md §1.1).
 var DefaultATR = []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}
 
 // State is everything the card keeps across power cycles (and, through a
@@ -24,12 +24,12 @@ type State struct {
 	DFs         []*DF             `json:"dfs"`
 	DataObjects map[uint16][]byte `json:"data_objects,omitempty"`
 	// MFFiles are EFs selectable with no AP selected; none is readable
-	// (jpki-card.md §3.6).
+	// (docs/card.md §3.6).
 	MFFiles []*File `json:"mf_files,omitempty"`
 }
 
 // tagATR is the GET DATA object holding the contact ATR without TS
-// (jpki-card.md §3.6).
+// (docs/card.md §3.6).
 const tagATR = 0x5F51
 
 // StateVersion is the version of the State encoding.
@@ -48,7 +48,7 @@ type Card struct {
 	persist Persister
 	rand    io.Reader
 
-	// Volatile state, lost on reset and power-off (jpki-card.md §5).
+	// Volatile state, lost on reset and power-off (docs/card.md §5).
 	current  *DF
 	ef       *File
 	verified map[uint16]bool // PIN IDs verified in the current DF
@@ -126,7 +126,7 @@ func (c *Card) ATR() []byte {
 }
 
 // CheckATR reports whether atr can be presented through PC/SC: 2–33 bytes
-// starting with TS 3B or 3F (vpcd-protocol.md §4).
+// starting with TS 3B or 3F (docs/vpcd-pcscd.md §4).
 func CheckATR(atr []byte) error {
 	if len(atr) < 2 || len(atr) > 33 || (atr[0] != 0x3B && atr[0] != 0x3F) {
 		return fmt.Errorf("ATR of %d bytes starting % X: want 2–33 bytes starting 3B or 3F", len(atr), atr[:min(len(atr), 1)])

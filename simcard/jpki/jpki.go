@@ -1,5 +1,5 @@
 // Package jpki builds the JPKI applet (公的個人認証AP) of the simulated card:
-// its AID, its files and their access rules (jpki-card.md §3.1, §5.2).
+// its AID, its files and their access rules (docs/card.md §3.1, §5.2).
 package jpki
 
 import (
@@ -11,10 +11,10 @@ import (
 	"github.com/mynahil/mynahil/simcard/card"
 )
 
-// AID of the JPKI applet (jpki-card.md §2).
+// AID of the JPKI applet (docs/card.md §2).
 var AID = []byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
 
-// File identifiers of the JPKI applet (jpki-card.md §3.1).
+// File identifiers of the JPKI applet (docs/card.md §3.1).
 const (
 	EFSignCert  uint16 = 0x0001
 	EFSignCA    uint16 = 0x0002
@@ -28,13 +28,13 @@ const (
 	EFSignPIN   uint16 = 0x001B
 )
 
-// PIN rules (jpki-card.md §3.1; OpenSC jpki.h).
+// PIN rules (docs/card.md §3.1; OpenSC jpki.h).
 const (
 	AuthPINTries = 3
 	SignPINTries = 5
 )
 
-// PIN formats (lifecycle-rules.md §1).
+// PIN formats (docs/lifecycle-rules.md §1).
 var (
 	AuthPINFormat = card.PINFormat{Min: 4, Max: 4, Charset: card.Digits}
 	SignPINFormat = card.PINFormat{Min: 6, Max: 16, Charset: card.UpperAlnum}
@@ -52,7 +52,7 @@ type Credential struct {
 // Contents is what the applet holds. A nil credential leaves the certificate
 // and key out (declined, or a holder under 15 for signing); its PIN is then
 // present but blocked, so PIN status queries still answer 63C0 as OpenSC's
-// bind requires (jpki-card.md §4.1).
+// bind requires (docs/card.md §4.1).
 type Contents struct {
 	Auth, Sign       *Credential
 	AuthCA, SignCA   []byte // DER
@@ -88,7 +88,7 @@ func SetCredential(df *card.DF, sign bool, cred *Credential) {
 	read := card.Free
 	if sign {
 		certID, keyID, pinID = EFSignCert, EFSignKey, EFSignPIN
-		read = card.NeedPIN(EFSignPIN) // jpki-card.md §3.1: READ of 0001 needs the sign PIN
+		read = card.NeedPIN(EFSignPIN) // docs/card.md §3.1: READ of 0001 needs the sign PIN
 	}
 	removeFiles(df, certID, keyID)
 	df.AddBinary(certID, cred.Cert, read)
@@ -125,7 +125,7 @@ func updatePresence(df *card.DF) {
 
 // Presence is EF 0008: byte 0 the signing certificate, byte 1 the
 // authentication certificate, 8F when present; 8F 8F 00 on a card with both
-// (jpki-card.md §3.1; a missing one reads 00, as in myna-card's 00 8F 00).
+// (docs/card.md §3.1; a missing one reads 00, as in myna-card's 00 8F 00).
 func Presence(sign, auth bool) []byte {
 	b := []byte{0x00, 0x00, 0x00}
 	if sign {
@@ -139,7 +139,7 @@ func Presence(sign, auth bool) []byte {
 
 // TokenInfo is EF 0006: a serialised PKCS#11 CK_TOKEN_INFO of 160 bytes with
 // big-endian integers, strings padded with spaces (never NUL: myna trims only
-// spaces), with the values of a physical card (jpki-card.md §3.1.1).
+// spaces), with the values of a physical card (docs/card.md §3.1.1).
 func TokenInfo() []byte {
 	b := make([]byte, 0, 160)
 	pad := func(s string, n int) {

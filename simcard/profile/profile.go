@@ -58,7 +58,7 @@ const (
 )
 
 // SANCode is the sex in the signing certificate's subjectAltName
-// (1.2.392.200149.8.5.5.3: 1 male, 2 female, 3 unknown; jpki-card.md §6).
+// (1.2.392.200149.8.5.5.3: 1 male, 2 female, 3 unknown; docs/card.md §6).
 func (s Sex) SANCode() string {
 	switch s {
 	case Male:
@@ -79,7 +79,7 @@ type Facts struct {
 	FormerSurname string `json:"former_surname,omitempty"`
 }
 
-// PINs are the values the holder sets at issuance (lifecycle-rules.md §1, §2).
+// PINs are the values the holder sets at issuance (docs/lifecycle-rules.md §1, §2).
 type PINs struct {
 	Auth     string `json:"auth"`      // JPKI user authentication: 4 digits
 	Sign     string `json:"sign"`      // JPKI signing: 6–16 of A–Z 0–9
