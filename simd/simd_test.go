@@ -219,7 +219,7 @@ func TestAPDUsReachTheCard(t *testing.T) {
 
 	got := r.list()
 	want := []SlotInfo{{Card: got[0].Card, Slot: 0, Reader: "Virtual PCD 00 00", VPCD: r.reader.Addr(),
-		Inserted: true, Connected: true, ATR: hex.EncodeToString(card.DefaultATR),
+		Inserted: true, Connected: true, ATR: fmt.Sprintf("% X", card.DefaultATR),
 		Status: string(office.Active), Holder: profile.Default().Holder.Name}}
 	if d := cmp.Diff(want, got); d != "" || got[0].Card == "" {
 		t.Errorf("sim.list (-want +got):\n%s", d)
