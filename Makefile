@@ -4,20 +4,25 @@
 SHELL := /bin/bash
 GO ?= go
 GINKGO := $(GO) tool ginkgo
-DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools
+# chromium renders the HTML lifecycle report in its test (lifecyclereport).
+DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools chromium
 REPORTS ?= reports
 # with-pcscd starts a private pcscd (never --auto-exit) for the command, or
 # reuses one that serves the vpcd readers, and stops what it started; in CI a
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare clean
+.PHONY: all help deps build demo test unit suites vet examples bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare clean
 
 all: build
 
+# help lists the targets: every target line with a "## " comment.
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 30
+
 # deps installs the Debian packages the PC/SC side needs (when missing) and the
 # Go modules. apt-get runs only when a package is absent.
-deps:
+deps: ## install the Debian packages (when missing) and Go modules
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
@@ -26,22 +31,24 @@ deps:
 	fi
 	$(GO) mod download
 
-build: deps
-	$(GO) build -o bin/mynahil ./cmd/mynahil
+build: deps ## build bin/mynahil
+	$(GO) build -ldflags "-X github.com/mynahil/mynahil/cli.commit=$$(git rev-parse HEAD 2>/dev/null)" -o bin/mynahil ./cmd/mynahil
 
-vet:
+vet: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 # demo: the scenario suites against the embedded simulated card, with Ginkgo's
 # progress and summary, and the ten-year timeline of the lifecycle suite.
-demo: deps
-	MYNAHIL_TARGET=sim $(GINKGO) ./scenarios/...
+demo: deps ## the scenario suites against the embedded simulated card, with the ten-year timeline
+	MYNAHIL_TARGET=sim MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) ./scenarios/...
+	@echo "lifecycle report: $(REPORTS)/lifecycle.html"
 
 # unit runs every package's tests (fuzz targets run their seed corpora); the
 # PC/SC ones (interop, bench, harness/pcsc, target, simd, conformance) go
 # through the private pcscd.
-unit:
+unit: ## every package's tests, PC/SC ones through a private pcscd
 	$(WITH_PCSCD) $(GO) test -count=1 ./...
 
 # suites runs the scenario suites in process, over the real vpcd wire format
@@ -49,76 +56,79 @@ unit:
 # on the last two with the reason.
 # JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json}.
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
-suites:
-	MYNAHIL_TARGET=sim $(GINKGO) $(call SUITE_REPORTS,sim) ./scenarios/...
+suites: ## the scenario suites in process, over vpcd and through pcscd (JUnit, JSON, HTML)
+	MYNAHIL_TARGET=sim MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) $(call SUITE_REPORTS,sim) ./scenarios/...
 	MYNAHIL_TARGET=vpcd $(GINKGO) $(call SUITE_REPORTS,vpcd) ./scenarios/...
 	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) $(call SUITE_REPORTS,pcsc) ./scenarios/...
 
-test: deps vet unit suites
+test: deps vet unit suites examples ## everything CI runs
 	@echo "all tests passed"
 
+# examples: the example suite a user copies (examples/README.md), in process
+# and through pcscd.
+examples: deps ## the example client suite, in process and through pcscd
+	$(GO) test -count=1 ./examples/client/...
+	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GO) test -count=1 ./examples/client/...
+
 # interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.
-interop: deps
+interop: deps ## OpenSC and pcsc-tools against the simulated card
 	$(WITH_PCSCD) $(GINKGO) -v ./interop
 
 # bench-pcscd: a short APDU through pcscd, simulated card against vpcd.EchoCard
 # in the same run, plus OpenSC's wall times.
-bench-pcscd: deps
+bench-pcscd: deps ## APDU round trip through pcscd
 	$(WITH_PCSCD) $(GO) test -count=1 -v -run '^TestRoundTrip$$' ./bench
 
-readers: build
+readers: build ## list PC/SC readers with ATR and card fingerprint
 	bin/mynahil readers -fingerprint
 
 # conformance-report: the reader conformance suite against the virtual reader
 # with the simulated card (private pcscd); report.html, junit.xml and
 # report.json in $(REPORTS)/conformance. FAULT=<profile> serves the card
 # through a broken reader instead.
-conformance-report: build
+conformance-report: build ## reader conformance suite against the virtual reader (FAULT=profile)
 	$(WITH_PCSCD) bin/mynahil conformance --sim $(if $(FAULT),--fault $(FAULT)) --report $(REPORTS)/conformance$(if $(FAULT),-$(FAULT))
 
 # conformance-reader: the suite against your reader:
 #   make conformance-reader READER="…" [INTERACTIVE=1]
 # PINs only from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN in the environment.
-conformance-reader: build
+conformance-reader: build ## reader conformance suite against READER="…" [INTERACTIVE=1]
 	bin/mynahil conformance --reader "$(READER)" $(if $(INTERACTIVE),--interactive) --report $(REPORTS)/conformance-reader
 
 # conformance-faults: every fault profile against the suite, about 2 minutes
 # (also part of make test).
-conformance-faults: deps
+conformance-faults: deps ## every broken-reader profile against the conformance suite
 	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance
 
-# record: the probe sequence against your card into a transcript (docs/record-compare.md):
-#   make record READER="…" [TRANSCRIPT=my-card.json]
-# PINs only from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN, sent only with every try
-# left; MYNAHIL_CARD_FINGERPRINT names the one card it may touch.
+# record: the probe sequence against your card into a transcript
+# (docs/record-compare.md). PINs only from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN,
+# sent only with every try left; MYNAHIL_CARD_FINGERPRINT names the one card.
 TRANSCRIPT ?= my-card.json
-record: build
+record: build ## READER="…" [TRANSCRIPT=my-card.json]: your card's answers to the probe
 	bin/mynahil record --reader "$(READER)" --out $(TRANSCRIPT)
 
-# compare: replay the transcript against the simulated card and list every
-# difference; COMPAREFLAGS="--token android --atr contactless" picks a variant.
-compare: build
+compare: build ## [TRANSCRIPT=…] [COMPAREFLAGS="--token android"]: every difference from the simulated card
 	bin/mynahil compare $(COMPAREFLAGS) $(TRANSCRIPT)
 
-bench:
+bench: ## micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
 
 # fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
 # their seed corpora only).
 FUZZTIME ?= 30s
-fuzz:
+fuzz: ## every fuzz target for FUZZTIME each
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; done
 
 # sim runs the simulated card daemon against this machine's pcscd (bin/mynahil sim --help).
-sim: build
+sim: build ## run the simulated card daemon against this machine's pcscd
 	bin/mynahil sim $(SIMFLAGS)
 
 # sim-pcscd runs it with a private pcscd that stops with it.
-sim-pcscd: build
+sim-pcscd: build ## run it with a private pcscd that stops with it
 	scripts/with-pcscd bin/mynahil sim $(SIMFLAGS)
 
-clean:
-	rm -rf bin $(REPORTS)
+clean: ## remove bin/, reports/ and ./mynahil-state (the sim's keys and cards)
+	rm -rf bin $(REPORTS) mynahil-state

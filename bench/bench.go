@@ -4,7 +4,7 @@
 // that does nothing) on slot 1, measured in the same run and interleaved so
 // that both see the same machine load. The ratio of the medians is the
 // simulator's own share of the round trip; the echo median is the floor set
-// by pcscd, vpcd and loopback TCP (vpcd-protocol.md §5.4). It also times
+// by pcscd, vpcd and loopback TCP (docs/vpcd-pcscd.md §5.4). It also times
 // OpenSC reading the four certificates and making one signature, wall
 // clock, tool start-up included.
 package bench
@@ -28,7 +28,7 @@ import (
 
 // StatusQuery is the APDU timed: VERIFY with no data, `00 20 00 80`, the
 // tries-left query of the selected PIN EF (ISO/IEC 7816-4 clause 11.5.6;
-// jpki-card.md §4.1). The simulated card answers 63C3, EchoCard 9000.
+// docs/card.md §4.1). The simulated card answers 63C3, EchoCard 9000.
 var StatusQuery = []byte{0x00, 0x20, 0x00, 0x80}
 
 // Stats summarises one series of round trips.

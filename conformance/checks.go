@@ -18,7 +18,7 @@ import (
 )
 
 // Checks returns every check, in ID order. IDs, titles and sources are those
-// of reader-conformance.md §8; R21 (mandatory/optional marking) is a
+// of docs/conformance-checklist.md §8; R21 (mandatory/optional marking) is a
 // property of the report, not a check of its own.
 func Checks() []Check {
 	return []Check{
@@ -47,7 +47,7 @@ func Checks() []Check {
 		{ID: "R12", Title: "no hang: every exchange ends within the timeout", Mandatory: true, run: checkR12,
 			Procedure: "20 exchanges of cases 1–4 each must return within the APDU timeout, and no PC/SC call earlier in the run may have missed its deadline (a reader must time out with an error, not hang)."},
 		{ID: "R13", Title: "truncated and malformed commands get a defined answer", Mandatory: true, run: checkR13,
-			Procedure: "Commands of 2 and 3 bytes, an Lc larger or smaller than the data, an unknown INS and an unknown CLA must each end in a PC/SC error or a defined error SW (67xx, 68xx, 6Axx, 6Bxx, 6Dxx, 6Exx), never 9000 or a garbled SW. A 1-byte command is not sent: Debian's vpcd would hand it to the card as a control code (vpcd-protocol.md §2)."},
+			Procedure: "Commands of 2 and 3 bytes, an Lc larger or smaller than the data, an unknown INS and an unknown CLA must each end in a PC/SC error or a defined error SW (67xx, 68xx, 6Axx, 6Bxx, 6Dxx, 6Exx), never 9000 or a garbled SW. A 1-byte command is not sent: Debian's vpcd would hand it to the card as a control code (docs/vpcd-pcscd.md §2)."},
 		{ID: "R14", Title: "receive buffer too small → SCARD_E_INSUFFICIENT_BUFFER", Mandatory: true, run: checkR14,
 			Procedure: "A 12-byte response (READ BINARY Le 10) received into an 11-byte buffer must fail with SCARD_E_INSUFFICIENT_BUFFER, report 12 bytes needed and write nothing past the buffer; into a 12-byte buffer it must succeed with exactly the expected bytes."},
 		{ID: "R15", Title: "sharing, transactions, reconnect and reset semantics", Mandatory: true, run: checkR15,
@@ -207,7 +207,7 @@ func checkR02(t *T) {
 
 func checkR03(t *T) {
 	if !t.cfg.Interactive || t.cfg.Prompter == nil {
-		t.Skipf("interactive: run with --interactive (vpcd's readers are static, vpcd-protocol.md §6.2)")
+		t.Skipf("interactive: run with --interactive (vpcd's readers are static, docs/vpcd-pcscd.md §6.2)")
 	}
 	const pnp = `\\?PnP?\Notification`
 	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
@@ -271,7 +271,7 @@ func checkR04(t *T) {
 	case err != nil:
 		t.Record("transmit during removal", "error: %v", err)
 	case len(resp) < 2:
-		t.Record("transmit during removal", "success with %d bytes (no status word): Debian vpcd's report of a vanished card (vpcd-protocol.md §5.2)", len(resp))
+		t.Record("transmit during removal", "success with %d bytes (no status word): Debian vpcd's report of a vanished card (docs/vpcd-pcscd.md §5.2)", len(resp))
 	case t.cfg.Card != nil:
 		t.Errorf("the reader delivered a %d-byte response (%s) that the card never sent", len(resp), describe(resp))
 	}
@@ -595,7 +595,7 @@ const (
 )
 
 // advertisedExtended asks the reader for dwMaxAPDUDataSize; 0 when it says
-// nothing (Debian's vpcd answers no SCardControl, vpcd-protocol.md §9).
+// nothing (Debian's vpcd answers no SCardControl, docs/vpcd-pcscd.md §9).
 func advertisedExtended(s *session) (int, string) {
 	feat, err := within(s.timeout, "SCardControl", func() ([]byte, error) {
 		return s.card.Control(scard.CtlCode(3400), nil)

@@ -46,7 +46,7 @@ var faultTable = []faultCase{
 
 // matrixConfig is the suite as the fault matrix runs it: the simulated card
 // with its PINs, extended APDUs declared (the vpcd transport carries them,
-// vpcd-protocol.md §9), a 2 s APDU timeout (below faults.StallFor) and a
+// docs/vpcd-pcscd.md §9), a 2 s APDU timeout (below faults.StallFor) and a
 // reduced soak.
 func matrixConfig(sim *conformance.Sim, soak int) conformance.Config {
 	return conformance.Config{

@@ -298,6 +298,6 @@ pre{white-space:pre-wrap;margin:0}small{color:#555}
 <td>{{range .Entries}}<div><b>{{.Name}}</b>: {{.Value}}</div>{{end}}</td>
 </tr>{{end}}
 </table>
-<p><small>Checks R01–R21 from shared/docs/reader-conformance.md §8. R21 (mandatory versus optional marking) is this report's Kind column.</small></p>
+<p><small>Checks R01–R21 from docs/conformance-checklist.md §8. R21 (mandatory versus optional marking) is this report's Kind column.</small></p>
 </body></html>
 `))

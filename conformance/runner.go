@@ -1,8 +1,8 @@
 // Package conformance is the reader conformance suite for the My Number Card
-// (JPKI): the checks R01–R21 of shared/docs/reader-conformance.md §8 that can
+// (JPKI): the checks R01–R21 of docs/conformance-checklist.md §8 that can
 // run on a PC/SC host, run against any PC/SC reader holding a JPKI card — a
 // physical reader with a physical test card, or the virtual reader "Virtual
-// PCD 00 00" with the simulated card (vpcd-protocol.md).
+// PCD 00 00" with the simulated card (docs/vpcd-pcscd.md).
 //
 // The checks are plain Go (Checks, Run), so that the same code backs the
 // Ginkgo suite in this directory (CI: go tool ginkgo --junit-report …) and
@@ -16,7 +16,6 @@
 package conformance
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -37,7 +36,7 @@ const (
 	Skipped Status = "skipped"
 )
 
-// Labels used on checks (shared/docs/style.md, "Label").
+// Labels used on checks.
 const (
 	LabelInteractive = "interactive" // needs a person at the reader; off unless asked for
 	LabelPIN         = "pin"         // sends the auth PIN when one is given
@@ -67,7 +66,7 @@ func (c Check) HasLabel(l string) bool {
 }
 
 // CardControl lets the suite insert and remove the card itself, as the
-// simulated card behind vpcd allows (vpcd-protocol.md §3.4). A physical
+// simulated card behind vpcd allows (docs/vpcd-pcscd.md §3.4). A physical
 // card has none; those checks then ask an operator (interactive) or skip.
 type CardControl interface {
 	Remove()
@@ -167,9 +166,6 @@ type T struct {
 	mu    sync.Mutex
 	fails []string
 }
-
-// errAbort ends a check body from a helper without a panic.
-var errAbort = errors.New("check ended")
 
 // Record adds a fact or measurement to the check's report.
 func (t *T) Record(name string, format string, args ...any) {

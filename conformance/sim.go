@@ -14,7 +14,7 @@ import (
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
-// VirtualReader is the PC/SC name of vpcd's first slot (vpcd-protocol.md §6.2).
+// VirtualReader is the PC/SC name of vpcd's first slot (docs/vpcd-pcscd.md §6.2).
 const VirtualReader = "Virtual PCD 00 00"
 
 // The simulated card's PINs (profile.Default). They are test values of a
@@ -81,7 +81,7 @@ func (s *Sim) Remove() { s.cs.Remove() }
 func (s *Sim) Insert() { s.cs.Insert() }
 
 // VanishOnNextAPDU makes the card close its connection instead of answering
-// the next APDU (vpcd-protocol.md §5.2).
+// the next APDU (docs/vpcd-pcscd.md §5.2).
 func (s *Sim) VanishOnNextAPDU() { s.vanish.Store(true) }
 
 // Close disconnects the card and waits for the card side to stop.

@@ -31,7 +31,7 @@ const MaxMessage = 1 << 20
 
 // Rules carried by errors that the control layer itself produces. Handlers use
 // their own rule names (for example the lifecycle rules of
-// lifecycle-rules.md).
+// docs/lifecycle-rules.md).
 const (
 	RuleBadRequest    = "control.bad-request"    // not a JSON request object
 	RuleTooLarge      = "control.too-large"      // request longer than MaxMessage

@@ -1,7 +1,6 @@
 // Package harness connects test suites to a card. Every suite talks to a
 // Transport; the in-process simulated card, the vpcd link and PC/SC readers
-// are implementations of it, so the same suite runs unchanged on each
-// (shared/docs/style.md, "A transport is one small interface").
+// are implementations of it, so the same suite runs unchanged on each.
 //
 // The protocol helpers live in subpackages: apdu (command and response
 // APDUs, typed status words), jpki (a JPKI-AP client), trace (PIN-masking
@@ -30,8 +29,7 @@ var ErrClosed = errors.New("transport closed")
 
 // Card is what InProcess drives: a card model answering APDUs in the same
 // goroutine. The simulated card satisfies it structurally; harness does not
-// import it (shared/docs/style.md: card and client are written
-// independently).
+// import it.
 //
 // Transmit receives one complete command APDU and returns the response APDU
 // (data + SW1 SW2). It must not keep cmd after returning; InProcess copies

@@ -21,8 +21,8 @@ import (
 )
 
 // The suite serves the simulated card on vpcd slot 0 of a real pcscd
-// (testenv) and checks it through OpenSC and pcsc-tools, the outside judges
-// (shared/docs/style.md). Without pcscd or the tools it skips, except in
+// (testenv) and checks it through OpenSC and pcsc-tools, the outside judges.
+// Without pcscd or the tools it skips, except in
 // CI (CI=true), where it fails.
 func TestInterop(t *testing.T) {
 	RegisterFailHandler(Fail)

@@ -2,7 +2,7 @@
 // (opensc-tool, pkcs15-tool, pkcs11-tool with opensc-pkcs11.so) and
 // pcsc-tools (pcsc_scan), against a card in a pcscd reader, and parses what
 // they print. Its suite checks the simulated card through them
-// (jpki-card.md §4.1); package bench times them.
+// (docs/card.md §4.1); package bench times them.
 //
 // PINs reach the tools through the environment of the child process only,
 // with OpenSC's `--pin env:VAR` form, so they never appear on a command
@@ -163,7 +163,7 @@ func ReadCertificate(ctx context.Context, reader, id string, authID string, pin 
 }
 
 // Token labels OpenSC's JPKI emulator gives its two PKCS#11 tokens, one
-// per PIN (jpki-card.md §4.1; pkcs15-jpki.c).
+// per PIN (docs/card.md §4.1; pkcs15-jpki.c).
 const (
 	AuthToken = "JPKI (User Authentication PIN)"
 	SignToken = "JPKI (Digital Signature PIN)"

@@ -14,7 +14,7 @@ import (
 
 const selISD = "00A4040C07 A0000001510000"
 
-// The MF level (docs/card.md "MF level"; myna-card mf.rs): the ISD select
+// The MF level (docs/card.md §3.6; myna-card mf.rs): the ISD select
 // returns there from an applet, MF objects answer only there (5F51 aside),
 // and objects longer than a short Le refuse it with 6700 so that a client
 // retries with an extended Le.
@@ -66,7 +66,7 @@ func TestMFLevel(t *testing.T) {
 	expectSW(t, c, "00A4040C06 A00000015100", 0x6A82)
 }
 
-// Commands real clients send (docs/card.md "Commands"): 80 A2, secure
+// Commands real clients send (docs/card.md §4.6): 80 A2, secure
 // messaging CLA, 80 AE, and the EFs EF scans find.
 func TestCommandsRealClientsSend(t *testing.T) {
 	c := issue(t, profile.Default()).Card
@@ -135,7 +135,7 @@ func TestCommandsRealClientsSend(t *testing.T) {
 	expectSW(t, c, "00B0000000", 0x6982)
 }
 
-// Token variants (docs/card.md "Token variants"): the label in EF 0006, the
+// Token variants (docs/card.md §1.3): the label in EF 0006, the
 // auth certificate behind the auth PIN on phone tokens, 80 FC on the iPhone.
 func TestTokenVariants(t *testing.T) {
 	for _, tt := range []struct {
@@ -213,7 +213,7 @@ func TestBuiltinATRs(t *testing.T) {
 	}
 }
 
-// Certificates shaped like the real ones (docs/card.md "Certificates"):
+// Certificates shaped like the real ones (docs/card.md §6):
 // within 10% of the real sizes, with the real profile's extensions, and
 // still unmistakably from the test authority.
 func TestCertificateShape(t *testing.T) {

@@ -2,7 +2,7 @@
 // into a chip (package card) holding the JPKI applet, with certificates from
 // the simulator's test authority, validity to the holder's 5th birthday after
 // issuance, and no signing certificate for holders under 15 or under adult
-// guardianship (lifecycle-rules.md §1–§3).
+// guardianship (docs/lifecycle-rules.md §1–§3).
 package simcard
 
 import (

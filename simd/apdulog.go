@@ -13,7 +13,7 @@ import (
 // loggedCard wraps a chip for the vpcd card side and logs one summary line
 // per APDU at debug level. Command data is logged only for SELECT (an AID or
 // file ID); for every other command, and in particular VERIFY, CHANGE
-// REFERENCE DATA and CHANGE KEY, which carry PINs (jpki-card.md), only its
+// REFERENCE DATA and CHANGE KEY, which carry PINs (docs/card.md), only its
 // length is logged. Response data is never logged, only its length and SW.
 type loggedCard struct {
 	vpcd.Card
@@ -38,7 +38,7 @@ func (c loggedCard) Transmit(command []byte) []byte {
 }
 
 // Instruction names for logs (ISO/IEC 7816-4 5.4; JPKI-specific ones from
-// jpki-card.md).
+// docs/card.md).
 var insNames = map[byte]string{
 	0x20: "VERIFY",
 	0x24: "CHANGE REFERENCE DATA",

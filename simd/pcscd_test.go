@@ -18,7 +18,7 @@ import (
 // private pcscd from testenv, or a running one that serves both vpcd
 // readers): the card appears in "Virtual PCD 00 01", answers through
 // PC/SC, and sim.remove / sim.insert are seen by PC/SC applications
-// (vpcd-protocol.md §3.4). It uses slot 1 to stay out of the way of suites
+// (docs/vpcd-pcscd.md §3.4). It uses slot 1 to stay out of the way of suites
 // that attach to slot 0. Without pcscd installed it skips (fails in CI).
 func TestThroughPCSCD(t *testing.T) {
 	if testing.Short() {

@@ -44,7 +44,7 @@ func (a afterCall) Handle(method string, fn func(ctx context.Context, params jso
 // authority.json and cards/<id>.json, all written crash-safely on every
 // change. New cards carry the card-info applets (券面事項入力補助AP,
 // 券面AP, 住基AP, common AP) beside JPKI, as a real card does
-// (jpki-card.md §2).
+// (docs/card.md §2).
 func openRegistry(dir string, c clock.Clock, keys keypool.Source, issuer *simcard.Issuer) (registry, error) {
 	applets, err := cardinfo.New(keys)
 	if err != nil {

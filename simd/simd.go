@@ -1,7 +1,7 @@
 // Package simd is the simulator daemon behind 'mynahil sim': it keeps the
 // simulated My Number Cards of one state directory and attaches each to a
 // vpcd slot, so that pcscd (and every PC/SC application above it) sees a
-// card in "Virtual PCD 00 0N" (vpcd-protocol.md §1.2, §6.2).
+// card in "Virtual PCD 00 0N" (docs/vpcd-pcscd.md §1.2, §6.2).
 //
 // Cards are issued and kept by the municipal office (package
 // simcard/office), whose state lives in the state directory: chip state (PIN
@@ -10,7 +10,7 @@
 // office's methods and its own (sim.list, sim.status, sim.insert,
 // sim.remove) on a local control socket (package control).
 //
-// Insertion and removal follow vpcd-protocol.md §3.4: an inserted card
+// Insertion and removal follow docs/vpcd-pcscd.md §3.4: an inserted card
 // holds a TCP connection to vpcd's port for its slot (127.0.0.1:35963+N),
 // and a removed card closes it. With Config.Signals, SIGUSR1 removes every
 // card and SIGUSR2 inserts every card.
@@ -32,7 +32,6 @@ package simd
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,7 +54,7 @@ import (
 	"github.com/mynahil/mynahil/vpcd"
 )
 
-// DefaultVPCD is vpcd's port for slot 0 on this host (vpcd-protocol.md §1.2);
+// DefaultVPCD is vpcd's port for slot 0 on this host (docs/vpcd-pcscd.md §1.2);
 // slot N is this port + N.
 const DefaultVPCD = "127.0.0.1:35963"
 
@@ -307,7 +306,7 @@ func (d *Daemon) sync(initial bool) {
 		if d.port+n > 65535 {
 			d.log.Warn("slot beyond the last TCP port; the card can never connect", "card", c.ID, "slot", n)
 		} else if n > 1 {
-			d.log.Warn("Debian's vpcd serves slots 0 and 1 only (vpcd-protocol.md §1.2); this card waits for a vpcd built with more slots", "card", c.ID, "slot", n)
+			d.log.Warn("Debian's vpcd serves slots 0 and 1 only (docs/vpcd-pcscd.md §1.2); this card waits for a vpcd built with more slots", "card", c.ID, "slot", n)
 		}
 		if d.runCtx != nil {
 			d.start(s)
@@ -329,7 +328,7 @@ func (d *Daemon) start(s *slot) {
 }
 
 // ReaderName is the PC/SC reader name pcscd gives vpcd's slot n when vpcd is
-// its first reader (vpcd-protocol.md §6.2).
+// its first reader (docs/vpcd-pcscd.md §6.2).
 func ReaderName(n int) string { return fmt.Sprintf("Virtual PCD 00 %02X", n) }
 
 // ControlAddr is the address the control server listens on.
@@ -381,12 +380,12 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 // waitHint is how long an inserted card may wait for vpcd before the daemon
 // says what may be missing; pcscd accepts a new card within one poll,
-// about 0.4 s (vpcd-protocol.md §3.4).
+// about 0.4 s (docs/vpcd-pcscd.md §3.4).
 const waitHint = 3 * time.Second
 
 // hintIfUnconnected logs, once, which inserted cards vpcd has not accepted
 // after d: the usual cause is that pcscd is not running (socket-activated
-// pcscd also exits after 60 s without clients, vpcd-protocol.md §6.3).
+// pcscd also exits after 60 s without clients, docs/vpcd-pcscd.md §6.3).
 func (d *Daemon) hintIfUnconnected(ctx context.Context, after time.Duration) {
 	t := time.NewTimer(after)
 	defer t.Stop()
@@ -458,7 +457,7 @@ type SlotInfo struct {
 	VPCD      string `json:"vpcd"`      // address the card dials
 	Inserted  bool   `json:"inserted"`  // the card wants to be in the reader
 	Connected bool   `json:"connected"` // vpcd has accepted the connection
-	ATR       string `json:"atr"`       // hex
+	ATR       string `json:"atr"`       // pcsc_scan style: "3B E0 00 FF …"
 	Status    string `json:"status"`    // the office's: active, lost, invalidated, …
 	Holder    string `json:"holder"`    // the holder's name
 }
@@ -468,7 +467,7 @@ func (d *Daemon) info(s *slot) SlotInfo {
 	return SlotInfo{
 		Card: s.card.ID, Slot: s.n, Reader: ReaderName(s.n), VPCD: s.side.Addr(),
 		Inserted: s.side.Inserted(), Connected: s.side.Connected(),
-		ATR: hex.EncodeToString(s.card.Chip.ATR()), Status: status, Holder: holder,
+		ATR: fmt.Sprintf("% X", s.card.Chip.ATR()), Status: status, Holder: holder,
 	}
 }
 

@@ -149,7 +149,7 @@ func (r *rig) waitCard() {
 }
 
 // waitGone waits until the reader sees the card leave: an exchange fails
-// as removed (vpcd-protocol.md §3.4, §5.2).
+// as removed (docs/vpcd-pcscd.md §3.4, §5.2).
 func (r *rig) waitGone() {
 	r.t.Helper()
 	eventually(r.t, "reader to see the card leave", func() bool {
@@ -212,14 +212,14 @@ func TestAPDUsReachTheCard(t *testing.T) {
 	if len(cert) != 258 || cert[0] != 0x30 {
 		t.Errorf("auth certificate starts % X (%d bytes), want a DER SEQUENCE", cert[:min(4, len(cert))], len(cert))
 	}
-	// Unknown applets are refused (jpki-card.md §1): the card is not an echo.
+	// Unknown applets are refused (docs/card.md §1): the card is not an echo.
 	if got := sw(r.transmit(hexb("00A4040C0AA000000000000000000000"))); got == 0x9000 {
 		t.Errorf("SELECT of an unknown AID answered 9000")
 	}
 
 	got := r.list()
 	want := []SlotInfo{{Card: got[0].Card, Slot: 0, Reader: "Virtual PCD 00 00", VPCD: r.reader.Addr(),
-		Inserted: true, Connected: true, ATR: hex.EncodeToString(card.DefaultATR),
+		Inserted: true, Connected: true, ATR: fmt.Sprintf("% X", card.DefaultATR),
 		Status: string(office.Active), Holder: profile.Default().Holder.Name}}
 	if d := cmp.Diff(want, got); d != "" || got[0].Card == "" {
 		t.Errorf("sim.list (-want +got):\n%s", d)
@@ -484,7 +484,7 @@ func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
 }
 
 // twoReaders listens on two consecutive loopback ports, as vpcd does for
-// slots 0 and 1 (vpcd-protocol.md §1.2).
+// slots 0 and 1 (docs/vpcd-pcscd.md §1.2).
 func twoReaders(t *testing.T) (*vpcd.Reader, *vpcd.Reader) {
 	t.Helper()
 	quiet := vpcd.WithLogger(slog.New(slog.DiscardHandler))

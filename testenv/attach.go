@@ -13,7 +13,7 @@ import (
 )
 
 // ReaderName returns the pcscd reader of vpcd slot n: "Virtual PCD 00 0n"
-// for Debian's config (vpcd-protocol.md §6.2).
+// for Debian's config (docs/vpcd-pcscd.md §6.2).
 func ReaderName(slot int) string { return fmt.Sprintf("Virtual PCD 00 %02X", slot) }
 
 // Attached is a card served on a vpcd slot: inserted into a reader of the

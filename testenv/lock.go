@@ -12,7 +12,7 @@ import (
 )
 
 // The slot lock serialises test processes that use the vpcd slots. vpcd
-// takes one card per port (vpcd-protocol.md §1.1): two processes serving a
+// takes one card per port (docs/vpcd-pcscd.md §1.1): two processes serving a
 // card on slot 0 at once would talk to each other's card, and a process
 // stopping the pcscd it started would pull it from under another. `go test
 // ./...` runs packages in parallel, so PC/SC suites take turns.

@@ -1,6 +1,6 @@
 // Package testenv provides the pcscd that PC/SC suites run against: a
 // private `pcscd --foreground` serving the vsmartcard vpcd readers, started
-// for a test run and stopped after it (vpcd-protocol.md §6.3, §6.4).
+// for a test run and stopped after it (docs/vpcd-pcscd.md §6.3, §6.4).
 //
 // StartPCSCD never touches a pcscd it did not start. If one is already
 // running it is reused when it lists both vpcd readers, and refused with a
@@ -42,7 +42,7 @@ import (
 )
 
 // The readers of Debian's /etc/reader.conf.d/vpcd: slot n listens on
-// 127.0.0.1:35963+n (vpcd-protocol.md §1.2, §6.2).
+// 127.0.0.1:35963+n (docs/vpcd-pcscd.md §1.2, §6.2).
 const (
 	VPCDReader0 = "Virtual PCD 00 00"
 	VPCDReader1 = "Virtual PCD 00 01"
@@ -52,7 +52,7 @@ const (
 var VPCDReaders = []string{VPCDReader0, VPCDReader1}
 
 // RunDir is where pcscd 1.9.9 keeps its socket and pid file; the daemon
-// cannot be told otherwise (vpcd-protocol.md §6.3).
+// cannot be told otherwise (docs/vpcd-pcscd.md §6.3).
 const RunDir = "/run/pcscd"
 
 var (

@@ -12,7 +12,7 @@ import (
 // → Reader, over real loopback TCP with the production socket options
 // (TCP_NODELAY, TCP_QUICKACK re-armed before every read). The goal is the
 // loopback floor, tens of µs, not the ~40 ms of a delayed ACK
-// (vpcd-protocol.md §5.4).
+// (docs/vpcd-pcscd.md §5.4).
 func BenchmarkRoundTrip(b *testing.B) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, bc := range []struct {

@@ -4,7 +4,7 @@ package vpcd
 // structurally. The card side calls it from one goroutine at a time.
 //
 // Transmit owns command and must return data + SW, at least 2 bytes and at
-// most MaxPayload (vpcd-protocol.md §3.1, §10.4); anything else is answered
+// most MaxPayload (docs/vpcd-pcscd.md §3.1, §10.4); anything else is answered
 // with 6F00 instead. ATR must return 1..33 bytes starting 3B or 3F and stay
 // stable while connected (§4, §10.5).
 type Card interface {
@@ -16,7 +16,7 @@ type Card interface {
 }
 
 // EchoATR is EchoCard's ATR: vicc's default iso7816 ATR, T=1, 11 bytes
-// (vpcd-protocol.md §4), known to work with Debian 12's pcscd.
+// (docs/vpcd-pcscd.md §4), known to work with Debian 12's pcscd.
 var EchoATR = []byte{0x3B, 0x95, 0x13, 0x81, 0x01, 0x80, 0x73, 0xFF, 0x01, 0x00, 0x0B}
 
 // EchoCard is a minimal stateless Card for transport tests and benchmarks:

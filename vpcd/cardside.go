@@ -14,7 +14,7 @@ import (
 )
 
 // ErrProtocol marks a violation of the vpcd framing or message rules by the
-// peer (vpcd-protocol.md §2, §3.1, §5.3).
+// peer (docs/vpcd-pcscd.md §2, §3.1, §5.3).
 var ErrProtocol = errors.New("vpcd protocol error")
 
 var (
@@ -29,7 +29,7 @@ var (
 var swNoPreciseDiagnosis = []byte{0x6F, 0x00}
 
 // CardSide connects a Card to pcscd's vpcd driver (normal mode: the card
-// dials, vpcd-protocol.md §1.1) and serves it until its context ends,
+// dials, docs/vpcd-pcscd.md §1.1) and serves it until its context ends,
 // reconnecting with capped exponential back-off whenever vpcd is absent,
 // restarts or the connection breaks (§6.3, §10.1). Closing the connection is
 // card removal and connecting is insertion (§3.4); Remove and Insert do that

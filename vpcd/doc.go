@@ -1,6 +1,6 @@
 // Package vpcd implements both ends of the vsmartcard vpcd ⇄ virtual-card wire
-// protocol, as described in shared/docs/vpcd-protocol.md (cited below as
-// "vpcd-protocol.md §N").
+// protocol, as described in docs/vpcd-pcscd.md (cited below as
+// "docs/vpcd-pcscd.md §N").
 //
 // The card side ([CardSide]) dials pcscd's vpcd driver (normal mode, §1.1,
 // §10.9) and serves a [Card]: a simulated My Number Card, or [EchoCard] for

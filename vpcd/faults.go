@@ -7,7 +7,7 @@ import (
 
 // Faults is the card side's fault-injection hook point, for reader- and
 // middleware-conformance work: what pcscd/vpcd and clients do when a card
-// misbehaves on the wire (vpcd-protocol.md §5.2, §5.3). The zero value
+// misbehaves on the wire (docs/vpcd-pcscd.md §5.2, §5.3). The zero value
 // injects nothing. New hooks are added as fields, so existing users keep
 // compiling.
 type Faults struct {

@@ -7,7 +7,7 @@ import (
 	"io"
 )
 
-// Wire constants from vpcd-protocol.md §1.2, §2 and §3.1.
+// Wire constants from docs/vpcd-pcscd.md §1.2, §2 and §3.1.
 const (
 	// DefaultPort is vpcd's default TCP port for slot 0 (VPCDPORT, 0x8C7B);
 	// slot n listens on DefaultPort+n (§1.2).

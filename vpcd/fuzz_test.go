@@ -12,7 +12,7 @@ import (
 
 // FuzzCardSideStream feeds an arbitrary byte stream from the driver to the
 // card side's serve loop and checks what comes back against the rules of
-// vpcd-protocol.md §3.1 and §10: exactly one reply per GET_ATR or APDU,
+// docs/vpcd-pcscd.md §3.1 and §10: exactly one reply per GET_ATR or APDU,
 // none for 00/01/02, the connection ends at the first malformed frame, and
 // no reply is ever empty. Seeds live in testdata/fuzz/FuzzCardSideStream.
 func FuzzCardSideStream(f *testing.F) {

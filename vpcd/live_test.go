@@ -11,7 +11,7 @@ import (
 // TestLivePCSCD serves EchoCard to a real pcscd + vpcd and drives it with
 // opensc-tool through PC/SC. It is opt-in: set MYNAHIL_VPCD_LIVE=1 (and
 // optionally MYNAHIL_VPCD_ADDR, default DefaultAddr) with pcscd running
-// without --auto-exit, ideally in a private namespace (vpcd-protocol.md
+// without --auto-exit, ideally in a private namespace (docs/vpcd-pcscd.md
 // §6.4), e.g.
 //
 //	go test -c -o /tmp/vpcd.test ./vpcd

@@ -48,7 +48,7 @@ func WithAddr(addr string) Option {
 }
 
 // WithSlot makes the card side dial 127.0.0.1:DefaultPort+n, vpcd's port for
-// slot n (vpcd-protocol.md §1.2).
+// slot n (docs/vpcd-pcscd.md §1.2).
 func WithSlot(n int) Option {
 	return WithAddr(net.JoinHostPort("127.0.0.1", strconv.Itoa(DefaultPort+n)))
 }
@@ -64,7 +64,7 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithBackoff sets the card side's reconnect back-off: it starts at first
-// and doubles up to limit (default 50 ms → 2 s; vpcd-protocol.md §10.1).
+// and doubles up to limit (default 50 ms → 2 s; docs/vpcd-pcscd.md §10.1).
 func WithBackoff(first, limit time.Duration) Option {
 	return func(o *options) {
 		if first > 0 {
@@ -81,7 +81,7 @@ func WithFaults(f Faults) Option {
 }
 
 // WithTimeout bounds how long the Reader waits for a card's reply (default
-// 5 s; 0 waits forever, like vpcd itself, vpcd-protocol.md §5.1).
+// 5 s; 0 waits forever, like vpcd itself, docs/vpcd-pcscd.md §5.1).
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = max(d, 0) }
 }

@@ -5,7 +5,7 @@ package vpcd
 import "net"
 
 // quickAck is a no-op outside Linux: TCP_QUICKACK is Linux-only
-// (vpcd-protocol.md §5.4).
+// (docs/vpcd-pcscd.md §5.4).
 type quickAck struct{}
 
 var quickAckDisabled bool

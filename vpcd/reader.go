@@ -17,7 +17,7 @@ var (
 	// ErrNoCard: no card is connected (call WaitCard).
 	ErrNoCard = errors.New("vpcd: no card connected")
 	// ErrCardRemoved: the card closed its connection or vanished mid-frame
-	// (vpcd-protocol.md §3.4, §5.2). The connection is dropped; WaitCard
+	// (docs/vpcd-pcscd.md §3.4, §5.2). The connection is dropped; WaitCard
 	// accepts the next insertion.
 	ErrCardRemoved = errors.New("vpcd: card removed")
 	// ErrTimeout: the card did not answer within the Reader's timeout. The

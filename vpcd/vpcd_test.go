@@ -73,7 +73,7 @@ func TestReaderRefusesBadCommands(t *testing.T) {
 	}
 }
 
-// The card side must not answer 00/01/02 (vpcd-protocol.md §3.1): the next
+// The card side must not answer 00/01/02 (docs/vpcd-pcscd.md §3.1): the next
 // frame it sends has to be the ATR answering GET_ATR.
 func TestControlCodesGetNoReply(t *testing.T) {
 	for _, tt := range []struct {
@@ -112,7 +112,7 @@ func TestControlCodesGetNoReply(t *testing.T) {
 }
 
 // Malformed input ends the connection cleanly; the card side then
-// reconnects and serves normally (vpcd-protocol.md §5.3).
+// reconnects and serves normally (docs/vpcd-pcscd.md §5.3).
 func TestCardSideMalformedInput(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
@@ -152,7 +152,7 @@ func TestCardSideMalformedInput(t *testing.T) {
 }
 
 // A response that cannot be framed is refused with 6F00, not truncated,
-// and the connection survives (vpcd-protocol.md §2).
+// and the connection survives (docs/vpcd-pcscd.md §2).
 func TestCardSideRefusesUnframableResponses(t *testing.T) {
 	for _, n := range []int{0, 1, MaxPayload + 1, 70000} {
 		card := &recordingCard{resp: bytes.Repeat([]byte{0x61}, n)}
@@ -175,7 +175,7 @@ func TestCardSideRefusesUnframableResponses(t *testing.T) {
 	}
 }
 
-// An empty ATR would hang vpcd (vpcd-protocol.md §4): the card side leaves
+// An empty ATR would hang vpcd (docs/vpcd-pcscd.md §4): the card side leaves
 // instead of sending a zero-length frame.
 func TestCardSideNeverSendsEmptyATR(t *testing.T) {
 	d := newRawDriver(t)

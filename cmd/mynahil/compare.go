@@ -1,20 +1,16 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"os"
 
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/fidelity"
 	"github.com/mynahil/mynahil/harness/transcript"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
 func init() {
-	register("compare", "replay a transcript against the simulated card and report every difference", runCompare)
+	register(&cli.Command{Name: "compare", Summary: "replay a transcript against the simulated card and report every difference", Run: runCompare})
 }
 
 const compareHelp = `Usage: mynahil compare [--profile FILE] [--token T] [--atr A] [--json] TRANSCRIPT
@@ -28,75 +24,55 @@ by 10%. The simulated card's own PINs stand in for <auth-pin> and
 <sign-pin>. See docs/record-compare.md.
 
 Exit status: 0 no differences, 1 differences, 2 usage (bad flags, an
-unreadable or malformed transcript), 3 environment.
+unreadable or malformed transcript), 3 environment.`
 
-Flags:
-`
+// errDifferences makes compare exit 1 after printing its report.
+var errDifferences = fmt.Errorf("the simulated card differs from the transcript")
 
-func runCompare(args []string) error {
-	if code := compare(os.Stdout, os.Stderr, args); code != exitOK {
-		os.Exit(code)
-	}
-	return nil
-}
-
-func compare(stdout, stderr io.Writer, args []string) int {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func runCompare(cio *cli.IO, args []string) error {
+	fs := cli.NewFlagSet("mynahil compare", compareHelp)
 	profileFile := fs.String("profile", "", "card profile JSON for the simulated card (default: the built-in profile)")
 	token := fs.String("token", "", "token variant of the simulated card: card, android, iphone, juki")
 	atr := fs.String("atr", "", "ATR of the simulated card: contact, contact-02, contact-03, contactless or hex")
-	asJSON := fs.Bool("json", false, "print the differences (and errors) as JSON on stdout")
-	fs.Usage = func() { // help goes to stdout, parse errors to stderr
-		fs.SetOutput(stdout)
-		fmt.Fprint(stdout, compareHelp)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs.JSON("print the differences (and errors) as JSON on stdout")
+	if err := fs.Parse(cio, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
-		return fail(stdout, stderr, *asJSON, "compare", exitUsage, errors.New("want exactly one transcript file"))
+		return fs.Usagef("want exactly one transcript file")
 	}
 	recorded, err := transcript.Load(fs.Arg(0))
 	if err != nil {
-		return fail(stdout, stderr, *asJSON, "compare", exitUsage, err)
+		return fs.Usagef("%v", err)
 	}
 	base := profile.Default()
 	if *profileFile != "" {
 		if base, err = profile.Load(*profileFile); err != nil {
-			return fail(stdout, stderr, *asJSON, "compare", exitUsage, err)
+			return fs.Usagef("%v", err)
 		}
 	}
 	p, err := fidelity.ParseProfileFlags(base, *token, *atr)
 	if err != nil {
-		return fail(stdout, stderr, *asJSON, "compare", exitUsage, err)
+		return fs.Usagef("%v", err)
 	}
 	replayed, diffs, err := fidelity.Compare(recorded, p)
 	if err != nil {
-		return fail(stdout, stderr, *asJSON, "compare", exitFail, err)
+		return cli.Failed(err)
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
+	if cio.JSON {
 		if diffs == nil {
 			diffs = []transcript.Difference{}
 		}
-		_ = enc.Encode(struct {
-			Recorded    string                  `json:"recorded"`
-			Replayed    string                  `json:"replayed"`
-			Steps       int                     `json:"steps"`
-			Differences []transcript.Difference `json:"differences"`
-		}{recorded.Card, replayed.Card, len(recorded.Steps), diffs})
-	} else if err := transcript.Report(stdout, recorded, replayed, diffs); err != nil {
-		return fail(stdout, stderr, *asJSON, "compare", exitEnv, err)
+		if err := cli.PrintJSON(cio.Stdout, map[string]any{
+			"recorded": recorded.Card, "replayed": replayed.Card, "steps": len(recorded.Steps), "differences": diffs,
+		}); err != nil {
+			return cli.Env(err)
+		}
+	} else if err := transcript.Report(cio.Stdout, recorded, replayed, diffs); err != nil {
+		return cli.Env(err)
 	}
 	if len(diffs) > 0 {
-		return exitFail
+		return cli.Failed(fmt.Errorf("%w: %d differences", errDifferences, len(diffs)))
 	}
-	return exitOK
+	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,25 +9,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/conformance"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
 func init() {
-	register("conformance", "run the reader conformance suite (R01–R21) and write its report", runConformance)
+	register(&cli.Command{Name: "conformance", Summary: "run the reader conformance suite (R01–R21) and write its report", Run: runConformance})
 }
 
-// errNotConformant makes the command exit 1 after writing the report.
-var errNotConformant = errors.New("verdict")
+// ExitIncomplete is the conformance command's own exit code: a mandatory
+// check did not run (docs/cli.md).
+const ExitIncomplete = 4
 
-// runConformance runs the checks of shared/docs/reader-conformance.md §8
+// runConformance runs the checks of docs/conformance-checklist.md
 // against one PC/SC reader and writes JUnit XML, Ginkgo JSON and a one-page
 // HTML report (package conformance).
-func runConformance(args []string) error {
-	fs := flag.NewFlagSet("conformance", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `Usage: mynahil conformance [flags]
+func runConformance(cio *cli.IO, args []string) error {
+	fs := cli.NewFlagSet("mynahil conformance", `Usage: mynahil conformance [flags]
 
 Runs the reader conformance checks R01–R21 against a PC/SC reader holding a
 My Number Card (JPKI) and writes report.html, junit.xml and report.json.
@@ -39,14 +37,13 @@ PINs are read from the environment only and never printed:
 Without them the PIN-dependent parts are skipped. The suite spends at most
 one wrong try per PIN and never sends a PIN with fewer than 2 tries left.
 
-Flags:
-`)
-		fs.PrintDefaults()
-	}
-	reader := fs.String("reader", "", "PC/SC reader name (see pcsc_scan); default: the only reader, or \""+conformance.VirtualReader+"\" with -sim")
+Exit codes: 0 conformant, 1 not conformant, 2 usage error, 3 environment
+error (pcscd down, reader missing), 4 incomplete (a mandatory check did
+not run). The checklist: docs/conformance-checklist.md.`)
+	reader := fs.String("reader", "", "PC/SC reader name (see pcsc_scan); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
 	report := fs.String("report", "", "directory for report.html, junit.xml and report.json (created)")
 	sim := fs.Bool("sim", false, "serve the simulated card on vpcd slot 0 (pcscd with vpcd must be running)")
-	fault := fs.String("fault", "", "with -sim: serve the card through this broken-reader profile: "+strings.Join(faults.Names(), ", "))
+	fault := fs.String("fault", "", "with --sim: serve the card through this broken-reader profile: "+strings.Join(faults.Names(), ", "))
 	soak := fs.Int("soak", 1000, "APDUs in R16's soak")
 	timeout := fs.Duration("timeout", 5*time.Second, "deadline of every PC/SC call (R12)")
 	extended := fs.Int("extended", 0, "largest extended-APDU data size the maker claims, when the reader does not advertise it (R09); 0 = none")
@@ -55,14 +52,11 @@ Flags:
 	placements := fs.Int("placements", 10, "R19: placements per orientation")
 	only := fs.String("only", "", "comma-separated check IDs to run (default: all)")
 	verbose := fs.Bool("v", false, "log the simulated card's vpcd traffic")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := fs.Parse(cio, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := fs.NoArgs(); err != nil {
+		return err
 	}
 
 	cfg := conformance.Config{
@@ -88,7 +82,7 @@ Flags:
 	case *sim:
 		p, ok := faults.ByName(*fault)
 		if !ok {
-			return fmt.Errorf("unknown fault profile %q (have: %s)", *fault, strings.Join(faults.Names(), ", "))
+			return fs.Usagef("unknown fault profile %q (have: %s)", *fault, strings.Join(faults.Names(), ", "))
 		}
 		level := slog.LevelWarn
 		if *verbose {
@@ -96,7 +90,7 @@ Flags:
 		}
 		card, err := conformance.StartSim(0, p, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		if err != nil {
-			return err
+			return cli.Env(err)
 		}
 		defer card.Close()
 		cfg.Card = card
@@ -104,7 +98,7 @@ Flags:
 			cfg.Reader = conformance.VirtualReader
 		}
 		if err := conformance.WaitCard(cfg.Reader, true, 10*time.Second+p.InsertDelay); err != nil {
-			return fmt.Errorf("waiting for the simulated card in %q (is pcscd with vpcd running? scripts/with-pcscd starts one): %w", cfg.Reader, err)
+			return cli.Envf("waiting for the simulated card in %q (is pcscd with vpcd running? scripts/with-pcscd starts one): %w", cfg.Reader, err)
 		}
 		if cfg.AuthPIN == "" {
 			cfg.AuthPIN = conformance.SimAuthPIN
@@ -113,18 +107,18 @@ Flags:
 			cfg.SignPIN = conformance.SimSignPIN
 		}
 		if cfg.ExtendedMax == 0 {
-			// The vpcd transport carries 65535-byte messages (vpcd-protocol.md §2, §9).
+			// The vpcd transport carries 65535-byte messages (docs/vpcd-pcscd.md).
 			cfg.ExtendedMax = 65535 - 9
 		}
 		env.Card = "simulated My Number Card (mynahil simcard, profile.Default)"
 		env.Fault = p.Name + ": " + p.Summary
 	case *fault != "":
-		return errors.New("-fault needs -sim")
+		return fs.Usagef("--fault needs --sim")
 	}
 	if cfg.Reader == "" {
 		r, err := conformance.OnlyReader()
 		if err != nil {
-			return fmt.Errorf("choosing a reader: %w (name one with -reader)", err)
+			return cli.Envf("choosing a reader: %w (name one with --reader)", err)
 		}
 		cfg.Reader = r
 	}
@@ -137,16 +131,19 @@ Flags:
 	if *report != "" {
 		paths, err := conformance.WriteReports(*report, env, results, start)
 		if err != nil {
-			return fmt.Errorf("writing the report: %w", err)
+			return cli.Env(fmt.Errorf("writing the report: %w", err))
 		}
 		for _, p := range paths {
 			fmt.Fprintf(os.Stderr, "wrote %s\n", p)
 		}
 	}
-	if verdict != "conformant" {
-		return fmt.Errorf("%w: %s", errNotConformant, verdict)
+	switch verdict {
+	case "conformant":
+		return nil
+	case "incomplete":
+		return cli.WithCode(ExitIncomplete, fmt.Errorf("verdict: %s", verdict))
 	}
-	return nil
+	return cli.Failed(fmt.Errorf("verdict: %s", verdict))
 }
 
 // linePrompter asks on out and waits for Enter on in.

@@ -1,56 +1,42 @@
 // Command mynahil runs the simulated My Number Card, its issuing office, and the
-// conformance and scenario tooling around it. Each subcommand lives in its own
-// file and registers itself in commands; the logic lives in the packages.
+// conformance and scenario tooling around it. Each command lives in its own
+// file and registers itself with register; the framework (help, exit codes,
+// JSON errors) is package cli, the logic lives in the packages
+// (docs/cli.md).
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"sort"
+
+	"github.com/mynahil/mynahil/cli"
 )
 
-// command is one subcommand: a one-line summary for the overview and a run
-// function that receives the arguments after the subcommand's name.
-type command struct {
-	summary string
-	run     func(args []string) error
+var commands []*cli.Command
+
+func register(c *cli.Command) { commands = append(commands, c) }
+
+func app() *cli.App {
+	return &cli.App{
+		Name:     "mynahil",
+		Summary:  "mynahil: a simulated My Number Card (JPKI), its issuing office, and the suites that test readers and clients against it.\nDocumentation: README.md and docs/ in the repository; exit codes in docs/cli.md.",
+		Version:  printVersion,
+		Commands: commands,
+	}
 }
 
-var commands = map[string]command{}
+func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-func register(name, summary string, run func(args []string) error) {
-	commands[name] = command{summary: summary, run: run}
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return app().Run(args, stdin, stdout, stderr)
 }
 
-func usage() {
-	fmt.Fprintf(os.Stderr, "mynahil: a simulated My Number Card (JPKI) and its test harness\n\nUsage: mynahil <command> [flags]\n\nCommands:\n")
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+func printVersion(cio *cli.IO) error {
+	bi := cli.ReadBuildInfo()
+	if cio.JSON {
+		return cli.PrintJSON(cio.Stdout, bi)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-12s %s\n", n, commands[n].summary)
-	}
-	fmt.Fprintf(os.Stderr, "\nRun 'mynahil <command> -h' for the flags of one command.\n")
-}
-
-func main() {
-	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
-		usage()
-		if len(os.Args) < 2 {
-			os.Exit(2)
-		}
-		return
-	}
-	cmd, ok := commands[os.Args[1]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "mynahil: unknown command %q\n\n", os.Args[1])
-		usage()
-		os.Exit(2)
-	}
-	if err := cmd.run(os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "mynahil %s: %v\n", os.Args[1], err)
-		os.Exit(1)
-	}
+	_, err := fmt.Fprintf(cio.Stdout, "mynahil %s\n", bi)
+	return err
 }

@@ -2,73 +2,183 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
-	"text/tabwriter"
-	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/simd"
 )
 
-func init() {
-	register("office", "the municipal office: certificates, PINs, changes of facts, loss, renewal (needs a running sim)", runOffice)
+const officeHelp = `The municipal office of a running 'mynahil sim' (docs/lifecycle-rules.md):
+certificates, PINs, changes of facts, loss, renewal, on the sim's virtual
+clock. Every operation goes through the sim's control socket (--state or
+--control, as for 'mynahil sim list'). A refusal names the rule that refused
+it and exits 1.
+
+PINs are never taken from the command line: they come from
+$MYNAHIL_AUTH_PIN or $MYNAHIL_SIGN_PIN (by the certificate kind), else from
+the terminal without echo (twice), else one line of standard input.`
+
+// officeOpts are every operation's flag values; each operation defines the
+// flags it uses.
+type officeOpts struct {
+	sim                                      simFlags
+	asJSON                                   *bool
+	card, kind, profile, out, inquiry, proxy string
+	name, address, birth, sex, former        string
+	setTime, advance                         string
+	newPINs                                  bool
+	set                                      map[string]bool // flags given on the command line
 }
 
-const officeHelp = `Usage:
-  mynahil office OPERATION [--state DIR | --control ADDR] [--json] [flags]
+// officeOp is one operation: its flags, a check of them before dialling,
+// and the method and params to call (reading PINs as needed).
+type officeOp struct {
+	name, args, summary string
+	flags               func(fs *cli.FlagSet, o *officeOpts)
+	build               func(o *officeOpts, cio officeIO, c *control.Client) (method string, params any, err error)
+}
 
-Every operation is performed by the municipal office of a running
-'mynahil sim' (lifecycle-rules.md), through its control socket (default
-unix:<state>/control.sock, state = --state, else $MYNAHIL_STATE, else
-./mynahil-state). A refusal names the rule that refused it.
+func cardFlag(fs *cli.FlagSet, o *officeOpts) {
+	fs.StringVar(&o.card, "card", "", "card `ID` (see 'mynahil office cards'), required")
+}
 
-Operations:
-  cards                                         list the registry
-  status       --card ID [--out DIR]            certificates, their state, PIN tries, history;
-                                                --out writes the current certificates as DER
-  issue-card   [--profile FILE]                 issue a new card (PINs come from the profile)
-  issue-cert   --card ID --kind auth|sign       issue a certificate later (PIN: see below)
-  reset-pin    --card ID --kind auth|sign       re-set / unlock a PIN (PIN: see below)
-  change-facts --card ID [--name N] [--address A] [--birth-date YYYY-MM-DD]
-               [--sex male|female|unspecified] [--former-surname S]
-                                                revokes the signing certificate
-  revoke       --card ID --kind auth|sign       the holder gives a certificate up
-  report-loss  --card ID                        both certificates revoked (keyCompromise)
-  death        --card ID                        both certificates revoked, card dead
-  move-abroad  --card ID                        both certificates revoked, card dead
-  invalidate   --card ID                        both certificates revoked, card dead
-  renew        --card ID [--new-pins]           renewal (from 3 months before expiry)
-  smartphone   --card ID [--out DIR]            smartphone certificates (DER files in DIR)
-  proxy-file   --card ID --operation issue-certificate|reset-pin --kind auth|sign
-                                                a proxy files; prints the inquiry ID
-  proxy-answer --inquiry ID                     complete with the holder's sealed PIN
-  inquiries                                     open proxy applications
-  endpoints                                     CRL and OCSP URLs for relying parties
-  time         [--set DATE] [--advance 1y2m3d]  show the office's time; move it when the sim
-                                                runs on a virtual clock
+func kindFlags(fs *cli.FlagSet, o *officeOpts) {
+	cardFlag(fs, o)
+	fs.StringVar(&o.kind, "kind", "", "certificate `KIND`: auth or sign, required")
+}
 
-PINs are never taken from the command line. They come from
-$MYNAHIL_AUTH_PIN or $MYNAHIL_SIGN_PIN (by the certificate kind), else from
-the terminal without echo (twice), else one line of standard input.
-renew --new-pins asks for both (empty keeps the old PIN).
+func outFlags(fs *cli.FlagSet, o *officeOpts) {
+	cardFlag(fs, o)
+	fs.StringVar(&o.out, "out", "", "write the certificates as DER files into `DIR`")
+}
 
-Flags:
-`
+// cardOp is an operation that takes --card only.
+func cardOp(name, summary string) officeOp {
+	return officeOp{name: name, args: "--card ID", summary: summary, flags: cardFlag,
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			return "office." + name, office.CardParams{Card: o.card}, nil
+		}}
+}
+
+// noArgOp is an operation without flags of its own.
+func noArgOp(name, summary string) officeOp {
+	return officeOp{name: name, summary: summary,
+		build: func(*officeOpts, officeIO, *control.Client) (string, any, error) { return "office." + name, nil, nil }}
+}
+
+var officeOps = []officeOp{
+	noArgOp("cards", "list the registry"),
+	{name: "status", args: "--card ID [--out DIR]", summary: "certificates, their state, PIN tries, history", flags: outFlags,
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			return "office.status", office.CardParams{Card: o.card}, nil
+		}},
+	{name: "issue-card", args: "[--profile FILE]", summary: "issue a new card (PINs come from the profile)",
+		flags: func(fs *cli.FlagSet, o *officeOpts) {
+			fs.StringVar(&o.profile, "profile", "", "card profile `FILE` (JSON); default: the built-in profile")
+		},
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			p := office.IssueParams{}
+			if o.profile != "" {
+				b, err := os.ReadFile(o.profile)
+				if err != nil {
+					return "", nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("reading profile: %w", err))
+				}
+				if _, err := profile.Parse(b); err != nil {
+					return "", nil, cli.WithCode(cli.ExitUsage, err)
+				}
+				p.Profile = b
+			}
+			return "office.issue-card", p, nil
+		}},
+	{name: "issue-cert", args: "--card ID --kind auth|sign", summary: "issue a certificate later (PIN as below)", flags: kindFlags,
+		build: pinOp("office.issue-certificate")},
+	{name: "reset-pin", args: "--card ID --kind auth|sign", summary: "re-set / unlock a PIN (PIN as below)", flags: kindFlags,
+		build: pinOp("office.reset-pin")},
+	{name: "change-facts", args: "--card ID [--name N] [--address A] [--birth-date D] [--sex S] [--former-surname S]",
+		summary: "change the holder's facts; revokes the signing certificate", flags: factFlags, build: buildFacts},
+	{name: "revoke", args: "--card ID --kind auth|sign", summary: "the holder gives a certificate up", flags: kindFlags,
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			return "office.revoke", office.CertParams{Card: o.card, Kind: authority.Kind(o.kind)}, nil
+		}},
+	cardOp("report-loss", "both certificates revoked (keyCompromise)"),
+	cardOp("death", "both certificates revoked, card dead"),
+	cardOp("move-abroad", "both certificates revoked, card dead"),
+	cardOp("invalidate", "both certificates revoked, card dead"),
+	{name: "renew", args: "--card ID [--new-pins]", summary: "renewal (from 3 months before expiry)",
+		flags: func(fs *cli.FlagSet, o *officeOpts) {
+			cardFlag(fs, o)
+			fs.BoolVar(&o.newPINs, "new-pins", false, "set new PINs (asked for both; empty keeps the old one)")
+		},
+		build: func(o *officeOpts, cio officeIO, _ *control.Client) (string, any, error) {
+			p := office.RenewParams{Card: o.card}
+			if o.newPINs {
+				var err error
+				if p.AuthPIN, err = cio.readPIN(authority.Auth, true); err != nil {
+					return "", nil, err
+				}
+				if p.SignPIN, err = cio.readPIN(authority.Sign, true); err != nil {
+					return "", nil, err
+				}
+			}
+			return "office.renew", p, nil
+		}},
+	{name: "smartphone", args: "--card ID [--out DIR]", summary: "smartphone certificates", flags: outFlags,
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			return "office.smartphone", office.CardParams{Card: o.card}, nil
+		}},
+	{name: "proxy-file", args: "--card ID --operation issue-certificate|reset-pin --kind auth|sign",
+		summary: "a proxy files; prints the inquiry ID",
+		flags: func(fs *cli.FlagSet, o *officeOpts) {
+			kindFlags(fs, o)
+			fs.StringVar(&o.proxy, "operation", "", "`OP`: issue-certificate or reset-pin")
+		},
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			return "office.proxy-file", office.ProxyParams{Card: o.card, Operation: office.ProxyOperation(o.proxy), Kind: authority.Kind(o.kind)}, nil
+		}},
+	{name: "proxy-answer", args: "--inquiry ID", summary: "complete with the holder's sealed PIN",
+		flags: func(fs *cli.FlagSet, o *officeOpts) {
+			fs.StringVar(&o.inquiry, "inquiry", "", "inquiry `ID`, required")
+		},
+		build: buildProxyAnswer},
+	noArgOp("inquiries", "open proxy applications"),
+	noArgOp("endpoints", "CRL and OCSP URLs for relying parties"),
+	{name: "time", args: "[--set DATE] [--advance SPAN]", summary: "show the office's time; move the virtual clock",
+		flags: func(fs *cli.FlagSet, o *officeOpts) {
+			fs.StringVar(&o.setTime, "set", "", "set the virtual clock to `DATE` (YYYY-MM-DD, JST midnight, or RFC 3339)")
+			fs.StringVar(&o.advance, "advance", "", "move the virtual clock by `SPAN` such as 90d, 3m, 1y2m")
+		},
+		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+			p := office.TimeParams{Set: o.setTime}
+			if o.advance != "" {
+				var err error
+				if p.Years, p.Months, p.Days, err = parseSpan(o.advance); err != nil {
+					return "", nil, cli.WithCode(cli.ExitUsage, err)
+				}
+			}
+			return "office.time", p, nil
+		}},
+}
+
+func init() {
+	cmd := &cli.Command{Name: "office", Summary: "the municipal office: certificates, PINs, changes of facts, loss, renewal (needs a running sim)", Help: officeHelp}
+	for _, op := range officeOps {
+		cmd.Subs = append(cmd.Subs, &cli.Command{Name: op.name, Summary: op.summary, Run: func(c *cli.IO, args []string) error {
+			inFD := -1
+			if f, ok := c.Stdin.(*os.File); ok {
+				inFD = int(f.Fd())
+			}
+			return op.run(args, officeIO{out: c.Stdout, errOut: c.Stderr, in: bufio.NewReader(c.Stdin), inFD: inFD})
+		}})
+	}
+	register(cmd)
+}
 
 // officeIO is where the office command reads PINs and writes output.
 type officeIO struct {
@@ -78,445 +188,138 @@ type officeIO struct {
 	errOut io.Writer
 }
 
-func runOffice(args []string) error {
-	return officeMain(args, officeIO{out: os.Stdout, errOut: os.Stderr, in: bufio.NewReader(os.Stdin), inFD: int(os.Stdin.Fd())})
+// officeMain runs "office OP args..." (tests call it directly).
+func officeMain(args []string, cio officeIO) error {
+	for _, op := range officeOps {
+		if len(args) > 0 && op.name == args[0] {
+			return op.run(args[1:], cio)
+		}
+	}
+	return cli.Usagef("unknown office operation %q", args)
 }
 
-func officeMain(args []string, cio officeIO) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(cio.errOut, officeHelp)
-		if len(args) == 0 {
-			return errors.New("missing operation")
-		}
-		return nil
+func (op officeOp) run(args []string, cio officeIO) error {
+	fs := cli.NewFlagSet("mynahil office "+op.name, fmt.Sprintf("Usage: mynahil office %s %s [--state DIR | --control ADDR] [--json]\n\n%s: %s.\n\n%s",
+		op.name, op.args, op.name, op.summary, officeHelp))
+	o := &officeOpts{sim: addSimFlags(fs), asJSON: fs.JSON("print the result as JSON"), set: map[string]bool{}}
+	if op.flags != nil {
+		op.flags(fs, o)
 	}
-	op := args[0]
-	fs := flag.NewFlagSet("mynahil office "+op, flag.ContinueOnError)
-	fs.SetOutput(cio.errOut)
-	state := fs.String("state", simd.DefaultStateDir(), "state directory of the running sim")
-	ctl := fs.String("control", "", "control address of the running sim (default unix:<state>/control.sock)")
-	asJSON := fs.Bool("json", false, "print the raw JSON result")
-	cardID := fs.String("card", "", "card `ID` (see 'mynahil office cards')")
-	kind := fs.String("kind", "", "certificate `kind`: auth or sign")
-	profilePath := fs.String("profile", "", "card profile `FILE` (JSON)")
-	name := fs.String("name", "", "new name (family and given name, full-width space between)")
-	address := fs.String("address", "", "new address")
-	birth := fs.String("birth-date", "", "new date of birth, YYYY-MM-DD")
-	sex := fs.String("sex", "", "new sex: male, female or unspecified")
-	former := fs.String("former-surname", "", "former surname (旧姓) to add")
-	newPINs := fs.Bool("new-pins", false, "renew: set new PINs")
-	outDir := fs.String("out", "", "status, smartphone: directory for the DER certificates")
-	proxyOp := fs.String("operation", "", "proxy-file: issue-certificate or reset-pin")
-	inquiry := fs.String("inquiry", "", "proxy-answer: inquiry `ID`")
-	setTime := fs.String("set", "", "time: set the virtual clock to `DATE` (YYYY-MM-DD, JST midnight, or RFC 3339)")
-	advance := fs.String("advance", "", "time: move the virtual clock by `SPAN` such as 90d, 3m, 1y2m")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), officeHelp)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := fs.Parse(&cli.IO{Stdout: cio.out}, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		// Not quoted: a stray argument may well be a PIN.
-		return fmt.Errorf("%s: %d unexpected positional argument(s); PINs are never taken from the command line (see -h)", op, fs.NArg())
+		return fs.Usagef("%d unexpected positional argument(s); PINs are never taken from the command line", fs.NArg())
 	}
-	needCard := func() error {
-		if *cardID == "" {
-			return fmt.Errorf("%s: --card is required", op)
-		}
-		return nil
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if fs.Lookup("card") != nil && o.card == "" {
+		return fs.Usagef("--card is required")
 	}
-	needKind := func() (authority.Kind, error) {
-		if err := needCard(); err != nil {
-			return "", err
-		}
-		if *kind != string(authority.Auth) && *kind != string(authority.Sign) {
-			return "", fmt.Errorf("%s: --kind must be auth or sign", op)
-		}
-		return authority.Kind(*kind), nil
+	if fs.Lookup("kind") != nil && o.kind != string(authority.Auth) && o.kind != string(authority.Sign) {
+		return fs.Usagef("--kind must be auth or sign")
 	}
-
-	var method string
-	var params any
-	switch op {
-	case "cards", "inquiries", "endpoints":
-		method = "office." + op
-	case "status", "report-loss", "death", "move-abroad", "invalidate", "smartphone":
-		if err := needCard(); err != nil {
-			return err
-		}
-		method, params = "office."+op, office.CardParams{Card: *cardID}
-	case "issue-card":
-		method = "office.issue-card"
-		p := office.IssueParams{}
-		if *profilePath != "" {
-			b, err := os.ReadFile(*profilePath)
-			if err != nil {
-				return fmt.Errorf("reading profile: %w", err)
-			}
-			if _, err := profile.Parse(b); err != nil {
-				return err
-			}
-			p.Profile = b
-		}
-		params = p
-	case "issue-cert", "reset-pin":
-		k, err := needKind()
-		if err != nil {
-			return err
-		}
-		pin, err := cio.readPIN(k, false)
-		if err != nil {
-			return err
-		}
-		method = map[string]string{"issue-cert": "office.issue-certificate", "reset-pin": "office.reset-pin"}[op]
-		params = office.PINParams{Card: *cardID, Kind: k, PIN: pin}
-	case "revoke":
-		k, err := needKind()
-		if err != nil {
-			return err
-		}
-		method, params = "office.revoke", office.CertParams{Card: *cardID, Kind: k}
-	case "change-facts":
-		if err := needCard(); err != nil {
-			return err
-		}
-		p := office.FactsParams{Card: *cardID}
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if set["name"] {
-			p.Name = name
-		}
-		if set["address"] {
-			p.Address = address
-		}
-		if set["former-surname"] {
-			p.FormerSurname = former
-		}
-		if set["birth-date"] {
-			var d profile.Date
-			if err := d.UnmarshalJSON([]byte(`"` + *birth + `"`)); err != nil {
-				return fmt.Errorf("change-facts: --birth-date: %w", err)
-			}
-			p.BirthDate = &d
-		}
-		if set["sex"] {
-			s := profile.Sex(*sex)
-			p.Sex = &s
-		}
-		if p.Name == nil && p.Address == nil && p.FormerSurname == nil && p.BirthDate == nil && p.Sex == nil {
-			return errors.New("change-facts: give at least one of --name, --address, --birth-date, --sex, --former-surname")
-		}
-		method, params = "office.change-facts", p
-	case "renew":
-		if err := needCard(); err != nil {
-			return err
-		}
-		p := office.RenewParams{Card: *cardID}
-		if *newPINs {
-			var err error
-			if p.AuthPIN, err = cio.readPIN(authority.Auth, true); err != nil {
-				return err
-			}
-			if p.SignPIN, err = cio.readPIN(authority.Sign, true); err != nil {
-				return err
-			}
-		}
-		method, params = "office.renew", p
-	case "proxy-file":
-		k, err := needKind()
-		if err != nil {
-			return err
-		}
-		method, params = "office.proxy-file", office.ProxyParams{Card: *cardID, Operation: office.ProxyOperation(*proxyOp), Kind: k}
-	case "time":
-		p := office.TimeParams{Set: *setTime}
-		if *advance != "" {
-			var err error
-			if p.Years, p.Months, p.Days, err = parseSpan(*advance); err != nil {
-				return err
-			}
-		}
-		method, params = "office.time", p
-	case "proxy-answer":
-		if *inquiry == "" {
-			return errors.New("proxy-answer: --inquiry is required")
-		}
-		method = "office.proxy-answer"
-	default:
-		fs.Usage()
-		return fmt.Errorf("unknown operation %q", op)
+	if fs.Lookup("inquiry") != nil && o.inquiry == "" {
+		return fs.Usagef("--inquiry is required")
 	}
-
-	addr := *ctl
-	if addr == "" {
-		addr = control.DefaultAddr(*state)
+	if op.name == "change-facts" && len(o.set) == len(setOf(o.set, "card", "state", "control", "json")) {
+		return fs.Usagef("give at least one of --name, --address, --birth-date, --sex, --former-surname")
 	}
-	c, err := control.Dial(addr)
+	c, err := o.sim.dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-
-	if op == "proxy-answer" {
-		// The PIN's kind is the inquiry's: ask the office which it is.
-		var open []office.Inquiry
-		if err := c.Call(ctx, "office.inquiries", nil, &open); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		var k authority.Kind
-		for _, q := range open {
-			if q.ID == *inquiry {
-				k = q.Kind
-			}
-		}
-		if k == "" {
-			return fmt.Errorf("%s: no open inquiry %q (rule %s)", op, *inquiry, office.RuleUnknownInquiry)
-		}
-		pin, err := cio.readPIN(k, false)
-		if err != nil {
-			return err
-		}
-		params = office.AnswerParams{Inquiry: *inquiry, PIN: pin}
-	}
-
-	var raw json.RawMessage
-	if err := c.Call(ctx, method, params, &raw); err != nil {
-		var ce *control.Error
-		if errors.As(err, &ce) && ce.Rule != "" && !strings.Contains(ce.Message, "rule "+ce.Rule) {
-			return fmt.Errorf("%s: %s (rule %s)", op, ce.Message, ce.Rule)
-		}
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if *asJSON {
-		var buf strings.Builder
-		enc := json.NewEncoder(&buf)
-		enc.SetIndent("", "  ")
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		_ = enc.Encode(v)
-		_, err := fmt.Fprint(cio.out, buf.String())
+	method, params, err := op.build(o, cio, c)
+	if err != nil {
 		return err
 	}
-	return officePrint(cio.out, op, raw, *outDir)
+	var raw json.RawMessage
+	if err := call(c, method, params, &raw); err != nil {
+		return err
+	}
+	if *o.asJSON {
+		return cli.PrintJSON(cio.out, raw)
+	}
+	return officePrint(cio.out, op.name, raw, o.out)
 }
 
-func officePrint(w io.Writer, op string, raw json.RawMessage, outDir string) error {
-	switch op {
-	case "cards":
-		var list []office.CardSummary
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "CARD\tSTATUS\tHOLDER")
-		for _, c := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Status, c.Name)
-		}
-		return tw.Flush()
-	case "inquiries":
-		var list []office.Inquiry
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "INQUIRY\tCARD\tOPERATION\tKIND\tFILED")
-		for _, q := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.ID, q.CardID, q.Operation, q.Kind, q.FiledAt.Format(time.DateOnly))
-		}
-		return tw.Flush()
-	case "endpoints":
-		var e office.Endpoints
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		fmt.Fprintf(w, "auth CRL   %s\nsign CRL   %s\nauth OCSP  %s\nsign OCSP  %s\nauth root  %s\nsign root  %s\n",
-			e.CRLAuth, e.CRLSign, e.OCSPAuth, e.OCSPSign, e.CAAuth, e.CASign)
-		return nil
-	case "proxy-file":
-		var q office.Inquiry
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		fmt.Fprintf(w, "%s filed: the inquiry/answer form goes to the holder by post; complete from tomorrow with\n  mynahil office proxy-answer --inquiry %s\n", q.ID, q.ID)
-		return nil
-	case "proxy-answer":
-		fmt.Fprintln(w, "done")
-		return nil
-	case "time":
-		var t office.TimeResult
-		if err := json.Unmarshal(raw, &t); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		kind := "wall clock"
-		if t.Virtual {
-			kind = "virtual clock"
-		}
-		fmt.Fprintf(w, "%s (%s)\n", t.Now.In(jst).Format("2006-01-02 15:04:05 MST"), kind)
-		return nil
-	case "smartphone":
-		var s office.Smartphone
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		if outDir == "" {
-			fmt.Fprintf(w, "smartphone certificates issued (%d and %d bytes); --out DIR writes them\n", len(s.Sign), len(s.Auth))
-			return nil
-		}
-		for name, der := range map[string][]byte{"smartphone-sign.der": s.Sign, "smartphone-auth.der": s.Auth} {
-			if err := os.WriteFile(filepath.Join(outDir, name), der, 0o644); err != nil {
-				return fmt.Errorf("writing smartphone certificate: %w", err)
-			}
-			fmt.Fprintf(w, "wrote %s\n", filepath.Join(outDir, name))
-		}
-		return nil
-	}
-	var r office.Report
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	officePrintReport(w, r)
-	if op == "status" && outDir != "" {
-		for _, c := range r.Certificates {
-			if len(c.DER) == 0 {
-				continue
-			}
-			p := filepath.Join(outDir, fmt.Sprintf("%s-%s.der", c.Device, c.Kind))
-			if err := os.WriteFile(p, c.DER, 0o644); err != nil {
-				return fmt.Errorf("writing certificate: %w", err)
-			}
-			fmt.Fprintf(w, "wrote %s (serial %d, %s)\n", p, c.Serial, c.State)
+// setOf returns those of names that are in set.
+func setOf(set map[string]bool, names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if set[n] {
+			out = append(out, n)
 		}
 	}
-	return nil
+	return out
 }
 
-func officePrintReport(w io.Writer, r office.Report) {
-	day := func(t time.Time) string {
-		if t.IsZero() {
-			return "-"
-		}
-		return t.In(jst).Format(time.DateOnly)
-	}
-	fmt.Fprintf(w, "card %s (%s) of %s, born %s, %s\n", r.ID, r.Status, r.Holder.Name, day(r.Holder.BirthDate.Time), r.Holder.Address)
-	fmt.Fprintf(w, "issued %s, card valid to %s; as of %s\n", day(r.IssueDate), day(r.CardExpiry), r.At.In(jst).Format("2006-01-02 15:04 MST"))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CERTIFICATE\tSERIAL\tSTATE\tVALID TO\tON CHIP")
-	for _, c := range r.Certificates {
-		state := c.State
-		if c.Reason != "" {
-			state += " (" + c.Reason + ", " + day(c.RevokedAt) + ")"
-		}
-		serial, chip := "-", "-"
-		if c.Serial != 0 {
-			serial = fmt.Sprint(c.Serial)
-		}
-		if c.Device == authority.OnCard {
-			chip = map[bool]string{true: "yes", false: "no"}[c.OnChip]
-		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", c.Device, c.Kind, serial, state, day(c.NotAfter), chip)
-	}
-	tw.Flush()
-	fmt.Fprintf(w, "PIN tries left: auth %d/3, sign %d/5\n", r.AuthTriesLeft, r.SignTriesLeft)
-	if len(r.History) > 0 {
-		fmt.Fprintln(w, "history:")
-		for _, e := range r.History {
-			fmt.Fprintf(w, "  %s  %s\n", day(e.At), e.What)
-		}
-	}
-}
-
-var jst = time.FixedZone("JST", 9*60*60)
-
-// readPIN takes the PIN of a kind from $MYNAHIL_AUTH_PIN / $MYNAHIL_SIGN_PIN,
-// else the terminal without echo (asked twice), else a line of stdin. With
-// optional, an empty answer means "keep".
-func (cio officeIO) readPIN(k authority.Kind, optional bool) (string, error) {
-	env := "MYNAHIL_AUTH_PIN"
-	label := "authentication PIN (4 digits)"
-	if k == authority.Sign {
-		env, label = "MYNAHIL_SIGN_PIN", "signing PIN (6–16 of A–Z 0–9)"
-	}
-	if v, ok := os.LookupEnv(env); ok {
-		return v, nil
-	}
-	if optional {
-		label += ", empty keeps the old one"
-	}
-	if cio.inFD >= 0 {
-		if old, err := unix.IoctlGetTermios(cio.inFD, unix.TCGETS); err == nil {
-			return cio.promptNoEcho(old, label, optional)
-		}
-	}
-	line, err := cio.in.ReadString('\n')
-	if err != nil && (!errors.Is(err, io.EOF) || line == "") {
-		return "", fmt.Errorf("reading %s: set $%s or type it on a terminal", label, env)
-	}
-	pin := strings.TrimRight(line, "\r\n")
-	if pin == "" && !optional {
-		return "", fmt.Errorf("reading %s: empty", label)
-	}
-	return pin, nil
-}
-
-func (cio officeIO) promptNoEcho(old *unix.Termios, label string, optional bool) (string, error) {
-	quiet := *old
-	quiet.Lflag &^= unix.ECHO
-	quiet.Lflag |= unix.ICANON | unix.ECHONL
-	if err := unix.IoctlSetTermios(cio.inFD, unix.TCSETS, &quiet); err != nil {
-		return "", fmt.Errorf("switching off echo: %w", err)
-	}
-	defer unix.IoctlSetTermios(cio.inFD, unix.TCSETS, old)
-	read := func(prompt string) (string, error) {
-		fmt.Fprint(cio.errOut, prompt)
-		line, err := cio.in.ReadString('\n')
+func pinOp(method string) func(*officeOpts, officeIO, *control.Client) (string, any, error) {
+	return func(o *officeOpts, cio officeIO, _ *control.Client) (string, any, error) {
+		k := authority.Kind(o.kind)
+		pin, err := cio.readPIN(k, false)
 		if err != nil {
-			return "", fmt.Errorf("reading %s: %w", label, err)
+			return "", nil, cli.WithCode(cli.ExitUsage, err)
 		}
-		return strings.TrimRight(line, "\r\n"), nil
+		return method, office.PINParams{Card: o.card, Kind: k, PIN: pin}, nil
 	}
-	first, err := read("New " + label + ": ")
-	if err != nil {
-		return "", err
-	}
-	if first == "" {
-		if optional {
-			return "", nil
-		}
-		return "", fmt.Errorf("reading %s: empty", label)
-	}
-	second, err := read("Again: ")
-	if err != nil {
-		return "", err
-	}
-	if first != second {
-		return "", fmt.Errorf("reading %s: the two entries differ", label)
-	}
-	return first, nil
 }
 
-var spanRE = regexp.MustCompile(`^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?$`)
+func factFlags(fs *cli.FlagSet, o *officeOpts) {
+	cardFlag(fs, o)
+	fs.StringVar(&o.name, "name", "", "new name (family and given name, full-width space between)")
+	fs.StringVar(&o.address, "address", "", "new address")
+	fs.StringVar(&o.birth, "birth-date", "", "new date of birth, `YYYY-MM-DD`")
+	fs.StringVar(&o.sex, "sex", "", "new sex: male, female or unspecified")
+	fs.StringVar(&o.former, "former-surname", "", "former surname (旧姓) to add")
+}
 
-// parseSpan reads "1y2m3d" (any part optional, at least one present).
-func parseSpan(s string) (years, months, days int, err error) {
-	m := spanRE.FindStringSubmatch(s)
-	if m == nil || s == "" {
-		return 0, 0, 0, fmt.Errorf("time: --advance %q: want a span such as 90d, 3m or 1y2m3d", s)
+func buildFacts(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
+	p := office.FactsParams{Card: o.card}
+	if o.set["name"] {
+		p.Name = &o.name
 	}
-	n := func(v string) int {
-		if v == "" {
-			return 0
+	if o.set["address"] {
+		p.Address = &o.address
+	}
+	if o.set["former-surname"] {
+		p.FormerSurname = &o.former
+	}
+	if o.set["birth-date"] {
+		var d profile.Date
+		if err := d.UnmarshalJSON([]byte(`"` + o.birth + `"`)); err != nil {
+			return "", nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("--birth-date: %w", err))
 		}
-		i, _ := strconv.Atoi(v)
-		return i
+		p.BirthDate = &d
 	}
-	return n(m[1]), n(m[2]), n(m[3]), nil
+	if o.set["sex"] {
+		s := profile.Sex(o.sex)
+		p.Sex = &s
+	}
+	return "office.change-facts", p, nil
+}
+
+// buildProxyAnswer asks the office which PIN kind the inquiry is for, then
+// reads that PIN.
+func buildProxyAnswer(o *officeOpts, cio officeIO, c *control.Client) (string, any, error) {
+	var open []office.Inquiry
+	if err := call(c, "office.inquiries", nil, &open); err != nil {
+		return "", nil, err
+	}
+	var k authority.Kind
+	for _, q := range open {
+		if q.ID == o.inquiry {
+			k = q.Kind
+		}
+	}
+	if k == "" {
+		return "", nil, &cli.Error{Code: cli.ExitFailed, Rule: office.RuleUnknownInquiry,
+			Err: fmt.Errorf("no open inquiry %q (rule %s)", o.inquiry, office.RuleUnknownInquiry)}
+	}
+	pin, err := cio.readPIN(k, false)
+	if err != nil {
+		return "", nil, err
+	}
+	return "office.proxy-answer", office.AnswerParams{Inquiry: o.inquiry, PIN: pin}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -186,8 +187,8 @@ func TestOfficeCommand(t *testing.T) {
 
 func TestOfficeCommandWithoutSim(t *testing.T) {
 	_, err := officeRun(t, "unix:"+filepath.Join(t.TempDir(), "none.sock"), "", "cards")
-	if err == nil || !strings.Contains(err.Error(), "is 'mynahil sim' running?") {
-		t.Fatalf("no sim: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "no 'mynahil sim' answers") || cli.Code(err) != cli.ExitEnv {
+		t.Fatalf("no sim: %v (exit %d), want exit %d naming the place looked in", err, cli.Code(err), cli.ExitEnv)
 	}
 }
 

@@ -5,20 +5,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"text/tabwriter"
 
 	"github.com/ebfe/scard"
 
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 func init() {
-	register("readers", "list PC/SC readers with card state and ATR", runReaders)
+	register(&cli.Command{Name: "readers", Summary: "list PC/SC readers with card state and ATR", Run: runReaders})
 }
 
 // readerJSON is one reader in `mynahil readers -json`.
@@ -36,39 +34,33 @@ type readerRow struct {
 	fingerprint string // SHA-256 of the JPKI auth certificate, "" if not read
 }
 
-func runReaders(args []string) error { return readers(os.Stdout, args) }
+func runReaders(cio *cli.IO, args []string) error {
+	fs := cli.NewFlagSet("mynahil readers", `Usage: mynahil readers [--json] [--fingerprint]
 
-func readers(w io.Writer, args []string) error {
-	fs := flag.NewFlagSet("readers", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+Lists the readers pcscd knows, with card state and ATR (pcsc_scan style).
+The index and the name (or a unique part of it) select a reader in
+MYNAHIL_READER. Exit 3 when pcscd is not running.`)
+	asJSON := fs.JSON("print JSON instead of a table")
 	identify := fs.Bool("fingerprint", false, "read each card's JPKI auth certificate (no PIN) and show its SHA-256, the value MYNAHIL_CARD_FINGERPRINT takes")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: mynahil readers [-json] [-fingerprint]\n\n"+
-			"Lists the readers pcscd knows, with card state and ATR. The index and\n"+
-			"the name (or a unique part of it) select a reader in MYNAHIL_READER.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if err := fs.Parse(cio, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := fs.NoArgs(); err != nil {
+		return err
 	}
 	c, err := pcsc.Establish()
 	if err != nil {
 		if errors.Is(err, pcsc.ErrNoService) {
-			return fmt.Errorf("%w (start it, or run under scripts/with-pcscd)", err)
+			return cli.Env(fmt.Errorf("%w (start it, or run under scripts/with-pcscd)", err))
 		}
-		return err
+		return cli.Env(err)
 	}
 	defer c.Close()
 	rs, err := c.Readers()
 	if err != nil {
-		return err
+		return cli.Env(err)
 	}
+	w := cio.Stdout
 	rows := make([]readerRow, len(rs))
 	for i, r := range rs {
 		rows[i].ReaderInfo = r
@@ -80,7 +72,7 @@ func readers(w io.Writer, args []string) error {
 }
 
 // fingerprint reads the JPKI auth certificate, which needs no PIN
-// (jpki-card.md §5), in a transaction, and returns target.Fingerprint of
+// (docs/card.md), in a transaction, and returns target.Fingerprint of
 // it; "" when the card has no JPKI applet or is busy.
 func fingerprint(c *pcsc.Context, reader string) string {
 	card, err := c.Connect(reader, pcsc.Shared)
@@ -118,7 +110,7 @@ func printReaders(w io.Writer, rs []readerRow, asJSON, identify bool) error {
 		_, err := fmt.Fprintln(w, "no readers")
 		return err
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := cli.Table(w)
 	header := "#\tREADER\tSTATE\tATR"
 	if identify {
 		header += "\tAUTH CERT SHA-256"

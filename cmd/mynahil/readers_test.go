@@ -11,6 +11,7 @@ import (
 	"github.com/ebfe/scard"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/simcard"
@@ -90,7 +91,7 @@ func TestReadersThroughPCSCD(t *testing.T) {
 	defer a.Detach(context.Background())
 
 	var out bytes.Buffer
-	if err := readers(&out, []string{"-fingerprint"}); err != nil {
+	if err := runReaders(&cli.IO{Stdout: &out}, []string{"--fingerprint"}); err != nil {
 		t.Fatal(err)
 	}
 	fp := target.Fingerprint(issued.AuthCert.Raw)
@@ -109,7 +110,7 @@ func TestReadersThroughPCSCD(t *testing.T) {
 	if !strings.Contains(slot1, "empty") {
 		t.Errorf("slot 1 line %q, want empty", slot1)
 	}
-	if err := readers(&out, []string{"extra"}); err == nil {
+	if err := runReaders(&cli.IO{Stdout: &out}, []string{"extra"}); err == nil {
 		t.Error("extra arguments accepted")
 	}
 }

@@ -2,11 +2,11 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/fidelity"
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/jpki"
@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("record", "record the card's answers to a fixed probe into a transcript (safe on a physical card)", runRecord)
+	register(&cli.Command{Name: "record", Summary: "record the card's answers to a fixed probe into a transcript (safe on a physical card)", Run: runRecord})
 }
 
 const recordHelp = `Usage: mynahil record [--reader R] [--fingerprint SHA256] [--out FILE] [--json]
@@ -40,50 +40,32 @@ Safe on a physical card:
     only if every try is left (3 for auth, 5 for sign); after one refusal
     it stops, so at most one try is ever spent;
   - --fingerprint (or MYNAHIL_CARD_FINGERPRINT), the SHA-256 of the card's
-    auth certificate as 'mynahil readers -fingerprint' shows it, makes it
+    auth certificate as 'mynahil readers --fingerprint' shows it, makes it
     refuse any other card before sending anything but the certificate read.
 
 Exit status: 0 recorded, 1 the card was refused or refused a PIN (the
 partial transcript is still written), 2 usage, 3 pcscd, reader or card
-missing.
+missing.`
 
-Flags:
-`
+func runRecord(cio *cli.IO, args []string) error { return record(cio, args, os.Getenv) }
 
-func runRecord(args []string) error {
-	if code := record(os.Stdout, os.Stderr, args, os.Getenv); code != exitOK {
-		os.Exit(code)
-	}
-	return nil
-}
-
-func record(stdout, stderr io.Writer, args []string, getenv func(string) string) int {
-	fs := flag.NewFlagSet("record", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func record(cio *cli.IO, args []string, getenv func(string) string) error {
+	fs := cli.NewFlagSet("mynahil record", recordHelp)
 	reader := fs.String("reader", "", "PC/SC reader: name, index or unique part of the name (default: the only reader)")
 	fingerprint := fs.String("fingerprint", getenv("MYNAHIL_CARD_FINGERPRINT"), "SHA-256 of the auth certificate of the one card to record (default $MYNAHIL_CARD_FINGERPRINT)")
 	out := fs.String("out", "", "transcript file to write (default: stdout)")
 	sim := fs.Bool("sim", false, "record the simulated card in process instead of a reader (with its profile's PINs)")
 	token := fs.String("token", "", "with --sim: token variant, one of card, android, iphone, juki")
 	atr := fs.String("atr", "", "with --sim: ATR, a built-in name (contact, contact-02, contact-03, contactless) or hex")
-	asJSON := fs.Bool("json", false, "print the result (and errors) as JSON on stdout")
-	fs.Usage = func() { // help goes to stdout, parse errors to stderr
-		fs.SetOutput(stdout)
-		fmt.Fprint(stdout, recordHelp)
-		fs.PrintDefaults()
-		fs.SetOutput(stderr)
+	fs.JSON("print the result (and errors) as JSON on stdout")
+	if err := fs.Parse(cio, args); err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return fail(stdout, stderr, *asJSON, "record", exitUsage, fmt.Errorf("unexpected arguments %q", fs.Args()))
+	if err := fs.NoArgs(); err != nil {
+		return err
 	}
 	if !*sim && (*token != "" || *atr != "") {
-		return fail(stdout, stderr, *asJSON, "record", exitUsage, errors.New("--token and --atr need --sim"))
+		return fs.Usagef("--token and --atr need --sim")
 	}
 	var (
 		t    harness.Transport
@@ -92,17 +74,17 @@ func record(stdout, stderr io.Writer, args []string, getenv func(string) string)
 	if *sim {
 		p, err := fidelity.ParseProfileFlags(profile.Default(), *token, *atr)
 		if err != nil {
-			return fail(stdout, stderr, *asJSON, "record", exitUsage, err)
+			return fs.Usagef("%v", err)
 		}
 		s, err := fidelity.Issue(p)
 		if err != nil {
-			return fail(stdout, stderr, *asJSON, "record", exitFail, err)
+			return cli.Failed(err)
 		}
 		t, opts = s.Transport, transcript.Options{AuthPIN: s.AuthPIN, SignPIN: s.SignPIN, Card: s.Description}
 	} else {
 		card, err := pcsc.Open(*reader, pcsc.Exclusive)
 		if err != nil {
-			return fail(stdout, stderr, *asJSON, "record", pcscExit(err), fmt.Errorf("opening the card: %w", err))
+			return pcscError(fmt.Errorf("opening the card: %w", err))
 		}
 		t = card
 		opts = transcript.Options{
@@ -114,30 +96,28 @@ func record(stdout, stderr io.Writer, args []string, getenv func(string) string)
 	defer t.Close()
 	opts.Fingerprint = *fingerprint
 	tr, recErr := transcript.Record(t, opts)
-	if err := writeTranscript(stdout, *out, tr); err != nil {
-		return fail(stdout, stderr, *asJSON, "record", exitEnv, err)
+	if err := writeTranscript(cio.Stdout, *out, tr); err != nil {
+		return cli.Env(err)
 	}
 	if recErr != nil {
-		code := exitFail
-		if !errors.Is(recErr, transcript.ErrWrongCard) && !errors.Is(recErr, transcript.ErrTriesSpent) && !errors.Is(recErr, transcript.ErrPINRefused) {
-			code = pcscExit(recErr)
+		if errors.Is(recErr, transcript.ErrWrongCard) || errors.Is(recErr, transcript.ErrTriesSpent) || errors.Is(recErr, transcript.ErrPINRefused) {
+			return cli.Failed(recErr)
 		}
-		return fail(stdout, stderr, *asJSON, "record", code, recErr)
+		return pcscError(recErr)
 	}
 	if *out != "" {
-		if *asJSON {
-			fmt.Fprintf(stdout, "{\"steps\": %d, \"out\": %q}\n", len(tr.Steps), *out)
-		} else {
-			fmt.Fprintf(stderr, "recorded %d steps into %s\n", len(tr.Steps), *out)
+		if cio.JSON {
+			return cli.PrintJSON(cio.Stdout, map[string]any{"steps": len(tr.Steps), "out": *out})
 		}
+		fmt.Fprintf(cio.Stderr, "recorded %d steps into %s\n", len(tr.Steps), *out)
 	}
-	return exitOK
+	return nil
 }
 
-// writeTranscript writes to the file, or to stdout when path is empty.
-func writeTranscript(stdout io.Writer, path string, tr *transcript.Transcript) error {
+// writeTranscript writes to the file, or to w when path is empty.
+func writeTranscript(w io.Writer, path string, tr *transcript.Transcript) error {
 	if path == "" {
-		return tr.Write(stdout)
+		return tr.Write(w)
 	}
 	return tr.Save(path)
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mynahil/mynahil/cli"
 )
 
 func TestRecordAndCompareExitCodes(t *testing.T) {
@@ -14,8 +16,9 @@ func TestRecordAndCompareExitCodes(t *testing.T) {
 	android := filepath.Join(dir, "android.json")
 	var out, errb bytes.Buffer
 	noEnv := func(string) string { return "" }
-	if code := record(&out, &errb, []string{"--sim", "--token", "android", "--out", android}, noEnv); code != 0 {
-		t.Fatalf("record --sim: exit %d, %s", code, errb.String())
+	cio := &cli.IO{Stdout: &out, Stderr: &errb}
+	if err := record(cio, []string{"--sim", "--token", "android", "--out", android}, noEnv); err != nil {
+		t.Fatalf("record --sim: %v", err)
 	}
 	b, err := os.ReadFile(android)
 	if err != nil {
@@ -43,7 +46,7 @@ func TestRecordAndCompareExitCodes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			if code := compare(&out, &errb, tt.args); code != tt.code {
+			if code := run(append([]string{"compare"}, tt.args...), nil, &out, &errb); code != tt.code {
 				t.Fatalf("exit %d, want %d; %s%s", code, tt.code, out.String(), errb.String())
 			}
 			if !strings.Contains(out.String(), tt.want) {
@@ -52,7 +55,7 @@ func TestRecordAndCompareExitCodes(t *testing.T) {
 		})
 	}
 	out.Reset()
-	if code := compare(&out, &errb, []string{"--json", filepath.Join(dir, "none.json")}); code != 2 {
+	if code := run([]string{"compare", "--json", filepath.Join(dir, "none.json")}, nil, &out, &errb); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
 	var e struct {
@@ -62,8 +65,7 @@ func TestRecordAndCompareExitCodes(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &e); err != nil || e.Code != 2 || e.Error == "" {
 		t.Fatalf("--json error %q: %v", out.String(), err)
 	}
-	out.Reset()
-	if code := record(&out, &errb, []string{"--token", "android"}, noEnv); code != 2 {
-		t.Fatalf("--token without --sim: exit %d", code)
+	if err := record(cio, []string{"--token", "android"}, noEnv); cli.Code(err) != 2 {
+		t.Fatalf("--token without --sim: %v (exit %d)", err, cli.Code(err))
 	}
 }

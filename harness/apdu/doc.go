@@ -16,8 +16,8 @@
 // clause names are given too, since older editions number them 7.x.
 //
 // The meanings follow ISO/IEC 7816-4 clause 5.6 ("Status bytes") and the
-// card-specific usage collected in shared/docs/jpki-card.md §4.6.
+// card-specific usage collected in docs/card.md §4.6.
 //
 // This package is the client's view of the protocol and is written
-// independently of the simulated card (see shared/docs/style.md).
+// independently of the simulated card.
 package apdu

@@ -45,7 +45,7 @@ func Check(b []byte) ([]byte, error) {
 // CheckSW returns nil for 9000, a *WrongPINError for 63Cx (which wraps the
 // *StatusError) and a *StatusError for every other status word.
 // Warnings (62xx, 63xx other than 63Cx) and 61xx are errors too: the JPKI
-// card never sends them (jpki-card.md §7) and clients such as myna treat any
+// card never sends them (docs/card.md §7) and clients such as myna treat any
 // non-9000 as failure.
 func CheckSW(sw uint16) error {
 	switch {
@@ -82,7 +82,7 @@ func (e *StatusError) Is(target error) bool {
 }
 
 // WrongPINError is 63Cx: "verification failed, x further retries allowed"
-// (ISO/IEC 7816-4 clause 5.6, table 6; jpki-card.md §4.6). The JPKI card also
+// (ISO/IEC 7816-4 clause 5.6, table 6; docs/card.md §4.6). The JPKI card also
 // answers 63Cx to an empty VERIFY, which queries the counter; 63C0 is the
 // answer to the attempt that blocked the PIN and to later queries.
 // It unwraps to the *StatusError, so errors.Is(err, ErrWrongPIN) and
@@ -134,7 +134,7 @@ func exactly(sw uint16, msg string) error {
 }
 
 // Sentinels for errors.Is. Each names the ISO/IEC 7816-4 clause 5.6 meaning;
-// the comment says where the JPKI card uses it (jpki-card.md §4.6).
+// the comment says where the JPKI card uses it (docs/card.md §4.6).
 var (
 	// ErrWrongPIN matches any 63Cx: wrong PIN, or the answer to a
 	// tries-left query. Use errors.As with *WrongPINError for the count.

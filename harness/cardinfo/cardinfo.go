@@ -1,6 +1,6 @@
 // Package cardinfo is a client for the My Number Card's applets other than
 // JPKI, over a harness.Transport: the card-info input support applet
-// (券面事項入力補助AP, "text", jpki-card.md §3.2) with the My Number, the four
+// (券面事項入力補助AP, "text", docs/card.md §3.2) with the My Number, the four
 // basic facts, their signed integrity record and the applet's card-verifiable
 // certificate; the card-face applet (券面AP, "visual", §3.3); and the status
 // of all seven PINs the holder's software checks (§4.2, §4.3).
@@ -35,7 +35,7 @@ type PIN = jpki.PIN
 // Applet names one of the applets the client selects.
 type Applet int
 
-// The applets (jpki-card.md §2).
+// The applets (docs/card.md §2).
 const (
 	TextAP   Applet = iota // 券面事項入力補助AP, D3 92 10 00 31 00 01 01 04 08
 	VisualAP               // 券面AP, D3 92 10 00 31 00 01 01 04 02
@@ -77,7 +77,7 @@ type FileID uint16
 
 func (f FileID) String() string { return fmt.Sprintf("EF %04X", uint16(f)) }
 
-// The EFs of the card-info (text) applet, jpki-card.md §3.2, with what opens
+// The EFs of the card-info (text) applet, docs/card.md §3.2, with what opens
 // them (§5.3).
 const (
 	EFTextMyNumber  FileID = 0x0001 // My Number, 17 bytes; PIN or 照合番号A
@@ -87,16 +87,16 @@ const (
 	EFTextBasicInfo FileID = 0x0005 // applet basic info, ≥ 256 bytes; free
 )
 
-// The EFs of the card-face (visual) applet read here, jpki-card.md §3.3.
+// The EFs of the card-face (visual) applet read here, docs/card.md §3.3.
 const (
 	EFVisualFace FileID = 0x0002 // card face FF 20; 照合番号A or B
 )
 
 // Key names one of the seven PINs and codes whose status myna reports
-// (jpki-card.md §4.2, §4.3), in myna's order.
+// (docs/card.md §4.2, §4.3), in myna's order.
 type Key int
 
-// The keys (jpki-card.md §3.1–§3.3).
+// The keys (docs/card.md §3.1–§3.3).
 const (
 	TextPIN     Key = iota // text EF 0011: the 4-digit card-info PIN, 3 tries
 	TextCodeA              // text EF 0014: 照合番号A (the My Number)
@@ -143,7 +143,7 @@ func (k Key) EF() FileID {
 }
 
 // SFI returns the key's short EF identifier: every EF on the card is in
-// 0001–001E, so its low byte is its SFI (jpki-card.md §3).
+// 0001–001E, so its low byte is its SFI (docs/card.md §3).
 func (k Key) SFI() byte { return byte(k.EF()) }
 
 func (k Key) String() string {
@@ -167,7 +167,7 @@ func New(t harness.Transport) *Client { return &Client{w: jpki.New(t)} }
 func (c *Client) Transmit(cmd apdu.Command) (apdu.Response, error) { return c.w.Transmit(cmd) }
 
 // Select selects applet a by DF name with P2=0C (ISO/IEC 7816-4 clause
-// 11.1.1; jpki-card.md §4.2). It clears every verified key (§5.1).
+// 11.1.1; docs/card.md §4.2). It clears every verified key (§5.1).
 func (c *Client) Select(a Applet) error {
 	aid := a.AID()
 	if aid == nil {
@@ -180,11 +180,11 @@ func (c *Client) Select(a Applet) error {
 }
 
 // SelectEF selects an EF of the current applet by file identifier:
-// `00 A4 02 0C 02 FID` (jpki-card.md §4.2).
+// `00 A4 02 0C 02 FID` (docs/card.md §4.2).
 func (c *Client) SelectEF(f FileID) error { return c.w.SelectEF(jpki.FileID(f)) }
 
 // ReadBinary reads n bytes of the current EF from offset in chunks of Le=00
-// and a last chunk of the remainder (jpki-card.md §4.2, §7); see
+// and a last chunk of the remainder (docs/card.md §4.2, §7); see
 // jpki.Client.ReadBinary.
 func (c *Client) ReadBinary(offset, n int) ([]byte, error) { return c.w.ReadBinary(offset, n) }
 
@@ -195,7 +195,7 @@ const tlvProbe = 7
 // ReadTLV selects f and reads the TLV at its start: first 7 bytes (the card
 // answers fewer for a shorter file, §7), whose tag and length give the TLV's
 // size, then the whole TLV from offset 0, as myna-go reads text EF 0002
-// (jpki-card.md §4.2). Filler after the TLV is never requested.
+// (docs/card.md §4.2). Filler after the TLV is never requested.
 func (c *Client) ReadTLV(f FileID) ([]byte, error) {
 	if err := c.SelectEF(f); err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func (c *Client) ReadTLV(f FileID) ([]byte, error) {
 }
 
 // readEF selects f and reads exactly n bytes from offset 0, the fixed sizes
-// myna-go reads (jpki-card.md §4.2).
+// myna-go reads (docs/card.md §4.2).
 func (c *Client) readEF(f FileID, n int) ([]byte, error) {
 	if err := c.SelectEF(f); err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ func (c *Client) readEF(f FileID, n int) ([]byte, error) {
 }
 
 // Verify selects the key's EF in the current applet and sends VERIFY
-// `00 20 00 80 Lc value` (ISO/IEC 7816-4 clause 11.5.6; jpki-card.md §4.2).
+// `00 20 00 80 Lc value` (ISO/IEC 7816-4 clause 11.5.6; docs/card.md §4.2).
 // Codes go as their ASCII digits: Verify(TextCodeA, PIN(myNumber)). A wrong
 // value gives an error matching apdu.ErrWrongPIN (errors.As
 // *apdu.WrongPINError for the tries left); a blocked key, apdu.ErrPINBlocked.
@@ -264,7 +264,7 @@ func (c *Client) verify(k Key, value PIN) error {
 
 // TriesLeft selects the key's EF in the current applet and sends the empty
 // VERIFY `00 20 00 80` (case 1), which the card answers with 63Cx
-// (jpki-card.md §4.2, §4.6). Like myna-rs, anything else is an error, 9000
+// (docs/card.md §4.2, §4.6). Like myna-rs, anything else is an error, 9000
 // included (§4.3, §10).
 func (c *Client) TriesLeft(k Key) (int, error) {
 	if !k.valid() {
@@ -277,7 +277,7 @@ func (c *Client) TriesLeft(k Key) (int, error) {
 }
 
 // TriesLeftSFI sends the empty VERIFY with P2 = 80|SFI and no prior SELECT
-// (jpki-card.md §4.5, §9 item 5), the short-EF-ID form jsapdu uses.
+// (docs/card.md §4.5, §9 item 5), the short-EF-ID form jsapdu uses.
 func (c *Client) TriesLeftSFI(k Key) (int, error) {
 	if !k.valid() {
 		return 0, fmt.Errorf("querying tries left of %v: unknown key", k)
@@ -335,14 +335,14 @@ func (s *PINStatus) field(k Key) *int {
 }
 
 // PINStatus reads the tries left of all seven keys as `myna pin status` does
-// (jpki-card.md §4.2, §4.3): SELECT text applet, then SELECT EF + empty
+// (docs/card.md §4.2, §4.3): SELECT text applet, then SELECT EF + empty
 // VERIFY for 0011, 0014, 0015; SELECT card-face applet, 0013, 0012; SELECT
 // JPKI applet, 0018, 001B. Every answer must be 63Cx. It leaves the JPKI
 // applet selected and no key verified.
 func (c *Client) PINStatus() (PINStatus, error) { return c.pinStatus(false) }
 
 // PINStatusSFI is PINStatus with the empty VERIFYs sent as
-// `00 20 00 80|SFI` without SELECTing the key EFs (jpki-card.md §4.5).
+// `00 20 00 80|SFI` without SELECTing the key EFs (docs/card.md §4.5).
 func (c *Client) PINStatusSFI() (PINStatus, error) { return c.pinStatus(true) }
 
 func (c *Client) pinStatus(sfi bool) (PINStatus, error) {

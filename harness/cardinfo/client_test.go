@@ -20,7 +20,7 @@ const (
 	selectJPKI   = "00 A4 04 0C 0A D3 92 F0 00 26 01 00 00 00 01"
 )
 
-// TestMyNumberSendsWhatMynaSends replays `myna text mynumber` (jpki-card.md
+// TestMyNumberSendsWhatMynaSends replays `myna text mynumber` (docs/card.md
 // §4.2): SELECT EF 0011, VERIFY, SELECT EF 0001, READ BINARY of 17 bytes.
 func TestMyNumberSendsWhatMynaSends(t *testing.T) {
 	c := New(newScript(t,
@@ -52,7 +52,7 @@ func TestMyNumberWithCodeA(t *testing.T) {
 }
 
 // TestFactsWithCodeBReadsHeaderThenTLV replays the myna-go read of EF 0002:
-// 7 bytes, then the whole 104-byte TLV from offset 0 (jpki-card.md §4.2).
+// 7 bytes, then the whole 104-byte TLV from offset 0 (docs/card.md §4.2).
 func TestFactsWithCodeBReadsHeaderThenTLV(t *testing.T) {
 	f := factsFile(testName, testAddress, testBirth, "2")
 	c := New(newScript(t,

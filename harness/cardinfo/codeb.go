@@ -7,7 +7,7 @@ import (
 )
 
 // Era is a Japanese era (元号). The numbers are the era codes of the JPKI
-// signing certificate's birth-date field, 1 Meiji … 5 Reiwa (jpki-card.md §6).
+// signing certificate's birth-date field, 1 Meiji … 5 Reiwa (docs/card.md §6).
 type Era int
 
 // The eras since the adoption of the Gregorian calendar's reckoning.
@@ -66,7 +66,7 @@ func EraOf(t time.Time) (Era, int, error) {
 }
 
 // EraDate renders the calendar date of t as era-year YYMMDD, the form of the
-// birth date in 照合番号B and of the card-face birth-date key (jpki-card.md
+// birth date in 照合番号B and of the card-face birth-date key (docs/card.md
 // §3.2, §3.3): 1990-01-02 is Heisei 2, "020102".
 func EraDate(t time.Time) (string, error) {
 	_, ey, err := EraOf(t)
@@ -87,7 +87,7 @@ const codeBMask = "**************"
 
 // CodeB is 照合番号B: the era-year birth date YYMMDD, the Gregorian year of
 // the card's expiry YYYY and the 4-digit security code printed on the card,
-// 14 digits (jpki-card.md §3.2 EF 0015, §3.3 EF 0012). It opens the facts in
+// 14 digits (docs/card.md §3.2 EF 0015, §3.3 EF 0012). It opens the facts in
 // text EF 0002 and the card face. It prints as a mask under every fmt verb.
 type CodeB string
 
@@ -118,7 +118,7 @@ func (c CodeB) Validate() error {
 // NewCodeB builds 照合番号B from the holder's birth date, the Gregorian year
 // in which the card expires and the 4-digit security code: born 1990-01-02,
 // card valid until 2036, code 5678 → "02010220365678". jpki-rs's
-// YYYYMMDD form is wrong (jpki-card.md §3.2); this is the era-year form that
+// YYYYMMDD form is wrong (docs/card.md §3.2); this is the era-year form that
 // myna-card confirmed on a card. The error never contains the code.
 func NewCodeB(birth time.Time, expiryYear int, securityCode string) (CodeB, error) {
 	if len(securityCode) != 4 || !allDigits(securityCode) {

@@ -10,7 +10,7 @@ import (
 )
 
 // Code is a 照合番号: a MyNumber (照合番号A) or a CodeB. Both open the card
-// face (jpki-card.md §3.3, §5.4).
+// face (docs/card.md §3.3, §5.4).
 type Code interface {
 	fmt.Formatter
 	key(a Applet) Key
@@ -40,7 +40,7 @@ func codeValue(c Code) PIN {
 	return ""
 }
 
-// The tags inside card-face EF 0002 (jpki-card.md §3.3).
+// The tags inside card-face EF 0002 (docs/card.md §3.3).
 const (
 	TagFaceOffsets      Tag = 0xDF21
 	TagFaceBirth        Tag = 0xDF22
@@ -75,7 +75,7 @@ type Face struct {
 	raws   [][]byte // each object as written
 }
 
-// ParseFace decodes card-face EF 0002 (jpki-card.md §3.3): FF 20 holding
+// ParseFace decodes card-face EF 0002 (docs/card.md §3.3): FF 20 holding
 // DF21 to DF2A in order. It checks the dates, the sex code, the RSA key
 // (90 / 91, 2048 bits), the PNG images and the JPEG 2000 photo.
 func ParseFace(b []byte) (*Face, error) {
@@ -143,7 +143,7 @@ func parseFace(b []byte) (*Face, error) {
 
 // CheckOffsets checks that every DF21 entry is where one of the face's
 // objects starts, counted from the start of the file, in increasing order.
-// The spec does not say which objects the table points at (jpki-card.md
+// The spec does not say which objects the table points at (docs/card.md
 // §3.3), so ParseFace leaves this check to the caller.
 func (f *Face) CheckOffsets() error {
 	if len(f.Offsets) == 0 {
@@ -167,7 +167,7 @@ func (f *Face) CheckOffsets() error {
 }
 
 // Segments returns the three signed segments of the card face
-// (jpki-card.md §3.3): DF22–DF24, DF25–DF26 and DF27, each the objects as
+// (docs/card.md §3.3): DF22–DF24, DF25–DF26 and DF27, each the objects as
 // written, headers included.
 func (f *Face) Segments() [3][]byte {
 	if len(f.raws) != len(faceTags) {
@@ -188,7 +188,7 @@ var ErrFaceSignature = errors.New("card-face signature does not verify")
 // CheckSignature verifies DF28 with the issuer key certified in the
 // card-face applet's EF 0004 (read it with Client.Certificate while that
 // applet is selected): PKCS#1 v1.5 over a SHA-256 DigestInfo whose digest is
-// the three segment hashes concatenated (96 bytes). jpki-card.md §3.3 says
+// the three segment hashes concatenated (96 bytes). docs/card.md §3.3 says
 // only "over SHA-256 of three segments"; the encoding is myna-card's, checked
 // there against a real card's EF 0002. DF29 and DF2A are not signed.
 func (f *Face) CheckSignature(issuer *rsa.PublicKey) error {
@@ -208,7 +208,7 @@ func (f *Face) CheckSignature(issuer *rsa.PublicKey) error {
 
 // ReadFace reads card-face EF 0002 as a TLV (see ReadTLV) and decodes it
 // (ParseFace). It needs 照合番号A or B verified since the card-face applet
-// was selected (jpki-card.md §5.4).
+// was selected (docs/card.md §5.4).
 func (c *Client) ReadFace() (*Face, error) {
 	b, err := c.ReadTLV(EFVisualFace)
 	if err != nil {
@@ -223,7 +223,7 @@ func (c *Client) ReadFace() (*Face, error) {
 
 // FaceData verifies code in the card-face applet (EF 0013 for the My Number,
 // EF 0012 for 照合番号B) and reads the card face, as `myna visual` does
-// (jpki-card.md §3.3, §4.2). The card-face applet must be selected.
+// (docs/card.md §3.3, §4.2). The card-face applet must be selected.
 func (c *Client) FaceData(code Code) (*Face, error) {
 	if code == nil {
 		return nil, errors.New("reading card face: no code")
@@ -241,7 +241,7 @@ var (
 )
 
 // ErrNotPNG and ErrNotJPEG2000 report an image that is not in the format the
-// card face uses (jpki-card.md §3.3).
+// card face uses (docs/card.md §3.3).
 var (
 	ErrNotPNG      = errors.New("not a PNG image")
 	ErrNotJPEG2000 = errors.New("not a JPEG 2000 image")

@@ -70,7 +70,7 @@ func (s *script) ATR() ([]byte, error) { return nil, nil }
 func (s *script) Reset() error         { return nil }
 func (s *script) Close() error         { return nil }
 
-// --- A card built from the spec: files, keys and the rules of jpki-card.md §5.
+// --- A card built from the spec: files, keys and the rules of docs/card.md §5.
 
 type fakeKey struct {
 	value      string
@@ -85,7 +85,7 @@ type fakeApplet struct {
 }
 
 // fakeCard answers SELECT (by name, by FID), READ BINARY with a 15-bit
-// offset and VERIFY (after SELECT or with P2 = 80|SFI) the way jpki-card.md
+// offset and VERIFY (after SELECT or with P2 = 80|SFI) the way docs/card.md
 // §4.6, §5 and §7 describe. It logs every command with VERIFY data masked.
 type fakeCard struct {
 	applets  map[string]*fakeApplet
@@ -173,10 +173,10 @@ func (f *fakeCard) ATR() ([]byte, error) { return nil, nil }
 func (f *fakeCard) Reset() error         { return nil }
 func (f *fakeCard) Close() error         { return nil }
 
-// --- Files built from the byte layouts of jpki-card.md §3.2 and §3.3.
+// --- Files built from the byte layouts of docs/card.md §3.2 and §3.3.
 
 // enc writes a TLV the way the card does: short lengths below 128, 82 HH LL
-// from 128 on (jpki-card.md §3.2).
+// from 128 on (docs/card.md §3.2).
 func enc(tag string, value ...[]byte) []byte {
 	v := bytes.Join(value, nil)
 	out := unhexOK(tag)
@@ -197,7 +197,7 @@ func unhexOK(s string) []byte {
 }
 
 const (
-	testMyNumber = "537686677188" // the myna-card test card (jpki-card.md §3.2)
+	testMyNumber = "537686677188" // the myna-card test card (docs/card.md §3.2)
 	testName     = "山田　花子"        // 15 UTF-8 bytes, as on the test card
 	testAddress  = "東京都千代田区霞が関一丁目二番三号四"
 	testBirth    = "19900102"

@@ -6,17 +6,21 @@ import (
 )
 
 // ErrMyNumberFormat reports a My Number that is not 12 ASCII digits.
+//
+//lint:ignore ST1005 "My Number" is a proper noun.
 var ErrMyNumberFormat = errors.New("My Number is not 12 digits")
 
 // ErrCheckDigit reports a My Number whose last digit is not the check digit
 // of the first eleven.
+//
+//lint:ignore ST1005 "My Number" is a proper noun.
 var ErrCheckDigit = errors.New("My Number check digit wrong")
 
 const myNumberMask = "************"
 
 // MyNumber is an individual number (個人番号): 12 ASCII digits, the last a
 // check digit. It is also 照合番号A, the key that opens text EF 0001 and the
-// card-face applet (jpki-card.md §3.2, §3.3), so it prints as a mask under
+// card-face applet (docs/card.md §3.2, §3.3), so it prints as a mask under
 // every fmt verb; use string(n) for the digits.
 type MyNumber string
 
@@ -78,11 +82,11 @@ func allDigits(s string) bool {
 }
 
 // MyNumberFileLen is the physical size of text EF 0001: the 15-byte TLV
-// FF 10 0C + 12 digits, and two FF filler bytes (jpki-card.md §3.2).
+// FF 10 0C + 12 digits, and two FF filler bytes (docs/card.md §3.2).
 const MyNumberFileLen = 17
 
 // ParseMyNumberFile decodes the content of text EF 0001: FF 10 0C followed by
-// the 12 ASCII digits (a BER long-form private tag, jpki-card.md §3.2);
+// the 12 ASCII digits (a BER long-form private tag, docs/card.md §3.2);
 // bytes after the TLV are filler and ignored. The number must pass Validate.
 func ParseMyNumberFile(b []byte) (MyNumber, error) {
 	t, _, err := ParseTLV(b)

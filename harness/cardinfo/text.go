@@ -42,7 +42,7 @@ func ParseDate(b []byte) (Date, error) {
 }
 
 // Sex is the sex code as the card writes it: one ASCII digit, 1 male,
-// 2 female, 9 not applicable, 0 unknown (JIS X 0303; jpki-card.md §3.2).
+// 2 female, 9 not applicable, 0 unknown (JIS X 0303; docs/card.md §3.2).
 type Sex byte
 
 // The sex codes of JIS X 0303.
@@ -74,7 +74,7 @@ func parseSex(b []byte) (Sex, error) {
 	return Sex(b[0]), nil
 }
 
-// The tags inside text EF 0002 (jpki-card.md §3.2).
+// The tags inside text EF 0002 (docs/card.md §3.2).
 const (
 	TagFactsOffsets Tag = 0xDF21
 	TagFactsName    Tag = 0xDF22
@@ -97,11 +97,11 @@ type Facts struct {
 }
 
 // HashedPart returns what the integrity record's DF32 hashes: the FF 20
-// value from DF22 to its end, i.e. without the DF21 table (jpki-card.md
+// value from DF22 to its end, i.e. without the DF21 table (docs/card.md
 // §3.2 EF 0003).
 func (f *Facts) HashedPart() []byte { return f.Raw[f.Offsets[0]:] }
 
-// ParseFacts decodes text EF 0002 (jpki-card.md §3.2): FF 20 L holding
+// ParseFacts decodes text EF 0002 (docs/card.md §3.2): FF 20 L holding
 // DF21 (four 2-byte big-endian offsets), DF22 name, DF23 address, DF24
 // birth date YYYYMMDD, DF25 sex, in that order. It checks that each DF21
 // offset is where the matching object starts. b starts at the file's first
@@ -153,7 +153,7 @@ func parseFacts(b []byte) (*Facts, error) {
 }
 
 // ReadMyNumber selects text EF 0001 and reads its 17 bytes, as myna-go does
-// (jpki-card.md §4.2), and decodes them (ParseMyNumberFile). It needs the
+// (docs/card.md §4.2), and decodes them (ParseMyNumberFile). It needs the
 // card-info PIN or 照合番号A verified since the applet was selected (§5.3);
 // without, the card answers 6982.
 func (c *Client) ReadMyNumber() (MyNumber, error) {
@@ -174,7 +174,7 @@ func (c *Client) readMyNumber() (MyNumber, []byte, error) {
 }
 
 // MyNumber verifies the card-info PIN (EF 0011) and reads the My Number, as
-// `myna text mynumber` does (jpki-card.md §4.2). The text applet must be
+// `myna text mynumber` does (docs/card.md §4.2). The text applet must be
 // selected.
 func (c *Client) MyNumber(pin PIN) (MyNumber, error) {
 	if err := c.Verify(TextPIN, pin); err != nil {
@@ -184,7 +184,7 @@ func (c *Client) MyNumber(pin PIN) (MyNumber, error) {
 }
 
 // MyNumberWithCodeA verifies 照合番号A (EF 0014: the My Number itself) and
-// reads the My Number (jpki-card.md §3.2, §5.3). The text applet must be
+// reads the My Number (docs/card.md §3.2, §5.3). The text applet must be
 // selected.
 func (c *Client) MyNumberWithCodeA(code MyNumber) (MyNumber, error) {
 	if err := c.Verify(TextCodeA, PIN(code)); err != nil {
@@ -208,7 +208,7 @@ func (c *Client) ReadFacts() (*Facts, error) {
 }
 
 // Facts verifies the card-info PIN and reads the four basic facts, as
-// `myna text attr` does (jpki-card.md §4.2). The text applet must be
+// `myna text attr` does (docs/card.md §4.2). The text applet must be
 // selected.
 func (c *Client) Facts(pin PIN) (*Facts, error) {
 	if err := c.Verify(TextPIN, pin); err != nil {
@@ -218,7 +218,7 @@ func (c *Client) Facts(pin PIN) (*Facts, error) {
 }
 
 // FactsWithCodeB verifies 照合番号B (EF 0015) and reads the four basic facts
-// (jpki-card.md §3.2, §5.3). The text applet must be selected.
+// (docs/card.md §3.2, §5.3). The text applet must be selected.
 func (c *Client) FactsWithCodeB(code CodeB) (*Facts, error) {
 	if err := c.Verify(TextCodeB, PIN(code)); err != nil {
 		return nil, fmt.Errorf("reading facts: %w", err)
@@ -226,7 +226,7 @@ func (c *Client) FactsWithCodeB(code CodeB) (*Facts, error) {
 	return c.ReadFacts()
 }
 
-// The integrity record's tags and size (jpki-card.md §3.2 EF 0003).
+// The integrity record's tags and size (docs/card.md §3.2 EF 0003).
 const (
 	TagIntegrityMyNumber  Tag = 0xDF31
 	TagIntegrityFacts     Tag = 0xDF32
@@ -242,7 +242,7 @@ type IntegrityRecord struct {
 	Signature    []byte // DF33: RSA-2048 PKCS#1 v1.5 SHA-256
 	// Signed is what DF33 signs: the objects before it as written, DF31 and
 	// DF32 with their headers, without the FF 30 header (70 bytes). The
-	// spec's "the bytes before DF33" (jpki-card.md §3.2) is read the way
+	// spec's "the bytes before DF33" (docs/card.md §3.2) is read the way
 	// myna-card reads it (data.rs TlvFields::bytes_before), which its
 	// authors check against a real test card's EF 0003.
 	Signed []byte
@@ -250,7 +250,7 @@ type IntegrityRecord struct {
 }
 
 // ParseIntegrityRecord decodes text EF 0003: FF 30 82 01 4B holding
-// DF31 20, DF32 20 and DF33 82 01 00 (jpki-card.md §3.2).
+// DF31 20, DF32 20 and DF33 82 01 00 (docs/card.md §3.2).
 func ParseIntegrityRecord(b []byte) (*IntegrityRecord, error) {
 	r, err := parseIntegrityRecord(b)
 	if err != nil {
@@ -286,7 +286,7 @@ func parseIntegrityRecord(b []byte) (*IntegrityRecord, error) {
 }
 
 // IntegrityRecord selects text EF 0003 and reads its 336 bytes, as myna-go
-// does (jpki-card.md §4.2). It needs the PIN or either code (§5.3).
+// does (docs/card.md §4.2). It needs the PIN or either code (§5.3).
 func (c *Client) IntegrityRecord() (*IntegrityRecord, error) {
 	b, err := c.readEF(EFTextIntegrity, IntegrityRecordLen)
 	if err != nil {
@@ -303,7 +303,7 @@ func (c *Client) IntegrityRecord() (*IntegrityRecord, error) {
 const CVCertificateLen = 568
 
 // CVCertificate is a card-verifiable certificate, EF 0004 of the text and
-// card-face applets (jpki-card.md §3.2, §3.3): 7F 21 holding the body
+// card-face applets (docs/card.md §3.2, §3.3): 7F 21 holding the body
 // 5F 4E (16-byte issuer key ID, 16-byte subject key ID, RSA key 90 / 91)
 // and the signature 5F 37.
 type CVCertificate struct {
@@ -316,7 +316,7 @@ type CVCertificate struct {
 }
 
 // ParseCVCertificate decodes a card-verifiable certificate. It checks the
-// shape of jpki-card.md §3.2: a 2048-bit modulus and a 256-byte signature.
+// shape of docs/card.md §3.2: a 2048-bit modulus and a 256-byte signature.
 // The signature needs the CA's key, which is not on the card; see
 // CheckSignature.
 func ParseCVCertificate(b []byte) (*CVCertificate, error) {
@@ -367,7 +367,7 @@ var ErrCVSignature = errors.New("card-verifiable certificate signature does not 
 // CheckSignature verifies the certificate's 5F 37 signature with the CA's
 // public key (obtained out of band: it is never on the card) as PKCS#1 v1.5
 // with SHA-256 over the 5F 4E value, the two key IDs and the key. The
-// spec does not say what the CA signs (jpki-card.md §3.2); this is what
+// spec does not say what the CA signs (docs/card.md §3.2); this is what
 // myna-card verifies real test cards' certificates with (data.rs
 // CardVerifiableCertificate::verify_with).
 func (c *CVCertificate) CheckSignature(ca *rsa.PublicKey) error {
@@ -382,7 +382,7 @@ func (c *CVCertificate) CheckSignature(ca *rsa.PublicKey) error {
 }
 
 // parseRSAKey decodes `90 L exponent 91 L modulus`, the RSA public key form
-// of the card-info applets (jpki-card.md §3.2 EF 0004, §3.3 DF24), and
+// of the card-info applets (docs/card.md §3.2 EF 0004, §3.3 DF24), and
 // requires a 2048-bit modulus and an odd exponent that fits 31 bits.
 func parseRSAKey(b []byte) (*rsa.PublicKey, error) {
 	kids, err := ParseAll(b)
@@ -417,7 +417,7 @@ func firstByte(b []byte) string {
 }
 
 // Certificate selects EF 0004 of the current applet and reads its 568 bytes,
-// as myna-go does for the text applet (jpki-card.md §4.2). The card-face
+// as myna-go does for the text applet (docs/card.md §4.2). The card-face
 // applet's EF 0004 has the same shape (§3.3). The file is free to read
 // (§5.3, §5.4).
 func (c *Client) Certificate() (*CVCertificate, error) {
@@ -437,7 +437,7 @@ func (c *Client) Certificate() (*CVCertificate, error) {
 var ErrIntegrity = errors.New("integrity check failed")
 
 // CheckIntegrity checks the integrity record against what was read
-// (jpki-card.md §3.2 EF 0003): DF31 must be the SHA-256 of myNumberFile
+// (docs/card.md §3.2 EF 0003): DF31 must be the SHA-256 of myNumberFile
 // (the whole 17-byte EF 0001, filler included), DF32 the SHA-256 of
 // facts.HashedPart(), and DF33 a PKCS#1 v1.5 SHA-256 signature over
 // rec.Signed (DF31 and DF32) by cert's key. Failures wrap ErrIntegrity.
@@ -528,7 +528,7 @@ func (c *Client) VerifyIntegrity() (*Integrity, error) {
 	return &in, nil
 }
 
-// The basic-info tags and size (jpki-card.md §3.2 EF 0005).
+// The basic-info tags and size (docs/card.md §3.2 EF 0005).
 const (
 	TagBasicInfoVersion Tag = 0xDF41
 	TagBasicInfoKeyID   Tag = 0xDF42
@@ -539,7 +539,7 @@ const (
 
 // BasicInfo is text EF 0005: FF 40 82 00 9F holding DF41 04 (spec version,
 // extended Lc/Le flag, vendor, option; 01 03 0E 01 seen), DF42 10 (key ID)
-// and DF43 82 00 80 (32 data bytes and 96×FF), jpki-card.md §3.2.
+// and DF43 82 00 80 (32 data bytes and 96×FF), docs/card.md §3.2.
 type BasicInfo struct {
 	Info  []byte // DF41, 4 bytes
 	KeyID []byte // DF42, 16 bytes
@@ -569,7 +569,7 @@ func ParseBasicInfo(b []byte) (*BasicInfo, error) {
 }
 
 // BasicInfo selects text EF 0005 and reads 256 bytes in one READ BINARY
-// (Le=00), as myna-go does; it insists on getting all 256 (jpki-card.md
+// (Le=00), as myna-go does; it insists on getting all 256 (docs/card.md
 // §3.2, §4.2). The file is free to read.
 func (c *Client) BasicInfo() (*BasicInfo, error) {
 	if err := c.SelectEF(EFTextBasicInfo); err != nil {

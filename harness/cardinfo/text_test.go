@@ -12,7 +12,7 @@ import (
 )
 
 // TestFactsTestCardLayout checks the builder against the myna-card test
-// card's layout (jpki-card.md §3.2): FF 20 65, offsets 000E 0020 0059 0064.
+// card's layout (docs/card.md §3.2): FF 20 65, offsets 000E 0020 0059 0064.
 func TestFactsTestCardLayout(t *testing.T) {
 	f := factsFile(testName, testAddress, testBirth, "2")
 	if !bytes.HasPrefix(f, unhex(t, "FF 20 65 DF 21 08 00 0E 00 20 00 59 00 64 DF 22 0F")) || len(f) != 104 {

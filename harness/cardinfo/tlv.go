@@ -9,7 +9,7 @@ import (
 var ErrTLVTruncated = errors.New("TLV truncated")
 
 // ErrTLVInvalid reports a tag or length field that the card-info applets do
-// not use (jpki-card.md §3.2).
+// not use (docs/card.md §3.2).
 var ErrTLVInvalid = errors.New("invalid TLV")
 
 // Tag is a BER tag written as its identifier octets, big-endian: 0x90,
@@ -27,7 +27,7 @@ func (t Tag) Constructed() bool {
 	return b&0x20 != 0
 }
 
-// The tags the card-info applets use (jpki-card.md §3.2, §3.3). All
+// The tags the card-info applets use (docs/card.md §3.2, §3.3). All
 // multi-byte tags are private class: FF xx constructed, DF xx primitive,
 // written in the high-tag-number form even for numbers below 31 (FF 10 is
 // private constructed 16).
@@ -58,7 +58,7 @@ func (h Header) TotalLen() int { return h.HeaderLen + h.Length }
 //
 // Tags are one octet, or a first octet with tag bits 11111 followed by up to
 // two more (X.690 8.1.2.4); a number below 31 in that form is accepted, since
-// the card writes FF 10 (jpki-card.md §3.2). Lengths are short (below 128),
+// the card writes FF 10 (docs/card.md §3.2). Lengths are short (below 128),
 // 81 xx or 82 xx xx. A leading zero octet is accepted (the card writes
 // 82 00 9F, §3.2) but a long-form value below 128 is not: myna-go's parser
 // rejects it (§4.2), so a card that wrote one would break that client.

@@ -42,7 +42,7 @@ func TestSelectAPNotFound(t *testing.T) {
 }
 
 // TestReadDERSendsWhatOpenSCSends replays the auth-certificate read of
-// jpki-card.md §4.1: a 4-byte probe, then Le=00 chunks from offset 0 and a
+// docs/card.md §4.1: a 4-byte probe, then Le=00 chunks from offset 0 and a
 // last chunk of 0x23 for a 1571-byte certificate.
 func TestReadDERSendsWhatOpenSCSends(t *testing.T) {
 	file := append(unhex(t, "30 82 06 1F"), bytes.Repeat([]byte{0xA5}, 1567)...)
@@ -237,7 +237,7 @@ func TestChangePIN(t *testing.T) {
 	}
 }
 
-// cardSigner answers 80 2A like jpki-card.md §5.6: PKCS#1 v1.5 type 1
+// cardSigner answers 80 2A like docs/card.md §5.6: PKCS#1 v1.5 type 1
 // padding over the data exactly as given, then the RSA private operation.
 func cardSigner(t *testing.T, key *rsa.PrivateKey) func([]byte) []byte {
 	return func(cmd []byte) []byte {

@@ -54,7 +54,7 @@ func TestParseDERHeaderErrors(t *testing.T) {
 		{"30 82 00 FF", ErrDERInvalid},          // leading zero
 		{"1F 80 01 00", ErrDERInvalid},          // tag with leading zero
 		{"1F 1E 00", ErrDERInvalid},
-		{"FF 10 0C", ErrDERInvalid},          // the text AP's BER tag FF 10 (jpki-card.md §3.2) is not DER             // low tag number in high form
+		{"FF 10 0C", ErrDERInvalid},          // the text AP's BER tag FF 10 (docs/card.md §3.2) is not DER             // low tag number in high form
 		{"1F 81 81 81 01 00", ErrDERInvalid}, // tag number too long
 		{"30 84 FF FF FF FF", ErrDERInvalid}, // too large
 	}

@@ -7,7 +7,7 @@ import (
 
 // DER prefixes of DigestInfo ::= SEQUENCE { AlgorithmIdentifier { OID, NULL },
 // OCTET STRING digest } (RFC 8017 §9.2 note 1), for the hashes clients use
-// with the JPKI card (jpki-card.md §4.2, myna-go common.go). Written out here
+// with the JPKI card (docs/card.md §4.2, myna-go common.go). Written out here
 // rather than taken from crypto/rsa, so that the harness checks the card
 // against an independent encoding.
 var digestInfoPrefix = map[crypto.Hash][]byte{
@@ -18,7 +18,7 @@ var digestInfoPrefix = map[crypto.Hash][]byte{
 
 // DigestInfo returns the DER DigestInfo for digest, the input the card's
 // COMPUTE DIGITAL SIGNATURE (80 2A, P1=00) pads with PKCS#1 v1.5 type 1
-// (jpki-card.md §5.6). Supported: SHA-256, SHA-384, SHA-512.
+// (docs/card.md §5.6). Supported: SHA-256, SHA-384, SHA-512.
 func DigestInfo(hash crypto.Hash, digest []byte) ([]byte, error) {
 	prefix, ok := digestInfoPrefix[hash]
 	if !ok {

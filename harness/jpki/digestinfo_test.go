@@ -102,6 +102,6 @@ func TestDigestInfoErrors(t *testing.T) {
 		t.Error("31-byte SHA-256 digest accepted")
 	}
 	if got, _ := DigestInfo(crypto.SHA512, make([]byte, 64)); len(got) != 83 {
-		t.Errorf("SHA-512 DigestInfo has %d bytes, jpki-card.md §7 says 83", len(got))
+		t.Errorf("SHA-512 DigestInfo has %d bytes, docs/card.md §7 says 83", len(got))
 	}
 }

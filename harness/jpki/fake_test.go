@@ -68,7 +68,7 @@ func (s *script) ATR() ([]byte, error) {
 func (s *script) Reset() error { return nil }
 func (s *script) Close() error { return nil }
 
-// fileCard is a Transport serving EFs the way jpki-card.md §7 describes:
+// fileCard is a Transport serving EFs the way docs/card.md §7 describes:
 // SELECT EF by FID (6A82 if absent), READ BINARY returning min(Le, rest) with
 // 9000, 6B00 at or after EOF, 6982 on protected files. It logs every command.
 type fileCard struct {

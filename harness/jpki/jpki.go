@@ -1,6 +1,6 @@
 // Package jpki is a client for the JPKI applet (公的個人認証AP) of the My
 // Number Card over a harness.Transport. It sends the APDUs that the real
-// clients send (OpenSC's card-jpki.c and myna, jpki-card.md §4.1–4.4): short
+// clients send (OpenSC's card-jpki.c and myna, docs/card.md §4.1–4.4): short
 // APDUs only, SELECT with P2=0C, READ BINARY in chunks of Le=00 with 15-bit
 // offsets, VERIFY / CHANGE REFERENCE DATA on the PIN EFs and the proprietary
 // COMPUTE DIGITAL SIGNATURE 80 2A.
@@ -9,7 +9,7 @@
 // simulated card, so that the two cannot share a misreading.
 //
 // Operations never select the applet themselves: selecting an application
-// clears every verified PIN (jpki-card.md §5.1), which a suite must control.
+// clears every verified PIN (docs/card.md §5.1), which a suite must control.
 // Call SelectAP first, then VerifyPIN, then the operation that needs it.
 package jpki
 
@@ -26,13 +26,13 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 )
 
-// AID is the DF name of the JPKI applet (jpki-card.md §2).
+// AID is the DF name of the JPKI applet (docs/card.md §2).
 var AID = []byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
 
-// FileID is a 2-byte EF identifier in the JPKI applet (jpki-card.md §3.1).
+// FileID is a 2-byte EF identifier in the JPKI applet (docs/card.md §3.1).
 type FileID uint16
 
-// The EFs of the JPKI applet (jpki-card.md §3.1).
+// The EFs of the JPKI applet (docs/card.md §3.1).
 const (
 	EFSignCert     FileID = 0x0001 // signing certificate; READ needs the sign PIN
 	EFSignCA       FileID = 0x0002 // signing CA certificate
@@ -48,7 +48,7 @@ const (
 
 func (f FileID) String() string { return fmt.Sprintf("EF %04X", uint16(f)) }
 
-// Token labels a JPKI client accepts (docs/card.md "Token variants"):
+// Token labels a JPKI client accepts (docs/card.md §1.3):
 // myna-go's CheckCard accepts the plastic card and the Android token and
 // rejects the old resident-registry card's JPKIAPICCTOKEN ("this is a Juki
 // card?"); the iPhone token speaks the same protocol (myna-card ap/jpki.rs).
@@ -67,7 +67,7 @@ func PhoneToken(label string) bool {
 // Cert names one of the four certificate EFs.
 type Cert int
 
-// The certificates (jpki-card.md §3.1, §6).
+// The certificates (docs/card.md §3.1, §6).
 const (
 	AuthCert Cert = iota
 	AuthCACert
@@ -87,7 +87,7 @@ func (k Cert) String() string {
 // PINRef names one of the two JPKI PINs.
 type PINRef int
 
-// The PINs (jpki-card.md §3.1).
+// The PINs (docs/card.md §3.1).
 const (
 	AuthPIN PINRef = iota
 	SignPIN
@@ -104,7 +104,7 @@ func (p PINRef) String() string { return [...]string{"auth PIN", "sign PIN"}[p] 
 // Key names one of the two private keys.
 type Key int
 
-// The keys (jpki-card.md §3.1, §5.2).
+// The keys (docs/card.md §3.1, §5.2).
 const (
 	AuthKey Key = iota
 	SignKey
@@ -167,7 +167,7 @@ func (c *Client) Do(cmd apdu.Command) ([]byte, error) {
 
 // SelectAP selects the JPKI applet: SELECT by DF name, P2=0C (no response
 // data), ISO/IEC 7816-4 clause 11.1.1; the bytes OpenSC and myna send
-// (jpki-card.md §4.1). It clears every verified PIN (§5.1).
+// (docs/card.md §4.1). It clears every verified PIN (§5.1).
 func (c *Client) SelectAP() error {
 	if _, err := c.Do(apdu.Command{INS: 0xA4, P1: 0x04, P2: 0x0C, Data: AID}); err != nil {
 		return fmt.Errorf("selecting JPKI applet: %w", err)
@@ -176,7 +176,7 @@ func (c *Client) SelectAP() error {
 }
 
 // SelectEF selects an EF of the current DF by file identifier: SELECT P1=02,
-// P2=0C (ISO/IEC 7816-4 clause 11.1.1; jpki-card.md §4.1).
+// P2=0C (ISO/IEC 7816-4 clause 11.1.1; docs/card.md §4.1).
 func (c *Client) SelectEF(f FileID) error {
 	if _, err := c.Do(apdu.Command{INS: 0xA4, P1: 0x02, P2: 0x0C, Data: []byte{byte(f >> 8), byte(f)}}); err != nil {
 		return fmt.Errorf("selecting %v: %w", f, err)
@@ -187,7 +187,7 @@ func (c *Client) SelectEF(f FileID) error {
 // ReadBinary reads n bytes of the current EF from offset with READ BINARY
 // (ISO/IEC 7816-4 clause 11.2.3, P1-P2 = 15-bit offset), in chunks of
 // Le=00 (256) and a last chunk of the remainder, as OpenSC does
-// (jpki-card.md §4.1). The card answers min(Le, bytes to EOF) (§7), so a
+// (docs/card.md §4.1). The card answers min(Le, bytes to EOF) (§7), so a
 // file shorter than offset+n ends in an error (6B00, or a short answer).
 func (c *Client) ReadBinary(offset, n int) ([]byte, error) {
 	if offset < 0 || n < 0 || offset+n > maxReadable {
@@ -251,7 +251,7 @@ func (c *Client) ReadDER(f FileID) ([]byte, error) {
 }
 
 // ReadCertificate reads and parses one of the four certificates
-// (jpki-card.md §3.1, §6). The sign certificate needs the sign PIN verified
+// (docs/card.md §3.1, §6). The sign certificate needs the sign PIN verified
 // first (§5.2); without it the card answers 6982.
 func (c *Client) ReadCertificate(kind Cert) (*x509.Certificate, []byte, error) {
 	der, err := c.ReadDER(kind.EF())
@@ -268,7 +268,7 @@ func (c *Client) ReadCertificate(kind Cert) (*x509.Certificate, []byte, error) {
 // TriesLeft asks how many tries the PIN has left: SELECT the PIN EF, then an
 // empty VERIFY `00 20 00 80` (case 1), ISO/IEC 7816-4 clause 11.5.6. The
 // card answers 63Cx; like OpenSC and myna-rs, anything else is an error,
-// 9000 included (jpki-card.md §4.1, §4.6, §10).
+// 9000 included (docs/card.md §4.1, §4.6, §10).
 func (c *Client) TriesLeft(ref PINRef) (int, error) {
 	if err := c.SelectEF(ref.EF()); err != nil {
 		return 0, fmt.Errorf("querying tries left of %v: %w", ref, err)
@@ -287,7 +287,7 @@ func (c *Client) TriesLeft(ref PINRef) (int, error) {
 }
 
 // VerifyPIN selects the PIN EF and sends VERIFY `00 20 00 80 Lc PIN`
-// (ISO/IEC 7816-4 clause 11.5.6; jpki-card.md §4.1). A wrong PIN gives an
+// (ISO/IEC 7816-4 clause 11.5.6; docs/card.md §4.1). A wrong PIN gives an
 // error matching apdu.ErrWrongPIN (errors.As *apdu.WrongPINError for the
 // tries left); a blocked one matches apdu.ErrPINBlocked.
 func (c *Client) VerifyPIN(ref PINRef, value PIN) error {
@@ -313,7 +313,7 @@ func (c *Client) verify(ref PINRef, value PIN) error {
 
 // ChangePIN verifies old, then sends CHANGE REFERENCE DATA with P1=01 (new
 // value only) `00 24 01 80 Lc new` (ISO/IEC 7816-4 clause 11.5.7;
-// jpki-card.md §4.2). The new PIN is not checked locally; see ValidatePIN.
+// docs/card.md §4.2). The new PIN is not checked locally; see ValidatePIN.
 func (c *Client) ChangePIN(ref PINRef, old, new PIN) error {
 	if err := c.VerifyPIN(ref, old); err != nil {
 		return fmt.Errorf("changing %v: %w", ref, err)
@@ -332,7 +332,7 @@ func (c *Client) ChangePIN(ref PINRef, old, new PIN) error {
 
 // Sign signs digest, a hash made with hash, with key: it wraps the digest in
 // a DER DigestInfo (see DigestInfo) and calls SignRaw, which is what OpenSC
-// and myna's CMS signing do (jpki-card.md §4.1, §4.2). The key's PIN must
+// and myna's CMS signing do (docs/card.md §4.1, §4.2). The key's PIN must
 // have been verified since the applet was selected (§5.2).
 func (c *Client) Sign(key Key, digest []byte, hash crypto.Hash) ([]byte, error) {
 	di, err := DigestInfo(hash, digest)
@@ -343,7 +343,7 @@ func (c *Client) Sign(key Key, digest []byte, hash crypto.Hash) ([]byte, error) 
 }
 
 // SignRaw selects the key EF and sends COMPUTE DIGITAL SIGNATURE
-// `80 2A 00 80 Lc data 00` (jpki-card.md §4.1, §4.5): the card pads data
+// `80 2A 00 80 Lc data 00` (docs/card.md §4.1, §4.5): the card pads data
 // with PKCS#1 v1.5 type 1 and returns the 256-byte signature (§5.6). data is
 // sent as given (1 to 255 bytes, short APDU); the card accepts up to 245.
 func (c *Client) SignRaw(key Key, data []byte) ([]byte, error) {
@@ -364,7 +364,7 @@ func (c *Client) SignRaw(key Key, data []byte) ([]byte, error) {
 }
 
 // TokenLabel reads the first 32 bytes of EF 0006 (the CK_TOKEN_INFO label)
-// and trims trailing spaces only, as myna-go does (jpki-card.md §1.3,
+// and trims trailing spaces only, as myna-go does (docs/card.md §1.3,
 // §3.1.1): a NUL-padded label stays padded and fails CheckToken, as it would
 // in myna-go.
 func (c *Client) TokenLabel() (string, error) {
@@ -392,7 +392,7 @@ func (c *Client) CheckToken() error {
 	return nil
 }
 
-// Presence is the content of EF 0008 (jpki-card.md §3.1): byte 0 is 8F when
+// Presence is the content of EF 0008 (docs/card.md §3.1): byte 0 is 8F when
 // the sign certificate is present, byte 1 when the auth certificate is.
 type Presence struct {
 	Sign, Auth bool

@@ -28,7 +28,7 @@ func (PIN) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(pinMask)) }
 func (PIN) MarshalText() ([]byte, error) { return []byte(pinMask), nil }
 
 // ErrEmptyPIN is returned for an empty PIN. An empty VERIFY is the tries-left
-// query (jpki-card.md §4.1), so sending it for a PIN would "succeed" as a
+// query (docs/card.md §4.1), so sending it for a PIN would "succeed" as a
 // status query; OpenSC refuses it locally for the same reason.
 var ErrEmptyPIN = errors.New("empty PIN")
 
@@ -40,7 +40,7 @@ const (
 	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + digits
 )
 
-// ValidatePIN checks value against the rules of jpki-card.md §3.1 (OSC-p15):
+// ValidatePIN checks value against the rules of docs/card.md §3.1 (OSC-p15):
 // the auth PIN is exactly 4 digits, the sign PIN 6–16 characters of A–Z and
 // 0–9. VerifyPIN and ChangePIN do not call it, so that suites can send
 // malformed PINs to the card on purpose; call it where a well-formed PIN is

@@ -10,7 +10,7 @@ import (
 	"github.com/mynahil/mynahil/harness/cardinfo"
 )
 
-// Matchers for the card-info applets (package cardinfo; jpki-card.md §3.2,
+// Matchers for the card-info applets (package cardinfo; docs/card.md §3.2,
 // §3.3, §4.2):
 //
 //	Expect(n).To(BeValidMyNumber())
@@ -86,7 +86,7 @@ func HaveTriesLeftOn(key cardinfo.Key, n int) types.GomegaMatcher {
 }
 
 // BePNG succeeds when the []byte is a PNG image: signature and IHDR
-// (cardinfo.CheckPNG), the format of the card face's images (jpki-card.md
+// (cardinfo.CheckPNG), the format of the card face's images (docs/card.md
 // §3.3).
 func BePNG() types.GomegaMatcher {
 	o := &outcome{}

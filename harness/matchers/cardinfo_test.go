@@ -36,7 +36,7 @@ func signed(t *testing.T, k *rsa.PrivateKey, msg []byte) []byte {
 	return sig
 }
 
-// textFiles builds text EFs 0001–0004 from the layouts of jpki-card.md
+// textFiles builds text EFs 0001–0004 from the layouts of docs/card.md
 // §3.2, the integrity record signed by key, or over a different My Number
 // file when tamper is set.
 func textFiles(t *testing.T, key, ca *rsa.PrivateKey, tamper bool) map[uint16][]byte {

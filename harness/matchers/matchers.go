@@ -10,8 +10,8 @@
 // Each call returns a fresh matcher that remembers what it found for its
 // failure message, so use one per assertion, as Gomega code usually does.
 //
-// Status words follow ISO/IEC 7816-4 clause 5.6 and jpki-card.md §4.6;
-// signatures are PKCS#1 v1.5 (jpki-card.md §5.6, §6).
+// Status words follow ISO/IEC 7816-4 clause 5.6 and docs/card.md §4.6;
+// signatures are PKCS#1 v1.5 (docs/card.md §5.6, §6).
 package matchers
 
 import (
@@ -187,7 +187,7 @@ func certOf(actual any) (*x509.Certificate, error) {
 // BeSignedBy succeeds when the certificate (or its DER) names ca as its
 // issuer and ca's key verifies its signature, with ca allowed to sign
 // certificates (x509.Certificate.CheckSignatureFrom). JPKI end-entity
-// certificates are issued directly by the root (jpki-card.md §6).
+// certificates are issued directly by the root (docs/card.md §6).
 func BeSignedBy(ca *x509.Certificate) types.GomegaMatcher {
 	o := &outcome{}
 	if ca != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // maxCommand is the longest command pcsc-lite accepts
-// (MAX_BUFFER_SIZE_EXTENDED, vpcd-protocol.md §9).
+// (MAX_BUFFER_SIZE_EXTENDED, docs/vpcd-pcscd.md §9).
 const maxCommand = 4 + 3 + 65536 + 3 + 2
 
 // Card is a connection to a card through pcscd. It implements
@@ -75,7 +75,7 @@ func (c *Card) lock(action string) error {
 // Transmit sends one command APDU with SCardTransmit and returns the
 // response (data + SW1 SW2). A response shorter than a status word is an
 // error: an empty "success" is what pcscd returns when a vpcd card vanished
-// in the middle of the exchange (vpcd-protocol.md §5.2), so it wraps
+// in the middle of the exchange (docs/vpcd-pcscd.md §5.2), so it wraps
 // ErrCardRemoved.
 func (c *Card) Transmit(command []byte) ([]byte, error) {
 	// scard indexes command[0] and panics on an empty slice; shorter
@@ -130,7 +130,7 @@ func (c *Card) Status() (*scard.CardStatus, error) {
 }
 
 // Reset warm-resets the card: SCardReconnect with SCARD_RESET_CARD (ISO/IEC
-// 7816-3 clause 6.2.3; vpcd sends RESET then GET_ATR, vpcd-protocol.md
+// 7816-3 clause 6.2.3; vpcd sends RESET then GET_ATR, docs/vpcd-pcscd.md
 // §3.3). Every application connected to the card sees ErrCardReset on its
 // next call.
 func (c *Card) Reset() error {
@@ -176,7 +176,7 @@ func (c *Card) End(d scard.Disposition) error {
 
 // Close disconnects, leaving the card as it is (SCARD_LEAVE_CARD); pcscd
 // powers it down about a second later when nobody else holds it
-// (vpcd-protocol.md §3.3). Closing twice is not an error.
+// (docs/vpcd-pcscd.md §3.3). Closing twice is not an error.
 func (c *Card) Close() error {
 	return c.Disconnect(scard.LeaveCard)
 }

@@ -139,7 +139,7 @@ func splitPairs(s string) []string {
 }
 
 // stateMask drops the event counter pcsc-lite keeps in the upper 16 bits
-// of dwEventState (vpcd-protocol.md §3.4).
+// of dwEventState (docs/vpcd-pcscd.md §3.4).
 const stateMask = 0xFFFF
 
 // Readers lists every reader with its current state and ATR.

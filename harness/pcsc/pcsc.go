@@ -1,7 +1,7 @@
 // Package pcsc is the harness Transport over PC/SC (pcsc-lite's
 // libpcsclite, through github.com/ebfe/scard): the way every real client
 // reaches a card, and the way suites reach a physical My Number Card or the
-// simulated one attached to pcscd's vpcd driver (vpcd-protocol.md §3).
+// simulated one attached to pcscd's vpcd driver (docs/vpcd-pcscd.md §3).
 //
 // A Context lists readers with their state and ATR, picks a reader by exact
 // name, index or substring (Select), waits for insertion and removal with
@@ -42,14 +42,14 @@ var (
 	ErrNoCard = errors.New("no card in the reader")
 	// ErrCardRemoved: the card was removed since the connection was made
 	// (SCARD_W_REMOVED_CARD), or vanished in the middle of an exchange
-	// (vpcd-protocol.md §3.4, §5.2). Reconnecting needs a new Connect.
+	// (docs/vpcd-pcscd.md §3.4, §5.2). Reconnecting needs a new Connect.
 	ErrCardRemoved = errors.New("card removed")
 	// ErrCardReset: another application reset the card, so its volatile
 	// state (selected applet, verified PINs) is gone (SCARD_W_RESET_CARD).
 	// Reset or Reconnect acknowledges it.
 	ErrCardReset = errors.New("card reset by another application")
 	// ErrCardMute: the card is present but did not answer the reset
-	// (SCARD_W_UNRESPONSIVE_CARD, SCARD_W_UNPOWERED_CARD, vpcd-protocol.md §4).
+	// (SCARD_W_UNRESPONSIVE_CARD, SCARD_W_UNPOWERED_CARD, docs/vpcd-pcscd.md §4).
 	ErrCardMute = errors.New("card does not respond")
 	// ErrSharingViolation: another application holds the card exclusively
 	// (SCARD_E_SHARING_VIOLATION).

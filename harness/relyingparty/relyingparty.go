@@ -1,13 +1,12 @@
 // Package relyingparty is an outside verifier of JPKI certificates: what an
-// online service (a 署名検証者 or 利用者証明検証者, jpki-card.md §6
+// online service (a 署名検証者 or 利用者証明検証者, docs/card.md §6
 // "Revocation") does with a certificate read from a card. It works only from
 // DER certificates, CRL bytes and OCSP over HTTP, and never imports the
 // simulator, so that its verdicts judge the authority instead of sharing its
-// code (shared/docs/style.md, "The card and the client are written
-// independently").
+// code.
 //
 // The JPKI hierarchy has no intermediates: a card certificate is issued
-// directly by a self-signed root (jpki-card.md §6, "Common to both"), and the
+// directly by a self-signed root (docs/card.md §6, "Common to both"), and the
 // roots carry no URL for revocation data (their CRL distribution point is a
 // directory name), so a relying party is configured with the CRL and OCSP
 // locations of each root, as registered relying parties are by J-LIS.

@@ -1,10 +1,9 @@
 // Package target chooses the card a suite runs against and opens a
-// harness.Transport to it, so that every suite runs unchanged on each
-// (shared/docs/style.md, "A transport is one small interface"):
+// harness.Transport to it, so that every suite runs unchanged on each:
 //
 //   - sim (default): the simulated card in process (harness.InProcess);
 //   - vpcd: the simulated card over the real vpcd wire format, through the
-//     Go reader side of package vpcd (no pcscd; vpcd-protocol.md §2, §3);
+//     Go reader side of package vpcd (no pcscd; docs/vpcd-pcscd.md §2, §3);
 //   - pcsc: through pcscd (package pcsc). Without MYNAHIL_READER the suite
 //     serves the simulated card on a vpcd slot itself (starting pcscd with
 //     testenv if none runs); with MYNAHIL_READER it is a physical card in
@@ -342,7 +341,7 @@ func (t *Target) prompt(label string) jpki.PIN {
 	return pin
 }
 
-// identify reads the auth certificate (no PIN needed, jpki-card.md §5) to
+// identify reads the auth certificate (no PIN needed, docs/card.md §5) to
 // fingerprint the card, then warm-resets it so specs start from a clean
 // state. A card without a readable auth certificate has no fingerprint.
 func (t *Target) identify() {

@@ -4,7 +4,7 @@
 // PIN data never reaches the recording: the data field of every command that
 // carries reference data (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER,
 // ENABLE/DISABLE VERIFICATION REQUIREMENT, and the JICSAP CHANGE KEY 80 32 of
-// jpki-card.md §3.4) is overwritten before it is stored, and the text
+// docs/card.md §3.4) is overwritten before it is stored, and the text
 // rendering prints each masked byte as "**". Lc stays visible, so a trace
 // shows how long a PIN was, never what it was. Likewise the data of a READ
 // BINARY of the My Number file (券面事項入力補助AP EF 0001, whose content
@@ -56,7 +56,7 @@ type Recorder struct {
 }
 
 // textAID is the 券面事項入力補助AP, whose EF 0001 holds the My Number
-// (jpki-card.md §3.2): a secret that doubles as 照合番号A.
+// (docs/card.md §3.2): a secret that doubles as 照合番号A.
 var textAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08}
 
 const efMyNumber = 0x0001
@@ -197,7 +197,7 @@ func (e Exchange) render(b *strings.Builder, n int) {
 // reference data (a PIN) that must not be recorded. ISO/IEC 7816-4 clause 11.5
 // ("Basic security handling"): VERIFY (20, 21), CHANGE REFERENCE DATA (24),
 // DISABLE / ENABLE VERIFICATION REQUIREMENT (26, 28), RESET RETRY COUNTER (2C);
-// and the proprietary CHANGE KEY 80 32 (jpki-card.md §3.4, §4.5).
+// and the proprietary CHANGE KEY 80 32 (docs/card.md §3.4, §4.5).
 func carriesPIN(cla, ins byte) bool {
 	switch ins {
 	case 0x20, 0x21, 0x24, 0x26, 0x28, 0x2C:
@@ -238,7 +238,7 @@ func Mask(cmd []byte) (masked []byte, offset, n int) {
 
 // CommandName names the instruction of a command APDU for the trace: the
 // ISO/IEC 7816-4 name for the inter-industry class, the JPKI/JICSAP name for
-// the proprietary instructions the card uses (jpki-card.md §4).
+// the proprietary instructions the card uses (docs/card.md §4).
 func CommandName(cmd []byte) string {
 	if len(cmd) < 4 {
 		return "(malformed)"

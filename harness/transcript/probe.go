@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// AIDs the probe selects (docs/card.md "Applets").
+// AIDs the probe selects (docs/card.md §2).
 const (
 	aidJPKI   = "D3 92 F0 00 26 01 00 00 00 01"
 	aidText   = "D3 92 10 00 31 00 01 01 04 08"
@@ -21,7 +21,7 @@ func selDF(aid string) string {
 func selEF(fid string) string { return "00 A4 02 0C 02 " + fid }
 
 // probeDigest is what the probe signs: a SHA-256 DigestInfo of a fixed
-// text, as OpenSC and myna send it (docs/card.md "Signing").
+// text, as OpenSC and myna send it (docs/card.md §5.6).
 func probeDigest() string {
 	h := sha256.Sum256([]byte("mynahil transcript probe"))
 	di := append([]byte{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}, h[:]...)

@@ -1,7 +1,7 @@
 // Package cardinfo_test drives the card's applets other than JPKI — the
 // card-info input support applet (券面事項入力補助AP), the card-face applet
 // (券面AP), the resident-registry and common applets and the MF level — with
-// raw APDUs built here from jpki-card.md §2–§5, over the in-process
+// raw APDUs built here from docs/card.md §2–§5, over the in-process
 // transport. Only issuance uses the simulator's packages; every byte the
 // suite sends or checks comes from the spec.
 package cardinfo_test
@@ -37,7 +37,7 @@ func TestCardInfo(t *testing.T) {
 	RunSpecs(t, "Card-info, card-face, resident-registry and common applets")
 }
 
-// AIDs and file identifiers, from jpki-card.md §2 and §3.
+// AIDs and file identifiers, from docs/card.md §2 and §3.
 const (
 	aidJPKI   = "D392F000260100000001"
 	aidText   = "D3921000310001010408"
@@ -116,7 +116,7 @@ func (s *session) status(fid string) hapdu.Response {
 
 // read selects EF fid and reads it whole with short READ BINARYs (Le 00,
 // advancing by what comes back) until the card answers 6B00, as OpenSC does
-// (jpki-card.md §4.1, §7). A first answer other than 9000 is returned as is.
+// (docs/card.md §4.1, §7). A first answer other than 9000 is returned as is.
 func (s *session) read(fid string) ([]byte, uint16) {
 	GinkgoHelper()
 	s.selectEF(fid)
@@ -209,7 +209,7 @@ func verifySHA256(pub *rsa.PublicKey, msg, sig []byte) error {
 	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig)
 }
 
-// codeB is 照合番号B written by hand for a profile (jpki-card.md §3.2).
+// codeB is 照合番号B written by hand for a profile (docs/card.md §3.2).
 func codeB(eraBirth string, s *session) string {
 	return fmt.Sprintf("%s%d%s", eraBirth, s.iss.CardExpiry.In(clock.JST).Year(), s.iss.Profile.SecurityCode)
 }

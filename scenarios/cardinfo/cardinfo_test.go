@@ -32,7 +32,7 @@ var _ = Describe("券面事項入力補助AP (card-info input support)", func() 
 		s.selectAP(aidText)
 	})
 
-	DescribeTable("what each key opens (jpki-card.md §5.3)",
+	DescribeTable("what each key opens (docs/card.md §5.3)",
 		func(fid string, secret func() string, myNumber, facts, integrity bool) {
 			Expect(s.verify(fid, secret())).To(HaveStatusWord(0x9000))
 			for _, f := range []struct {
@@ -82,7 +82,7 @@ var _ = Describe("券面事項入力補助AP (card-info input support)", func() 
 		Expect(info[:8]).To(Equal([]byte{0xFF, 0x40, 0x82, 0x00, 0x9F, 0xDF, 0x41, 0x04}))
 	})
 
-	It("forgets a verified key when the applet is selected again (jpki-card.md §5.1)", func() {
+	It("forgets a verified key when the applet is selected again (docs/card.md §5.1)", func() {
 		Expect(s.verify("0011", defaultPIN)).To(HaveStatusWord(0x9000))
 		s.mustRead("0001")
 		s.selectAP(aidText)
@@ -195,7 +195,7 @@ var _ = Describe("券面AP (card face)", func() {
 		s.selectAP(aidVisual)
 	})
 
-	DescribeTable("what each key opens (jpki-card.md §5.4)",
+	DescribeTable("what each key opens (docs/card.md §5.4)",
 		func(fid string, secret func() string, open map[string]bool) {
 			Expect(s.verify(fid, secret())).To(HaveStatusWord(0x9000))
 			for _, ef := range []string{"0001", "0002", "0005", "0006"} {
@@ -299,7 +299,7 @@ var _ = Describe("共通カードAP and 住基AP", func() {
 	})
 })
 
-var _ = Describe("MF level (jpki-card.md §3.6)", func() {
+var _ = Describe("MF level (docs/card.md §3.6)", func() {
 	It("answers GET DATA for the municipality, the expiry and the ATR, and refuses to read 001E", func() {
 		s := open(profile.Default())
 		s.modify(func(st *card.State) error { return cardinfo.MF(st, s.iss.Profile, s.iss.CardExpiry) })

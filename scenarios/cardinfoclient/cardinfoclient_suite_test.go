@@ -2,7 +2,7 @@
 // card-info applets (harness/cardinfo) against cards issued by the
 // simulator: the My Number and the four facts with the PIN and with
 // 照合番号A/B, the integrity record, the card face and the status of all
-// seven PINs (jpki-card.md §3.2, §3.3, §4.2, §5). The simulator is reached
+// seven PINs (docs/card.md §3.2, §3.3, §4.2, §5). The simulator is reached
 // through its public constructors only.
 package cardinfoclient_test
 
@@ -89,7 +89,7 @@ func newHolder(p profile.Profile) *holder {
 }
 
 // cardExpiry is the last day of an adult's card: the tenth birthday after
-// issuance (jpki-card.md §6: "valid 10 years (to a birthday)").
+// issuance (docs/card.md §6: "valid 10 years (to a birthday)").
 func cardExpiry(birth, issued time.Time) time.Time {
 	y := issued.Year()
 	if !time.Date(y, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC).After(time.Date(y, issued.Month(), issued.Day(), 0, 0, 0, 0, time.UTC)) {

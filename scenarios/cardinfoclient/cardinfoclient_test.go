@@ -14,7 +14,7 @@ import (
 )
 
 // sexCode is the JIS X 0303 code the card should write for a profile's sex
-// (jpki-card.md §3.2).
+// (docs/card.md §3.2).
 func sexCode(s profile.Sex) cardinfo.Sex {
 	switch s {
 	case profile.Male:
@@ -87,7 +87,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 			Expect(f.Address).To(Equal(h.p.Holder.Address))
 			Expect(f.BirthDate).To(Equal(dateOf(h.p.Holder.BirthDate.Time)))
 			Expect(f.Sex).To(Equal(sexCode(h.p.Holder.Sex)))
-			Expect(lengthsNot82(f.Raw)).To(BeEmpty(), "lengths of 128 and more are written 82 HH LL (jpki-card.md §3.2)")
+			Expect(lengthsNot82(f.Raw)).To(BeEmpty(), "lengths of 128 and more are written 82 HH LL (docs/card.md §3.2)")
 
 			By("keeping EF 0001 at its 17 physical bytes")
 			Expect(h.c.SelectEF(cardinfo.EFTextMyNumber)).To(Succeed())
@@ -135,7 +135,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 		Expect(h.c.MyNumber(h.pin)).Error().NotTo(HaveOccurred())
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		_, err = h.c.ReadMyNumber()
-		Expect(err).To(HaveStatusWord(0x6982), "selecting the applet clears the PIN (jpki-card.md §5.1)")
+		Expect(err).To(HaveStatusWord(0x6982), "selecting the applet clears the PIN (docs/card.md §5.1)")
 	})
 
 	It("reads its certificate and basic info without a key", func() {
@@ -194,7 +194,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 	fresh := cardinfo.PINStatus{
 		TextPIN: 3, JPKIAuthPIN: 3, JPKISignPIN: 5,
 		// 10 for the codes: digital.go.jp for 照合番号B; "probably 10" for A
-		// (jpki-card.md §3.2, §3.3, §10).
+		// (docs/card.md §3.2, §3.3, §10).
 		TextCodeA: 10, TextCodeB: 10, VisualCodeA: 10, VisualCodeB: 10,
 	}
 

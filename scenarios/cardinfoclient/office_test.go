@@ -16,7 +16,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-// The four facts are one source of truth (jpki-card.md §3.2, lifecycle-rules.md
+// The four facts are one source of truth (docs/card.md §3.2, docs/lifecycle-rules.md
 // §1): a move recorded by the municipal office shows in the text applet, the
 // integrity record is re-signed and verifies, and the signing certificate,
 // which carries the old address, is revoked and taken off the card.

@@ -1,6 +1,6 @@
 // Package jpki_test is the first lifecycle suite: the JPKI applet of a My
-// Number Card as its holder's software uses it (jpki-card.md §4, §5;
-// lifecycle-rules.md §1), through the independent harness client. It runs
+// Number Card as its holder's software uses it (docs/card.md §4, §5;
+// docs/lifecycle-rules.md §1), through the independent harness client. It runs
 // unchanged on every target (MYNAHIL_TARGET=sim|vpcd|pcsc; see package
 // harness/target): on a physical card only the specs its labels allow.
 package jpki_test

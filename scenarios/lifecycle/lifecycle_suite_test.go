@@ -1,5 +1,5 @@
 // Package lifecycle_test walks simulated My Number Cards through their whole
-// lives (lifecycle-rules.md): the municipal office changes them, the holder's
+// lives (docs/lifecycle-rules.md): the municipal office changes them, the holder's
 // client reads them through the independent harness client, and an outside
 // relying party checks their certificates against the authority's CRLs and
 // OCSP responder over loopback HTTP, all on one virtual clock.
@@ -82,7 +82,9 @@ func newWorld(start time.Time) *world {
 		},
 		Now: clk.Now,
 	}
-	return &world{clock: clk, office: o, rp: rp, log: &timeline{clk: clk}}
+	w := &world{clock: clk, office: o, rp: rp, log: &timeline{clk: clk}}
+	DeferCleanup(collectReport, w)
+	return w
 }
 
 // verdicts asks the relying party by CRL and by OCSP.

@@ -32,7 +32,7 @@ func endOfDay(y int, m time.Month, d int) time.Time {
 var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
 	// Born 1996-03-10, the card issued 2026-04-01 at 30: the card runs to the
 	// 10th birthday after issuance (2036-03-10), the certificates to the 5th
-	// (2031-03-10) (lifecycle-rules.md §3).
+	// (2031-03-10) (docs/lifecycle-rules.md §3).
 	var (
 		w        *world
 		c        *office.Card

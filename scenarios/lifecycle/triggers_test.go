@@ -12,7 +12,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-// trigger is one row of the revocation table (lifecycle-rules.md §1, §3):
+// trigger is one row of the revocation table (docs/lifecycle-rules.md §1, §3):
 // what the office does, what the card then holds (EF 0008), and what a
 // relying party says of the card's previous certificates.
 type trigger struct {

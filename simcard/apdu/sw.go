@@ -8,7 +8,7 @@ import "fmt"
 type SW uint16
 
 // Status words the card answers (ISO/IEC 7816-4 5.6, tables 5 and 6; the JPKI
-// specifics follow jpki-card.md §4.6).
+// specifics follow docs/card.md §4.6).
 const (
 	OK                     SW = 0x9000
 	MemoryFailure          SW = 0x6581 // the state could not be stored; nothing was compared
@@ -17,7 +17,7 @@ const (
 	SecureMessagingNotSupp SW = 0x6882
 	// SMObjectsMissing is JICSAP's answer to a secure-messaging CLA on
 	// READ BINARY and VERIFY outside a secure-messaging session (myna-card
-	// sm.rs; docs/card.md "Commands and status words").
+	// sm.rs; docs/card.md §4.6).
 	SMObjectsMissing       SW = 0x69FC
 	IncompatibleFile       SW = 0x6981 // command incompatible with file structure
 	SecurityNotSatisfied   SW = 0x6982

@@ -5,7 +5,7 @@ import (
 	"encoding/asn1"
 )
 
-// Object identifiers of the JPKI certificate profile (jpki-card.md §6).
+// Object identifiers of the JPKI certificate profile (docs/card.md §6).
 var (
 	oidCountry       = asn1.ObjectIdentifier{2, 5, 4, 6}
 	oidOrganization  = asn1.ObjectIdentifier{2, 5, 4, 10}
@@ -34,7 +34,7 @@ var (
 )
 
 // attr is one RDN attribute; utf8 selects UTF8String over PrintableString,
-// as the real profile writes O and OU (jpki-card.md §6).
+// as the real profile writes O and OU (docs/card.md §6).
 type attr struct {
 	oid   asn1.ObjectIdentifier
 	value string
@@ -93,7 +93,7 @@ func altNameExt(oid asn1.ObjectIdentifier, names ...asn1.RawValue) pkix.Extensio
 	return pkix.Extension{Id: oid, Value: generalNames(names...)}
 }
 
-// crlDistributionPoint names the CA's own DN, no URL (jpki-card.md §6):
+// crlDistributionPoint names the CA's own DN, no URL (docs/card.md §6):
 // SEQUENCE { DistributionPoint { [0] fullName [0] { directoryName } } }.
 func crlDistributionPoint(caName []byte) pkix.Extension {
 	full := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: mustMarshal(dirName(caName))}
@@ -105,7 +105,7 @@ func crlDistributionPoint(caName []byte) pkix.Extension {
 // certificatePolicy is the critical certificatePolicies extension with one
 // policy, its CPS qualifier and, when notice is not empty, a userNotice
 // qualifier whose explicitText (UTF8String, RFC 5280 4.2.1.4) says what the
-// certificate is (docs/card.md "Certificates").
+// certificate is (docs/card.md §6).
 func certificatePolicy(policy asn1.ObjectIdentifier, cps, notice string) pkix.Extension {
 	qualifiers := []asn1.RawValue{rawSeq(mustMarshal(oidQualifierCPS), mustMarshal(asn1.RawValue{Tag: asn1.TagIA5String, Bytes: []byte(cps)}))}
 	if notice != "" {

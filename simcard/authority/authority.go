@@ -1,6 +1,6 @@
 // Package authority is the simulator's certificate issuer: one self-signed
 // RSA-2048 root per certificate kind (user authentication and digital
-// signature), following the structure of the J-LIS profile (jpki-card.md §6)
+// signature), following the structure of the J-LIS profile (docs/card.md §6)
 // but named as a test authority (O=JPKI-TEST, an OU saying "mynahil
 // simulator"), with test-hierarchy policies, so that no certificate it issues
 // can pass as a real one.
@@ -11,7 +11,7 @@
 // (CRL, re-signed on every change and whenever the clock passes nextUpdate)
 // and answers OCSP (RFC 6960), both over HTTP on loopback (Serve, Handler),
 // so that any relying party — including the openssl binary — can check a
-// card's certificates (jpki-card.md §6, "Revocation"). Marshal, Load and
+// card's certificates (docs/card.md §6, "Revocation"). Marshal, Load and
 // Persist keep all of it across restarts.
 package authority
 
@@ -38,7 +38,7 @@ import (
 // Kind is a certificate kind.
 type Kind string
 
-// The two card certificates (lifecycle-rules.md §1).
+// The two card certificates (docs/lifecycle-rules.md §1).
 const (
 	Auth Kind = "auth" // 利用者証明用電子証明書
 	Sign Kind = "sign" // 署名用電子証明書
@@ -52,7 +52,7 @@ const TestNotice = "TEST CERTIFICATE issued by the mynahil simulator's test auth
 // crlPartition is the DN of the CRL partition an end-entity certificate
 // names in its CRL distribution point: the root's DN with a partition OU and
 // CN per issuing office [inf: the real end-entity profile is not public;
-// the CAs' own CRL DP is a DirName, docs/card.md "Certificates"].
+// the CAs' own CRL DP is a DirName, docs/card.md §6].
 func crlPartition(k Kind, office string) []byte {
 	ou := "JPKI for user authentication"
 	if k == Sign {
@@ -256,7 +256,7 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 }
 
 // opaqueID is the auth certificate's CN: an identifier that says nothing about
-// the holder (jpki-card.md §6 shows 20 characters).
+// the holder (docs/card.md §6 shows 20 characters).
 func opaqueID(serial int64) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -264,7 +264,7 @@ func opaqueID(serial int64) string {
 }
 
 // holderOtherNames encodes the four facts in the observed order .1, .4, .3,
-// .5, .2, .6 (jpki-card.md §6). Substitute-character maps are all zeros: the
+// .5, .2, .6 (docs/card.md §6). Substitute-character maps are all zeros: the
 // simulator never substitutes characters.
 func holderOtherNames(h profile.Facts) []asn1.RawValue {
 	n := h.Name
@@ -283,7 +283,7 @@ func holderOtherNames(h profile.Facts) []asn1.RawValue {
 }
 
 // EraBirthDate writes a birth date as EYYYYMMDD: the era (1 Meiji, 2 Taishō,
-// 3 Shōwa, 4 Heisei, 5 Reiwa) then the Gregorian date (jpki-card.md §6).
+// 3 Shōwa, 4 Heisei, 5 Reiwa) then the Gregorian date (docs/card.md §6).
 func EraBirthDate(t time.Time) string {
 	t = t.In(clock.JST)
 	era := 0

@@ -10,7 +10,7 @@ import (
 // Device says where a certificate's key lives.
 type Device string
 
-// Devices (lifecycle-rules.md §4).
+// Devices (docs/lifecycle-rules.md §4).
 const (
 	OnCard     Device = "card"
 	Smartphone Device = "smartphone" // スマホ用電子証明書
@@ -173,7 +173,7 @@ func (a *Authority) Bind(serial int64, cardID string, dev Device) error {
 
 // Revoke marks a certificate revoked now with an RFC 5280 reason and
 // regenerates its CA's CRL, so the revocation list and the OCSP responder
-// say so from this moment (jpki-card.md §6, "Revocation").
+// say so from this moment (docs/card.md §6, "Revocation").
 func (a *Authority) Revoke(serial int64, reason Reason) (Record, error) {
 	if !reason.Valid() || reason == RemoveFromCRL {
 		return Record{}, fmt.Errorf("revoking certificate %d: %w: reason %d", serial, ErrBadRequest, int(reason))

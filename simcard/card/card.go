@@ -12,7 +12,7 @@ import (
 
 // DefaultATR is the contact ATR of the My Number Card that OpenSC matches
 // without sending an APDU: T=1 only, IFSC 254, no historical bytes
-// (jpki-card.md §1.1).
+// (docs/card.md §1.1).
 var DefaultATR = []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}
 
 // State is everything the card keeps across power cycles (and, through a
@@ -24,7 +24,7 @@ type State struct {
 	DFs         []*DF             `json:"dfs"`
 	DataObjects map[uint16][]byte `json:"data_objects,omitempty"`
 	// MFFiles are EFs selectable with no AP selected; none is readable
-	// (jpki-card.md §3.6).
+	// (docs/card.md §3.6).
 	MFFiles []*File `json:"mf_files,omitempty"`
 	// LastCommandIndicator makes 80 FC 00 00 answer 9000, as the iPhone JPKI
 	// token does; the plastic card answers 6700 (myna-card card.rs).
@@ -33,11 +33,11 @@ type State struct {
 
 // IssuerSecurityDomain is the default AID of the GlobalPlatform issuer
 // security domain; selecting it returns the card to the MF level (myna-card
-// mf.rs; docs/card.md "MF level").
+// mf.rs; docs/card.md §3.6).
 var IssuerSecurityDomain = []byte{0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00}
 
 // tagATR is the GET DATA object holding the contact ATR without TS
-// (jpki-card.md §3.6).
+// (docs/card.md §3.6).
 const tagATR = 0x5F51
 
 // StateVersion is the version of the State encoding.
@@ -56,7 +56,7 @@ type Card struct {
 	persist Persister
 	rand    io.Reader
 
-	// Volatile state, lost on reset and power-off (jpki-card.md §5).
+	// Volatile state, lost on reset and power-off (docs/card.md §5).
 	current  *DF
 	ef       *File
 	verified map[uint16]bool // PIN IDs verified in the current DF
@@ -134,7 +134,7 @@ func (c *Card) ATR() []byte {
 }
 
 // CheckATR reports whether atr can be presented through PC/SC: 2–33 bytes
-// starting with TS 3B or 3F (vpcd-protocol.md §4).
+// starting with TS 3B or 3F (docs/vpcd-pcscd.md §4).
 func CheckATR(atr []byte) error {
 	if len(atr) < 2 || len(atr) > 33 || (atr[0] != 0x3B && atr[0] != 0x3F) {
 		return fmt.Errorf("ATR of %d bytes starting % X: want 2–33 bytes starting 3B or 3F", len(atr), atr[:min(len(atr), 1)])
@@ -146,7 +146,7 @@ func CheckATR(atr []byte) error {
 // presented one without TS, except for the pseudo-ATR a PC/SC contactless
 // reader synthesises (3B 8n 80 01 …, PC/SC part 3), where the chip still
 // holds its contact ATR, DefaultATR — which is why myna-card reads 5F51 over
-// a contactless reader (card.rs contact_atr; docs/card.md "ATRs").
+// a contactless reader (card.rs contact_atr; docs/card.md §1.1).
 func ContactATR(atr []byte) []byte {
 	if len(atr) >= 4 && atr[0] == 0x3B && atr[1]&0xF0 == 0x80 && atr[2] == 0x80 && atr[3] == 0x01 {
 		atr = DefaultATR

@@ -27,7 +27,7 @@ const (
 	insSetPublicICKey    = 0xA2 // with CLA 80: verify a terminal's CV certificate (JPKI EF 0016)
 	insSetSessionKey     = 0xAE // with CLA 80: secure-messaging key set-up (text applet only)
 	terminalCertLen      = 307  // body of the terminal CV certificate 80 A2 00 C1 carries
-	maxPKCS1Input        = 245  // k − 11 for RSA-2048 (jpki-card.md §7)
+	maxPKCS1Input        = 245  // k − 11 for RSA-2048 (docs/card.md §7)
 	signatureSchemeCount = 6
 )
 
@@ -80,7 +80,7 @@ func (c *Card) execute(cmd *apdu.Command) ([]byte, apdu.SW) {
 			// No secure-messaging session can be set up on the simulated card:
 			// the JPKI applet refuses SET SESSION KEY with 6982 even with both
 			// PINs verified (myna-card ap/jpki.rs); the simulator answers the
-			// same in every applet (docs/card.md "Secure messaging").
+			// same in every applet (docs/card.md §4.6).
 			return nil, apdu.SecurityNotSatisfied
 		}
 		return nil, apdu.INSNotSupported
@@ -91,7 +91,7 @@ func (c *Card) execute(cmd *apdu.Command) ([]byte, apdu.SW) {
 // secureMessaging answers a command with a secure-messaging CLA (x8 or xC)
 // outside a secure-messaging session: 69FC to READ BINARY and VERIFY, 6882
 // to anything else, SELECT included (myna-card sm.rs and ap/jpki.rs, which
-// probed real cards; docs/card.md "Secure messaging").
+// probed real cards; docs/card.md §4.6).
 func secureMessaging(cmd *apdu.Command) apdu.SW {
 	switch cmd.INS {
 	case insReadBinary, insVerify:
@@ -106,7 +106,7 @@ func secureMessaging(cmd *apdu.Command) apdu.SW {
 // status jsapdu's real-card test randr.e2e.test.ts asserts for 256 bytes);
 // other P1-P2 answer 6A86 (myna-card card.rs: 00 00, 00 AE, 80 00 and 00 B6
 // on real cards). The simulator knows no terminal CA, so a 307-byte body
-// never verifies: 6A80 [inf] (docs/card.md "Terminal certificates").
+// never verifies: 6A80 [inf] (docs/card.md §4.6, §10).
 func setPublicICKey(cmd *apdu.Command) apdu.SW {
 	if cmd.P1 != 0x00 || cmd.P2 != 0xC1 {
 		return apdu.IncorrectP1P2
@@ -118,7 +118,7 @@ func setPublicICKey(cmd *apdu.Command) apdu.SW {
 }
 
 // selectFile implements SELECT (ISO/IEC 7816-4 7.1.1) as the card answers it
-// (jpki-card.md §3.6, §4.1, §9.2): by DF name (P1=04, full or partial name)
+// (docs/card.md §3.6, §4.1, §9.2): by DF name (P1=04, full or partial name)
 // and by EF identifier in the current DF (P1=02); P2 0C (no data) or 00
 // (FCI requested: the card answers 9000 with no data). Selecting an
 // application DF, even the current one, clears the security status.
@@ -134,7 +134,7 @@ func (c *Card) selectFile(cmd *apdu.Command) apdu.SW {
 		if bytes.Equal(cmd.Data, IssuerSecurityDomain) {
 			// The GlobalPlatform issuer security domain restores the power-on
 			// MF level, GET DATA objects included (myna-card mf.rs
-			// MasterFile::select; docs/card.md "MF level").
+			// MasterFile::select; docs/card.md §3.6).
 			c.resetVolatile()
 			return apdu.OK
 		}
@@ -178,7 +178,7 @@ func (c *Card) findDF(name []byte) *DF {
 			return d
 		}
 	}
-	// Partial DF name (JICSAP 4.2(1), jpki-card.md §2): the first DF whose
+	// Partial DF name (JICSAP 4.2(1), docs/card.md §2): the first DF whose
 	// name starts with the given bytes.
 	for _, d := range c.st.DFs {
 		if bytes.HasPrefix(d.AID, name) {
@@ -226,7 +226,7 @@ func (c *Card) granted(a Access) bool {
 
 // readBinary implements READ BINARY (ISO/IEC 7816-4 7.2.3): a 15-bit offset
 // in P1-P2, or P1 = 1 0 0 SFI with an 8-bit offset in P2; min(Ne, remaining)
-// bytes with 9000; 6B00 at or beyond the end (jpki-card.md §7).
+// bytes with 9000; 6B00 at or beyond the end (docs/card.md §7).
 func (c *Card) readBinary(cmd *apdu.Command) ([]byte, apdu.SW) {
 	if !cmd.HasLe() || len(cmd.Data) != 0 {
 		return nil, apdu.WrongLength
@@ -259,7 +259,7 @@ func (c *Card) readBinary(cmd *apdu.Command) ([]byte, apdu.SW) {
 
 // readRecord implements READ RECORD (ISO/IEC 7816-4 7.3.3) for "read record
 // P1" (P2 low bits 100), in the current EF or the EF named by the SFI in P2's
-// high five bits (myna-rs sends 00 B2 01 0C 00, jpki-card.md §3.5).
+// high five bits (myna-rs sends 00 B2 01 0C 00, docs/card.md §3.5).
 func (c *Card) readRecord(cmd *apdu.Command) ([]byte, apdu.SW) {
 	if !cmd.HasLe() || len(cmd.Data) != 0 {
 		return nil, apdu.WrongLength
@@ -291,7 +291,7 @@ func (c *Card) readRecord(cmd *apdu.Command) ([]byte, apdu.SW) {
 }
 
 // pinFile resolves the PIN named by P2: 80 for the current EF, 80|SFI for a
-// PIN of the current DF (jpki-card.md §9.5).
+// PIN of the current DF (docs/card.md §9.5).
 func (c *Card) pinFile(p2 byte) (*File, apdu.SW) {
 	if p2&0x80 == 0 || p2&0x60 != 0 {
 		return nil, apdu.IncorrectP1P2
@@ -310,7 +310,7 @@ func (c *Card) pinFile(p2 byte) (*File, apdu.SW) {
 // the 5-byte form 00 20 00 80 00 some clients send) it reports the counter as
 // 63Cx. With data it first spends a try and stores that (anti-tearing), then
 // compares in constant time: 9000 restores the counter, otherwise 63C(x−1);
-// a blocked PIN answers 6984 whatever the value (jpki-card.md §4.6, §5.5).
+// a blocked PIN answers 6984 whatever the value (docs/card.md §4.6, §5.5).
 func (c *Card) verify(cmd *apdu.Command) apdu.SW {
 	if cmd.P1 != 0x00 {
 		return apdu.IncorrectP1P2
@@ -346,7 +346,7 @@ func (c *Card) verify(cmd *apdu.Command) apdu.SW {
 // changePIN implements CHANGE REFERENCE DATA with P1=01 (ISO/IEC 7816-4
 // 7.5.7: the new value only, the old one having been verified in this DF) and
 // JICSAP CHANGE KEY (80 32 00 80). A new value that breaks the PIN's format
-// answers 6A80 (jpki-card.md §9.6); reference data printed on the card
+// answers 6A80 (docs/card.md §9.6); reference data printed on the card
 // (照合番号A/B, the birth-date key) cannot be changed: 6985 [inf].
 func (c *Card) changePIN(cmd *apdu.Command) apdu.SW {
 	f, sw := c.pinFile(cmd.P2)
@@ -399,7 +399,7 @@ func (c *Card) keyFile(p2 byte) (*File, apdu.SW) {
 }
 
 // computeSignature implements the JPKI COMPUTE DIGITAL SIGNATURE
-// 80 2A P1 P2 Lc data [Le] (jpki-card.md §4.1, §4.5): P1=00 pads the data as
+// 80 2A P1 P2 Lc data [Le] (docs/card.md §4.1, §4.5): P1=00 pads the data as
 // given with PKCS#1 v1.5 type 1 (1–245 bytes; OpenSC and myna send a
 // DigestInfo); P1 01–05 hash and/or wrap on the card. The key's PIN must have
 // been verified in this DF, else 6982. The answer is the 256-byte signature.
@@ -468,7 +468,7 @@ func sign(priv *rsa.PrivateKey, scheme byte, data []byte) ([]byte, apdu.SW) {
 // internalAuthenticate implements INTERNAL AUTHENTICATE 00 88 00 P2 (ISO/IEC
 // 7816-4 7.5.2): only a key marked for it (共通カードAP 0019) answers, with a
 // PKCS#1 v1.5 signature over DigestInfo(SHA-256(challenge)); keys behind a
-// PIN answer 6982, others 6985 (jpki-card.md §4.5).
+// PIN answer 6982, others 6985 (docs/card.md §4.5).
 func (c *Card) internalAuthenticate(cmd *apdu.Command) ([]byte, apdu.SW) {
 	if cmd.P1 != 0x00 {
 		return nil, apdu.IncorrectP1P2
@@ -497,7 +497,7 @@ func (c *Card) internalAuthenticate(cmd *apdu.Command) ([]byte, apdu.SW) {
 }
 
 // getChallenge implements GET CHALLENGE (ISO/IEC 7816-4 7.5.3): 1–256 random
-// bytes; the extended form answers 6985 (jpki-card.md §4.5).
+// bytes; the extended form answers 6985 (docs/card.md §4.5).
 func (c *Card) getChallenge(cmd *apdu.Command) ([]byte, apdu.SW) {
 	if cmd.P1 != 0 || cmd.P2 != 0 {
 		return nil, apdu.IncorrectP1P2
@@ -517,14 +517,14 @@ func (c *Card) getChallenge(cmd *apdu.Command) ([]byte, apdu.SW) {
 
 // getData implements GET DATA (ISO/IEC 7816-4 7.4.2) for the card's data
 // objects (tag in P1-P2); absent objects answer 6A88, which is also what the
-// setcos driver's probe 00 CA DF 30 gets (jpki-card.md §3.6, §9.8). An
+// setcos driver's probe 00 CA DF 30 gets (docs/card.md §3.6, §9.8). An
 // object longer than a short Le can carry needs extended Le, else 6700.
 //
 // The objects belong to the MF level: with an applet selected only the
 // contact ATR (5F51) answers, as on the cards myna-card probed (mf.rs: "GET
 // DATA answers there, and only there"; 5F51 "answers with an application
 // current too"). myna-card's get_data retries a 6700 with extended Le, so
-// the large objects (00F8, 7F21) exercise that path (docs/card.md "MF level").
+// the large objects (00F8, 7F21) exercise that path (docs/card.md §3.6).
 func (c *Card) getData(cmd *apdu.Command) ([]byte, apdu.SW) {
 	if !cmd.HasLe() || len(cmd.Data) != 0 {
 		return nil, apdu.WrongLength

@@ -1,7 +1,7 @@
 // Package card models the chip of the simulated My Number Card: application
 // DFs holding elementary files, PIN objects and private keys, the volatile
 // security state, and the ISO/IEC 7816-4 commands the real card answers
-// (jpki-card.md §3–§5). Applets are data: what differs between the JPKI
+// (docs/card.md §3–§5). Applets are data: what differs between the JPKI
 // applet and the card-info applets is which files they hold and who may read
 // them, not the command semantics.
 package card
@@ -43,7 +43,7 @@ func NeedPIN(ids ...uint16) Access { return Access{AnyOf: ids} }
 // Charset names the characters a PIN may hold.
 type Charset string
 
-// PIN character sets (jpki-card.md §3.1, §3.2; lifecycle-rules.md §1).
+// PIN character sets (docs/card.md §3.1, §3.2; docs/lifecycle-rules.md §1).
 const (
 	Digits     Charset = "digits"      // 0–9
 	UpperAlnum Charset = "upper-alnum" // A–Z and 0–9
@@ -107,7 +107,7 @@ type Key struct {
 	// Use is the access condition to sign with the key.
 	Use Access `json:"use"`
 	// InternalAuth marks the one key that answers INTERNAL AUTHENTICATE
-	// (共通カードAP 0019, jpki-card.md §4.5).
+	// (共通カードAP 0019, docs/card.md §4.5).
 	InternalAuth bool `json:"internal_auth,omitempty"`
 
 	priv *rsa.PrivateKey
@@ -142,7 +142,7 @@ type File struct {
 }
 
 // SFI returns the short EF identifier of the file, or 0 if it has none.
-// Every EF of the card lies in 0001–001E, so every one has one (jpki-card.md §3).
+// Every EF of the card lies in 0001–001E, so every one has one (docs/card.md §3).
 func (f *File) SFI() byte {
 	if f.ID >= 1 && f.ID <= 0x1E {
 		return byte(f.ID)
@@ -156,7 +156,7 @@ type DF struct {
 	AID   []byte  `json:"aid"`
 	Files []*File `json:"files"`
 	// DefaultKey is the key used by COMPUTE DIGITAL SIGNATURE with P2=00 (the
-	// 券面 APs' own key, jpki-card.md §4.5); 0 when the DF has none.
+	// 券面 APs' own key, docs/card.md §4.5); 0 when the DF has none.
 	DefaultKey uint16 `json:"default_key,omitempty"`
 }
 
@@ -210,7 +210,7 @@ func (d *DF) AddPIN(id uint16, value string, max int, format PINFormat, salt []b
 }
 
 // SetPIN replaces the value of a PIN and restores its counter (the municipal
-// office's re-set, lifecycle-rules.md §1).
+// office's re-set, docs/lifecycle-rules.md §1).
 func (p *PIN) SetPIN(value string) {
 	p.Hash = p.digest([]byte(value))
 	p.Left = p.Max

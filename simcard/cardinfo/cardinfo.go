@@ -1,5 +1,5 @@
 // Package cardinfo builds the My Number Card's applets other than JPKI on the
-// simulator side (jpki-card.md §2, §3.2–§3.6, §5): 券面事項入力補助AP (the
+// simulator side (docs/card.md §2, §3.2–§3.6, §5): 券面事項入力補助AP (the
 // card-info input support applet, "text"), 券面AP (the card-face applet,
 // "visual"), 住基AP (resident registry), 共通カードAP (common card) and the
 // MF-level data objects. Applets are data for the generic chip (package
@@ -152,7 +152,7 @@ func (a *Applets) Refresh(st *card.State, p profile.Profile) error {
 }
 
 // CardExpiry is the card's own expiry for a profile, as simcard.Issue
-// computes it (lifecycle-rules.md §3).
+// computes it (docs/lifecycle-rules.md §3).
 func CardExpiry(p profile.Profile) time.Time {
 	return rules.CardExpiry(p.Holder.BirthDate.Time, p.IssueDate.Time)
 }
@@ -174,7 +174,7 @@ func cloneDF(d *card.DF) *card.DF {
 }
 
 // MaxEF is the largest transparent EF the applets write: READ BINARY with
-// a 15-bit offset reaches no further (ISO/IEC 7816-4 7.2.3; jpki-card.md §7),
+// a 15-bit offset reaches no further (ISO/IEC 7816-4 7.2.3; docs/card.md §7),
 // and the 2-byte DF21 offsets could not name anything beyond it either.
 const MaxEF = 0x7FFF
 
@@ -239,7 +239,7 @@ var (
 func issuerKeyID(municipality string) []byte { return KeyID("6"+municipality, "001") }
 
 // PublicKeyTLV writes an RSA public key as the card does: 90 exponent, 91
-// modulus of 256 bytes (jpki-card.md §3.2 EF 0004; myna-card data.rs).
+// modulus of 256 bytes (docs/card.md §3.2 EF 0004; myna-card data.rs).
 func PublicKeyTLV(pub *rsa.PublicKey) []byte {
 	e := binary.BigEndian.AppendUint32(nil, uint32(pub.E))
 	for len(e) > 1 && e[0] == 0 {
@@ -251,7 +251,7 @@ func PublicKeyTLV(pub *rsa.PublicKey) []byte {
 
 // CVCertificate is EF 0004 of a 券面 applet: 7F21 { 5F4E { issuer key ID,
 // subject key ID, 90/91 public key }, 5F37 signature }, the signature PKCS#1
-// v1.5 with SHA-256 over the 297-byte 5F4E value by the CA key (jpki-card.md
+// v1.5 with SHA-256 over the 297-byte 5F4E value by the CA key (docs/card.md
 // §3.2; myna-card data.rs). An RSA-2048 key gives exactly 568 bytes.
 func CVCertificate(ca *rsa.PrivateKey, caID, subjectID []byte, subject *rsa.PublicKey) ([]byte, error) {
 	body := append(append(append([]byte(nil), caID...), subjectID...), PublicKeyTLV(subject)...)
@@ -268,7 +268,7 @@ func signSHA256(k *rsa.PrivateKey, msg []byte) ([]byte, error) {
 }
 
 // sexCode is the sex as the 券面 applets store it: JIS X 0303 '1' male,
-// '2' female, '9' not applicable (jpki-card.md §3.2).
+// '2' female, '9' not applicable (docs/card.md §3.2).
 func sexCode(s profile.Sex) []byte {
 	switch s {
 	case profile.Male:

@@ -9,13 +9,13 @@ import (
 )
 
 // CommonAID is the AID of 共通カードAP (本人確認業務用領域), the common-card
-// applet; myna-rs calls it UNKNOWN_AID (jpki-card.md §2).
+// applet; myna-rs calls it UNKNOWN_AID (docs/card.md §2).
 var CommonAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x01, 0x00}
 
-// JukiAID is the AID of 住基AP, the resident-registry applet (jpki-card.md §2).
+// JukiAID is the AID of 住基AP, the resident-registry applet (docs/card.md §2).
 var JukiAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x01}
 
-// Files of the common and resident-registry applets (jpki-card.md §3.4, §3.5).
+// Files of the common and resident-registry applets (docs/card.md §3.4, §3.5).
 const (
 	EFCommonInfo   uint16 = 0x0001 // record EF: record 1 = 01 1C serial, municipality, expiry
 	EFKeyReference uint16 = 0x0002 // 16-byte key reference, the same in both applets
@@ -25,7 +25,7 @@ const (
 )
 
 // Retry limits: 3 for both 001C PINs (pysim; Nerima ward for 住基AP,
-// jpki-card.md §3.4). The common applet's figure is not published and
+// docs/card.md §3.4). The common applet's figure is not published and
 // follows the resident-registry one.
 const (
 	JukiPINTries   = 3
@@ -36,13 +36,13 @@ const (
 var FourDigitPIN = card.PINFormat{Min: 4, Max: 4, Charset: card.Digits}
 
 // keyReference is EF 0002 of both applets: a 16-byte key reference
-// (jpki-card.md §3.4). Its content is unknown; the simulator writes a key
+// (docs/card.md §3.4). Its content is unknown; the simulator writes a key
 // identifier of the municipality.
 func keyReference(p profile.Profile) []byte { return KeyID("6"+p.Municipality, "002") }
 
 // CommonRecord is record 1 of the common applet's EF 0001: simple TLV 01 1C
 // with 28 ASCII digits: a 15-digit serial, the 5-digit municipality code and
-// the card's expiry YYYYMMDD (jpki-card.md §3.5; myna-card common.rs).
+// the card's expiry YYYYMMDD (docs/card.md §3.5; myna-card common.rs).
 func CommonRecord(serial, city string, exp time.Time) ([]byte, error) {
 	if len(serial) != 15 || !allDigits(serial) {
 		return nil, fmt.Errorf("writing common record: serial must be 15 digits")
@@ -85,7 +85,7 @@ func refreshCommonRecord(df *card.DF, exp time.Time) ([]byte, error) {
 }
 
 // buildJuki returns 住基AP: the 16-byte key reference of 共通AP, the 4-digit
-// PIN 001C, and one record EF of unknown content (jpki-card.md §3.4), which
+// PIN 001C, and one record EF of unknown content (docs/card.md §3.4), which
 // the simulator fills with one 16×FF record behind the PIN.
 func buildJuki(p profile.Profile, salt func() []byte) *card.DF {
 	df := &card.DF{Name: "住基AP", AID: append([]byte(nil), JukiAID...)}

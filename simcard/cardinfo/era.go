@@ -17,7 +17,7 @@ var eraStarts = []time.Time{
 // EraDate writes a date as YYMMDD with YY the year within its Japanese era
 // (1989-01-07 is Shōwa 64 → "640107", 1989-01-08 is Heisei 1 → "010108").
 // It is the 券面AP birth-date key and the first six digits of 照合番号B
-// (jpki-card.md §3.2, §3.3).
+// (docs/card.md §3.2, §3.3).
 func EraDate(t time.Time) (string, error) {
 	t = t.In(clock.JST)
 	start := time.Time{}
@@ -37,7 +37,7 @@ func EraDate(t time.Time) (string, error) {
 }
 
 // CodeB is 照合番号B: the birth date as era YYMMDD, the Gregorian year of the
-// card's expiry and the 4-digit security code, 14 digits in all (jpki-card.md
+// card's expiry and the 4-digit security code, 14 digits in all (docs/card.md
 // §3.2, confirmed on a card by myna-card: 1980-02-17, 2035, 2285 →
 // 55021720352285). Errors never quote the security code.
 func CodeB(birth, cardExpiry time.Time, securityCode string) (string, error) {

@@ -9,7 +9,7 @@ import (
 )
 
 // The card face stores its printed fields as 1-bit greyscale PNG images and
-// the photograph as greyscale JPEG 2000 in a JP2 file (jpki-card.md §3.3;
+// the photograph as greyscale JPEG 2000 in a JP2 file (docs/card.md §3.3;
 // myna-card: "The rendered card-face fields are 1-bit greyscale", "JPEG 2000,
 // in the JP2 container"). The simulator renders text legibly only where it
 // matters little: digits get a 3×5 font, every other character a block

@@ -10,7 +10,7 @@ import (
 )
 
 // MF-level data objects answered by GET DATA with no applet selected
-// (jpki-card.md §3.6).
+// (docs/card.md §3.6).
 const (
 	DOMunicipality uint16 = 0x00F0 // municipality code, ASCII
 	DOExpiry       uint16 = 0x00F2 // card expiry YYYYMMDD
@@ -18,10 +18,10 @@ const (
 )
 
 // EFMFOpaque is the one MF-level EF: selectable, but READ BINARY and READ
-// RECORD answer 6981 (jpki-card.md §3.6).
+// RECORD answer 6981 (docs/card.md §3.6).
 const EFMFOpaque uint16 = 0x001E
 
-// MF fills the MF level of a card state (jpki-card.md §3.6): data objects
+// MF fills the MF level of a card state (docs/card.md §3.6): data objects
 // 00F0 (the 5-digit municipality code, as the common applet writes it; the
 // format is not published), 00F2 (the card's expiry, YYYYMMDD) and 5F51 (the
 // ATR without TS, as myna-card reads 5F51 on a card whose ATR is 3B E0 00 FF

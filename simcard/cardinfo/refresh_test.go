@@ -197,7 +197,7 @@ func TestAppletKeysSignWithoutPIN(t *testing.T) {
 			t.Errorf("% X: signature of %d bytes", aid, len(sig))
 		}
 	}
-	// Other 券面 keys refuse INTERNAL AUTHENTICATE (6985, jpki-card.md §4.5).
+	// Other 券面 keys refuse INTERNAL AUTHENTICATE (6985, docs/card.md §4.5).
 	expectSW(t, c, selectAID(cardinfo.TextAID), 0x9000)
 	expectSW(t, c, "0088009308"+"0102030405060708"+"00", 0x6985)
 }

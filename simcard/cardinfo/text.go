@@ -11,10 +11,10 @@ import (
 )
 
 // TextAID is the AID of 券面事項入力補助AP, the card-info input support
-// applet (jpki-card.md §2).
+// applet (docs/card.md §2).
 var TextAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08}
 
-// Files of the text applet (jpki-card.md §3.2).
+// Files of the text applet (docs/card.md §3.2).
 const (
 	EFTextMyNumber  uint16 = 0x0001 // FF10: the 12-digit My Number, 17 bytes physical
 	EFTextFacts     uint16 = 0x0002 // FF20: 基本4情報
@@ -35,7 +35,7 @@ const (
 // cards (jsapdu constants.ts).
 var TextScanOnly = []uint16{0x0010, 0x001C, 0x001E}
 
-// Retry limits of the text applet. The PIN's 3 is documented (jpki-card.md
+// Retry limits of the text applet. The PIN's 3 is documented (docs/card.md
 // §3.2: pysim, kojinbango-card.go.jp); 照合番号B's 10 comes from
 // digital.go.jp; 照合番号A's is UNCERTAIN in every source ("probably 10", §10)
 // and the simulator chooses 10 as for B.
@@ -45,7 +45,7 @@ const (
 	TextCodeBTries = 10
 )
 
-// PIN formats of the text applet: the PIN is 4 digits (jpki-card.md §9.6);
+// PIN formats of the text applet: the PIN is 4 digits (docs/card.md §9.6);
 // the codes are fixed by what is printed on the card.
 var (
 	TextPINFormat = card.PINFormat{Min: 4, Max: 4, Charset: card.Digits}
@@ -54,7 +54,7 @@ var (
 )
 
 // MyNumberFile is EF 0001: FF 10 0C + 12 ASCII digits + FF FF, 17 bytes
-// physical (jpki-card.md §3.2; tex2e trace).
+// physical (docs/card.md §3.2; tex2e trace).
 func MyNumberFile(myNumber string) ([]byte, error) {
 	if err := profile.CheckMyNumber(myNumber); err != nil {
 		return nil, fmt.Errorf("writing My Number file: %w", err)
@@ -64,7 +64,7 @@ func MyNumberFile(myNumber string) ([]byte, error) {
 
 // FactsFile is EF 0002: FF 20 { DF21 offsets, DF22 name, DF23 address, DF24
 // birth date YYYYMMDD, DF25 sex }, where DF21 holds four 2-byte offsets from
-// the start of the file to DF22..DF25 (jpki-card.md §3.2; myna-card's test
+// the start of the file to DF22..DF25 (docs/card.md §3.2; myna-card's test
 // card: offsets 000E 0020 0059 0064 under FF 20 65).
 func FactsFile(h profile.Facts) []byte {
 	fields := [][]byte{
@@ -100,7 +100,7 @@ func withOffsets(tag uint16, fields [][]byte) []byte {
 
 // factsDigestSource is what DF32 of the integrity record hashes: the value of
 // EF 0002 from DF22 to its end, skipping the FF20 header and the DF21 table
-// (jpki-card.md §3.2; myna-card Attributes::digest_source).
+// (docs/card.md §3.2; myna-card Attributes::digest_source).
 func factsDigestSource(file []byte) ([]byte, error) {
 	outer, _, err := Decode(file)
 	if err != nil || outer.Tag != 0xFF20 {
@@ -118,7 +118,7 @@ func factsDigestSource(file []byte) ([]byte, error) {
 // the end, DF33 82 01 00 signature }. The signature is PKCS#1 v1.5 with
 // SHA-256 over the bytes the record holds before DF33, i.e. the DF31 and DF32
 // objects (not the FF30 header; myna-card IntegrityRecord::signed_data), by
-// the key certified in EF 0004 (jpki-card.md §3.2).
+// the key certified in EF 0004 (docs/card.md §3.2).
 func (a *Applets) IntegrityRecord(myNumberFile, factsFile []byte) ([]byte, error) {
 	src, err := factsDigestSource(factsFile)
 	if err != nil {
@@ -136,7 +136,7 @@ func (a *Applets) IntegrityRecord(myNumberFile, factsFile []byte) ([]byte, error
 // textBasicInfo is EF 0005: FF 40 82 00 9F { DF41 04 (spec version 01,
 // extended Lc/Le 03, vendor 0E, option 01), DF42 key ID, DF43 82 00 80 (32
 // opaque bytes + 96×FF) }, padded with FF to 256 bytes because myna-go reads
-// exactly 256 (jpki-card.md §3.2). DF43's meaning is unknown; the simulator
+// exactly 256 (docs/card.md §3.2). DF43's meaning is unknown; the simulator
 // writes 32 random bytes.
 func textBasicInfo(salt func() []byte) []byte {
 	opaque := append(randomBytes(salt, 32), filler(96)...)
@@ -180,7 +180,7 @@ func (a *Applets) buildText(p profile.Profile, exp time.Time, salt func() []byte
 	return df, nil
 }
 
-// Access rules of the text applet (jpki-card.md §5.3): 0001 PIN or A, 0002
+// Access rules of the text applet (docs/card.md §5.3): 0001 PIN or A, 0002
 // PIN or B, 0003/0006/0007 PIN or either code; 0004, 0005 and the applet key
 // free.
 var (

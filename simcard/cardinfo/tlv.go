@@ -6,7 +6,7 @@ import (
 )
 
 // TLV encodes one BER-TLV object as the card-info applets write them
-// (jpki-card.md §3.2): the tag on one byte when it fits (90, 91, A1), else on
+// (docs/card.md §3.2): the tag on one byte when it fits (90, 91, A1), else on
 // two (private-class DFxx, FFxx, 5Fxx, 7Fxx); the length in short form below
 // 128 and otherwise as 82 HH LL, even where 81 LL would do. myna-go's ASN.1
 // fork rejects long-form lengths below 128, and real cards write 82 for
@@ -23,7 +23,7 @@ func TLV(tag uint16, value []byte) []byte {
 }
 
 // AppendLength appends a BER length as the card writes it: short form below
-// 128, 82 HH LL up to 65535 (jpki-card.md §3.2).
+// 128, 82 HH LL up to 65535 (docs/card.md §3.2).
 func AppendLength(dst []byte, n int) []byte {
 	switch {
 	case n < 0x80:
@@ -103,7 +103,7 @@ func Decode(b []byte) (Object, []byte, error) {
 
 // DecodeAll reads the objects inside a constructed value until b ends or
 // filler begins (00 or FF where a tag would start: the fields inside are all
-// DFxx or 5Fxx/7Fxx/9x, and files are padded, jpki-card.md §3.2).
+// DFxx or 5Fxx/7Fxx/9x, and files are padded, docs/card.md §3.2).
 func DecodeAll(b []byte) ([]Object, error) {
 	var objs []Object
 	for len(b) > 0 && b[0] != 0x00 && b[0] != 0xFF {

@@ -12,10 +12,10 @@ import (
 )
 
 // VisualAID is the AID of 券面AP (券面事項確認AP), the card-face applet
-// (jpki-card.md §2).
+// (docs/card.md §2).
 var VisualAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x02}
 
-// Files of the face applet (jpki-card.md §3.3).
+// Files of the face applet (docs/card.md §3.3).
 const (
 	EFVisualAge       uint16 = 0x0001 // FF10: birth date, public key, signature
 	EFVisualFace      uint16 = 0x0002 // FF20: the card face
@@ -38,7 +38,7 @@ const (
 var VisualScanOnly = []uint16{0x001C, 0x001E}
 
 // Retry limits of the face applet. 照合番号B's 10 follows digital.go.jp
-// (pysim says 3; UNCERTAIN, jpki-card.md §10); A and the birth-date key have
+// (pysim says 3; UNCERTAIN, docs/card.md §10); A and the birth-date key have
 // no published figure and the simulator chooses 10 for both.
 const (
 	VisualBirthTries = 10
@@ -49,7 +49,7 @@ const (
 // BirthKeyFormat is the birth-date key: 6 digits.
 var BirthKeyFormat = card.PINFormat{Min: 6, Max: 6, Charset: card.Digits}
 
-// Access rules of the face applet (jpki-card.md §5.4): 0001 the birth-date
+// Access rules of the face applet (docs/card.md §5.4): 0001 the birth-date
 // key; 0002 and 0006 A or B; 0005 A only; 0003 and 0004 free (§3.3, and
 // myna-card reads them with nothing presented).
 var (
@@ -63,7 +63,7 @@ const photoW, photoH = 48, 60
 
 // AgeRecord is EF 0001: FF 10 82 02 1E { DF11 birth date YYYYMMDD, DF12 the
 // applet's public key, DF13 signature over DF11 and DF12 as written }
-// (jpki-card.md §3.3; myna-card AgeRecord).
+// (docs/card.md §3.3; myna-card AgeRecord).
 func (a *Applets) AgeRecord(birth time.Time, pub *rsa.PublicKey) ([]byte, error) {
 	signed := append(TLV(0xDF11, []byte(ymd(birth))), TLV(0xDF12, PublicKeyTLV(pub))...)
 	sig, err := signSHA256(a.issuer, signed)
@@ -74,7 +74,7 @@ func (a *Applets) AgeRecord(birth time.Time, pub *rsa.PublicKey) ([]byte, error)
 }
 
 // FaceSegments returns the three groups of card-face objects DF28 signs:
-// DF22–DF24, DF25–DF26 and DF27, each as written (jpki-card.md §3.3).
+// DF22–DF24, DF25–DF26 and DF27, each as written (docs/card.md §3.3).
 func FaceSegments(face []byte) ([3][]byte, error) {
 	var seg [3][]byte
 	outer, _, err := Decode(face)
@@ -117,7 +117,7 @@ func FaceDigestInfo(seg [3][]byte) []byte {
 // CardFace is EF 0002: FF 20 82 HH LL { DF21 offsets of the nine objects
 // below, DF22 birth date, DF23 sex, DF24 the applet's public key, DF25 name
 // image, DF26 address image, DF27 photo, DF28 signature over the three
-// segments, DF29 expiry YYYYMMDD, DF2A security-code image } (jpki-card.md
+// segments, DF29 expiry YYYYMMDD, DF2A security-code image } (docs/card.md
 // §3.3). DF29 and DF2A lie outside the signature.
 func (a *Applets) CardFace(p profile.Profile, exp time.Time, pub *rsa.PublicKey) ([]byte, error) {
 	h := p.Holder
@@ -147,7 +147,7 @@ func (a *Applets) CardFace(p profile.Profile, exp time.Time, pub *rsa.PublicKey)
 
 // MyNumberImage is EF 0005: FF 40 { DF41 PNG of the My Number, DF42 the
 // applet's public key, DF43 signature over DF41 and DF42 as written }
-// (jpki-card.md §3.3; myna-card MyNumberImage).
+// (docs/card.md §3.3; myna-card MyNumberImage).
 func (a *Applets) MyNumberImage(myNumber string, pub *rsa.PublicKey) ([]byte, error) {
 	signed := append(TLV(0xDF41, TextPNG(myNumber)), TLV(0xDF42, PublicKeyTLV(pub))...)
 	sig, err := signSHA256(a.issuer, signed)
@@ -159,7 +159,7 @@ func (a *Applets) MyNumberImage(myNumber string, pub *rsa.PublicKey) ([]byte, er
 
 // visualBasicInfo is EF 0003: FF 30 { DF31 04 layout 06 03 0E 01, DF32 key
 // ID, DF33 01 version, DF34 05 municipality code, DF35 82 01 10 (16-byte
-// reference + 256 opaque bytes) } (jpki-card.md §3.3). DF35's meaning is
+// reference + 256 opaque bytes) } (docs/card.md §3.3). DF35's meaning is
 // unknown; the simulator writes random bytes, since 0003 is free to read.
 func visualBasicInfo(p profile.Profile, salt func() []byte) []byte {
 	df35 := append(KeyID("6000025", "001"), randomBytes(salt, 256)...)

@@ -1,5 +1,5 @@
 // Package jpki builds the JPKI applet (公的個人認証AP) of the simulated card:
-// its AID, its files and their access rules (jpki-card.md §3.1, §5.2).
+// its AID, its files and their access rules (docs/card.md §3.1, §5.2).
 package jpki
 
 import (
@@ -11,10 +11,10 @@ import (
 	"github.com/mynahil/mynahil/simcard/card"
 )
 
-// AID of the JPKI applet (jpki-card.md §2).
+// AID of the JPKI applet (docs/card.md §2).
 var AID = []byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01}
 
-// File identifiers of the JPKI applet (jpki-card.md §3.1).
+// File identifiers of the JPKI applet (docs/card.md §3.1).
 const (
 	EFSignCert  uint16 = 0x0001
 	EFSignCA    uint16 = 0x0002
@@ -28,13 +28,13 @@ const (
 	EFSignPIN   uint16 = 0x001B
 )
 
-// PIN rules (jpki-card.md §3.1; OpenSC jpki.h).
+// PIN rules (docs/card.md §3.1; OpenSC jpki.h).
 const (
 	AuthPINTries = 3
 	SignPINTries = 5
 )
 
-// PIN formats (lifecycle-rules.md §1).
+// PIN formats (docs/lifecycle-rules.md §1).
 var (
 	AuthPINFormat = card.PINFormat{Min: 4, Max: 4, Charset: card.Digits}
 	SignPINFormat = card.PINFormat{Min: 6, Max: 16, Charset: card.UpperAlnum}
@@ -42,7 +42,7 @@ var (
 
 // Token labels (EF 0006 bytes 0–31). The label is how clients tell the
 // plastic card from the phone tokens, which speak the same protocol
-// (myna-card ap/jpki.rs read_token_type; docs/card.md "Token variants").
+// (myna-card ap/jpki.rs read_token_type; docs/card.md §1.3).
 const (
 	// TokenLabel is the plastic My Number Card's, the only one OpenSC's
 	// PKCS#15 emulator and jpki/myna were written for.
@@ -67,7 +67,7 @@ func PhoneToken(label string) bool { return label == TokenAndroid || label == To
 // constants.ts JPKI_AP_EF; myna-card ap/jpki.rs for 0009 and 0016). 0009 is
 // a protected transparent EF that nothing made readable: READ answers 6982;
 // the others (0016 is the terminal-CA key reference of 80 A2) are internal:
-// READ answers 6981 (docs/card.md "JPKI applet").
+// READ answers 6981 (docs/card.md §3.1).
 var ScanOnly = []uint16{EFProtected, 0x0005, 0x0010, 0x0016, 0x0019, 0x001C, 0x001E}
 
 // EFProtected is EF 0009, readable by no credential a client has.
@@ -82,7 +82,7 @@ type Credential struct {
 // Contents is what the applet holds. A nil credential leaves the certificate
 // and key out (declined, or a holder under 15 for signing); its PIN is then
 // present but blocked, so PIN status queries still answer 63C0 as OpenSC's
-// bind requires (jpki-card.md §4.1).
+// bind requires (docs/card.md §4.1).
 type Contents struct {
 	Auth, Sign       *Credential
 	AuthCA, SignCA   []byte // DER
@@ -129,7 +129,7 @@ func SetCredential(df *card.DF, sign bool, cred *Credential) {
 	}
 	if sign {
 		certID, keyID, pinID = EFSignCert, EFSignKey, EFSignPIN
-		read = card.NeedPIN(EFSignPIN) // jpki-card.md §3.1: READ of 0001 needs the sign PIN
+		read = card.NeedPIN(EFSignPIN) // docs/card.md §3.1: READ of 0001 needs the sign PIN
 	}
 	removeFiles(df, certID, keyID)
 	df.AddBinary(certID, cred.Cert, read)
@@ -166,7 +166,7 @@ func updatePresence(df *card.DF) {
 
 // Presence is EF 0008: byte 0 the signing certificate, byte 1 the
 // authentication certificate, 8F when present; 8F 8F 00 on a card with both
-// (jpki-card.md §3.1; a missing one reads 00, as in myna-card's 00 8F 00).
+// (docs/card.md §3.1; a missing one reads 00, as in myna-card's 00 8F 00).
 func Presence(sign, auth bool) []byte {
 	b := []byte{0x00, 0x00, 0x00}
 	if sign {
@@ -193,7 +193,7 @@ func TokenInfo() []byte { return TokenInfoFor(TokenLabel) }
 
 // TokenInfoFor is EF 0006: a serialised PKCS#11 CK_TOKEN_INFO of 160 bytes with
 // big-endian integers, strings padded with spaces (never NUL: myna trims only
-// spaces), with the values of a physical card (jpki-card.md §3.1.1).
+// spaces), with the values of a physical card (docs/card.md §3.1.1).
 func TokenInfoFor(label string) []byte {
 	b := make([]byte, 0, 160)
 	pad := func(s string, n int) {

@@ -11,7 +11,7 @@ import (
 	"sync"
 )
 
-// Bits is the modulus size of every JPKI key (jpki-card.md §6).
+// Bits is the modulus size of every JPKI key (docs/card.md §6).
 const Bits = 2048
 
 // Source yields RSA private keys.

@@ -3,10 +3,10 @@
 // the card's life — issuance, later certificate issuance, PIN re-set, changes
 // of the four facts, loss and death reports, moving abroad, invalidation,
 // renewal, smartphone certificates and proxy applications — following
-// lifecycle-rules.md §1–§4. Each refusal is a *RefusedError naming the rule
+// docs/lifecycle-rules.md §1–§4. Each refusal is a *RefusedError naming the rule
 // (the Rule* constants).
 //
-// What each event does (reasons are RFC 5280 CRLReason codes; jpki-card.md
+// What each event does (reasons are RFC 5280 CRLReason codes; docs/card.md
 // §6 lists the ones J-LIS uses):
 //
 //	event                         auth cert             sign cert             smartphone   chip afterwards
@@ -64,7 +64,7 @@ func refuse(rule, format string, args ...any) error {
 	return &RefusedError{RuleName: rule, Reason: fmt.Sprintf(format, args...)}
 }
 
-// The rules that refuse operations (lifecycle-rules.md section in brackets).
+// The rules that refuse operations (docs/lifecycle-rules.md section in brackets).
 const (
 	RuleUnknownCard     = "unknown-card"     // no such card in the registry
 	RuleCardLost        = "card-lost"        // reported lost: a new card is needed (§1)
@@ -139,7 +139,7 @@ type cardRecord struct {
 }
 
 // Inquiry is a proxy application waiting for the holder's sealed answer
-// (照会書兼回答書, lifecycle-rules.md §2).
+// (照会書兼回答書, docs/lifecycle-rules.md §2).
 type Inquiry struct {
 	ID        string         `json:"id"`
 	CardID    string         `json:"card"`

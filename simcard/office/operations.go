@@ -18,8 +18,8 @@ import (
 	"github.com/mynahil/mynahil/simcard/store"
 )
 
-// Revocation reasons the office uses (RFC 5280 §5.3.1 codes; lifecycle-rules.md
-// §1, §3, §4; jpki-card.md §6 lists affiliationChanged, cessationOfOperation,
+// Revocation reasons the office uses (RFC 5280 §5.3.1 codes; docs/lifecycle-rules.md
+// §1, §3, §4; docs/card.md §6 lists affiliationChanged, cessationOfOperation,
 // superseded and certificateHold as the codes J-LIS uses).
 const (
 	ReasonFactsChanged = authority.AffiliationChanged   // name, address, birth date, sex, former surname
@@ -101,7 +101,7 @@ func (r *cardRecord) keys(o *Office) keypool.Source {
 // newKey draws a key that is neither a root's nor one the card ever had a
 // certificate for: the shared
 // pool hands keys out in turn, so after enough draws it would repeat one,
-// and renewal and re-issue promise new keys (lifecycle-rules.md §3).
+// and renewal and re-issue promise new keys (docs/lifecycle-rules.md §3).
 func (o *Office) newKey(r *cardRecord) (*rsa.PrivateKey, error) {
 	a := o.issuer.Authority
 	used := []*rsa.PublicKey{&a.AuthCA.Key.PublicKey, &a.SignCA.Key.PublicKey}
@@ -198,7 +198,7 @@ func removeCredential(st *card.State, k authority.Kind) error {
 }
 
 // revoke revokes the card's certificate of a kind and the smartphone
-// certificate of the same kind (lifecycle-rules.md §4: they follow the
+// certificate of the same kind (docs/lifecycle-rules.md §4: they follow the
 // card's). Expired or already revoked certificates are left alone.
 func (o *Office) revoke(r *cardRecord, k authority.Kind, reason authority.Reason) error {
 	now := o.clock.Now()
@@ -219,7 +219,7 @@ func (o *Office) revoke(r *cardRecord, k authority.Kind, reason authority.Reason
 	return nil
 }
 
-// IssueCard issues a new card from a profile (lifecycle-rules.md §2), with
+// IssueCard issues a new card from a profile (docs/lifecycle-rules.md §2), with
 // the certificates the profile does not decline and the rules allow, and
 // registers it. The issue date is the profile's, which must not lie after
 // the office's clock.
@@ -298,7 +298,7 @@ func signAbsence(p profile.Profile, at time.Time) string {
 
 // IssueCertificate writes a new certificate of a kind on the card, with new
 // keys and the PIN the holder (or a legal representative, who may act at
-// once) sets now (lifecycle-rules.md §2, later issuance): after declining at
+// once) sets now (docs/lifecycle-rules.md §2, later issuance): after declining at
 // issuance, after a revocation, after expiry (new issuance), or on turning
 // 15. Refused while the card holds a valid certificate of the kind, and for
 // a signing certificate under 15 or under adult guardianship.
@@ -356,7 +356,7 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 }
 
 // ResetPIN re-sets a locked or forgotten PIN of the card's certificate of a
-// kind to a new value and restores its tries (lifecycle-rules.md §1: only
+// kind to a new value and restores its tries (docs/lifecycle-rules.md §1: only
 // the office can unlock). The two PINs are separate.
 func (o *Office) ResetPIN(id string, k authority.Kind, pin string) error {
 	o.mu.Lock()
@@ -407,7 +407,7 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 // sex, or a former surname added): the signing certificate, which carries
 // them, is revoked at once (affiliationChanged) with the smartphone one and
 // taken off the card; the authentication certificate stays valid; the
-// card-info applets are rewritten (lifecycle-rules.md §1). A new signing
+// card-info applets are rewritten (docs/lifecycle-rules.md §1). A new signing
 // certificate can then be issued with IssueCertificate.
 func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 	o.mu.Lock()
@@ -544,7 +544,7 @@ func (o *Office) end(id string, st Status, reason authority.Reason, what string)
 }
 
 // ReportLoss records a lost card: both certificates revoked (keyCompromise),
-// the card no longer accepted at the office (lifecycle-rules.md §1).
+// the card no longer accepted at the office (docs/lifecycle-rules.md §1).
 func (o *Office) ReportLoss(id string) error {
 	return o.end(id, Lost, ReasonLost, "card reported lost")
 }
@@ -575,7 +575,7 @@ type RenewPINs struct {
 // Renew replaces each of the card's certificates whose renewal window is
 // open — from 3 months before its expiry (rules.RenewalOpens) to the expiry
 // — with a new key and a certificate valid to the 5th birthday from now, and
-// revokes the old one as superseded (lifecycle-rules.md §3). Certificates
+// revokes the old one as superseded (docs/lifecycle-rules.md §3). Certificates
 // not yet in their window are left as they are; when none is due the
 // renewal is refused, and an expired certificate is never renewed (the
 // holder applies for a new one with IssueCertificate). Smartphone
@@ -667,7 +667,7 @@ type Smartphone struct {
 
 // IssueSmartphone issues smartphone signing and authentication certificates,
 // set up with the card's signing certificate, which must be valid
-// (lifecycle-rules.md §4). They expire with the card's signing certificate
+// (docs/lifecycle-rules.md §4). They expire with the card's signing certificate
 // and are revoked whenever the card's certificate of the same kind is.
 func (o *Office) IssueSmartphone(id string) (*Smartphone, error) {
 	o.mu.Lock()
@@ -710,7 +710,7 @@ func (o *Office) IssueSmartphone(id string) (*Smartphone, error) {
 // FileProxy files a proxy's application (任意代理人) for an operation that
 // sets a PIN: the office mails an inquiry/answer form to the holder and
 // returns the inquiry; AnswerInquiry completes it on a later visit
-// (lifecycle-rules.md §2). Holders and legal representatives call
+// (docs/lifecycle-rules.md §2). Holders and legal representatives call
 // IssueCertificate or ResetPIN directly.
 func (o *Office) FileProxy(id string, op ProxyOperation, k authority.Kind) (Inquiry, error) {
 	if err := checkKind(k); err != nil {

@@ -24,7 +24,7 @@ type CertificateReport struct {
 	DER       []byte    `json:"der,omitempty"`
 }
 
-// Report answers lifecycle-rules.md §6 for one card at the office's now:
+// Report answers docs/lifecycle-rules.md §6 for one card at the office's now:
 // which certificates it holds and what each is, and the tries left of each
 // JPKI PIN.
 type Report struct {

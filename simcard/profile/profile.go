@@ -61,7 +61,7 @@ const (
 )
 
 // SANCode is the sex in the signing certificate's subjectAltName
-// (1.2.392.200149.8.5.5.3: 1 male, 2 female, 3 unknown; jpki-card.md §6).
+// (1.2.392.200149.8.5.5.3: 1 male, 2 female, 3 unknown; docs/card.md §6).
 func (s Sex) SANCode() string {
 	switch s {
 	case Male:
@@ -82,7 +82,7 @@ type Facts struct {
 	FormerSurname string `json:"former_surname,omitempty"`
 }
 
-// PINs are the values the holder sets at issuance (lifecycle-rules.md §1, §2).
+// PINs are the values the holder sets at issuance (docs/lifecycle-rules.md §1, §2).
 type PINs struct {
 	Auth     string `json:"auth"`      // JPKI user authentication: 4 digits
 	Sign     string `json:"sign"`      // JPKI signing: 6–16 of A–Z 0–9
@@ -118,7 +118,7 @@ type Profile struct {
 	FreshKeys bool `json:"fresh_keys,omitempty"`
 }
 
-// JPKI token variants (docs/card.md "Token variants").
+// JPKI token variants (docs/card.md §1.3).
 const (
 	TokenCard    = "card"    // the plastic card, label JPKIAPICCTOKEN2
 	TokenAndroid = "android" // the Android smartphone token, JPKIAPGPSETOKEN
@@ -129,7 +129,7 @@ const (
 // Tokens lists the token variants a profile may name.
 var Tokens = []string{TokenCard, TokenAndroid, TokenIPhone, TokenJuki}
 
-// Built-in ATRs, as pcsc_scan prints them (docs/card.md "ATRs"). OpenSC
+// Built-in ATRs, as pcsc_scan prints them (docs/card.md §1.1). OpenSC
 // registers all of them for its Windows minidriver (win32/customactions.cpp
 // "JPKI", "JPKI (02)", "JPKI (03)", "JPKI (06)") and detects the card by AID
 // whatever the ATR (card-jpki.c jpki_match_card).

@@ -1,5 +1,5 @@
 // Package rules holds the date and age rules of the My Number Card and its
-// JPKI certificates (lifecycle-rules.md §1 and §3). All dates are calendar
+// JPKI certificates (docs/lifecycle-rules.md §1 and §3). All dates are calendar
 // dates in Japan Standard Time.
 package rules
 
@@ -9,7 +9,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/clock"
 )
 
-// Ages and spans from lifecycle-rules.md.
+// Ages and spans from docs/lifecycle-rules.md.
 const (
 	SignMinAge         = 15 // no signing certificate below this age (§1)
 	CertificateYears   = 5  // certificates run to the 5th birthday after issuance (§3)
@@ -67,7 +67,7 @@ func Age(birth, t time.Time) int {
 
 // CardExpiry is the last moment the card itself is valid: the 10th birthday
 // after issuance for holders of 18 or more, the 5th for younger holders
-// (lifecycle-rules.md §3).
+// (docs/lifecycle-rules.md §3).
 func CardExpiry(birth, issued time.Time) time.Time {
 	n := AdultCardYears
 	if Age(birth, issued) < AdultAge {
@@ -78,7 +78,7 @@ func CardExpiry(birth, issued time.Time) time.Time {
 
 // CertificateExpiry is the last moment a certificate issued at issued is
 // valid: the end of the holder's 5th birthday after issuance, and never after
-// the card's own expiry (lifecycle-rules.md §1, §3).
+// the card's own expiry (docs/lifecycle-rules.md §1, §3).
 func CertificateExpiry(birth, issued, cardExpiry time.Time) time.Time {
 	exp := EndOfDay(NthBirthdayAfter(birth, issued, CertificateYears))
 	if !cardExpiry.IsZero() && cardExpiry.Before(exp) {
@@ -88,7 +88,7 @@ func CertificateExpiry(birth, issued, cardExpiry time.Time) time.Time {
 }
 
 // RenewalOpens is the first moment a certificate expiring at expiry may be
-// renewed: 3 months before the expiry date (lifecycle-rules.md §3).
+// renewed: 3 months before the expiry date (docs/lifecycle-rules.md §3).
 func RenewalOpens(expiry time.Time) time.Time {
 	return clock.Date(dateOf(expiry.AddDate(0, -RenewalWindowMonth, 0)))
 }

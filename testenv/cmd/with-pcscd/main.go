@@ -5,7 +5,7 @@
 //	with-pcscd [--isolate] [--debug] [--log FILE] [--] command [args...]
 //
 // --isolate runs pcscd and the command in a private network and mount
-// namespace with its own /run/pcscd (vpcd-protocol.md §6.4; needs root and
+// namespace with its own /run/pcscd (docs/vpcd-pcscd.md §6.4; needs root and
 // unshare): nothing on the host's ports 35963/35964 or in its /run/pcscd is
 // touched, and parallel runs cannot meet. The command then has no network
 // beyond its own loopback.
@@ -146,7 +146,7 @@ func runCommand(args []string) int {
 }
 
 // reexecIsolated runs this program again under unshare(1) in a new network
-// and mount namespace (vpcd-protocol.md §6.4).
+// and mount namespace (docs/vpcd-pcscd.md §6.4).
 func reexecIsolated(argv []string) int {
 	self, err := os.Executable()
 	if err != nil {

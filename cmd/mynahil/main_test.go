@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/mynahil/mynahil/cli"
+	"github.com/mynahil/mynahil/simcard/office"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// singleDashFlag finds a flag list or usage spelling a flag -name.
+var singleDashFlag = regexp.MustCompile(`(?m)(^\s+|\[)-[a-z][a-z-]+`)
+
+// TestHelpOnStdout: every help is on stdout with exit 0, spells flags
+// --name, and a sub-command's help shows that sub-command only.
+func TestHelpOnStdout(t *testing.T) {
+	for _, tt := range []struct {
+		args        []string
+		want, avoid []string
+	}{
+		{[]string{"-h"}, []string{"Commands:", "office", "sim", "version"}, nil},
+		{[]string{"help"}, []string{"Commands:"}, nil},
+		{[]string{"help", "sim", "list"}, []string{"Usage: mynahil sim list"}, []string{"--profile"}},
+		{[]string{"sim", "-h"}, []string{"--profile", "1234", "SIGN2026", "wait"}, nil},
+		{[]string{"sim", "list", "-h"}, []string{"Usage: mynahil sim list", "--state"}, []string{"--profile", "--vpcd"}},
+		{[]string{"sim", "wait", "--help"}, []string{"--timeout"}, []string{"--profile"}},
+		{[]string{"office", "-h"}, []string{"renew", "reset-pin"}, []string{"Flags:"}},
+		{[]string{"office", "renew", "-h"}, []string{"--new-pins", "--card"}, []string{"--kind", "--profile", "--inquiry"}},
+		{[]string{"readers", "-h"}, []string{"--fingerprint"}, nil},
+		{[]string{"conformance", "-h"}, []string{"--reader", "incomplete"}, nil},
+		{[]string{"version", "-h"}, []string{"Usage: mynahil version"}, nil},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing on stderr", code, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("help lacks %q:\n%s", w, out)
+				}
+			}
+			for _, a := range tt.avoid {
+				if strings.Contains(out, a) {
+					t.Errorf("help shows %q, which belongs to another command:\n%s", a, out)
+				}
+			}
+			if m := singleDashFlag.FindString(out); m != "" && !strings.Contains(m, "-h") {
+				t.Errorf("help spells a flag with one dash (%q):\n%s", m, out)
+			}
+		})
+	}
+}
+
+// TestUsageErrors: an unknown flag or command prints the error once and
+// how to get help, on stderr, and exits 2.
+func TestUsageErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		msg  string
+		help string
+	}{
+		{[]string{"sim", "list", "--bogus"}, "unknown flag --bogus", "mynahil sim list -h"},
+		{[]string{"office", "renew", "--kind", "auth"}, "unknown flag --kind", "mynahil office renew -h"},
+		{[]string{"office", "renew"}, "--card is required", "mynahil office renew -h"},
+		{[]string{"office", "frobnicate"}, `unknown command "frobnicate"`, "mynahil office -h"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "mynahil -h"},
+		{[]string{"sim", "insert"}, "--card ID, --slot N or --all", "mynahil sim insert -h"},
+		{[]string{"sim", "wait", "--timeout", "soon"}, "invalid value", "mynahil sim wait -h"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != cli.ExitUsage {
+				t.Errorf("exit %d, want %d", code, cli.ExitUsage)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			if strings.Count(errOut, tt.msg) != 1 || !strings.Contains(errOut, "Run '"+tt.help+"' for usage.") {
+				t.Errorf("stderr:\n%s\nwant %q once and how to get help (%s)", errOut, tt.msg, tt.help)
+			}
+			if n := strings.Count(errOut, "\n"); n > 3 {
+				t.Errorf("stderr has %d lines, want the error and the hint only:\n%s", n, errOut)
+			}
+		})
+	}
+}
+
+// TestExitCodesAndJSONErrors: each class of failure has its exit code, and
+// with --json the error is one JSON object on stdout with that code.
+func TestExitCodesAndJSONErrors(t *testing.T) {
+	addr, _, _ := startOffice(t)
+	noSim := t.TempDir()
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		rule string
+		msg  string
+	}{
+		{"office refusal", []string{"office", "status", "--control", addr, "--card", "card-9"}, cli.ExitFailed, office.RuleUnknownCard, "card-9"},
+		{"usage", []string{"office", "status", "--control", addr}, cli.ExitUsage, "", "--card is required"},
+		{"sim not running", []string{"sim", "list", "--state", noSim}, cli.ExitEnv, "", "state directory " + noSim},
+		{"sim not running, office", []string{"office", "cards", "--state", filepath.Join(noSim, "x")}, cli.ExitEnv, "", "state directory " + filepath.Join(noSim, "x")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, tt.args...)
+			if code != tt.code || !strings.Contains(errOut, tt.msg) || out != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, the error naming %q on stderr", code, out, errOut, tt.code, tt.msg)
+			}
+			code, out, errOut = runCLI(t, append(tt.args, "--json")...)
+			var got struct {
+				Error string `json:"error"`
+				Code  int    `json:"code"`
+				Rule  string `json:"rule"`
+			}
+			dec := json.NewDecoder(strings.NewReader(out))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&got); err != nil || dec.More() {
+				t.Fatalf("--json: stdout %q is not one JSON error object (%v)", out, err)
+			}
+			if code != tt.code || got.Code != tt.code || got.Rule != tt.rule || !strings.Contains(got.Error, tt.msg) || errOut != "" {
+				t.Errorf("--json: exit %d, %+v, stderr %q; want code %d, rule %q, error naming %q, nothing on stderr", code, got, errOut, tt.code, tt.rule, tt.msg)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 || !strings.HasPrefix(out, "mynahil ") || !strings.Contains(out, "go1.") || errOut != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+	code, out, _ := runCLI(t, "version", "--json")
+	var bi cli.BuildInfo
+	if err := json.Unmarshal([]byte(out), &bi); err != nil || code != 0 || bi.Module != "github.com/mynahil/mynahil" {
+		t.Errorf("version --json: exit %d, %q (%v)", code, out, err)
+	}
+}

@@ -1,0 +1,82 @@
+// Package client_test is the example suite to copy: it tests a client — here
+// a tiny "log in with the card" function standing in for yours — against the
+// simulated My Number Card, in process by default or through pcscd with
+// MYNAHIL_TARGET=pcsc. examples/README.md walks through it.
+package client_test
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"errors"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/target"
+)
+
+func TestClient(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Example client against the simulated card")
+}
+
+// login is the client under test: it proves the holder has the card and
+// knows the PIN by signing a challenge with the authentication key, as a
+// relying party's login does. Replace it with a call into your own code.
+func login(c *jpki.Client, pin jpki.PIN, challenge []byte) (cert *x509.Certificate, sig []byte, err error) {
+	if err := c.SelectAP(); err != nil {
+		return nil, nil, err
+	}
+	cert, _, err = c.ReadCertificate(jpki.AuthCert)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.VerifyPIN(jpki.AuthPIN, pin); err != nil {
+		return nil, nil, err
+	}
+	digest := sha256.Sum256(challenge)
+	sig, err = c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+	return cert, sig, err
+}
+
+var tgt *target.Target
+
+// The target comes from the environment (MYNAHIL_TARGET=sim|vpcd|pcsc,
+// MYNAHIL_READER for a physical card): the same specs run on each.
+var _ = BeforeSuite(func() {
+	tgt = target.OpenForSuite()
+	DeferCleanup(tgt.Close)
+})
+
+var _ = Describe("login with the card", func() {
+	It("signs the challenge with the key of the certificate it presents", func() {
+		c := jpki.New(tgt.Transport())
+		challenge := []byte("nonce from the relying party")
+		cert, sig, err := login(c, tgt.PINs().Auth, challenge)
+		Expect(err).NotTo(HaveOccurred())
+		digest := sha256.Sum256(challenge)
+		Expect(rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig)).To(Succeed())
+	})
+
+	// Destructive on a physical card (it spends a PIN try), so labelled:
+	// the target refuses it there unless the user opts in.
+	It("reports a wrong PIN with the tries left, and the right PIN restores them", Label(target.LabelDestructive), func() {
+		if d := tgt.Decide([]string{target.LabelDestructive}); !d.Run {
+			Skip(d.Reason)
+		}
+		c := jpki.New(tgt.Transport())
+		_, _, err := login(c, "0000", []byte("x"))
+		var wrong *apdu.WrongPINError
+		Expect(errors.As(err, &wrong)).To(BeTrue(), "a wrong PIN is status word 63Cx, got %v", err)
+		Expect(wrong.TriesLeft).To(Equal(2))
+		Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(2))
+		_, _, err = login(c, tgt.PINs().Auth, []byte("x"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(3))
+	})
+})

@@ -1,0 +1,128 @@
+// Package ready waits until a running 'mynahil sim' has its cards in their
+// readers: every inserted card connected to vpcd and, through pcscd, present
+// in its reader with its ATR (docs/cli.md, "Waiting for the sim";
+// docs/vpcd-pcscd.md).
+package ready
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/simd"
+)
+
+// Config says which sim to wait for and how.
+type Config struct {
+	// Control is the sim's control address (control.DefaultAddr(state)).
+	Control string
+	// SkipPCSC stops at "connected to vpcd" without asking pcscd, for a
+	// sim whose vpcd is not behind this machine's pcscd.
+	SkipPCSC bool
+	// Poll is the interval between looks (default 100 ms).
+	Poll time.Duration
+}
+
+// ErrNotReady is returned, wrapped with what was still missing, when ctx
+// ends before the sim is ready.
+var ErrNotReady = errors.New("sim not ready")
+
+// Wait returns the inserted cards once each is connected to vpcd and, unless
+// SkipPCSC, present in its pcscd reader with its ATR. It keeps trying while
+// the sim is not running yet, so a script may call it right after starting
+// the sim. At least one card must be inserted.
+func Wait(ctx context.Context, cfg Config) ([]simd.SlotInfo, error) {
+	poll := cfg.Poll
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	var c *control.Client
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	missing := "nothing checked yet"
+	for {
+		cards, why, err := look(ctx, cfg, &c)
+		if err != nil {
+			return nil, err
+		}
+		if why == "" {
+			return cards, nil
+		}
+		missing = why
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %s", ErrNotReady, missing)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// look checks once; why says what is missing ("" when ready). err is only
+// for failures that waiting cannot mend.
+func look(ctx context.Context, cfg Config, c **control.Client) (cards []simd.SlotInfo, why string, err error) {
+	if *c == nil {
+		cl, err := control.Dial(cfg.Control)
+		if err != nil {
+			return nil, fmt.Sprintf("no sim answers on %s", cfg.Control), nil
+		}
+		*c = cl
+	}
+	var list []simd.SlotInfo
+	if err := (*c).Call(ctx, "sim.list", nil, &list); err != nil {
+		var ce *control.Error
+		if errors.As(err, &ce) {
+			return nil, "", fmt.Errorf("asking the sim for its cards: %w", err)
+		}
+		(*c).Close()
+		*c = nil
+		return nil, fmt.Sprintf("the sim on %s stopped answering: %v", cfg.Control, err), nil
+	}
+	for _, s := range list {
+		if s.Inserted {
+			cards = append(cards, s)
+		}
+	}
+	if len(cards) == 0 {
+		return nil, "the sim has no inserted card ('mynahil sim insert --all' puts them in)", nil
+	}
+	for _, s := range cards {
+		if !s.Connected {
+			return nil, fmt.Sprintf("card %s (slot %d) is not connected to vpcd at %s: is pcscd with vpcd running?", s.Card, s.Slot, s.VPCD), nil
+		}
+	}
+	if cfg.SkipPCSC {
+		return cards, "", nil
+	}
+	pc, err := pcsc.Establish()
+	if err != nil {
+		return nil, fmt.Sprintf("pcscd: %v", err), nil
+	}
+	defer pc.Close()
+	readers, err := pc.Readers()
+	if err != nil {
+		return nil, fmt.Sprintf("pcscd: listing readers: %v", err), nil
+	}
+	for _, s := range cards {
+		if !seen(readers, s) {
+			return nil, fmt.Sprintf("pcscd does not show card %s in reader %q yet", s.Card, s.Reader), nil
+		}
+	}
+	return cards, "", nil
+}
+
+// seen reports whether pcscd shows the slot's card: its reader present, with
+// the card's ATR.
+func seen(readers []pcsc.ReaderInfo, s simd.SlotInfo) bool {
+	for _, r := range readers {
+		if r.Name == s.Reader && r.Present() && r.ATRHex() == s.ATR {
+			return true
+		}
+	}
+	return false
+}
