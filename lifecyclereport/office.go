@@ -9,40 +9,66 @@ import (
 	"github.com/mynahil/mynahil/simcard/office"
 )
 
-// FromOffice reads every card of an office into a timeline named name,
-// ending at the office's time now: certificates from the authority's
-// records (revoked and replaced ones included), events from each card's
-// history, plus extra events (lockouts, which happen on the chip, not at the
-// office) keyed by card ID. Without personal, the holder's name, address and
-// birth date are cut from the history's texts.
+// FromOffice reads every card of an in-process office into a timeline
+// named name, ending at the office's time now: certificates from the
+// authority's records (revoked and replaced ones included), events from each
+// card's history, plus extra events (lockouts, which happen on the chip, not
+// at the office) keyed by card ID. Without personal, the holder's name,
+// address and birth date are cut from the history's texts.
 func FromOffice(name string, o *office.Office, now time.Time, extra map[string][]Event, personal bool) (Timeline, error) {
-	t := Timeline{Name: name, End: now}
-	a := o.Authority()
+	var reports []office.Report
 	for _, c := range o.Cards() {
 		r, err := o.Report(c.ID)
 		if err != nil {
 			return Timeline{}, fmt.Errorf("reading card %s: %w", c.ID, err)
 		}
-		card := Card{ID: c.ID, Holder: r.Holder.Name}
+		reports = append(reports, r)
+	}
+	records := o.Authority().Records(func(authority.Record) bool { return true })
+	return FromReports(name, reports, records, now, extra, personal), nil
+}
+
+// FromReports builds a timeline from the office's reports of its cards, as
+// an office behind the sim's control socket gives them (office.status).
+// records, the authority's record of every certificate, adds the ones that
+// renewal replaced; without them (nil) each card shows the certificates its
+// report names.
+func FromReports(name string, reports []office.Report, records []authority.Record, now time.Time, extra map[string][]Event, personal bool) Timeline {
+	t := Timeline{Name: name, End: now}
+	for _, r := range reports {
+		card := Card{ID: r.ID, Holder: r.Holder.Name}
 		hide := personalStrings(r, personal)
-		for _, rec := range a.Records(func(rec authority.Record) bool { return rec.CardID == c.ID }) {
-			label := fmt.Sprintf("%s #%d", rec.Kind, rec.Serial)
-			if rec.Device != "" && rec.Device != authority.OnCard {
-				label = fmt.Sprintf("%s %s #%d", rec.Device, rec.Kind, rec.Serial)
+		var certs []Certificate
+		if records != nil {
+			for _, rec := range records {
+				if rec.CardID != r.ID {
+					continue
+				}
+				ce := Certificate{Label: certLabel(rec.Kind, rec.Device, rec.Serial), NotBefore: rec.NotBefore, NotAfter: rec.NotAfter}
+				if rec.Status == authority.Revoked {
+					ce.RevokedAt, ce.Reason = rec.RevokedAt, rec.Reason.String()
+				}
+				certs = append(certs, ce)
 			}
-			ce := Certificate{Label: label, NotBefore: rec.NotBefore, NotAfter: rec.NotAfter}
-			if rec.Status == authority.Revoked {
-				ce.RevokedAt, ce.Reason = rec.RevokedAt, rec.Reason.String()
+		} else {
+			for _, c := range r.Certificates {
+				if c.Serial == 0 {
+					continue
+				}
+				certs = append(certs, Certificate{Label: certLabel(c.Kind, c.Device, c.Serial), NotBefore: c.NotBefore, NotAfter: c.NotAfter,
+					RevokedAt: c.RevokedAt, Reason: c.Reason})
 			}
+		}
+		for _, ce := range certs {
 			card.Certificates = append(card.Certificates, ce)
-			if !rec.NotAfter.After(now) && rec.Status != authority.Revoked {
-				card.Events = append(card.Events, Event{At: rec.NotAfter, Kind: Expiry, Text: label + " expired"})
+			if ce.RevokedAt.IsZero() && !ce.NotAfter.After(now) {
+				card.Events = append(card.Events, Event{At: ce.NotAfter, Kind: Expiry, Text: ce.Label + " expired"})
 			}
 		}
 		for _, e := range r.History {
 			card.Events = append(card.Events, Event{At: e.At, Kind: Classify(e.What), Text: redact(e.What, hide)})
 		}
-		for _, e := range extra[c.ID] {
+		for _, e := range extra[r.ID] {
 			e.Text = redact(e.Text, hide)
 			card.Events = append(card.Events, e)
 		}
@@ -51,7 +77,14 @@ func FromOffice(name string, o *office.Office, now time.Time, extra map[string][
 			t.Start = r.IssueDate
 		}
 	}
-	return t, nil
+	return t
+}
+
+func certLabel(k authority.Kind, dev authority.Device, serial int64) string {
+	if dev != "" && dev != authority.OnCard {
+		return fmt.Sprintf("%s %s #%d", dev, k, serial)
+	}
+	return fmt.Sprintf("%s #%d", k, serial)
 }
 
 // Classify guesses an event's kind from the office's history text.

@@ -139,3 +139,37 @@ func TestRenderInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFromReportsWithoutRecords: an office behind the control socket gives
+// reports only; the page still shows each card's certificates and their
+// revocations.
+func TestFromReportsWithoutRecords(t *testing.T) {
+	clk := clock.NewVirtual(clock.Date(2026, time.April, 1).Add(10 * time.Hour))
+	is, err := simcard.NewIssuer(clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := office.New(clk, is)
+	t.Cleanup(func() { _ = o.Close() })
+	c, err := o.IssueCard(profile.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.AddDate(1, 0, 0)
+	if err := o.ReportLoss(c.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, err := o.Report(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := FromReports("remote", []office.Report{r}, nil, clk.Now(), nil, false)
+	if len(tl.Cards) != 1 || len(tl.Cards[0].Certificates) != 2 {
+		t.Fatalf("cards %+v, want one with its two certificates", tl.Cards)
+	}
+	for _, ce := range tl.Cards[0].Certificates {
+		if ce.RevokedAt.IsZero() || ce.Reason != "keyCompromise" {
+			t.Errorf("%s: revoked %v (%s), want keyCompromise", ce.Label, ce.RevokedAt, ce.Reason)
+		}
+	}
+}

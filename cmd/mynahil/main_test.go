@@ -112,6 +112,7 @@ func TestExitCodesAndJSONErrors(t *testing.T) {
 		{"office refusal", []string{"office", "status", "--control", addr, "--card", "card-9"}, cli.ExitFailed, office.RuleUnknownCard, "card-9"},
 		{"usage", []string{"office", "status", "--control", addr}, cli.ExitUsage, "", "--card is required"},
 		{"sim not running", []string{"sim", "list", "--state", noSim}, cli.ExitEnv, "", "state directory " + noSim},
+		{"sim wait times out", []string{"sim", "wait", "--state", noSim, "--timeout", "300ms"}, cli.ExitEnv, "", "no sim answers on unix:" + noSim},
 		{"sim not running, office", []string{"office", "cards", "--state", filepath.Join(noSim, "x")}, cli.ExitEnv, "", "state directory " + filepath.Join(noSim, "x")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

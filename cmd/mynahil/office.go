@@ -97,9 +97,9 @@ var officeOps = []officeOp{
 			}
 			return "office.issue-card", p, nil
 		}},
-	{name: "issue-cert", args: "--card ID --kind auth|sign", summary: "issue a certificate later (PIN as below)", flags: kindFlags,
+	{name: "issue-cert", args: "--card ID --kind auth|sign", summary: "issue a certificate later (PIN from the environment or a prompt)", flags: kindFlags,
 		build: pinOp("office.issue-certificate")},
-	{name: "reset-pin", args: "--card ID --kind auth|sign", summary: "re-set / unlock a PIN (PIN as below)", flags: kindFlags,
+	{name: "reset-pin", args: "--card ID --kind auth|sign", summary: "re-set / unlock a PIN (PIN from the environment or a prompt)", flags: kindFlags,
 		build: pinOp("office.reset-pin")},
 	{name: "change-facts", args: "--card ID [--name N] [--address A] [--birth-date D] [--sex S] [--former-surname S]",
 		summary: "change the holder's facts; revokes the signing certificate", flags: factFlags, build: buildFacts},

@@ -13,92 +13,116 @@ import (
 	"github.com/mynahil/mynahil/simcard/office"
 )
 
+// officePrinters print an operation's result as text; operations not listed
+// return a card report (officePrintReport), which status can also write out
+// as DER files.
+var officePrinters = map[string]func(w io.Writer, raw json.RawMessage, outDir string) error{
+	"cards":        printCards,
+	"inquiries":    printInquiries,
+	"endpoints":    printEndpoints,
+	"proxy-file":   printProxyFile,
+	"proxy-answer": func(w io.Writer, _ json.RawMessage, _ string) error { _, err := fmt.Fprintln(w, "done"); return err },
+	"time":         printTime,
+	"smartphone":   printSmartphone,
+}
+
 func officePrint(w io.Writer, op string, raw json.RawMessage, outDir string) error {
-	switch op {
-	case "cards":
-		var list []office.CardSummary
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		tw := cli.Table(w)
-		fmt.Fprintln(tw, "CARD\tSTATUS\tHOLDER")
-		for _, c := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Status, c.Name)
-		}
-		return tw.Flush()
-	case "inquiries":
-		var list []office.Inquiry
-		if err := json.Unmarshal(raw, &list); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		tw := cli.Table(w)
-		fmt.Fprintln(tw, "INQUIRY\tCARD\tOPERATION\tKIND\tFILED")
-		for _, q := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.ID, q.CardID, q.Operation, q.Kind, q.FiledAt.Format(time.DateOnly))
-		}
-		return tw.Flush()
-	case "endpoints":
-		var e office.Endpoints
-		if err := json.Unmarshal(raw, &e); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		fmt.Fprintf(w, "auth CRL   %s\nsign CRL   %s\nauth OCSP  %s\nsign OCSP  %s\nauth root  %s\nsign root  %s\n",
-			e.CRLAuth, e.CRLSign, e.OCSPAuth, e.OCSPSign, e.CAAuth, e.CASign)
-		return nil
-	case "proxy-file":
-		var q office.Inquiry
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		fmt.Fprintf(w, "%s filed: the inquiry/answer form goes to the holder by post; complete from tomorrow with\n  mynahil office proxy-answer --inquiry %s\n", q.ID, q.ID)
-		return nil
-	case "proxy-answer":
-		fmt.Fprintln(w, "done")
-		return nil
-	case "time":
-		var t office.TimeResult
-		if err := json.Unmarshal(raw, &t); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		kind := "wall clock"
-		if t.Virtual {
-			kind = "virtual clock"
-		}
-		fmt.Fprintf(w, "%s (%s)\n", t.Now.In(jst).Format("2006-01-02 15:04:05 MST"), kind)
-		return nil
-	case "smartphone":
-		var s office.Smartphone
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return fmt.Errorf("decoding result: %w", err)
-		}
-		if outDir == "" {
-			fmt.Fprintf(w, "smartphone certificates issued (%d and %d bytes); --out DIR writes them\n", len(s.Sign), len(s.Auth))
-			return nil
-		}
-		for name, der := range map[string][]byte{"smartphone-sign.der": s.Sign, "smartphone-auth.der": s.Auth} {
-			if err := os.WriteFile(filepath.Join(outDir, name), der, 0o644); err != nil {
-				return fmt.Errorf("writing smartphone certificate: %w", err)
-			}
-			fmt.Fprintf(w, "wrote %s\n", filepath.Join(outDir, name))
-		}
-		return nil
+	if p, ok := officePrinters[op]; ok {
+		return p(w, raw, outDir)
 	}
 	var r office.Report
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return fmt.Errorf("decoding result: %w", err)
 	}
 	officePrintReport(w, r)
-	if op == "status" && outDir != "" {
-		for _, c := range r.Certificates {
-			if len(c.DER) == 0 {
-				continue
-			}
-			p := filepath.Join(outDir, fmt.Sprintf("%s-%s.der", c.Device, c.Kind))
-			if err := os.WriteFile(p, c.DER, 0o644); err != nil {
-				return fmt.Errorf("writing certificate: %w", err)
-			}
-			fmt.Fprintf(w, "wrote %s (serial %d, %s)\n", p, c.Serial, c.State)
+	if op != "status" || outDir == "" {
+		return nil
+	}
+	for _, c := range r.Certificates {
+		if len(c.DER) == 0 {
+			continue
 		}
+		p := filepath.Join(outDir, fmt.Sprintf("%s-%s.der", c.Device, c.Kind))
+		if err := os.WriteFile(p, c.DER, 0o644); err != nil {
+			return fmt.Errorf("writing certificate: %w", err)
+		}
+		fmt.Fprintf(w, "wrote %s (serial %d, %s)\n", p, c.Serial, c.State)
+	}
+	return nil
+}
+
+func printCards(w io.Writer, raw json.RawMessage, _ string) error {
+	var list []office.CardSummary
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	tw := cli.Table(w)
+	fmt.Fprintln(tw, "CARD\tSTATUS\tHOLDER")
+	for _, c := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Status, c.Name)
+	}
+	return tw.Flush()
+}
+
+func printInquiries(w io.Writer, raw json.RawMessage, _ string) error {
+	var list []office.Inquiry
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	tw := cli.Table(w)
+	fmt.Fprintln(tw, "INQUIRY\tCARD\tOPERATION\tKIND\tFILED")
+	for _, q := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.ID, q.CardID, q.Operation, q.Kind, q.FiledAt.Format(time.DateOnly))
+	}
+	return tw.Flush()
+}
+
+func printEndpoints(w io.Writer, raw json.RawMessage, _ string) error {
+	var e office.Endpoints
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	_, err := fmt.Fprintf(w, "auth CRL   %s\nsign CRL   %s\nauth OCSP  %s\nsign OCSP  %s\nauth root  %s\nsign root  %s\n",
+		e.CRLAuth, e.CRLSign, e.OCSPAuth, e.OCSPSign, e.CAAuth, e.CASign)
+	return err
+}
+
+func printProxyFile(w io.Writer, raw json.RawMessage, _ string) error {
+	var q office.Inquiry
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	_, err := fmt.Fprintf(w, "%s filed: the inquiry/answer form goes to the holder by post; complete from tomorrow with\n  mynahil office proxy-answer --inquiry %s\n", q.ID, q.ID)
+	return err
+}
+
+func printTime(w io.Writer, raw json.RawMessage, _ string) error {
+	var t office.TimeResult
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	kind := "wall clock"
+	if t.Virtual {
+		kind = "virtual clock"
+	}
+	_, err := fmt.Fprintf(w, "%s (%s)\n", t.Now.In(jst).Format("2006-01-02 15:04:05 MST"), kind)
+	return err
+}
+
+func printSmartphone(w io.Writer, raw json.RawMessage, outDir string) error {
+	var s office.Smartphone
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("decoding result: %w", err)
+	}
+	if outDir == "" {
+		_, err := fmt.Fprintf(w, "smartphone certificates issued (%d and %d bytes); --out DIR writes them\n", len(s.Sign), len(s.Auth))
+		return err
+	}
+	for name, der := range map[string][]byte{"smartphone-sign.der": s.Sign, "smartphone-auth.der": s.Auth} {
+		if err := os.WriteFile(filepath.Join(outDir, name), der, 0o644); err != nil {
+			return fmt.Errorf("writing smartphone certificate: %w", err)
+		}
+		fmt.Fprintf(w, "wrote %s\n", filepath.Join(outDir, name))
 	}
 	return nil
 }

@@ -50,11 +50,11 @@ func collectReport(w *world) {
 // JUnit and JSON reports (make suites, make demo set it).
 var _ = ReportAfterSuite("lifecycle.html", func(Report) {
 	dir := os.Getenv("MYNAHIL_REPORTS")
-	if dir == "" {
-		return
-	}
 	timelines.Lock()
 	defer timelines.Unlock()
+	if dir == "" || len(timelines.list) == 0 {
+		return // no worlds ran (another target): keep the page of the run that had them
+	}
 	path := filepath.Join(dir, "lifecycle.html")
 	if err := lifecyclereport.WriteFile(path, lifecyclereport.Page{Title: "Card lifecycles (simulated)", Timelines: timelines.list}); err != nil {
 		Fail(err.Error())
