@@ -76,8 +76,8 @@ func Load(data []byte, c clock.Clock) (*Authority, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("decoding authority state: %w", err)
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("decoding authority state: version %d, want %d", st.Version, stateVersion)
+	if err := st.validate(); err != nil {
+		return nil, fmt.Errorf("checking authority state: %w", err)
 	}
 	a := &Authority{Clock: c, serial: st.Serial, db: map[int64]*Record{}, crls: map[Kind]*crlState{}}
 	var err error
