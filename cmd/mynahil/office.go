@@ -256,7 +256,7 @@ func officeMain(args []string, cio officeIO) error {
 	if addr == "" {
 		addr = control.DefaultAddr(*state)
 	}
-	c, err := control.Dial(addr)
+	c, err := control.Dial(addr, control.WithStateToken(*state))
 	if err != nil {
 		return err
 	}

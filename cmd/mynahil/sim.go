@@ -235,7 +235,7 @@ func simClient(cmd string, args []string) error {
 	if params == nil && (cmd == "insert" || cmd == "remove") {
 		params = sel
 	}
-	c, err := control.Dial(addr)
+	c, err := control.Dial(addr, control.WithStateToken(*state))
 	if err != nil {
 		return err
 	}
