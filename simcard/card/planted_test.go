@@ -21,7 +21,7 @@ const (
 
 // testCard is a card with one DF holding a 4-digit PIN (3 tries) and a key
 // usable after it; persist receives every stored state.
-func testCard(t *testing.T, persist Persister) *Card {
+func testCard(t testing.TB, persist Persister) *Card {
 	t.Helper()
 	priv, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -13,6 +13,7 @@ const (
 	maxPINLength   = 255
 	maxDataObjects = 64
 	maxObjectBytes = 65535 // the largest extended Le
+	keyBits        = 2048
 )
 
 // Validate checks a loaded state against what the card can hold: counters
@@ -120,8 +121,14 @@ func (f *File) validate(d *DF) error {
 		if f.Key == nil {
 			return fmt.Errorf("key: missing in a key file")
 		}
-		if _, err := f.Key.Private(); err != nil {
+		priv, err := f.Key.Private()
+		if err != nil {
 			return fmt.Errorf("key.pkcs1: %w", err)
+		}
+		// The card's keys are RSA-2048 (jpki-card.md §7); a huge one would
+		// make every signature take seconds.
+		if n := priv.N.BitLen(); n != keyBits {
+			return fmt.Errorf("key.pkcs1: RSA-%d, want RSA-%d", n, keyBits)
 		}
 		if err := f.Key.Use.validate(d); err != nil {
 			return fmt.Errorf("key.use: %w", err)

@@ -19,7 +19,7 @@ import (
 
 // openDir opens (or creates) the office in dir as the daemon does, with the
 // card-info applets and their keys.
-func openDir(t *testing.T, dir string) (*office.Office, error) {
+func openDir(t testing.TB, dir string) (*office.Office, error) {
 	t.Helper()
 	clk := clock.NewVirtual(issueDay.Add(10 * time.Hour))
 	is, err := simcard.NewIssuer(clk, nil)
@@ -53,7 +53,7 @@ func snapshot(t *testing.T, dir string) map[string][]byte {
 }
 
 // stateWithCards is a state directory holding n issued cards.
-func stateWithCards(t *testing.T, n int) string {
+func stateWithCards(t testing.TB, n int) string {
 	t.Helper()
 	dir := t.TempDir()
 	o, err := openDir(t, dir)
