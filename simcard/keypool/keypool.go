@@ -79,3 +79,20 @@ func Shared() *Pool { return shared }
 // SharedRoots is a separate process-wide pool for the authorities' own keys
 // (roots, the card-info CAs), so that no card key ever equals a root key.
 func SharedRoots() *Pool { return roots }
+
+// Fill generates every key of the pool now, so that later calls cost
+// nothing: tests whose steps run under a deadline call it first, so that
+// key generation on a busy machine (seconds per key) never eats into that
+// deadline.
+func (p *Pool) Fill() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.keys) < p.Size {
+		k, err := Fresh{}.Key()
+		if err != nil {
+			return err
+		}
+		p.keys = append(p.keys, k)
+	}
+	return nil
+}
