@@ -91,8 +91,8 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
 
 # fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
-# their seed corpora only).
-FUZZTIME ?= 30s
+# their seed corpora only); docs/reliability.md lists them and their figures.
+FUZZTIME ?= 60s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
