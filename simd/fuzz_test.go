@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
@@ -54,7 +53,7 @@ func FuzzControlHandlers(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, params []byte) {
 		if !json.Valid(params) {
-			params = []byte(strconv.Quote(string(params)))
+			params, _ = json.Marshal(string(params)) // as a JSON string
 		}
 		method := methods[int(which)%len(methods)]
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
