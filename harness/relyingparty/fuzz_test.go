@@ -2,8 +2,13 @@ package relyingparty_test
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,12 +18,34 @@ import (
 )
 
 // fuzzCA is a CA, a leaf it signed, a CRL and an OCSP response for it: the
-// seeds of the fuzz targets (keys come from the suite's shared pool).
+// seeds of the fuzz targets. Keys come from keypool's fixture: under
+// fuzzing instrumentation generating keys takes minutes.
 func fuzzCA(f *testing.F) (ca *testCA, leaf *x509.Certificate, crl, ocspResp []byte) {
-	ca = newCA(f, keys(f)[0], "fuzz root")
-	der := ca.leaf(f, 7, t0.AddDate(0, -1, 0), t0.AddDate(1, 0, 0))
-	leaf, err := x509.ParseCertificate(der)
+	b, err := os.ReadFile(filepath.Join("..", "..", "simcard", "keypool", "testdata", "keys.pem"))
 	if err != nil {
+		f.Fatal(err)
+	}
+	// The fixture is shared with the simulator's tests; it is parsed here
+	// without importing simcard (the harness stays independent of it).
+	var k []*rsa.PrivateKey
+	for blk, rest := pem.Decode(b); blk != nil && len(k) < 2; blk, rest = pem.Decode(rest) {
+		key, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
+		if err != nil {
+			f.Fatal(err)
+		}
+		k = append(k, key)
+	}
+	if len(k) < 2 {
+		f.Fatalf("key fixture: %d keys, want 2", len(k))
+	}
+	ca = newCA(f, k[0], "fuzz root")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "leaf"},
+		NotBefore: t0.AddDate(0, -1, 0), NotAfter: t0.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &k[1].PublicKey, ca.key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if leaf, err = x509.ParseCertificate(der); err != nil {
 		f.Fatal(err)
 	}
 	crl, err = x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(3), ThisUpdate: t0, NextUpdate: t0.Add(24 * time.Hour),

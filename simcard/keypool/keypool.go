@@ -7,6 +7,8 @@ package keypool
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"sync"
 )
@@ -95,4 +97,28 @@ func (p *Pool) Fill() error {
 		p.keys = append(p.keys, k)
 	}
 	return nil
+}
+
+// Filled returns a pool that hands out the given keys in turn and never
+// generates one: for fuzz targets, whose instrumented math makes key
+// generation take minutes, with keys kept in a test fixture.
+func Filled(keys []*rsa.PrivateKey) *Pool {
+	return &Pool{Size: len(keys), keys: keys}
+}
+
+// ParsePEM parses the "RSA PRIVATE KEY" blocks of a PEM file.
+func ParsePEM(b []byte) ([]*rsa.PrivateKey, error) {
+	var out []*rsa.PrivateKey
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return out, nil
+		}
+		k, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing key %d: %w", len(out)+1, err)
+		}
+		out = append(out, k)
+	}
 }

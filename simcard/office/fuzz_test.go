@@ -4,16 +4,29 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mynahil/mynahil/simcard/keypool"
 )
 
 // FuzzOpenState: one of the state files (office.json, authority.json or
 // cards/card-1.json) replaced by arbitrary bytes: the office refuses to
 // open with an error, or opens and answers for its cards; nothing panics.
+// The state is testdata/state (one card) and the keys come from keypool's
+// fixture: under fuzzing instrumentation generating keys takes minutes.
 func FuzzOpenState(f *testing.F) {
 	files := []string{"office.json", "authority.json", filepath.Join("cards", "card-1.json")}
-	src := stateWithCards(f, 1)
+	pem, err := os.ReadFile(filepath.Join("..", "keypool", "testdata", "keys.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	fixture, err := keypool.ParsePEM(pem)
+	if err != nil {
+		f.Fatal(err)
+	}
+	keys := keypool.Filled(fixture)
+	src := filepath.Join("testdata", "state")
 	orig := map[string][]byte{}
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -42,7 +55,7 @@ func FuzzOpenState(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		o, err := openDir(t, dir)
+		o, err := openDirWith(t, dir, keys)
 		if err != nil {
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/cardinfo"
 	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
@@ -20,13 +21,18 @@ import (
 // openDir opens (or creates) the office in dir as the daemon does, with the
 // card-info applets and their keys.
 func openDir(t testing.TB, dir string) (*office.Office, error) {
+	return openDirWith(t, dir, nil)
+}
+
+// openDirWith is openDir with keys from keys (nil: the shared pools).
+func openDirWith(t testing.TB, dir string, keys keypool.Source) (*office.Office, error) {
 	t.Helper()
 	clk := clock.NewVirtual(issueDay.Add(10 * time.Hour))
-	is, err := simcard.NewIssuer(clk, nil)
+	is, err := simcard.NewIssuer(clk, keys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	applets, err := cardinfo.New(nil)
+	applets, err := cardinfo.New(keys)
 	if err != nil {
 		t.Fatal(err)
 	}
