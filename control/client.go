@@ -21,6 +21,7 @@ type Client struct {
 
 	token  string // sent with every request (RequireToken)
 	optErr error
+	used   time.Time // last dial or reply on conn
 
 	mu     sync.Mutex
 	conn   net.Conn
@@ -58,7 +59,7 @@ func (c *Client) dial(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connecting to control %s:%s (is 'mynahil sim' running?): %w", c.network, c.address, err)
 	}
-	c.conn, c.r = conn, bufio.NewReaderSize(conn, 64<<10)
+	c.conn, c.r, c.used = conn, bufio.NewReaderSize(conn, 64<<10), time.Now()
 	return nil
 }
 
@@ -104,7 +105,10 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 	}
 	var resp response
 	for backoff := 20 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
-		reused := c.conn != nil
+		// Only a connection that sat idle can have been dropped by the
+		// server's idle limit; one that just carried a request may have
+		// delivered it, and sending it twice could repeat an operation.
+		reused := c.conn != nil && time.Since(c.used) >= time.Second
 		if c.conn == nil {
 			if err := c.dial(ctx); err != nil {
 				return fmt.Errorf("calling %s: %w", method, err)
@@ -128,6 +132,7 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 		}
 		// A busy notice (id 0) means the server closed the connection
 		// before reading the request: it did not run, so try again.
+		c.used = time.Now()
 		if resp.ID != 0 || resp.Error == nil || resp.Error.Rule != RuleBusy {
 			break
 		}

@@ -118,7 +118,7 @@ func TestFloodStaysBoundedAndServing(t *testing.T) {
 // dropped after ReadTimeout, one that stays silent after a request after
 // IdleTimeout; the server keeps serving others.
 func TestStalledAndIdleConnectionsDropped(t *testing.T) {
-	srv, c := start(t, sockAddr(t), WithLimits(Limits{ReadTimeout: 200 * time.Millisecond, IdleTimeout: 400 * time.Millisecond}))
+	srv, c := start(t, sockAddr(t), WithLimits(Limits{ReadTimeout: 400 * time.Millisecond, IdleTimeout: 800 * time.Millisecond}))
 	network, address, _ := parseAddr(srv.Addr(), false)
 	closedWithin := func(what string, conn net.Conn) {
 		t.Helper()
@@ -162,6 +162,8 @@ func TestStalledAndIdleConnectionsDropped(t *testing.T) {
 	defer silent.Close()
 	closedWithin("never sent anything", silent)
 
+	// c sat idle through all of this (at least 1.6 s, the sum of the
+	// deadlines), so the server dropped it too; the client re-dials.
 	if err := c.Call(context.Background(), "echo", nil, nil); err != nil {
 		t.Errorf("call after the drops: %v", err)
 	}
