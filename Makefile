@@ -114,8 +114,8 @@ bench: ## micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
 
 # fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
-# their seed corpora only).
-FUZZTIME ?= 30s
+# their seed corpora only); docs/reliability.md lists them and their figures.
+FUZZTIME ?= 60s
 fuzz: ## every fuzz target for FUZZTIME each
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \

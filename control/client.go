@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -16,6 +18,10 @@ import (
 // transport failure or a cancelled call.
 type Client struct {
 	network, address string
+
+	token  string // sent with every request (RequireToken)
+	optErr error
+	used   time.Time // last dial or reply on conn
 
 	mu     sync.Mutex
 	conn   net.Conn
@@ -26,13 +32,21 @@ type Client struct {
 
 // Dial connects to a control server at addr ("unix:/path" or
 // "tcp:host:port"). The loopback restriction of Listen does not apply: the
-// client only goes where it is told.
-func Dial(addr string) (*Client, error) {
+// client only goes where it is told. A TCP address of a daemon needs its
+// token: pass WithStateToken(stateDir) or WithToken; without either, the
+// token is taken from $MYNAHIL_CONTROL_TOKEN when set.
+func Dial(addr string, opts ...DialOption) (*Client, error) {
 	network, address, err := parseAddr(addr, true)
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{network: network, address: address}
+	for _, o := range append(opts, WithStateToken("")) {
+		o(c)
+	}
+	if c.optErr != nil {
+		return nil, c.optErr
+	}
 	if err := c.dial(context.Background()); err != nil {
 		return nil, err
 	}
@@ -45,7 +59,7 @@ func (c *Client) dial(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("connecting to control %s:%s (is 'mynahil sim' running?): %w", c.network, c.address, err)
 	}
-	c.conn, c.r = conn, bufio.NewReaderSize(conn, 64<<10)
+	c.conn, c.r, c.used = conn, bufio.NewReaderSize(conn, 64<<10), time.Now()
 	return nil
 }
 
@@ -79,13 +93,9 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 	if c.closed {
 		return fmt.Errorf("calling %s: client closed", method)
 	}
-	if c.conn == nil {
-		if err := c.dial(ctx); err != nil {
-			return fmt.Errorf("calling %s: %w", method, err)
-		}
-	}
 	c.nextID++
 	req.ID = c.nextID
+	req.Token = c.token
 	line, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("calling %s: encoding request: %w", method, err)
@@ -93,12 +103,48 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 	if len(line)+1 > MaxMessage {
 		return fmt.Errorf("calling %s: request longer than %d bytes", method, MaxMessage)
 	}
-	resp, err := c.roundTrip(ctx, append(line, '\n'))
-	if err != nil {
-		// The stream may now hold half a reply: start afresh next time.
+	var resp response
+	for backoff := 20 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		// Only a connection that sat idle can have been dropped by the
+		// server's idle limit; one that just carried a request may have
+		// delivered it, and sending it twice could repeat an operation.
+		reused := c.conn != nil && time.Since(c.used) >= time.Second
+		if c.conn == nil {
+			if err := c.dial(ctx); err != nil {
+				return fmt.Errorf("calling %s: %w", method, err)
+			}
+		}
+		resp, err = c.roundTrip(ctx, append(line, '\n'))
+		if err != nil && reused && ctx.Err() == nil && hungUp(err) {
+			// The server drops connections idle for longer than its
+			// IdleTimeout without reading from them: the request never
+			// arrived, so send it once more on a new connection.
+			c.conn.Close()
+			if err = c.dial(ctx); err == nil {
+				resp, err = c.roundTrip(ctx, append(line, '\n'))
+			}
+		}
+		if err != nil {
+			// The stream may now hold half a reply: start afresh next time.
+			c.conn.Close()
+			c.conn = nil
+			return fmt.Errorf("calling %s: %w", method, err)
+		}
+		// A busy notice (id 0) means the server closed the connection
+		// before reading the request: it did not run, so try again.
+		c.used = time.Now()
+		if resp.ID != 0 || resp.Error == nil || resp.Error.Rule != RuleBusy {
+			break
+		}
 		c.conn.Close()
 		c.conn = nil
-		return fmt.Errorf("calling %s: %w", method, err)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("calling %s: %w (%w)", method, resp.Error, ctx.Err())
+		case <-t.C:
+		}
 	}
 	if resp.ID != req.ID {
 		c.conn.Close()
@@ -136,6 +182,14 @@ func (c *Client) roundTrip(ctx context.Context, line []byte) (response, error) {
 		return response{}, fmt.Errorf("%s from %s:%s: %w", what, c.network, c.address, err)
 	}
 	if _, err := conn.Write(line); err != nil {
+		// A server that is full answers with a busy notice and closes;
+		// the notice may still be waiting to be read.
+		if b, rerr := readLine(c.r, MaxMessage); rerr == nil {
+			var resp response
+			if json.Unmarshal(b, &resp) == nil && resp.Error != nil && resp.Error.Rule == RuleBusy {
+				return resp, nil
+			}
+		}
 		return fail("sending request", err)
 	}
 	b, err := readLine(c.r, MaxMessage)
@@ -150,4 +204,10 @@ func (c *Client) roundTrip(ctx context.Context, line []byte) (response, error) {
 		return response{}, fmt.Errorf("decoding reply: %w", err)
 	}
 	return resp, nil
+}
+
+// hungUp reports whether err is the peer having closed the connection.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
 }

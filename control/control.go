@@ -11,9 +11,12 @@
 // A connection may carry any number of requests; the server answers them in
 // order. Addresses are written "unix:/path/to/control.sock" or
 // "tcp:127.0.0.1:7777". TCP is refused for anything but a loopback address
-// unless AllowNonLoopback is given: the channel has no authentication, so
-// whoever can reach it can insert, remove and reissue cards. The unix socket
-// is created with mode 0600 for the same reason.
+// unless AllowNonLoopback is given, and with RequireToken a TCP listener
+// answers only requests carrying the token ("token" member; the daemon
+// writes a new one to control.token in its state directory at each start,
+// clients read it with WithStateToken or from $MYNAHIL_CONTROL_TOKEN). The
+// unix socket is created with mode 0600 and needs no token. Limits bound
+// connections, request size and read and idle time (docs/reliability.md).
 package control
 
 import (
@@ -77,6 +80,12 @@ type request struct {
 	ID     uint64          `json:"id"`
 	Method string          `json:"method"`
 	Params json.RawMessage `json:"params,omitempty"`
+	Token  string          `json:"token,omitempty"` // RequireToken
+}
+
+func marshalLine(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	return append(b, '\n'), err
 }
 
 type response struct {

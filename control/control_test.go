@@ -234,7 +234,7 @@ func TestMalformedRequests(t *testing.T) {
 
 func TestOversizeRequest(t *testing.T) {
 	srv, c := start(t, sockAddr(t))
-	big := `{"id":1,"method":"echo","params":{"text":"` + strings.Repeat("a", MaxMessage) + `"}}` + "\n"
+	big := `{"id":1,"method":"echo","params":{"text":"` + strings.Repeat("a", MaxRequest) + `"}}` + "\n"
 	replies := rawLines(t, srv.Addr(), big)
 	if replies[0].Error == nil || replies[0].Error.Rule != RuleTooLarge {
 		t.Fatalf("oversize reply = %+v, want rule %s", replies[0], RuleTooLarge)

@@ -29,10 +29,13 @@ type Option func(*options)
 type options struct {
 	allowRemote bool
 	logger      *slog.Logger
+	limits      Limits
+	token       string
 }
 
 // AllowNonLoopback lets Listen bind TCP addresses other than loopback. The
-// channel has no authentication; only use it on a network you trust.
+// channel is not encrypted, and the token (RequireToken) travels in clear;
+// only use it on a network you trust.
 func AllowNonLoopback() Option { return func(o *options) { o.allowRemote = true } }
 
 // WithLogger sets where the server logs connection events and handler
@@ -47,10 +50,12 @@ type Server struct {
 	log    *slog.Logger
 	sock   string      // unix socket path we created, "" for TCP
 	sockFI os.FileInfo // to remove only our own socket file on Close
+	limits Limits
+	token  string // required on TCP listeners; "" when none
 
 	mu       sync.Mutex
 	handlers map[string]HandlerFunc
-	conns    map[net.Conn]struct{}
+	conns    map[net.Conn]*connState
 	closed   bool
 	serving  bool
 
@@ -76,9 +81,10 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
+		limits:   o.limits.withDefaults(),
 		log:      o.logger,
 		handlers: map[string]HandlerFunc{},
-		conns:    map[net.Conn]struct{}{},
+		conns:    map[net.Conn]*connState{},
 		done:     make(chan struct{}),
 	}
 	if network == "unix" {
@@ -92,6 +98,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 		}
 		s.ln = ln
 		s.addr = "tcp:" + ln.Addr().String()
+		s.token = o.token
 	}
 	s.Handle("control.methods", s.methods)
 	return s, nil
@@ -202,12 +209,19 @@ func (s *Server) Serve(ctx context.Context) error {
 			c.Close()
 			return nil
 		}
-		s.conns[c] = struct{}{}
+		if len(s.conns) >= s.limits.MaxConns && !s.evictPending() {
+			s.mu.Unlock()
+			s.log.Warn("refusing control connection: too many open", "max", s.limits.MaxConns)
+			s.refuseBusy(c)
+			continue
+		}
+		st := &connState{opened: time.Now()}
+		s.conns[c] = st
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			s.serveConn(ctx, c)
+			s.serveConn(ctx, c, st)
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
@@ -238,37 +252,65 @@ func (s *Server) Close() error {
 	return err
 }
 
-func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+func (s *Server) serveConn(ctx context.Context, c net.Conn, st *connState) {
 	defer c.Close()
 	s.log.Debug("control connection opened", "addr", s.addr)
 	defer s.log.Debug("control connection closed", "addr", s.addr)
-	r := bufio.NewReaderSize(c, 64<<10)
+	r := bufio.NewReaderSize(c, 4<<10)
 	w := bufio.NewWriter(c)
 	for {
-		line, err := readLine(r, MaxMessage)
+		// Idle between requests, then a bounded time for the request
+		// itself: a client that stops mid-request is dropped.
+		// A connection that never completed a request gets ReadTimeout, not
+		// IdleTimeout, to send its first one.
+		idle := s.limits.IdleTimeout
+		if st.pending() {
+			idle = s.limits.ReadTimeout
+		}
+		_ = c.SetReadDeadline(time.Now().Add(idle))
+		if _, err := r.Peek(1); err != nil {
+			s.dropped(err, "idle")
+			return
+		}
+		_ = c.SetReadDeadline(time.Now().Add(s.limits.ReadTimeout))
+		line, err := readLine(r, s.limits.MaxRequest)
 		if errors.Is(err, errTooLong) {
 			// The rest of the line is unread, so the stream cannot be
 			// resynchronised cheaply: answer and hang up.
-			s.reply(w, response{Error: Errorf(RuleTooLarge, "reading request: longer than %d bytes", MaxMessage)})
+			s.reply(c, w, response{Error: Errorf(RuleTooLarge, "reading request: longer than %d bytes", s.limits.MaxRequest)})
 			return
 		}
 		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				s.log.Debug("reading control request", "err", err)
-			}
+			s.dropped(err, "stalled mid-request")
 			return
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		if !st.activate() {
+			return // evicted for a newer connection while pending
+		}
 		resp := s.dispatch(ctx, line)
-		if !s.reply(w, resp) {
+		if !s.reply(c, w, resp) || resp.Error != nil && resp.Error.Rule == RuleUnauthorized {
 			return
 		}
 	}
 }
 
-func (s *Server) reply(w *bufio.Writer, resp response) bool {
+// dropped logs why a connection ends, if it is worth saying.
+func (s *Server) dropped(err error, why string) {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		s.log.Info("dropping control connection", "reason", why)
+	case !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed):
+		s.log.Debug("reading control request", "err", err)
+	}
+}
+
+func (s *Server) reply(c net.Conn, w *bufio.Writer, resp response) bool {
+	// A client that does not read its replies cannot hold the server.
+	_ = c.SetWriteDeadline(time.Now().Add(s.limits.ReadTimeout))
 	b, err := json.Marshal(resp)
 	if err != nil {
 		b, _ = json.Marshal(response{ID: resp.ID, Error: Errorf(RuleInternal, "encoding response: %v", err)})
@@ -291,6 +333,10 @@ func (s *Server) dispatch(ctx context.Context, line []byte) (resp response) {
 		return response{ID: req.ID, Error: Errorf(RuleBadRequest, "%v", err)}
 	}
 	resp.ID = req.ID
+	if s.token != "" && !tokenOK(s.token, req.Token) {
+		resp.Error = Errorf(RuleUnauthorized, "calling %q: missing or wrong control token (the daemon writes it to control.token in its state directory at each start; or set %s)", req.Method, TokenEnv)
+		return resp
+	}
 	s.mu.Lock()
 	fn := s.handlers[req.Method]
 	s.mu.Unlock()

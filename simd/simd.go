@@ -214,7 +214,13 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if err := d.issueInitial(); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
-	opts := []control.Option{control.WithLogger(d.log)}
+	// A new token at every start: TCP control requires it, so only users
+	// who can read the state directory can call office.* (docs/reliability.md).
+	token, err := control.WriteToken(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	opts := []control.Option{control.WithLogger(d.log), control.RequireToken(token)}
 	if cfg.AllowRemoteControl {
 		opts = append(opts, control.AllowNonLoopback())
 	}

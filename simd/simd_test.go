@@ -82,7 +82,7 @@ type rig struct {
 	stopped bool
 }
 
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	// Unix socket paths must stay under 108 bytes; t.TempDir can be longer.
 	dir, err := os.MkdirTemp("", "simd")
 	if err != nil {

@@ -34,8 +34,17 @@ func QuietLogger() *slog.Logger {
 // Attach serves card on vpcd slot n (dialling 127.0.0.1:35963+n, §1.2) and
 // waits until pcscd reports it present with card's ATR. Options go to
 // vpcd.NewCardSide after the slot and a quiet logger. Detach undoes it.
+//
+// A pcscd shared between test processes (a developer's running pcscd, or
+// one with-pcscd keeps for a whole run) may still report the card of the
+// previous process for up to one presence poll after that process ended
+// (§3.4): Attach first waits for the reader to be seen empty, so it never
+// mistakes the old card for the new one.
 func Attach(ctx context.Context, card vpcd.Card, slot int, opts ...vpcd.Option) (*Attached, error) {
 	reader := ReaderName(slot)
+	if err := WaitState(ctx, reader, false); err != nil {
+		return nil, fmt.Errorf("attaching card to %q: waiting for the previous card to be gone: %w", reader, err)
+	}
 	opts = append([]vpcd.Option{vpcd.WithSlot(slot), vpcd.WithLogger(QuietLogger())}, opts...)
 	side := vpcd.NewCardSide(card, opts...)
 	rctx, cancel := context.WithCancel(context.Background())

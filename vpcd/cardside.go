@@ -261,13 +261,14 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 	defer conn.Close()
 
 	qa := newQuickAck(conn)
+	fr := &frameReader{conn: conn, timeout: s.opts.timeout}
 	var fw frameWriter
 	rbuf := make([]byte, 0, 512)
 	atrWarned := false
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	for {
 		qa.arm()
-		cmd, err := ReadFrame(conn, rbuf)
+		cmd, err := fr.next(rbuf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

@@ -81,7 +81,9 @@ func WithFaults(f Faults) Option {
 }
 
 // WithTimeout bounds how long the Reader waits for a card's reply (default
-// 5 s; 0 waits forever, like vpcd itself, docs/vpcd-pcscd.md §5.1).
+// 5 s; 0 waits forever, like vpcd itself, docs/vpcd-pcscd.md §5.1). On the
+// card side it bounds how long the rest of a started frame may take: a peer
+// that stalls mid-frame is dropped (ErrStalled) and the card reconnects.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = max(d, 0) }
 }

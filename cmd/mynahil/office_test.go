@@ -17,6 +17,7 @@ import (
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/office"
 )
 
@@ -24,6 +25,14 @@ import (
 // as 'mynahil sim' does.
 func startOffice(t *testing.T) (addr string, clk *clock.Virtual, o *office.Office) {
 	t.Helper()
+	// Every command runs under the CLI's deadline; on a machine busy with
+	// other work, generating the shared pools' keys lazily inside the
+	// commands took longer than that (the test's flake under CPU load).
+	for _, p := range []*keypool.Pool{keypool.Shared(), keypool.SharedRoots()} {
+		if err := p.Fill(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	clk = clock.NewVirtual(clock.Date(2026, time.April, 1).Add(10 * time.Hour))
 	is, err := simcard.NewIssuer(clk, nil)
 	if err != nil {

@@ -41,7 +41,7 @@ func (f simFlags) addr() (addr, where string) {
 // names the state directory it looked in.
 func (f simFlags) dial() (*control.Client, error) {
 	addr, where := f.addr()
-	c, err := control.Dial(addr)
+	c, err := control.Dial(addr, control.WithStateToken(*f.state))
 	if err != nil {
 		return nil, cli.Envf("no 'mynahil sim' answers in %s (%s); start one there, or name its --state or $MYNAHIL_STATE", where, addr)
 	}

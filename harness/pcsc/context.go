@@ -216,9 +216,20 @@ func (c *Context) wait(ctx context.Context, selector string, present bool) (Read
 	}
 	action += " in " + fmt.Sprintf("%q", r.Name)
 	// SCardCancel is the one call pcsc-lite allows on a context another
-	// thread is blocked in.
-	stop := context.AfterFunc(ctx, func() { _ = c.ctx.Cancel() })
-	defer stop()
+	// thread is blocked in. A cancel already under way when the wait ends
+	// is waited for: otherwise, run late on a busy machine, it would cancel
+	// the next blocking call on this context (a later wait would fail with
+	// "cancelled" although its own context is alive).
+	cancelled := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(cancelled)
+		_ = c.ctx.Cancel()
+	})
+	defer func() {
+		if !stop() {
+			<-cancelled
+		}
+	}()
 
 	state := r.State
 	for {

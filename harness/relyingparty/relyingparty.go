@@ -276,7 +276,13 @@ func (v *Verifier) checkOCSP(ctx context.Context, cert *x509.Certificate, root *
 	if err != nil {
 		return nil, fmt.Errorf("asking OCSP responder: %w", err)
 	}
-	resp, err := ocsp.ParseResponseForCert(b, cert, root.Cert)
+	return CheckOCSP(b, cert, root.Cert, now)
+}
+
+// CheckOCSP parses a DER OCSP response for cert, checks that issuer signed
+// it and that it is current at now, and returns the verdict it gives.
+func CheckOCSP(b []byte, cert, issuer *x509.Certificate, now time.Time) (Verdict, error) {
+	resp, err := ocsp.ParseResponseForCert(b, cert, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("checking OCSP response: %w", err)
 	}

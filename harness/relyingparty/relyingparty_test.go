@@ -45,7 +45,7 @@ var keyOnce = sync.OnceValues(func() ([]*rsa.PrivateKey, error) {
 	return keys, nil
 })
 
-func keys(t *testing.T) []*rsa.PrivateKey {
+func keys(t testing.TB) []*rsa.PrivateKey {
 	k, err := keyOnce()
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func keys(t *testing.T) []*rsa.PrivateKey {
 
 var t0 = time.Date(2026, time.April, 1, 1, 0, 0, 0, time.UTC)
 
-func newCA(t *testing.T, key *rsa.PrivateKey, cn string) *testCA {
+func newCA(t testing.TB, key *rsa.PrivateKey, cn string) *testCA {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
 		NotBefore: t0.AddDate(-1, 0, 0), NotAfter: t0.AddDate(10, 0, 0), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
@@ -67,7 +67,7 @@ func newCA(t *testing.T, key *rsa.PrivateKey, cn string) *testCA {
 	return &testCA{cert: cert, key: key, revoked: map[int64]relyingparty.Revoked{}, crlAt: t0, crlKey: key}
 }
 
-func (ca *testCA) leaf(t *testing.T, serial int64, nb, na time.Time) []byte {
+func (ca *testCA) leaf(t testing.TB, serial int64, nb, na time.Time) []byte {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "leaf"},
 		NotBefore: nb, NotAfter: na, KeyUsage: x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &keys(t)[2].PublicKey, ca.key)

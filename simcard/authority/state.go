@@ -76,8 +76,8 @@ func Load(data []byte, c clock.Clock) (*Authority, error) {
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("decoding authority state: %w", err)
 	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("decoding authority state: version %d, want %d", st.Version, stateVersion)
+	if err := st.validate(); err != nil {
+		return nil, fmt.Errorf("checking authority state: %w", err)
 	}
 	a := &Authority{Clock: c, serial: st.Serial, db: map[int64]*Record{}, crls: map[Kind]*crlState{}}
 	var err error
@@ -114,6 +114,11 @@ func loadCA(s caState) (*CA, error) {
 	key, err := x509.ParsePKCS1PrivateKey(s.Key)
 	if err != nil {
 		return nil, fmt.Errorf("parsing key: %w", err)
+	}
+	// The roots are RSA-2048 (jpki-card.md §7); a huge key from a damaged
+	// file would make every CRL and OCSP answer take seconds.
+	if n := key.N.BitLen(); n > 4096 {
+		return nil, fmt.Errorf("key: RSA-%d, want at most RSA-4096", n)
 	}
 	if !key.PublicKey.Equal(cert.PublicKey) {
 		return nil, fmt.Errorf("key does not match certificate")

@@ -84,14 +84,14 @@ func New(st State, opts ...Option) *Card {
 	return c
 }
 
-// Load decodes a State written by a Persister.
+// Load decodes a State written by a Persister and validates it (State.Validate).
 func Load(data []byte, opts ...Option) (*Card, error) {
 	var st State
 	if err := json.Unmarshal(data, &st); err != nil {
 		return nil, fmt.Errorf("decoding card state: %w", err)
 	}
-	if st.Version != StateVersion {
-		return nil, fmt.Errorf("decoding card state: version %d, want %d", st.Version, StateVersion)
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("checking card state: %w", err)
 	}
 	return New(st, opts...), nil
 }

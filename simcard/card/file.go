@@ -96,8 +96,16 @@ func (p *PIN) digest(value []byte) []byte {
 // matches compares in constant time (the comparison must not leak how many
 // leading characters were right).
 func (p *PIN) matches(value []byte) bool {
+	if pinCompared != nil {
+		pinCompared()
+	}
 	return subtle.ConstantTimeCompare(p.digest(value), p.Hash) == 1
 }
+
+// pinCompared, set only by tests, runs before every PIN comparison, so a
+// test can observe the order of storing the counter and comparing (VERIFY's
+// anti-tearing order, jpki-card.md §5.5).
+var pinCompared func()
 
 // Key is a private key IEF. Its private part never leaves the card through
 // any command.

@@ -7,6 +7,8 @@ package keypool
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"sync"
 )
@@ -79,3 +81,44 @@ func Shared() *Pool { return shared }
 // SharedRoots is a separate process-wide pool for the authorities' own keys
 // (roots, the card-info CAs), so that no card key ever equals a root key.
 func SharedRoots() *Pool { return roots }
+
+// Fill generates every key of the pool now, so that later calls cost
+// nothing: tests whose steps run under a deadline call it first, so that
+// key generation on a busy machine (seconds per key) never eats into that
+// deadline.
+func (p *Pool) Fill() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.keys) < p.Size {
+		k, err := Fresh{}.Key()
+		if err != nil {
+			return err
+		}
+		p.keys = append(p.keys, k)
+	}
+	return nil
+}
+
+// Filled returns a pool that hands out the given keys in turn and never
+// generates one: for fuzz targets, whose instrumented math makes key
+// generation take minutes, with keys kept in a test fixture.
+func Filled(keys []*rsa.PrivateKey) *Pool {
+	return &Pool{Size: len(keys), keys: keys}
+}
+
+// ParsePEM parses the "RSA PRIVATE KEY" blocks of a PEM file.
+func ParsePEM(b []byte) ([]*rsa.PrivateKey, error) {
+	var out []*rsa.PrivateKey
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return out, nil
+		}
+		k, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parsing key %d: %w", len(out)+1, err)
+		}
+		out = append(out, k)
+	}
+}

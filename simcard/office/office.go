@@ -206,6 +206,9 @@ func Open(dir string, c clock.Clock, issuer *simcard.Issuer) (*Office, error) {
 	}
 	o := New(c, issuer)
 	o.dir = dir
+	if err := checkStateFiles(dir, o.appletKeyFiles()); err != nil {
+		return nil, fmt.Errorf("opening office: %w", err)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, cardsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("opening office: %w", err)
 	}
@@ -213,7 +216,7 @@ func Open(dir string, c clock.Clock, issuer *simcard.Issuer) (*Office, error) {
 		return nil, fmt.Errorf("opening office: %w", err)
 	}
 	authFile := store.File{Path: filepath.Join(dir, authorityFile)}
-	b, err := store.File{Path: filepath.Join(dir, officeFile)}.Load()
+	b, err := loadState(store.File{Path: filepath.Join(dir, officeFile)})
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		if err := issuer.Authority.Persist(authFile.Save); err != nil {
@@ -248,7 +251,7 @@ func (o *Office) keepAppletKeys() error {
 		if !ok {
 			continue
 		}
-		f := store.File{Path: filepath.Join(o.dir, fmt.Sprintf("applet-keys-%d.json", i))}
+		f := store.File{Path: filepath.Join(o.dir, appletKeyFile(i))}
 		b, err := f.Load()
 		switch {
 		case err == nil:
@@ -271,19 +274,20 @@ func (o *Office) keepAppletKeys() error {
 }
 
 func (o *Office) load(b []byte, authFile store.File) error {
+	officePath := filepath.Join(o.dir, officeFile)
 	if err := jsonUnmarshalStrict(b, &o.state); err != nil {
-		return fmt.Errorf("decoding office state: %w", err)
+		return damaged(officePath, fmt.Errorf("decoding office state: %w", err))
 	}
-	if o.state.Version != stateVersion {
-		return fmt.Errorf("decoding office state: version %d, want %d", o.state.Version, stateVersion)
+	if err := o.state.validate(); err != nil {
+		return damaged(officePath, err)
 	}
-	ab, err := authFile.Load()
+	ab, err := loadState(authFile)
 	if err != nil {
-		return fmt.Errorf("loading authority: %w", err)
+		return damaged(authFile.Path, err)
 	}
 	a, err := authority.Load(ab, o.clock)
 	if err != nil {
-		return err
+		return damaged(authFile.Path, err)
 	}
 	if err := a.Persist(authFile.Save); err != nil {
 		return err
@@ -291,16 +295,16 @@ func (o *Office) load(b []byte, authFile store.File) error {
 	o.issuer.Authority = a
 	for _, r := range o.state.Cards {
 		if r == nil || r.ID == "" || strings.ContainsAny(r.ID, `/\.`) || o.cards[r.ID] != nil {
-			return fmt.Errorf("decoding office state: malformed card record")
+			return damaged(officePath, fmt.Errorf("decoding office state: malformed card record"))
 		}
 		f := o.cardFile(r.ID)
-		cb, err := f.Load()
+		cb, err := loadState(f)
 		if err != nil {
-			return fmt.Errorf("loading card %s: %w", r.ID, err)
+			return damaged(f.Path, fmt.Errorf("loading card %s: %w", r.ID, err))
 		}
 		chip, err := card.Load(cb, card.WithPersister(f.Save))
 		if err != nil {
-			return fmt.Errorf("loading card %s: %w", r.ID, err)
+			return damaged(f.Path, fmt.Errorf("loading card %s: %w", r.ID, err))
 		}
 		o.cards[r.ID] = &Card{ID: r.ID, Chip: chip, rec: r}
 	}

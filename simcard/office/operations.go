@@ -238,6 +238,9 @@ func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
 	var f store.File
 	if o.dir != "" {
 		f = o.cardFile(id)
+		if err := refuseExisting(f.Path); err != nil {
+			return nil, fmt.Errorf("issuing card: %w", err)
+		}
 		opts = append(opts, card.WithPersister(f.Save))
 	}
 	issued, err := o.issuer.Issue(p, opts...)
