@@ -87,7 +87,7 @@ func TestClockConflicts(t *testing.T) {
 		{shortTempDir(t), "sundial", "want wall, virtual or virtual:"},
 	} {
 		_, err := Open(Config{StateDir: tc.dir, ClockSpec: tc.spec, Control: "tcp:127.0.0.1:0"})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, ErrBadClock) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("--clock %s on %s: %v, want an error saying %q", tc.spec, filepath.Base(tc.dir), err, tc.want)
 		}
 	}

@@ -187,6 +187,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if _, _, err := parseClockSpec(cfg.ClockSpec); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
 	if cfg.RemovalTime <= 0 {
 		cfg.RemovalTime = DefaultRemovalTime
 	}
