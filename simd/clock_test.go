@@ -136,3 +136,22 @@ func TestOneSetOfCardInfoApplets(t *testing.T) {
 		t.Errorf("%d applets, want JPKI and the four card-info applets", len(aids))
 	}
 }
+
+// TestIssuanceFollowsVirtualClock: a card issued over the control socket
+// without an issue date is issued on the virtual day, its certificates
+// valid from then to the holder's 5th birthday after it.
+func TestIssuanceFollowsVirtualClock(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, shortTempDir(t), nil, Config{ClockSpec: "virtual:2031-05-05T15:00:00+09:00"})
+	c := clientOf(t, r)
+	var rep office.Report
+	if err := c.Call(ctx, "office.issue-card", office.IssueParams{}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	day := clock.Date(2031, time.May, 5)
+	auth := rep.Certificate(authority.Auth, authority.OnCard)
+	if !rep.IssueDate.Equal(day) || !auth.NotBefore.Equal(day) || auth.NotAfter.Year() != 2036 {
+		t.Errorf("issued %v, auth certificate %v – %v; want issued on the virtual %v, valid about 5 years",
+			rep.IssueDate, auth.NotBefore, auth.NotAfter, day)
+	}
+}
