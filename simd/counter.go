@@ -8,9 +8,10 @@ import (
 // DefaultRemovalTime is how long an office change keeps a card out of its
 // reader: pcscd notices a removal only when one of its presence polls,
 // every ~0.44 s, finds the slot empty (vpcd-protocol.md §3.4), so the card
-// stays out for two polls and a margin. Should pcscd still miss it, the
-// card side takes the card out again for longer (vpcd.CardSide.TakeOut).
-const DefaultRemovalTime = time.Second
+// stays out longer than one poll period, with a margin. Should pcscd still
+// miss it, the card side takes the card out again for longer
+// (vpcd.CardSide.TakeOut).
+const DefaultRemovalTime = 600 * time.Millisecond
 
 // takeOut is the office's counter (office.Office.SetCounter): a card that
 // sits in its reader leaves it before the office changes its chip, and
