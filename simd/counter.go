@@ -19,8 +19,7 @@ const DefaultRemovalTime = 600 * time.Millisecond
 // later, so that PC/SC clients see SCARD_W_REMOVED_CARD and reconnect
 // instead of talking to a card changed under their session. The change
 // itself takes the chip's lock, so it never lands in the middle of an
-// APDU. A card that is not inserted is changed where it is; one removed
-// with sim.remove during the visit stays out.
+// APDU. A card that is not inserted is changed where it is.
 func (d *Daemon) takeOut(cardID string) (putBack func()) {
 	v, ok := d.byID.Load(cardID)
 	if !ok {
@@ -32,21 +31,10 @@ func (d *Daemon) takeOut(cardID string) (putBack func()) {
 	}
 	d.log.Info("office takes the card out of its reader", "card", cardID, "slot", s.n, "reader", ReaderName(s.n))
 	out := time.Now()
-	s.mu.Lock()
-	s.atCounter, s.keepOut = true, false
-	s.mu.Unlock()
 	s.side.TakeOut(d.cfg.RemovalTime)
 	return func() {
 		if left := d.cfg.RemovalTime - time.Since(out); left > 0 {
 			time.Sleep(left)
-		}
-		s.mu.Lock()
-		keepOut := s.keepOut
-		s.atCounter = false
-		s.mu.Unlock()
-		if keepOut {
-			d.log.Info("office done; the card stays out (sim.remove during the visit)", "card", cardID, "slot", s.n)
-			return
 		}
 		s.side.Insert()
 		back := time.Now()

@@ -59,32 +59,3 @@ func TestOfficeTakesTheCardOut(t *testing.T) {
 	r.expectSW(verify("4321"), 0x9000)
 	r.expectSW(verify(pin), 0x63C2)
 }
-
-// TestRemoveDuringOfficeVisit: a card removed with sim.remove while the
-// office has it stays out afterwards; sim.list reports it removed.
-func TestRemoveDuringOfficeVisit(t *testing.T) {
-	r := newRig(t, shortTempDir(t), nil, Config{RemovalTime: 300 * time.Millisecond})
-	r.waitCard()
-	c := clientOf(t, r)
-	ctx := context.Background()
-	visit := make(chan error, 1)
-	go func() {
-		_, err := c.ResetPIN(ctx, "card-1", authority.Auth, "4321")
-		visit <- err
-	}()
-	r.waitGone()
-	if _, err := c.Remove(ctx, Selector{Card: "card-1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-visit; err != nil {
-		t.Fatal(err)
-	}
-	if l := r.list(); l[0].Inserted {
-		t.Fatalf("after sim.remove during the visit: %+v, want the card out", l[0])
-	}
-	wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	if err := r.reader.WaitCard(wctx); err == nil {
-		t.Fatal("the card came back into its reader after sim.remove")
-	}
-}

@@ -166,12 +166,6 @@ type slot struct {
 	n    int
 	card *office.Card
 	side *vpcd.CardSide
-
-	// While the office has the card out (counter.go), sim.insert and
-	// sim.remove say where it goes afterwards instead.
-	mu        sync.Mutex
-	atCounter bool
-	keepOut   bool
 }
 
 // Open prepares a daemon: it locks the state directory, opens the office in
@@ -560,15 +554,6 @@ func (d *Daemon) setAll(insert bool, by string) {
 
 // toggle inserts or removes one card; by says who asked, for the log.
 func (d *Daemon) toggle(s *slot, insert bool, by string) {
-	s.mu.Lock()
-	if s.atCounter {
-		s.keepOut = !insert
-		s.mu.Unlock()
-		d.log.Info("the office has the card; it goes back into its reader afterwards only if inserted",
-			"card", s.card.ID, "slot", s.n, "inserted", insert, "by", by)
-		return
-	}
-	s.mu.Unlock()
 	if s.side.Inserted() == insert {
 		return
 	}
