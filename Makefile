@@ -12,7 +12,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test unit suites vet examples bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare clean
+.PHONY: all help deps build demo test unit suites vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare clean
 
 all: build
 
@@ -78,6 +78,13 @@ interop: deps ## OpenSC and pcsc-tools against the simulated card
 # in the same run, plus OpenSC's wall times.
 bench-pcscd: deps ## APDU round trip through pcscd
 	$(WITH_PCSCD) $(GO) test -count=1 -v -run '^TestRoundTrip$$' ./bench
+
+# load-pcscd: issue 9's load test at full size through a private pcscd: 4
+# PC/SC contexts × 2000 APDUs in transactions while the office changes the
+# card (0 wrong answers), and pcscd's time to notice a removal and an
+# insertion. 'make test' runs the same tests with 500 APDUs per context.
+load-pcscd: deps ## issue 9 load test at full size through a private pcscd
+	MYNAHIL_LOAD_APDUS=2000 $(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^(TestOfficeUnderLoad|TestPCSCDNoticesRemovalAndInsertion)$$' ./simd
 
 readers: build ## list PC/SC readers with ATR and card fingerprint
 	bin/mynahil readers -fingerprint

@@ -25,6 +25,11 @@
 //	office.*                          the office's methods (office.Methods)
 //	control.methods                   → every method name
 //
+// docs/daemon.md describes them all, the daemon's clock (Config.ClockSpec:
+// the wall clock, or a virtual clock kept in the state directory and moved
+// by office.time) and the office's counter: an office change to a card in
+// a reader takes the card out, changes it and puts it back (counter.go).
+//
 // Logs never hold a PIN: APDU summaries (debug level) show command data for
 // SELECT only, and control requests, which may carry PINs for the office,
 // are not logged at all.
@@ -100,10 +105,18 @@ type Config struct {
 	// Logger receives connection events, insertions and removals at info
 	// and masked APDU summaries at debug (default slog.Default()).
 	Logger *slog.Logger
-	// Clock and Keys are passed to the issuer (defaults: the real clock,
-	// the shared key pool).
+	// ClockSpec chooses the clock: "wall", "virtual" or "virtual:T" (T in
+	// RFC 3339 or YYYY-MM-DD, midnight JST). A virtual clock is kept in
+	// the state directory (clock.json) and only moves by office.time; a
+	// state directory keeps the clock it was created with (openClock).
+	ClockSpec string
+	// Clock, for tests, replaces ClockSpec: it is used as it is and not
+	// kept. Keys is passed to the issuer (default: the shared key pool).
 	Clock clock.Clock
 	Keys  keypool.Source
+	// RemovalTime is how long an office change keeps a card out of its
+	// reader (default DefaultRemovalTime).
+	RemovalTime time.Duration
 	// Backoff bounds the card side's reconnect delay (default: vpcd's
 	// defaults, 50 ms doubling to 2 s).
 	Backoff time.Duration
@@ -115,6 +128,9 @@ type registry interface {
 	Cards() []*office.Card
 	IssueCard(p profile.Profile) (*office.Card, error)
 	registerControl(h office.Handler)
+	// setCounter installs how the office takes cards out of their
+	// readers (office.Office.SetCounter).
+	setCounter(takeOut func(cardID string) (putBack func()))
 	// describe returns the office's status of a card and its holder's name.
 	describe(id string) (status, holder string)
 	Close() error
@@ -127,11 +143,16 @@ type Daemon struct {
 	log     *slog.Logger
 	vlog    *slog.Logger // for vpcd: no frame dumps, see vpcdLogHandler
 	reg     registry
+	clock   daemonClock
 	srv     *control.Server
 	lock    *os.File
 	host    string
 	port    int
 	started time.Time
+
+	// byID maps card IDs to their *slot without d.mu, which the office's
+	// counter cannot take: List holds d.mu while it asks the office.
+	byID sync.Map
 
 	mu      sync.Mutex
 	slots   []*slot // in slot order
@@ -165,8 +186,11 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real{}
+	if _, _, err := parseClockSpec(cfg.ClockSpec); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	if cfg.RemovalTime <= 0 {
+		cfg.RemovalTime = DefaultRemovalTime
 	}
 	host, portStr, err := net.SplitHostPort(cfg.VPCD)
 	if err != nil {
@@ -198,11 +222,14 @@ func Open(cfg Config) (_ *Daemon, err error) {
 			lock.Close()
 		}
 	}()
-	issuer, err := simcard.NewIssuer(cfg.Clock, cfg.Keys)
+	if d.clock, err = openClock(cfg); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	issuer, err := simcard.NewIssuer(d.clock.Clock, cfg.Keys)
 	if err != nil {
 		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
 	}
-	if d.reg, err = openRegistry(cfg.StateDir, cfg.Clock, cfg.Keys, issuer); err != nil {
+	if d.reg, err = openRegistry(cfg.StateDir, d.clock.Clock, issuer); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	reg := d.reg
@@ -231,8 +258,10 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	d.srv.Handle("sim.status", d.handleStatus)
 	d.srv.Handle("sim.insert", d.handleInsert)
 	d.srv.Handle("sim.remove", d.handleRemove)
-	d.reg.registerControl(afterCall{d.srv, func() { d.sync(false) }})
+	d.reg.registerControl(afterCall{srv: d.srv, after: func() { d.sync(false) },
+		wrap: map[string]wrapper{"office.time": d.timeHandler}})
 	d.sync(true)
+	d.reg.setCounter(d.takeOut)
 	return d, nil
 }
 
@@ -309,6 +338,7 @@ func (d *Daemon) sync(initial bool) {
 		}
 		s := &slot{n: n, card: c, side: side}
 		d.slots = append(d.slots, s)
+		d.byID.Store(c.ID, s)
 		if d.port+n > 65535 {
 			d.log.Warn("slot beyond the last TCP port; the card can never connect", "card", c.ID, "slot", n)
 		} else if n > 1 {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -57,6 +58,12 @@ Commands (run 'mynahil sim <command> -h' for their flags):
   call     call any control method: 'mynahil sim call control.methods'
   wait     wait until the cards are in their readers, for scripts
 
+Time: the sim runs on the wall clock unless a new state directory is started
+with --clock virtual:2026-04-01T09:00:00+09:00 (or virtual:2026-04-01); the
+virtual time is kept in the state directory and moved by 'mynahil office
+time --set/--advance'. An office change to a card in a reader takes the card
+out, changes it and puts it back (PC/SC programs see a removal).
+
 Details: docs/cli.md and docs/vpcd-pcscd.md.`
 
 // profileList collects repeated --profile flags.
@@ -74,6 +81,7 @@ func simDaemon(cio *cli.IO, args []string) error {
 	vpcdAddr := fs.String("vpcd", simd.DefaultVPCD, "vpcd's `HOST:PORT` for slot 0; slot N uses port+N")
 	ctl := fs.String("control", "", "control `ADDR`: unix:/path/control.sock or tcp:127.0.0.1:PORT (default unix:<state>/control.sock)")
 	allowRemote := fs.Bool("control-allow-remote", false, "allow a non-loopback TCP control address (unauthenticated!)")
+	clockSpec := fs.String("clock", "", "clock of a new state directory: `wall` (default) or virtual:TIME (RFC 3339 or YYYY-MM-DD); a state directory keeps its clock")
 	verbose := fs.Bool("v", false, "log every APDU (masked) and every connection attempt")
 	if err := fs.Parse(cio, args); err != nil {
 		return err
@@ -92,6 +100,7 @@ func simDaemon(cio *cli.IO, args []string) error {
 		VPCD:               *vpcdAddr,
 		Control:            *ctl,
 		AllowRemoteControl: *allowRemote,
+		ClockSpec:          *clockSpec,
 		Signals:            true,
 		Logger:             log,
 	}
@@ -116,6 +125,9 @@ func simDaemon(cio *cli.IO, args []string) error {
 		}
 	}()
 	d, err := simd.Open(cfg)
+	if errors.Is(err, simd.ErrBadClock) {
+		return cli.WithCode(cli.ExitUsage, err)
+	}
 	if err != nil {
 		return cli.Env(err)
 	}

@@ -6,7 +6,6 @@
 package jpki_test
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -32,14 +31,14 @@ var (
 	tgt *target.Target
 	// pristine is the simulated card's state before any spec: destructive
 	// specs on a simulated target put it back afterwards.
-	pristine []byte
+	pristine card.Snapshot
 )
 
 var _ = BeforeSuite(func() {
 	tgt = target.OpenForSuite()
 	if iss := tgt.Issued(); iss != nil {
 		var err error
-		pristine, err = iss.Card.Marshal()
+		pristine, err = iss.Snapshot()
 		Expect(err).NotTo(HaveOccurred())
 	}
 })
@@ -60,7 +59,7 @@ type holder struct {
 func targetHolder() *holder {
 	if iss := tgt.Issued(); iss != nil {
 		DeferCleanup(func() {
-			Expect(iss.Card.Modify(func(st *card.State) error { return json.Unmarshal(pristine, st) })).To(Succeed())
+			Expect(iss.Restore(pristine)).To(Succeed())
 		})
 	}
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForSpec())

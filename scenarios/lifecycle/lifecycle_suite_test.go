@@ -69,7 +69,7 @@ func newWorld(start time.Time) *world {
 	clk := clock.NewVirtual(start)
 	is, err := simcard.NewIssuer(clk, nil)
 	Expect(err).NotTo(HaveOccurred())
-	is.Extra = append(is.Extra, applets)
+	is.Extra = []simcard.AppletSet{applets} // replaces the default set: one set of card-info applets per card
 	o := office.New(clk, is)
 	DeferCleanup(o.Close)
 	srv, err := o.StartResponder("")

@@ -168,8 +168,8 @@ func jpkiDF(st *card.State) (*card.DF, error) {
 
 // writeCredential puts a certificate and key on the chip and, when pin is
 // set, re-sets the kind's PIN (which also restores its tries).
-func writeCredential(c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
-	return c.Chip.Modify(func(st *card.State) error {
+func (o *Office) writeCredential(c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
+	return o.modify(c, func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
@@ -308,6 +308,7 @@ func signAbsence(p profile.Profile, at time.Time) string {
 func (o *Office) IssueCertificate(id string, k authority.Kind, pin string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	if err := o.issueCertificate(id, k, pin); err != nil {
 		return err
 	}
@@ -350,7 +351,7 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 	if err != nil {
 		return err
 	}
-	if err := writeCredential(c, k, cred, pin); err != nil {
+	if err := o.writeCredential(c, k, cred, pin); err != nil {
 		return fmt.Errorf("writing %s certificate on card %s: %w", kindName(k), id, err)
 	}
 	*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
@@ -364,6 +365,7 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 func (o *Office) ResetPIN(id string, k authority.Kind, pin string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	if err := o.resetPIN(id, k, pin); err != nil {
 		return err
 	}
@@ -388,7 +390,7 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 	if k == authority.Sign {
 		certEF = jpki.EFSignCert
 	}
-	err = c.Chip.Modify(func(st *card.State) error {
+	hasCert := func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
@@ -396,6 +398,20 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 		if df.File(certEF) == nil {
 			return refuse(RuleNoCertificate, "card %s holds no %s certificate: issue one instead", id, kindName(k))
 		}
+		return nil
+	}
+	// Refuse before the card leaves its reader (SetCounter); the office
+	// holds o.mu, so nothing else changes the chip in between.
+	var refused error
+	c.Chip.Inspect(func(st *card.State) { refused = hasCert(st) })
+	if refused != nil {
+		return refused
+	}
+	err = o.modify(c, func(st *card.State) error {
+		if err := hasCert(st); err != nil {
+			return err
+		}
+		df, _ := jpkiDF(st)
 		df.File(pinEF(k)).PIN.SetPIN(pin)
 		return nil
 	})
@@ -415,6 +431,7 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -437,7 +454,7 @@ func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 	if err := o.revoke(r, authority.Sign, ReasonFactsChanged); err != nil {
 		return fmt.Errorf("changing facts of card %s: %w", id, err)
 	}
-	err = c.Chip.Modify(func(st *card.State) error {
+	err = o.modify(c, func(st *card.State) error {
 		if err := removeCredential(st, authority.Sign); err != nil {
 			return err
 		}
@@ -488,6 +505,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -502,7 +520,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 	if err := o.revoke(c.rec, k, ReasonHolderAsks); err != nil {
 		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
 	}
-	if err := c.Chip.Modify(func(st *card.State) error { return removeCredential(st, k) }); err != nil {
+	if err := o.modify(c, func(st *card.State) error { return removeCredential(st, k) }); err != nil {
 		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
 	}
 	return o.save()
@@ -515,6 +533,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 func (o *Office) end(id string, st Status, reason authority.Reason, what string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -529,7 +548,7 @@ func (o *Office) end(id string, st Status, reason authority.Reason, what string)
 		}
 	}
 	if st != Lost {
-		err := c.Chip.Modify(func(s *card.State) error {
+		err := o.modify(c, func(s *card.State) error {
 			for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
 				if err := removeCredential(s, k); err != nil {
 					return err
@@ -586,6 +605,7 @@ type RenewPINs struct {
 func (o *Office) Renew(id string, pins RenewPINs) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -650,7 +670,7 @@ func (o *Office) Renew(id string, pins RenewPINs) error {
 		if err != nil {
 			return fmt.Errorf("renewing card %s: %w", id, err)
 		}
-		if err := writeCredential(c, k, cred, pin); err != nil {
+		if err := o.writeCredential(c, k, cred, pin); err != nil {
 			return fmt.Errorf("renewing card %s: %w", id, err)
 		}
 		if err := o.revoke(r, k, ReasonRenewal); err != nil {
@@ -755,6 +775,7 @@ func (o *Office) Inquiries() []Inquiry {
 func (o *Office) AnswerInquiry(inquiryID, pin string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	i := slices.IndexFunc(o.state.Inquiries, func(q *Inquiry) bool { return q.ID == inquiryID })
 	if i < 0 {
 		return refuse(RuleUnknownInquiry, "no open inquiry %q", inquiryID)
