@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
@@ -18,7 +19,14 @@ import (
 	"github.com/mynahil/mynahil/vpcd"
 )
 
-func init() { target.RegisterSimulator(openSimulated) }
+func init() {
+	target.RegisterSimulator(openSimulated)
+	targetSlot.Store(-1)
+}
+
+// targetSlot is the vpcd slot of this process's open pcsc target, -1 for
+// none: a world's daemon takes the other slot (Debian's vpcd has two).
+var targetSlot atomic.Int32
 
 // SimCard is a simulated target's card: what was issued on it and, on vpcd
 // and pcsc, the vpcd card side serving it.
@@ -108,6 +116,8 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		}
 		closers.add(d.Stop)
 		reader := testenv.ReaderName(cfg.Slot)
+		targetSlot.Store(int32(cfg.Slot))
+		closers.add(func() error { targetSlot.Store(-1); return nil })
 		s.Sim.(*SimCard).Side = serve(&closers, issued.Card, vpcd.WithSlot(cfg.Slot))
 		if err := testenv.WaitState(ctx, reader, true); err != nil {
 			return nil, fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
