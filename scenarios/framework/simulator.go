@@ -2,7 +2,6 @@ package framework
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -44,25 +43,15 @@ func Sim(t *target.Target) *SimCard {
 	return s
 }
 
-// Snapshot is a simulated card's persistent state at one moment.
-type Snapshot []byte
+// Snapshot is a simulated card's persistent state at one moment (the
+// card's public snapshot API, simcard/card).
+type Snapshot = card.Snapshot
 
 // Snapshot records the card's state (PIN counters, files, keys).
-func (s *SimCard) Snapshot() (Snapshot, error) {
-	b, err := s.Issued.Card.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("taking a snapshot of the card: %w", err)
-	}
-	return b, nil
-}
+func (s *SimCard) Snapshot() (Snapshot, error) { return s.Issued.Snapshot() }
 
 // Restore puts the card back in the state of snap.
-func (s *SimCard) Restore(snap Snapshot) error {
-	if err := s.Issued.Card.Modify(func(st *card.State) error { return json.Unmarshal(snap, st) }); err != nil {
-		return fmt.Errorf("restoring the card: %w", err)
-	}
-	return nil
-}
+func (s *SimCard) Restore(snap Snapshot) error { return s.Issued.Restore(snap) }
 
 // openSimulated issues profile.Default() on a virtual clock at its issue
 // date and serves it as cfg.Kind asks:
