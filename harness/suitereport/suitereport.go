@@ -42,12 +42,12 @@ const notSelected = "not selected by this run's filters"
 
 // Summary counts one suite run.
 type Summary struct {
-	Suite                  string
-	Total, Ran, Passed     int
-	Failed, Skipped        int
-	Reasons                map[string]int // skip reason group → specs
-	CardState              []string       // what the run left the card in
-	MissingPIN             int            // skips for a missing PIN (strict mode fails on these)
+	Suite              string
+	Total, Ran, Passed int
+	Failed, Skipped    int
+	Reasons            map[string]int // skip reason group → specs
+	CardState          []string       // what the run left the card in
+	MissingPIN         int            // skips for a missing PIN (strict mode fails on these)
 }
 
 // Group returns the group a skip message belongs to: the text before its
