@@ -128,6 +128,7 @@ type Daemon struct {
 	log     *slog.Logger
 	vlog    *slog.Logger // for vpcd: no frame dumps, see vpcdLogHandler
 	reg     registry
+	issuer  *simcard.Issuer
 	srv     *control.Server
 	lock    *os.File
 	host    string
@@ -203,6 +204,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
 	}
+	d.issuer = issuer
 	if d.reg, err = openRegistry(cfg.StateDir, cfg.Clock, cfg.Keys, issuer); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
@@ -331,6 +333,10 @@ func (d *Daemon) start(s *slot) {
 // ReaderName is the PC/SC reader name pcscd gives vpcd's slot n when vpcd is
 // its first reader (vpcd-protocol.md §6.2).
 func ReaderName(n int) string { return fmt.Sprintf("Virtual PCD 00 %02X", n) }
+
+// Issuer is the issuer of the daemon's cards, for a suite that runs the
+// daemon in process and takes the card-info CAs as its trust anchors.
+func (d *Daemon) Issuer() *simcard.Issuer { return d.issuer }
 
 // ControlAddr is the address the control server listens on.
 func (d *Daemon) ControlAddr() string { return d.srv.Addr() }
