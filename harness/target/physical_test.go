@@ -11,6 +11,7 @@ func TestDestructiveOnly(t *testing.T) {
 		"!destructive":                      false,
 		"destructive || needs-auth-pin":     false,
 		"physical-safe":                     false,
+		"!physical-safe":                    false,
 		"interactive":                       false,
 		"!sim-only":                         false,
 		"destructive || physical-safe":      false,
