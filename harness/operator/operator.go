@@ -120,3 +120,15 @@ func (t Terminal) Do(ctx context.Context, s Step) error {
 		return ErrDeclined
 	}
 }
+
+// Func is an operator made of a function: a stand-in for the office on a
+// simulated card, or a test's script.
+type Func struct {
+	Name string
+	Fn   func(ctx context.Context, s Step) error
+}
+
+// Do calls Fn.
+func (f Func) Do(ctx context.Context, s Step) error { return f.Fn(ctx, s) }
+
+func (f Func) String() string { return f.Name }
