@@ -77,6 +77,15 @@ type Issued struct {
 // Authority returns the authority that issued the card's certificates.
 func (i *Issued) Authority() *authority.Authority { return i.authority }
 
+// Snapshot returns the card's persistent state (files, PIN counters, keys)
+// for Restore: suites take one before a spec that changes the card and put
+// it back afterwards, instead of writing the chip's internal state.
+func (i *Issued) Snapshot() (card.Snapshot, error) { return i.Card.Snapshot() }
+
+// Restore puts back a snapshot taken with Snapshot. Like an office visit,
+// it resets the card's volatile state (selected applet, verified PINs).
+func (i *Issued) Restore(s card.Snapshot) error { return i.Card.Restore(s) }
+
 // Salt returns a fresh random PIN salt.
 func Salt() []byte {
 	b := make([]byte, 16)
@@ -152,6 +161,8 @@ func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error)
 	if err := cardinfo.MF(&st, p, cardExp); err != nil {
 		return nil, fmt.Errorf("issuing card: %w", err)
 	}
-	out.Card = card.New(st, opts...)
+	if out.Card, err = card.New(st, opts...); err != nil {
+		return nil, fmt.Errorf("issuing card: %w", err)
+	}
 	return out, nil
 }

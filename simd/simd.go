@@ -101,8 +101,13 @@ type Config struct {
 	// Logger receives connection events, insertions and removals at info
 	// and masked APDU summaries at debug (default slog.Default()).
 	Logger *slog.Logger
-	// Clock and Keys are passed to the issuer (defaults: the real clock,
-	// the shared key pool).
+	// ClockSpec chooses the clock: "wall", "virtual" or "virtual:T" (T in
+	// RFC 3339 or YYYY-MM-DD, midnight JST). A virtual clock is kept in
+	// the state directory (clock.json) and only moves by office.time; a
+	// state directory keeps the clock it was created with (openClock).
+	ClockSpec string
+	// Clock, for tests, replaces ClockSpec: it is used as it is and not
+	// kept. Keys is passed to the issuer (default: the shared key pool).
 	Clock clock.Clock
 	Keys  keypool.Source
 	// Backoff bounds the card side's reconnect delay (default: vpcd's
@@ -129,6 +134,7 @@ type Daemon struct {
 	vlog    *slog.Logger // for vpcd: no frame dumps, see vpcdLogHandler
 	reg     registry
 	issuer  *simcard.Issuer
+	clock   daemonClock
 	srv     *control.Server
 	lock    *os.File
 	host    string
@@ -167,9 +173,6 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real{}
-	}
 	host, portStr, err := net.SplitHostPort(cfg.VPCD)
 	if err != nil {
 		return nil, fmt.Errorf("opening simulator: parsing vpcd address %q: %w", cfg.VPCD, err)
@@ -200,12 +203,15 @@ func Open(cfg Config) (_ *Daemon, err error) {
 			lock.Close()
 		}
 	}()
-	issuer, err := simcard.NewIssuer(cfg.Clock, cfg.Keys)
+	if d.clock, err = openClock(cfg); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	issuer, err := simcard.NewIssuer(d.clock.Clock, cfg.Keys)
 	if err != nil {
 		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
 	}
 	d.issuer = issuer
-	if d.reg, err = openRegistry(cfg.StateDir, cfg.Clock, cfg.Keys, issuer); err != nil {
+	if d.reg, err = openRegistry(cfg.StateDir, d.clock.Clock, issuer); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	reg := d.reg
@@ -228,7 +234,8 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	d.srv.Handle("sim.status", d.handleStatus)
 	d.srv.Handle("sim.insert", d.handleInsert)
 	d.srv.Handle("sim.remove", d.handleRemove)
-	d.reg.registerControl(afterCall{d.srv, func() { d.sync(false) }})
+	d.reg.registerControl(afterCall{srv: d.srv, after: func() { d.sync(false) },
+		wrap: map[string]wrapper{"office.time": d.timeHandler}})
 	d.sync(true)
 	return d, nil
 }

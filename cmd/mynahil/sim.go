@@ -25,7 +25,8 @@ func init() {
 }
 
 const simHelp = `Usage:
-  mynahil sim [--state DIR] [--profile FILE]... [--slot N] [--vpcd HOST:PORT] [--control ADDR] [-v]
+  mynahil sim [--state DIR] [--profile FILE]... [--slot N] [--vpcd HOST:PORT] [--control ADDR]
+              [--clock wall|virtual|virtual:TIME] [-v]
   mynahil sim list    [--state DIR | --control ADDR] [--json]
   mynahil sim status  [--state DIR | --control ADDR] [--json]
   mynahil sim insert  [--state DIR | --control ADDR] (--card ID | --slot N | --all)
@@ -72,6 +73,23 @@ Cards and state:
   The first card goes into slot --slot (default 0), further cards into the
   following slots, in issuance order. Every card starts inserted. Cards the
   office issues while the sim runs get the next free slot and start removed.
+
+Time:
+  By default the sim runs on the wall clock and 'mynahil office time' can
+  only show it. --clock virtual:2026-04-01T09:00:00+09:00 (or
+  virtual:2026-04-01 for midnight JST) runs a new state directory on a
+  virtual clock that stands still until 'mynahil office time --set DATE' or
+  '--advance 1y2m3d' moves it; issuance, certificate validity, renewal
+  windows, the CRLs and OCSP answers all follow it. The virtual time is kept
+  in the state directory (clock.json) and survives restarts; a state
+  directory keeps the clock it was created with, and a --clock that
+  contradicts it is refused. See docs/daemon.md.
+
+  When the office changes a card that sits in a reader (re-set PIN, new
+  certificate, renewal, change of facts, ...), the card is taken out of its
+  reader, changed and put back, so PC/SC programs see a removal
+  (SCARD_W_REMOVED_CARD) and reconnect instead of talking to a card that
+  changed under them.
 
 Inserting and removing cards (while the sim runs, from another terminal):
   mynahil sim list                  cards, slots, reader names, ATRs
@@ -122,6 +140,7 @@ func simDaemon(args []string) error {
 	vpcdAddr := fs.String("vpcd", simd.DefaultVPCD, "vpcd's address for slot 0; slot N uses port+N")
 	ctl := fs.String("control", "", "control address: unix:/path/control.sock or tcp:127.0.0.1:PORT (default unix:<state>/control.sock)")
 	allowRemote := fs.Bool("control-allow-remote", false, "allow a non-loopback TCP control address (unauthenticated!)")
+	clockSpec := fs.String("clock", "", "clock of a new state directory: `wall` (default) or virtual:TIME (RFC 3339 or YYYY-MM-DD); a state directory keeps its clock")
 	verbose := fs.Bool("v", false, "log every APDU (masked) and every connection attempt")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), simHelp)
@@ -148,6 +167,7 @@ func simDaemon(args []string) error {
 		VPCD:               *vpcdAddr,
 		Control:            *ctl,
 		AllowRemoteControl: *allowRemote,
+		ClockSpec:          *clockSpec,
 		Signals:            true,
 		Logger:             log,
 	}

@@ -143,8 +143,8 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		cert, err := h.c.Certificate()
 		Expect(err).NotTo(HaveOccurred())
-		Expect(cert).To(BeCertifiedBy(applets.TextCA()))
-		Expect(cert).NotTo(BeCertifiedBy(applets.VisualCA()))
+		Expect(cert).To(BeCertifiedBy(h.textCA))
+		Expect(cert).NotTo(BeCertifiedBy(h.visualCA))
 		Expect(cert).NotTo(BeCertifiedBy(cert.PublicKey), "a certificate is not signed by the key it certifies")
 
 		info, err := h.c.BasicInfo()
@@ -179,7 +179,7 @@ var _ = Describe("The card-face applet (券面AP)", Label("physical-safe"), func
 			By("signed by the key certified in the applet's EF 0004, itself certified by the card-face CA")
 			cert, err := h.c.Certificate()
 			Expect(err).NotTo(HaveOccurred())
-			Expect(cert).To(BeCertifiedBy(applets.VisualCA()))
+			Expect(cert).To(BeCertifiedBy(h.visualCA))
 			Expect(f.CheckSignature(cert.PublicKey)).To(Succeed())
 			Expect(f.CheckSignature(f.PublicKey)).NotTo(Succeed(), "the card's own key does not sign its face")
 		},

@@ -2,8 +2,8 @@ package framework
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
@@ -18,7 +18,14 @@ import (
 	"github.com/mynahil/mynahil/vpcd"
 )
 
-func init() { target.RegisterSimulator(openSimulated) }
+func init() {
+	target.RegisterSimulator(openSimulated)
+	targetSlot.Store(-1)
+}
+
+// targetSlot is the vpcd slot of this process's open pcsc target, -1 for
+// none: a world's daemon takes the other slot (Debian's vpcd has two).
+var targetSlot atomic.Int32
 
 // SimCard is a simulated target's card: what was issued on it and, on vpcd
 // and pcsc, the vpcd card side serving it.
@@ -36,25 +43,15 @@ func Sim(t *target.Target) *SimCard {
 	return s
 }
 
-// Snapshot is a simulated card's persistent state at one moment.
-type Snapshot []byte
+// Snapshot is a simulated card's persistent state at one moment (the
+// card's public snapshot API, simcard/card).
+type Snapshot = card.Snapshot
 
 // Snapshot records the card's state (PIN counters, files, keys).
-func (s *SimCard) Snapshot() (Snapshot, error) {
-	b, err := s.Issued.Card.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("taking a snapshot of the card: %w", err)
-	}
-	return b, nil
-}
+func (s *SimCard) Snapshot() (Snapshot, error) { return s.Issued.Snapshot() }
 
 // Restore puts the card back in the state of snap.
-func (s *SimCard) Restore(snap Snapshot) error {
-	if err := s.Issued.Card.Modify(func(st *card.State) error { return json.Unmarshal(snap, st) }); err != nil {
-		return fmt.Errorf("restoring the card: %w", err)
-	}
-	return nil
-}
+func (s *SimCard) Restore(snap Snapshot) error { return s.Issued.Restore(snap) }
 
 // openSimulated issues profile.Default() on a virtual clock at its issue
 // date and serves it as cfg.Kind asks:
@@ -108,6 +105,8 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		}
 		closers.add(d.Stop)
 		reader := testenv.ReaderName(cfg.Slot)
+		targetSlot.Store(int32(cfg.Slot))
+		closers.add(func() error { targetSlot.Store(-1); return nil })
 		s.Sim.(*SimCard).Side = serve(&closers, issued.Card, vpcd.WithSlot(cfg.Slot))
 		if err := testenv.WaitState(ctx, reader, true); err != nil {
 			return nil, fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)

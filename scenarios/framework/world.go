@@ -81,7 +81,11 @@ func NewWorld(start time.Time) *World {
 		w.Clock = &pendingClock{w: w}
 		w.Office = remoteOffice{issue: w.startDaemon}
 		w.RP = &relyingparty.Verifier{Now: func() time.Time { return w.Clock.Now() }}
-		w.d = &daemon{kind: cfg.Kind, slot: cfg.Slot}
+		slot := cfg.Slot
+		if int32(slot) == targetSlot.Load() {
+			slot = 1 - slot
+		}
+		w.d = &daemon{kind: cfg.Kind, slot: slot}
 		ginkgo.DeferCleanup(w.d.close)
 	}
 	return w

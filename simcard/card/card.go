@@ -3,6 +3,7 @@ package card
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -63,8 +64,14 @@ func WithPersister(p Persister) Option { return func(c *Card) { c.persist = p } 
 // WithRand sets the random source (GET CHALLENGE, PIN salts of new PINs).
 func WithRand(r io.Reader) Option { return func(c *Card) { c.rand = r } }
 
-// New returns a card holding st. The card takes ownership of st.
-func New(st State, opts ...Option) *Card {
+// New returns a card holding st. The card takes ownership of st. A state
+// with two applications of the same AID is refused: SELECT by AID would
+// reach only the first (ISO/IEC 7816-4 8.2.2.2 names one application per
+// AID on a card).
+func New(st State, opts ...Option) (*Card, error) {
+	if err := st.checkAIDs(); err != nil {
+		return nil, fmt.Errorf("creating card: %w", err)
+	}
 	if len(st.ATR) == 0 {
 		st.ATR = append([]byte(nil), DefaultATR...)
 	}
@@ -73,7 +80,22 @@ func New(st State, opts ...Option) *Card {
 	for _, o := range opts {
 		o(c)
 	}
-	return c
+	return c, nil
+}
+
+// checkAIDs refuses two application DFs with the same AID.
+func (s *State) checkAIDs() error {
+	seen := make(map[string]bool, len(s.DFs))
+	for _, d := range s.DFs {
+		if d == nil {
+			return fmt.Errorf("an application DF is missing")
+		}
+		if seen[string(d.AID)] {
+			return fmt.Errorf("two applications with AID % X", d.AID)
+		}
+		seen[string(d.AID)] = true
+	}
+	return nil
 }
 
 // Load decodes a State written by a Persister.
@@ -85,7 +107,11 @@ func Load(data []byte, opts ...Option) (*Card, error) {
 	if st.Version != StateVersion {
 		return nil, fmt.Errorf("decoding card state: version %d, want %d", st.Version, StateVersion)
 	}
-	return New(st, opts...), nil
+	c, err := New(st, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("decoding card state: %w (a state directory written before mynahil stopped adding the card-info applets twice cannot be loaded: start afresh)", err)
+	}
+	return c, nil
 }
 
 // Marshal returns the card's persistent state as Load reads it.
@@ -208,4 +234,40 @@ func (c *Card) Transmit(command []byte) []byte {
 	defer c.mu.Unlock()
 	data, sw := c.execute(&cmd)
 	return apdu.Response(data, sw)
+}
+
+// Snapshot is a card's persistent state at one moment (files, PIN
+// counters, keys), opaque to callers: what Restore puts back. It holds the
+// keys, so it stays in the process that took it.
+type Snapshot struct{ state []byte }
+
+// Snapshot returns the card's persistent state. The volatile state (the
+// selected applet, verified PINs) is not part of it.
+func (c *Card) Snapshot() (Snapshot, error) {
+	b, err := c.Marshal()
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("taking snapshot: %w", err)
+	}
+	return Snapshot{state: b}, nil
+}
+
+// Restore puts back a snapshot taken of this or another card, as if the
+// card had been taken out of its reader, changed and put back: the volatile
+// state is reset and the restored state stored through the Persister.
+func (c *Card) Restore(s Snapshot) error {
+	if s.state == nil {
+		return errors.New("restoring snapshot: empty snapshot")
+	}
+	var st State
+	if err := json.Unmarshal(s.state, &st); err != nil {
+		return fmt.Errorf("restoring snapshot: %w", err)
+	}
+	if err := st.checkAIDs(); err != nil {
+		return fmt.Errorf("restoring snapshot: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st = st
+	c.resetVolatile()
+	return c.save()
 }

@@ -42,7 +42,10 @@ func verifyCmd(pin string) string {
 func TestRefreshAfterAddressChange(t *testing.T) {
 	p := profile.Default()
 	st := build(t, p)
-	c := card.New(*st)
+	c, err := card.New(*st)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Spend one try of text 照合番号B: a refresh that leaves the code as it
 	// was must not restore it.
@@ -90,7 +93,10 @@ func TestRefreshAfterBirthDateCorrection(t *testing.T) {
 	if err := shared(t).Refresh(st, p); err != nil {
 		t.Fatal(err)
 	}
-	c := card.New(*st)
+	c, err := card.New(*st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	newB, _ := cardinfo.CodeB(p.Holder.BirthDate.Time, cardinfo.CardExpiry(p), p.SecurityCode)
 	if newB == oldB || !strings.HasPrefix(newB, "640107") {
 		t.Fatalf("code B %q, was %q", newB, oldB)
@@ -127,7 +133,10 @@ func TestRefreshLeavesStateOnError(t *testing.T) {
 }
 
 func TestStatusQueryAndLockoutPerApplet(t *testing.T) {
-	c := card.New(*build(t, profile.Default()))
+	c, err := card.New(*build(t, profile.Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		aid  []byte
 		pin  string
@@ -167,7 +176,10 @@ func TestStatusQueryAndLockoutPerApplet(t *testing.T) {
 }
 
 func TestCommonApplet(t *testing.T) {
-	c := card.New(*build(t, profile.Default()))
+	c, err := card.New(*build(t, profile.Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	expectSW(t, c, selectAID(cardinfo.CommonAID), 0x9000)
 	rec := expectSW(t, c, "00B2010C00", 0x9000) // myna-rs: READ RECORD 1, SFI 1
 	if len(rec) != 30 || rec[0] != 0x01 || rec[1] != 0x1C {
@@ -190,7 +202,10 @@ func TestCommonApplet(t *testing.T) {
 }
 
 func TestAppletKeysSignWithoutPIN(t *testing.T) {
-	c := card.New(*build(t, profile.Default()))
+	c, err := card.New(*build(t, profile.Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, aid := range [][]byte{cardinfo.TextAID, cardinfo.VisualAID} {
 		expectSW(t, c, selectAID(aid), 0x9000)
 		if sig := expectSW(t, c, "802A000020"+strings.Repeat("AB", 32)+"00", 0x9000); len(sig) != 256 {
@@ -214,7 +229,10 @@ func TestMF(t *testing.T) {
 	if len(st.MFFiles) != 1 {
 		t.Fatalf("%d MF files after two runs", len(st.MFFiles))
 	}
-	c := card.New(*st)
+	c, err := card.New(*st)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		cmd  string
 		want string

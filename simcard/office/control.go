@@ -303,7 +303,7 @@ func (o *Office) moveClock(p TimeParams) error {
 	}
 	v, ok := o.clock.(*clock.Virtual)
 	if !ok {
-		return refuse(RuleRealClock, "the office runs on the wall clock: only a virtual clock can be moved")
+		return refuse(RuleRealClock, "the office runs on the wall clock, which it cannot move: start 'mynahil sim --clock virtual:2026-04-01' on a new state directory for a virtual clock")
 	}
 	if p.Set != "" {
 		t, err := time.Parse(time.RFC3339, p.Set)

@@ -295,11 +295,6 @@ func TestChangeOfFactsThenNewSigningCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applets, err := cardinfo.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	is.Extra = append(is.Extra, applets)
 	o := office.New(clk, is)
 	c := issueCard(t, o, nil)
 	before, _ := o.Report(c.ID)

@@ -1,0 +1,183 @@
+package simd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/store"
+)
+
+// Clock specs for Config.ClockSpec and 'mynahil sim --clock'.
+const (
+	// ClockWall runs the daemon on the wall clock (the default for a new
+	// state directory).
+	ClockWall = "wall"
+	// ClockVirtual, alone, continues the state directory's virtual clock
+	// (or starts one at the wall clock's now); "virtual:T" starts it at T
+	// (RFC 3339, or YYYY-MM-DD for midnight JST).
+	ClockVirtual = "virtual"
+)
+
+// RuleClockConflict refuses a --clock that contradicts the clock kept in
+// the state directory.
+const RuleClockConflict = "sim.clock-conflict"
+
+// clockFile keeps the daemon's clock in the state directory.
+const clockFile = "clock.json"
+
+// clockState is clock.json: which clock the state directory runs on and,
+// for a virtual clock, where it stands.
+type clockState struct {
+	Kind string    `json:"kind"` // ClockWall or ClockVirtual
+	Now  time.Time `json:"now,omitzero"`
+}
+
+// parseClockSpec splits a clock spec into its kind and, for "virtual:T",
+// the start time.
+func parseClockSpec(spec string) (kind string, start time.Time, err error) {
+	kind, at, hasAt := strings.Cut(spec, ":")
+	switch {
+	case spec == "":
+		return "", time.Time{}, nil
+	case kind == ClockWall && !hasAt:
+		return ClockWall, time.Time{}, nil
+	case kind == ClockVirtual && !hasAt:
+		return ClockVirtual, time.Time{}, nil
+	case kind == ClockVirtual:
+		t, err := ParseTime(at)
+		if err != nil {
+			return "", time.Time{}, fmt.Errorf("parsing clock %q: %w", spec, err)
+		}
+		return ClockVirtual, t, nil
+	}
+	return "", time.Time{}, fmt.Errorf("parsing clock %q: want wall, virtual or virtual:2026-04-01T09:00:00+09:00", spec)
+}
+
+// ParseTime reads a time as the office does: RFC 3339, or YYYY-MM-DD for
+// midnight JST.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, s, clock.JST); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("time %q: want RFC 3339 (2026-04-01T09:00:00+09:00) or YYYY-MM-DD", s)
+}
+
+// daemonClock is the clock a daemon runs on and, for a virtual one, how it
+// is kept.
+type daemonClock struct {
+	clock.Clock
+	file store.File // zero when the clock is not kept (wall clock, Config.Clock)
+}
+
+// save stores a virtual clock's time; a no-op for the others.
+func (c daemonClock) save() error {
+	v, ok := c.Clock.(*clock.Virtual)
+	if !ok || c.file.Path == "" {
+		return nil
+	}
+	b, err := json.Marshal(clockState{Kind: ClockVirtual, Now: v.Now()})
+	if err != nil {
+		return fmt.Errorf("encoding clock: %w", err)
+	}
+	if err := c.file.Save(b); err != nil {
+		return fmt.Errorf("saving clock: %w", err)
+	}
+	return nil
+}
+
+// openClock decides the daemon's clock from cfg and the state directory:
+//
+//   - Config.Clock, when set, is used as it is and not kept (tests).
+//   - A state directory with a virtual clock continues it; --clock wall or
+//     a virtual:T at another time is refused (move it with office.time).
+//   - A state directory that already holds an office but no clock.json, or
+//     one whose clock.json says wall, runs on the wall clock; --clock
+//     virtual… is refused (its certificates were issued at wall-clock
+//     times).
+//   - A new state directory takes --clock (default wall) and keeps it.
+func openClock(cfg Config) (daemonClock, error) {
+	if cfg.Clock != nil {
+		if cfg.ClockSpec != "" {
+			return daemonClock{}, errors.New("setting clock: give Config.Clock or Config.ClockSpec, not both")
+		}
+		return daemonClock{Clock: cfg.Clock}, nil
+	}
+	kind, start, err := parseClockSpec(cfg.ClockSpec)
+	if err != nil {
+		return daemonClock{}, err
+	}
+	f := store.File{Path: filepath.Join(cfg.StateDir, clockFile)}
+	b, err := f.Load()
+	var stored *clockState
+	switch {
+	case err == nil:
+		var st clockState
+		if err := json.Unmarshal(b, &st); err != nil || (st.Kind != ClockWall && st.Kind != ClockVirtual) ||
+			(st.Kind == ClockVirtual && st.Now.IsZero()) {
+			return daemonClock{}, fmt.Errorf("reading clock: %s is malformed", f.Path)
+		}
+		stored = &st
+	case errors.Is(err, os.ErrNotExist):
+		if _, err := os.Stat(filepath.Join(cfg.StateDir, "office.json")); err == nil {
+			stored = &clockState{Kind: ClockWall}
+		}
+	default:
+		return daemonClock{}, fmt.Errorf("reading clock: %w", err)
+	}
+
+	if stored != nil {
+		switch {
+		case stored.Kind == ClockWall && kind == ClockVirtual:
+			return daemonClock{}, fmt.Errorf("setting clock: the state directory %s runs on the wall clock and its certificates were issued at wall-clock times; use a new state directory for --clock %s [%s]",
+				cfg.StateDir, cfg.ClockSpec, RuleClockConflict)
+		case stored.Kind == ClockWall:
+			return daemonClock{Clock: clock.Real{}}, nil
+		case kind == ClockWall:
+			return daemonClock{}, fmt.Errorf("setting clock: the state directory %s runs on a virtual clock (now %s); it cannot go back to the wall clock: omit --clock, or use a new state directory [%s]",
+				cfg.StateDir, stored.Now.Format(time.RFC3339), RuleClockConflict)
+		case !start.IsZero() && !start.Equal(stored.Now):
+			return daemonClock{}, fmt.Errorf("setting clock: the state directory %s keeps its virtual clock at %s, not %s: omit --clock to continue it, and move it with 'mynahil office time --set' [%s]",
+				cfg.StateDir, stored.Now.Format(time.RFC3339), start.Format(time.RFC3339), RuleClockConflict)
+		}
+		return daemonClock{Clock: clock.NewVirtual(stored.Now), file: f}, nil
+	}
+
+	if kind != ClockVirtual {
+		b, _ := json.Marshal(clockState{Kind: ClockWall})
+		if err := f.Save(b); err != nil {
+			return daemonClock{}, fmt.Errorf("saving clock: %w", err)
+		}
+		return daemonClock{Clock: clock.Real{}}, nil
+	}
+	if start.IsZero() {
+		start = time.Now()
+	}
+	c := daemonClock{Clock: clock.NewVirtual(start.Truncate(time.Second)), file: f}
+	return c, c.save()
+}
+
+// timeHandler wraps the office's office.time so that a moved virtual clock
+// is stored before the answer goes out: a restarted daemon continues from
+// the time the client was told.
+func (d *Daemon) timeHandler(fn func(context.Context, json.RawMessage) (any, error)) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, params json.RawMessage) (any, error) {
+		res, err := fn(ctx, params)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.clock.save(); err != nil {
+			return nil, fmt.Errorf("moving the office's clock: %w", err)
+		}
+		return res, nil
+	}
+}

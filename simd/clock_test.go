@@ -1,0 +1,138 @@
+package simd
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/card"
+	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/office"
+)
+
+func clientOf(t *testing.T, r *rig) *Client {
+	t.Helper()
+	c, err := DialClient(r.d.ControlAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestVirtualClockSurvivesRestart: a daemon started on a virtual clock
+// issues at that time, office.time moves it, and a restart continues from
+// the moved time (clock.json), without a --clock or with the same one.
+func TestVirtualClockSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	state := shortTempDir(t)
+	start := time.Date(2026, time.April, 1, 9, 0, 0, 0, clock.JST)
+	r := newRig(t, state, nil, Config{ClockSpec: "virtual:2026-04-01T09:00:00+09:00"})
+	c := clientOf(t, r)
+	now, err := c.Now(ctx)
+	if err != nil || !now.Virtual || !now.Now.Equal(start) {
+		t.Fatalf("office.time = %+v, %v; want virtual %v", now, err, start)
+	}
+	rep, err := c.Report(ctx, "card-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.IssueDate.Equal(clock.Date(2026, time.April, 1)) {
+		t.Errorf("card issued %v, want the virtual day 2026-04-01", rep.IssueDate)
+	}
+	if nb := rep.Certificate(authority.Auth, authority.OnCard).NotBefore; !nb.Equal(clock.Date(2026, time.April, 1)) {
+		t.Errorf("auth certificate notBefore %v, want the virtual day", nb)
+	}
+	moved, err := c.AdvanceTime(ctx, 1, 2, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := start.AddDate(1, 2, 3)
+	if !moved.Now.Equal(want) {
+		t.Fatalf("after advancing 1y2m3d: %v, want %v", moved.Now, want)
+	}
+	r.stop()
+
+	for _, spec := range []string{"", "virtual", "virtual:" + want.Format(time.RFC3339)} {
+		r2 := newRig(t, state, nil, Config{ClockSpec: spec})
+		now, err := clientOf(t, r2).Now(ctx)
+		if err != nil || !now.Virtual || !now.Now.Equal(want) {
+			t.Fatalf("after restart with --clock %q: %+v, %v; want virtual %v", spec, now, err, want)
+		}
+		r2.stop()
+	}
+}
+
+// TestClockConflicts: a state directory keeps the clock it was created
+// with; a contradicting --clock is refused with the rule and a hint.
+func TestClockConflicts(t *testing.T) {
+	virtualDir := shortTempDir(t)
+	newRig(t, virtualDir, nil, Config{ClockSpec: "virtual:2026-04-01"}).stop()
+	wallDir := shortTempDir(t)
+	newRig(t, wallDir, nil, Config{}).stop()
+	for _, tc := range []struct {
+		dir, spec, want string
+	}{
+		{virtualDir, "wall", "cannot go back to the wall clock"},
+		{virtualDir, "virtual:2027-01-01", "keeps its virtual clock at 2026-04-01T00:00:00+09:00"},
+		{wallDir, "virtual:2026-04-01", "runs on the wall clock"},
+		{wallDir, "virtual", "runs on the wall clock"},
+		{shortTempDir(t), "virtual:yesterday", "want RFC 3339"},
+		{shortTempDir(t), "sundial", "want wall, virtual or virtual:"},
+	} {
+		_, err := Open(Config{StateDir: tc.dir, ClockSpec: tc.spec, Control: "tcp:127.0.0.1:0"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("--clock %s on %s: %v, want an error saying %q", tc.spec, filepath.Base(tc.dir), err, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(wallDir, clockFile)); err != nil {
+		t.Errorf("a new wall-clock state directory keeps its clock kind: %v", err)
+	}
+}
+
+// TestWallClockRefusesOfficeTime: on the default wall clock office.time
+// reports the time and refuses to move it, saying how to get a virtual one.
+func TestWallClockRefusesOfficeTime(t *testing.T) {
+	r := newRig(t, shortTempDir(t), nil, Config{})
+	c := clientOf(t, r)
+	now, err := c.Now(context.Background())
+	if err != nil || now.Virtual || time.Since(now.Now).Abs() > time.Minute {
+		t.Fatalf("office.time on the wall clock: %+v, %v", now, err)
+	}
+	_, err = c.AdvanceTime(context.Background(), 0, 0, 1)
+	var ce *control.Error
+	if !errors.As(err, &ce) || ce.Rule != office.RuleRealClock || !strings.Contains(ce.Message, "--clock virtual:") {
+		t.Fatalf("advancing the wall clock: %v, want rule %s with a --clock hint", err, office.RuleRealClock)
+	}
+}
+
+// TestOneSetOfCardInfoApplets: a daemon's card carries each applet once.
+func TestOneSetOfCardInfoApplets(t *testing.T) {
+	r := newRig(t, shortTempDir(t), nil, Config{})
+	cards := r.d.reg.Cards()
+	if len(cards) != 1 {
+		t.Fatalf("%d cards", len(cards))
+	}
+	var aids []string
+	cards[0].Chip.Inspect(func(st *card.State) {
+		for _, df := range st.DFs {
+			aids = append(aids, string(df.AID))
+		}
+	})
+	seen := map[string]bool{}
+	for _, a := range aids {
+		if seen[a] {
+			t.Errorf("applet % X appears twice on the daemon's card", a)
+		}
+		seen[a] = true
+	}
+	if len(aids) < 5 {
+		t.Errorf("%d applets, want JPKI and the four card-info applets", len(aids))
+	}
+}
