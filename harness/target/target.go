@@ -35,6 +35,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/testenv"
 )
@@ -76,6 +77,10 @@ type Config struct {
 	Prompt bool
 	// Slot is the vpcd slot of the pcsc target's simulated card.
 	Slot int
+	// CardInfoPIN is the physical card's card-info PIN, if given.
+	CardInfoPIN jpki.PIN
+	// Operator performs the office's part (MYNAHIL_OPERATOR), nil for none.
+	Operator operator.Operator
 }
 
 // ErrConfig marks an invalid target configuration.
@@ -120,6 +125,9 @@ func FromEnv() (Config, error) {
 		if c.Slot, err = strconv.Atoi(s); err != nil {
 			return Config{}, fmt.Errorf("%w: %s=%q is not a number", ErrConfig, EnvSlot, s)
 		}
+	}
+	if err := c.readPhysicalEnv(); err != nil {
+		return Config{}, err
 	}
 	if c.Kind == "" {
 		c.Kind = Sim
@@ -182,6 +190,7 @@ func Fingerprint(authCertDER []byte) string {
 // PINs are the card's PINs as known to the suite; empty means unknown.
 type PINs struct {
 	Auth, Sign jpki.PIN
+	CardInfo   jpki.PIN // the card-info input support applet's PIN
 }
 
 // Target is an opened card.
@@ -193,6 +202,7 @@ type Target struct {
 	fingerprint string
 	desc        string
 	closers     []func() error
+	ph          physical // physical.go
 }
 
 // Open opens the card cfg names. ctx bounds the opening (pcscd start-up,
@@ -201,7 +211,7 @@ func Open(ctx context.Context, cfg Config) (*Target, error) {
 	if err := cfg.normalise(); err != nil {
 		return nil, err
 	}
-	t := &Target{cfg: cfg}
+	t := &Target{cfg: cfg, ph: physical{op: cfg.Operator}}
 	var err error
 	switch {
 	case cfg.Kind == PCSC && cfg.Physical:
@@ -284,11 +294,11 @@ func (t *Target) openPhysical(ctx context.Context) error {
 		return fmt.Errorf("reader %q: %w", r.Name, pcsc.ErrNoCard)
 	}
 	// Exclusive: no other middleware may interleave with a test on a real card.
-	if err := t.connect(r.Name, pcsc.Exclusive); err != nil {
+	if err := t.connectPhysical(r.Name); err != nil {
 		return err
 	}
 	t.desc = fmt.Sprintf("pcsc: physical card in %q", r.Name)
-	t.pins = PINs{Auth: t.cfg.AuthPIN, Sign: t.cfg.SignPIN}
+	t.pins = PINs{Auth: t.cfg.AuthPIN, Sign: t.cfg.SignPIN, CardInfo: t.cfg.CardInfoPIN}
 	if t.cfg.Prompt {
 		if t.pins.Auth == "" {
 			t.pins.Auth = t.prompt("auth PIN (4 digits)")
@@ -354,6 +364,11 @@ func (t *Target) Facts() Facts {
 		CardFingerprint:  t.fingerprint,
 		HaveAuthPIN:      t.pins.Auth != "",
 		HaveSignPIN:      t.pins.Sign != "",
+		HaveCardInfoPIN:  t.pins.CardInfo != "",
+		HaveOperator:     t.ph.op != nil,
+		DestructivePass:  destructivePass(),
+		AuthBlocked:      t.ph.blocked[jpki.AuthPIN],
+		SignBlocked:      t.ph.blocked[jpki.SignPIN],
 	}
 }
 
@@ -400,6 +415,8 @@ func OpenForSuite() *Target {
 		ginkgo.Fail(err.Error())
 	}
 	ginkgo.DeferCleanup(t.Close)
+	// Cleanups run last-in first-out: the state is read before Close.
+	ginkgo.DeferCleanup(t.reportCardState)
 	desc := t.String()
 	if t.fingerprint != "" {
 		desc += ", auth certificate SHA-256 " + t.fingerprint

@@ -24,6 +24,7 @@ import (
 	"github.com/mynahil/mynahil/harness"
 	hapdu "github.com/mynahil/mynahil/harness/apdu"
 	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -33,6 +34,9 @@ func TestCardInfo(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Card-info, card-face, resident-registry and common applets")
 }
+
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("Card-info, card-face, resident-registry and common applets")
 
 // AIDs and file identifiers, from jpki-card.md §2 and §3.
 const (

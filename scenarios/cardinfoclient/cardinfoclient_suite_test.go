@@ -18,6 +18,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -27,6 +28,9 @@ func TestCardinfoClient(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Card-info applets through the independent client")
 }
+
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("Card-info applets through the independent client")
 
 // holder is a card under test and what its holder knows, with the codes
 // worked out by the client's own rules, not the simulator's.

@@ -72,7 +72,7 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		return nil, err
 	}
 	s := &target.Simulated{
-		PINs: target.PINs{Auth: jpki.PIN(p.PINs.Auth), Sign: jpki.PIN(p.PINs.Sign)},
+		PINs: target.PINs{Auth: jpki.PIN(p.PINs.Auth), Sign: jpki.PIN(p.PINs.Sign), CardInfo: jpki.PIN(p.PINs.CardInfo)},
 		Sim:  &SimCard{Issued: issued},
 	}
 	var closers closers

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
@@ -23,6 +24,9 @@ func TestJPKI(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "JPKI applet")
 }
+
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("JPKI applet")
 
 var (
 	tgt *target.Target

@@ -124,6 +124,19 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 			}
 			max := ref.MaxTries()
 			Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
+			if tgt.Physical() && tgt.Operator() != nil {
+				// A physical card keeps the lockout: the office re-sets
+				// the PIN (an operator step) and the card is checked
+				// again. Without an operator the run's last line says
+				// the card is left blocked.
+				DeferCleanup(func() {
+					By("having the office re-set the " + ref.String())
+					Expect(tgt.Office(ref)).To(Succeed())
+					h := targetHolder()
+					Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
+					Expect(h.client.VerifyPIN(ref, right)).To(Succeed())
+				})
+			}
 
 			By("a wrong PIN costs one try, a right PIN in between restores them all")
 			Expect(h.client.VerifyPIN(ref, wrong)).To(HaveTriesLeft(max - 1))
@@ -164,6 +177,14 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 				Expect(h.client.ChangePIN(ref, old, jpki.PIN(b))).NotTo(Succeed(), "new PIN of %d characters", len(b))
 			}
 			Expect(h.client.ChangePIN(ref, old, next)).To(Succeed())
+			// Set back before the spec ends, so a physical card leaves
+			// with the PIN its holder knows.
+			DeferCleanup(func() {
+				Expect(h.t.Reset()).To(Succeed())
+				Expect(h.client.SelectAP()).To(Succeed())
+				Expect(h.client.ChangePIN(ref, next, old)).To(Succeed())
+				Expect(h.client.VerifyPIN(ref, old)).To(Succeed())
+			})
 			Expect(h.client.VerifyPIN(ref, old)).To(BeWrongPIN())
 			Expect(h.client.VerifyPIN(ref, next)).To(Succeed())
 		},

@@ -25,6 +25,7 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/relyingparty"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -34,6 +35,9 @@ func TestLifecycle(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Card lifecycle")
 }
+
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("Card lifecycle")
 
 // world is one municipality at one virtual time (framework.World).
 type world struct{ *framework.World }
