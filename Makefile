@@ -1,5 +1,5 @@
 # mynahil — see README.md. The two commands a newcomer needs:
-#   make demo   run the scenario suites against the embedded simulated card
+#   make demo   the card's whole life through a private pcscd, then OpenSC reading the card
 #   make test   run every test: unit, fuzz seeds, suites in-process and through real pcscd
 SHELL := /bin/bash
 GO ?= go
@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
 
 all: build
 
@@ -33,10 +33,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-# demo: the scenario suites against the embedded simulated card, with Ginkgo's
-# progress and summary, and the ten-year timeline of the lifecycle suite.
-demo: deps
-	MYNAHIL_TARGET=sim $(GINKGO) ./scenarios/...
+# demo: the card's whole life through a private pcscd and vpcd — the
+# lifecycle suite on the pcsc target with its ten-year timeline and the
+# summary line — then OpenSC's pkcs15-tool reading a card of 'mynahil sim'
+# through the same pcscd (scripts/demo; under a minute).
+demo: build
+	$(WITH_PCSCD) --isolate -- scripts/demo
 
 # unit runs every package's tests (fuzz targets run their seed corpora); the
 # PC/SC ones (interop, bench, harness/pcsc, target, simd, conformance) go
@@ -44,15 +46,36 @@ demo: deps
 unit:
 	$(WITH_PCSCD) $(GO) test -count=1 ./...
 
-# suites runs the scenario suites in process, over the real vpcd wire format
-# (no pcscd) and through real pcscd + vpcd; specs that need the office skip
-# on the last two with the reason.
-# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json}.
+# suites runs the scenario suites on the three simulated targets in
+# parallel, each with its own pcscd where it needs one (docs/suites.md):
+#   sim   in process;
+#   vpcd  over the real vpcd wire format (no pcscd), the lifecycle and
+#         card-info worlds around the simulator daemon;
+#   pcsc  through a private pcscd (with-pcscd --isolate) and vpcd.
+# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json},
+# lifecycle timelines in $(REPORTS)/timeline-<target>.json; checkreport then
+# fails the run unless every lifecycle and card-info spec passed (none
+# skipped) on vpcd and pcsc.
+SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
+SUITE_RUN = MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(REPORTS) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) $(SCENARIOS)
 suites:
-	MYNAHIL_TARGET=sim $(GINKGO) $(call SUITE_REPORTS,sim) ./scenarios/...
-	MYNAHIL_TARGET=vpcd $(GINKGO) $(call SUITE_REPORTS,vpcd) ./scenarios/...
-	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) $(call SUITE_REPORTS,pcsc) ./scenarios/...
+	$(MAKE) --no-print-directory -j3 -O suites-sim suites-vpcd suites-pcsc
+	$(GO) run ./scenarios/framework/checkreport -suites lifecycle,cardinfo,cardinfoclient \
+		$(REPORTS)/scenarios-vpcd.json $(REPORTS)/scenarios-pcsc.json
+
+suites-sim:
+	$(call SUITE_RUN,sim)
+suites-vpcd:
+	$(call SUITE_RUN,vpcd)
+suites-pcsc:
+	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
+
+# bench-lifecycle: the lifecycle suite's wall time in process and through
+# pcscd in one run, with pcscd's removal/insertion detection time, and the
+# ratio (bench/lifecycle_test.go).
+bench-lifecycle: deps
+	$(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
 
 test: deps vet unit suites
 	@echo "all tests passed"
