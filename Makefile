@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
 
 all: build
 
@@ -88,6 +88,13 @@ interop: deps
 # in the same run, plus OpenSC's wall times.
 bench-pcscd: deps
 	$(WITH_PCSCD) $(GO) test -count=1 -v -run '^TestRoundTrip$$' ./bench
+
+# load-pcscd: issue 9's load test at full size through a private pcscd: 4
+# PC/SC contexts × 2000 APDUs in transactions while the office changes the
+# card (0 wrong answers), and pcscd's time to notice a removal and an
+# insertion. 'make test' runs the same tests with 500 APDUs per context.
+load-pcscd: deps
+	MYNAHIL_LOAD_APDUS=2000 $(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^(TestOfficeUnderLoad|TestPCSCDNoticesRemovalAndInsertion)$$' ./simd
 
 readers: build
 	bin/mynahil readers -fingerprint
