@@ -58,7 +58,7 @@ unit:
 # skipped) on vpcd and pcsc.
 SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
-SUITE_RUN = MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(REPORTS) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) $(SCENARIOS)
+SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(REPORTS) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) $(SCENARIOS)
 suites:
 	$(MAKE) --no-print-directory -j3 -O suites-sim suites-vpcd suites-pcsc
 	$(GO) run ./scenarios/framework/checkreport -suites lifecycle,cardinfo,cardinfoclient \

@@ -177,6 +177,7 @@ func (w *World) startDaemon(p profile.Profile) (*office.Card, error) {
 	if err := w.d.start(p, w.pending.Now()); err != nil {
 		return nil, err
 	}
+	logVisit("new card")
 	o := w.d.office()
 	o.issue = w.startDaemon
 	w.Office = o
