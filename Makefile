@@ -58,9 +58,15 @@ unit:
 # skipped) on vpcd and pcsc.
 SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
-SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(REPORTS) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) $(SCENARIOS)
+# Parallel runs share test binaries built once (ginkgo would otherwise build
+# each suite into its package directory three times over).
+SCENARIO_BINS := $(foreach p,$(SCENARIOS),$(p)/$(notdir $(p)).test)
+SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(abspath $(REPORTS)) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) \
+	$(if $(SUITES_PREBUILT),$(SCENARIO_BINS),$(SCENARIOS))
 suites:
-	$(MAKE) --no-print-directory -j3 -O suites-sim suites-vpcd suites-pcsc
+	$(GINKGO) build $(SCENARIOS)
+	status=0; $(MAKE) --no-print-directory -j3 -O SUITES_PREBUILT=1 suites-sim suites-vpcd suites-pcsc || status=$$?; \
+		rm -f $(SCENARIO_BINS); exit $$status
 	$(GO) run ./scenarios/framework/checkreport -suites lifecycle,cardinfo,cardinfoclient \
 		$(REPORTS)/scenarios-vpcd.json $(REPORTS)/scenarios-pcsc.json
 
