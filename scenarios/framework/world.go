@@ -261,6 +261,10 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 		}
 		d.cl.add(d.reader.Close)
 		cfg.VPCD, cfg.FirstSlot = d.reader.Addr(), 0
+		// poll notices a removal within one interval, where pcscd needs
+		// up to two of its polls (simd.DefaultRemovalTime).
+		cfg.RemovalTime = 3 * pollInterval
+		d.cl.add(poll(d.reader))
 	case target.PCSC:
 		if d.pcscd, err = testenv.StartPCSCD(ctx); err != nil {
 			return err
@@ -288,6 +292,40 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 	d.cl.add(d.ctl.Close)
 	return nil
 }
+
+// poll does for the vpcd target's Go reader what pcscd does for its
+// readers: it notices a card leaving (a presence check fails) and a card
+// arriving (it connects, gets powered up), so that the office, which takes
+// the card out to change it and waits for the reader to power it up again,
+// sees a reader as a PC/SC client's would be. It returns the stopper.
+func poll(r *vpcd.Reader) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(pollInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if r.Present() {
+				_, _ = r.ATR() // a failed check drops the card
+				continue
+			}
+			wctx, wcancel := context.WithTimeout(ctx, pollInterval)
+			_ = r.WaitCard(wctx)
+			wcancel()
+		}
+	}()
+	return func() error { cancel(); <-done; return nil }
+}
+
+// pollInterval is how often poll looks at the reader; pcscd's vpcd driver
+// polls about every 400 ms, this stand-in faster so as not to slow suites.
+const pollInterval = 20 * time.Millisecond
 
 // insert waits for the card in the world's reader and resets it.
 func (d *daemon) insert() harness.Transport {
