@@ -55,7 +55,8 @@ unit:
 # JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json},
 # lifecycle timelines in $(REPORTS)/timeline-<target>.json; checkreport then
 # fails the run unless every lifecycle and card-info spec passed (none
-# skipped) on vpcd and pcsc.
+# skipped) on vpcd and pcsc, and unless the three timelines tell the same
+# story.
 SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
 # Parallel runs share test binaries built once (ginkgo would otherwise build
@@ -69,6 +70,8 @@ suites:
 		rm -f $(SCENARIO_BINS); exit $$status
 	$(GO) run ./scenarios/framework/checkreport -suites lifecycle,cardinfo,cardinfoclient \
 		$(REPORTS)/scenarios-vpcd.json $(REPORTS)/scenarios-pcsc.json
+	$(GO) run ./scenarios/framework/checkreport -timelines \
+		$(REPORTS)/timeline-sim.json $(REPORTS)/timeline-vpcd.json $(REPORTS)/timeline-pcsc.json
 
 suites-sim:
 	$(call SUITE_RUN,sim)

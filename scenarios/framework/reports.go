@@ -66,3 +66,39 @@ func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
 }
+
+// SameStory reads timelines written by Timeline.Report (one per target)
+// and checks that they tell the same story: the same events on the same
+// dates, in the same order. Only the target may differ.
+func SameStory(paths ...string) error {
+	var first []Event
+	for i, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("reading timeline: %w", err)
+		}
+		var t Timeline
+		if err := json.Unmarshal(b, &t); err != nil {
+			return fmt.Errorf("decoding timeline %s: %w", path, err)
+		}
+		if len(t.Events) == 0 {
+			return fmt.Errorf("timeline %s has no events", path)
+		}
+		if i == 0 {
+			first = t.Events
+			continue
+		}
+		for j := range max(len(first), len(t.Events)) {
+			switch {
+			case j >= len(first):
+				return fmt.Errorf("%s goes on after %s ends: %s  %s", path, paths[0], t.Events[j].Date, t.Events[j].Text)
+			case j >= len(t.Events):
+				return fmt.Errorf("%s ends before %s: missing %s  %s", path, paths[0], first[j].Date, first[j].Text)
+			case first[j].Date != t.Events[j].Date || first[j].Text != t.Events[j].Text || !first[j].At.Equal(t.Events[j].At):
+				return fmt.Errorf("%s and %s differ at event %d:\n  %s  %s\n  %s  %s", paths[0], path, j+1,
+					first[j].Date, first[j].Text, t.Events[j].Date, t.Events[j].Text)
+			}
+		}
+	}
+	return nil
+}

@@ -55,3 +55,29 @@ func TestCheckReport(t *testing.T) {
 		})
 	}
 }
+
+func TestSameStory(t *testing.T) {
+	at := framework.Date(2026, 4, 1)
+	write := func(target string, texts ...string) string {
+		tl := framework.Timeline{Target: target, Name: "timeline"}
+		for i, s := range texts {
+			tl.Events = append(tl.Events, framework.Event{At: at.AddDate(0, 0, i), Date: at.AddDate(0, 0, i).Format("2006-01-02"), Text: s})
+		}
+		b, _ := json.Marshal(tl)
+		p := filepath.Join(t.TempDir(), target+".json")
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sim := write("sim", "issued", "renewed")
+	if err := framework.SameStory(sim, write("pcsc", "issued", "renewed")); err != nil {
+		t.Errorf("same events: %v", err)
+	}
+	if err := framework.SameStory(sim, write("pcsc", "issued", "revoked")); err == nil || !strings.Contains(err.Error(), "differ at event 2") {
+		t.Errorf("a different event: %v", err)
+	}
+	if err := framework.SameStory(sim, write("vpcd", "issued")); err == nil || !strings.Contains(err.Error(), "ends before") {
+		t.Errorf("a missing event: %v", err)
+	}
+}
