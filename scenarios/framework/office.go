@@ -72,12 +72,13 @@ func (o remoteOffice) call(method string, params, result any) error {
 	if o.c == nil {
 		return fmt.Errorf("calling %s: no card issued in this world yet, so no daemon runs", method)
 	}
-	if changes(method) {
-		logVisit(method)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	return refusal(o.c.Call(ctx, method, params, result))
+	err := o.c.Call(ctx, method, params, result)
+	if err == nil && changes(method) {
+		logVisit(method)
+	}
+	return refusal(err)
 }
 
 // refusal turns the control server's rule-carrying error back into the
@@ -185,7 +186,8 @@ func (c remoteClock) AddDate(years, months, days int) {
 }
 
 // changes reports whether an office method changes a card, so that the
-// card leaves its reader and comes back (a visit to the office).
+// card leaves its reader and comes back (a visit to the office); a refused
+// operation changes nothing.
 func changes(method string) bool {
 	switch method {
 	case "office.status", "office.cards", "office.inquiries", "office.endpoints", "office.time", "office.smartphone", "office.proxy-file":
