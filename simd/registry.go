@@ -15,6 +15,8 @@ type officeRegistry struct{ *office.Office }
 
 func (r officeRegistry) registerControl(h office.Handler) { r.RegisterControl(h) }
 
+func (r officeRegistry) setCounter(takeOut func(string) func()) { r.SetCounter(takeOut) }
+
 func (r officeRegistry) describe(id string) (status, holder string) {
 	rep, err := r.Report(id)
 	if err != nil {

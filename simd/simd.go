@@ -110,6 +110,9 @@ type Config struct {
 	// kept. Keys is passed to the issuer (default: the shared key pool).
 	Clock clock.Clock
 	Keys  keypool.Source
+	// RemovalTime is how long an office change keeps a card out of its
+	// reader (default DefaultRemovalTime).
+	RemovalTime time.Duration
 	// Backoff bounds the card side's reconnect delay (default: vpcd's
 	// defaults, 50 ms doubling to 2 s).
 	Backoff time.Duration
@@ -121,6 +124,9 @@ type registry interface {
 	Cards() []*office.Card
 	IssueCard(p profile.Profile) (*office.Card, error)
 	registerControl(h office.Handler)
+	// setCounter installs how the office takes cards out of their
+	// readers (office.Office.SetCounter).
+	setCounter(takeOut func(cardID string) (putBack func()))
 	// describe returns the office's status of a card and its holder's name.
 	describe(id string) (status, holder string)
 	Close() error
@@ -140,6 +146,10 @@ type Daemon struct {
 	host    string
 	port    int
 	started time.Time
+
+	// byID maps card IDs to their *slot without d.mu, which the office's
+	// counter cannot take: List holds d.mu while it asks the office.
+	byID sync.Map
 
 	mu      sync.Mutex
 	slots   []*slot // in slot order
@@ -172,6 +182,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.RemovalTime <= 0 {
+		cfg.RemovalTime = DefaultRemovalTime
 	}
 	host, portStr, err := net.SplitHostPort(cfg.VPCD)
 	if err != nil {
@@ -237,6 +250,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	d.reg.registerControl(afterCall{srv: d.srv, after: func() { d.sync(false) },
 		wrap: map[string]wrapper{"office.time": d.timeHandler}})
 	d.sync(true)
+	d.reg.setCounter(d.takeOut)
 	return d, nil
 }
 
@@ -313,6 +327,7 @@ func (d *Daemon) sync(initial bool) {
 		}
 		s := &slot{n: n, card: c, side: side}
 		d.slots = append(d.slots, s)
+		d.byID.Store(c.ID, s)
 		if d.port+n > 65535 {
 			d.log.Warn("slot beyond the last TCP port; the card can never connect", "card", c.ID, "slot", n)
 		} else if n > 1 {

@@ -105,6 +105,9 @@ func newRig(t *testing.T, state string, reader *vpcd.Reader, cfg Config) *rig {
 	cfg.StateDir = state
 	cfg.VPCD = reader.Addr()
 	cfg.Backoff = 10 * time.Millisecond
+	if cfg.RemovalTime == 0 {
+		cfg.RemovalTime = 50 * time.Millisecond // the Go reader needs no poll to see a removal
+	}
 	cfg.Logger = slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := Open(cfg)
 	if err != nil {

@@ -22,6 +22,9 @@ var (
 	errFaultClose = errors.New("connection closed by fault injection")
 	// errPeerClosed is a clean EOF between frames: pcscd stopped (§3.3).
 	errPeerClosed = errors.New("vpcd closed the connection")
+	// errMissedRemoval ends a connection of a card put back after TakeOut
+	// on which an APDU came before any POWER_ON (see TakeOut).
+	errMissedRemoval = errors.New("the reader sent an APDU to the re-inserted card before powering it up: it missed the removal")
 )
 
 // swNoPreciseDiagnosis (6F00) answers an APDU whose response cannot be sent:
@@ -39,6 +42,11 @@ type CardSide struct {
 	opts   options
 	faults atomic.Pointer[Faults]
 	wake   chan struct{}
+	// awaitPower, set by TakeOut, makes a new connection refuse APDUs
+	// until the reader powers the card up; out is how long TakeOut keeps
+	// the card out, doubled after each missed removal.
+	awaitPower atomic.Bool
+	out        atomic.Int64
 
 	mu       sync.Mutex
 	inserted bool
@@ -162,6 +170,13 @@ func (s *CardSide) Run(ctx context.Context) error {
 			return ctx.Err()
 		case !s.Inserted():
 			log.Info("card removed")
+		case errors.Is(err, errMissedRemoval):
+			out := 2 * time.Duration(s.out.Load())
+			s.out.Store(int64(out))
+			log.Warn("taking the card out again", "reason", err, "out", out)
+			if err := wait(ctx, out); err != nil {
+				return err
+			}
 		case errors.Is(err, errPeerClosed):
 			log.Info("vpcd closed the connection, reconnecting")
 		default:
@@ -264,6 +279,7 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 	var fw frameWriter
 	rbuf := make([]byte, 0, 512)
 	atrWarned := false
+	powered := !s.awaitPower.Load()
 	debug := log.Enabled(ctx, slog.LevelDebug)
 	for {
 		qa.arm()
@@ -285,6 +301,13 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 			log.Debug("frame received", "kind", frameKind(cmd), "data", frameSummary(cmd))
 		}
 
+		switch {
+		case len(cmd) > 1 && !powered:
+			return errMissedRemoval
+		case len(cmd) == 1 && cmd[0] == CtrlPowerOn:
+			powered = true
+			s.awaitPower.Store(false)
+		}
 		resp, err := s.handle(cmd, log, &atrWarned)
 		if err != nil {
 			return err

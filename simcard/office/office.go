@@ -178,6 +178,52 @@ type Office struct {
 	cards     map[string]*Card
 	state     officeState
 	responder *authority.Server
+	// counter and out: see SetCounter; out holds the put-back functions of
+	// the cards taken out during the current operation.
+	counter func(cardID string) (putBack func())
+	out     map[string]func()
+}
+
+// SetCounter tells the office how to reach a card that may sit in a
+// reader, as a clerk takes the card from the holder: before an
+// operation's first change to a card's chip, takeOut(cardID) takes the
+// card out of its reader, and the function it returns puts it back once
+// the operation is over (stored, or refused half-way). Operations that do
+// not touch the chip (loss reports, smartphone certificates, refusals
+// before any change) leave the card where it is. The simulator daemon
+// uses this so that PC/SC clients see the card leave and come back
+// (docs/daemon.md) instead of a card changed under their open session.
+// Call it before the office serves operations; nil restores the default
+// (changes in place, for in-process suites).
+func (o *Office) SetCounter(takeOut func(cardID string) (putBack func())) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.counter = takeOut
+}
+
+// modify changes a card's chip under the chip's lock, so never in the
+// middle of a command, after taking the card out of its reader when a
+// counter is set (SetCounter); callers hold o.mu and defer o.putBack.
+func (o *Office) modify(c *Card, fn func(st *card.State) error) error {
+	if o.counter != nil && o.out[c.ID] == nil {
+		if o.out == nil {
+			o.out = map[string]func(){}
+		}
+		o.out[c.ID] = o.counter(c.ID)
+		if o.out[c.ID] == nil {
+			o.out[c.ID] = func() {}
+		}
+	}
+	return c.Chip.Modify(fn)
+}
+
+// putBack returns the cards taken out during an operation; callers hold
+// o.mu.
+func (o *Office) putBack() {
+	for id, back := range o.out {
+		back()
+		delete(o.out, id)
+	}
 }
 
 // New returns an office kept in memory only, for suites. The issuer's

@@ -168,8 +168,8 @@ func jpkiDF(st *card.State) (*card.DF, error) {
 
 // writeCredential puts a certificate and key on the chip and, when pin is
 // set, re-sets the kind's PIN (which also restores its tries).
-func writeCredential(c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
-	return c.Chip.Modify(func(st *card.State) error {
+func (o *Office) writeCredential(c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
+	return o.modify(c, func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
@@ -305,6 +305,7 @@ func signAbsence(p profile.Profile, at time.Time) string {
 func (o *Office) IssueCertificate(id string, k authority.Kind, pin string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	if err := o.issueCertificate(id, k, pin); err != nil {
 		return err
 	}
@@ -347,7 +348,7 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 	if err != nil {
 		return err
 	}
-	if err := writeCredential(c, k, cred, pin); err != nil {
+	if err := o.writeCredential(c, k, cred, pin); err != nil {
 		return fmt.Errorf("writing %s certificate on card %s: %w", kindName(k), id, err)
 	}
 	*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
@@ -361,6 +362,7 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 func (o *Office) ResetPIN(id string, k authority.Kind, pin string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	if err := o.resetPIN(id, k, pin); err != nil {
 		return err
 	}
@@ -385,7 +387,7 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 	if k == authority.Sign {
 		certEF = jpki.EFSignCert
 	}
-	err = c.Chip.Modify(func(st *card.State) error {
+	err = o.modify(c, func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
@@ -412,6 +414,7 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -434,7 +437,7 @@ func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 	if err := o.revoke(r, authority.Sign, ReasonFactsChanged); err != nil {
 		return fmt.Errorf("changing facts of card %s: %w", id, err)
 	}
-	err = c.Chip.Modify(func(st *card.State) error {
+	err = o.modify(c, func(st *card.State) error {
 		if err := removeCredential(st, authority.Sign); err != nil {
 			return err
 		}
@@ -485,6 +488,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -499,7 +503,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 	if err := o.revoke(c.rec, k, ReasonHolderAsks); err != nil {
 		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
 	}
-	if err := c.Chip.Modify(func(st *card.State) error { return removeCredential(st, k) }); err != nil {
+	if err := o.modify(c, func(st *card.State) error { return removeCredential(st, k) }); err != nil {
 		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
 	}
 	return o.save()
@@ -512,6 +516,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 func (o *Office) end(id string, st Status, reason authority.Reason, what string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -526,7 +531,7 @@ func (o *Office) end(id string, st Status, reason authority.Reason, what string)
 		}
 	}
 	if st != Lost {
-		err := c.Chip.Modify(func(s *card.State) error {
+		err := o.modify(c, func(s *card.State) error {
 			for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
 				if err := removeCredential(s, k); err != nil {
 					return err
@@ -583,6 +588,7 @@ type RenewPINs struct {
 func (o *Office) Renew(id string, pins RenewPINs) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	c, err := o.card(id)
 	if err != nil {
 		return err
@@ -647,7 +653,7 @@ func (o *Office) Renew(id string, pins RenewPINs) error {
 		if err != nil {
 			return fmt.Errorf("renewing card %s: %w", id, err)
 		}
-		if err := writeCredential(c, k, cred, pin); err != nil {
+		if err := o.writeCredential(c, k, cred, pin); err != nil {
 			return fmt.Errorf("renewing card %s: %w", id, err)
 		}
 		if err := o.revoke(r, k, ReasonRenewal); err != nil {
@@ -752,6 +758,7 @@ func (o *Office) Inquiries() []Inquiry {
 func (o *Office) AnswerInquiry(inquiryID, pin string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	defer o.putBack()
 	i := slices.IndexFunc(o.state.Inquiries, func(q *Inquiry) bool { return q.ID == inquiryID })
 	if i < 0 {
 		return refuse(RuleUnknownInquiry, "no open inquiry %q", inquiryID)
