@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd rehearsal clean
 
 all: build
 
@@ -54,7 +54,20 @@ suites:
 	MYNAHIL_TARGET=vpcd $(GINKGO) $(call SUITE_REPORTS,vpcd) ./scenarios/...
 	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) $(call SUITE_REPORTS,pcsc) ./scenarios/...
 
-test: deps vet unit suites
+# rehearsal: the physical-card path against the simulated card
+# (docs/physical-cards.md): 'mynahil sim' serves it in a vpcd reader of a
+# private pcscd (its own namespaces when run as root), the suites select it
+# with MYNAHIL_READER as a physical card, with both PINs, the destructive
+# opt-in and its fingerprint, the sim's office as the scripted operator and
+# its CRL/OCSP endpoints; destructive specs run in a second pass. Fails
+# unless every physical-safe, destructive and interactive spec passed.
+# Reports: $(REPORTS)/rehearsal-{1,2}.json and rehearsal-summary.txt.
+ISOLATE ?= $(if $(filter 0,$(shell id -u)),--isolate)
+REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
+rehearsal: build
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./scenarios/physical/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
+
+test: deps vet unit suites rehearsal
 	@echo "all tests passed"
 
 # interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.

@@ -70,7 +70,9 @@ var (
 	}
 )
 
-var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("physical-safe"), func() {
+// sim-only: these holders are issued by the world's office; on a physical
+// card, scenarios/physical reads the card-info applet with its PIN.
+var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("sim-only"), func() {
 	DescribeTable("gives the My Number and the four facts to the PIN",
 		func(mk func() profile.Profile) {
 			h := newHolder(mk())
@@ -154,7 +156,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 	})
 })
 
-var _ = Describe("The card-face applet (券面AP)", Label("physical-safe"), func() {
+var _ = Describe("The card-face applet (券面AP)", Label("sim-only"), func() {
 	DescribeTable("shows the card face to either 照合番号",
 		func(mk func() profile.Profile, useB bool) {
 			h := newHolder(mk())
@@ -198,7 +200,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		TextCodeA: 10, TextCodeB: 10, VisualCodeA: 10, VisualCodeB: 10,
 	}
 
-	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", Label("physical-safe"), func() {
+	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", Label("sim-only"), func() {
 		h := newHolder(profile.Default())
 		st, err := h.c.PINStatus()
 		Expect(err).NotTo(HaveOccurred())
@@ -206,7 +208,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatusSFI()).To(Equal(st))
 	})
 
-	It("counts a wrong PIN or code on its own key only, and a right one restores it", Label("destructive"), func() {
+	It("counts a wrong PIN or code on its own key only, and a right one restores it", Label("destructive", "sim-only"), func() {
 		h := newHolder(profile.Default())
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		_, err := h.c.MyNumber("0000")
@@ -228,7 +230,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfo.TextPIN, 3))
 	})
 
-	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", Label("destructive"), func() {
+	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", Label("destructive", "sim-only"), func() {
 		h := newHolder(profile.Default())
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		for left := 2; left >= 0; left-- {

@@ -62,6 +62,11 @@ func run() error {
 	if err := os.MkdirAll(o.reports, 0o755); err != nil {
 		return err
 	}
+	// Ginkgo runs each suite in its package's directory.
+	var err error
+	if o.reports, err = filepath.Abs(o.reports); err != nil {
+		return err
+	}
 	state, err := os.MkdirTemp("", "mynahil-rehearsal-")
 	if err != nil {
 		return err
@@ -126,7 +131,7 @@ func run() error {
 		name := fmt.Sprintf("rehearsal-%d.json", i+1)
 		reports = append(reports, filepath.Join(o.reports, name))
 		fmt.Printf("rehearsal: pass %d, --label-filter=%s\n", i+1, filter)
-		args := append(strings.Fields(o.ginkgo)[1:], "--label-filter="+filter, "--output-dir="+o.reports, "--json-report="+name)
+		args := append(strings.Fields(o.ginkgo)[1:], "--keep-going", "--label-filter="+filter, "--output-dir="+o.reports, "--json-report="+name)
 		cmd := exec.Command(strings.Fields(o.ginkgo)[0], append(args, o.pkgs...)...)
 		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
