@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd rehearsal clean
+.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd rehearsal physical-card clean
 
 all: build
 
@@ -66,6 +66,17 @@ ISOLATE ?= $(if $(filter 0,$(shell id -u)),--isolate)
 REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 rehearsal: build
 	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./scenarios/physical/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
+
+# physical-card: the suites against your physical test card, in two passes
+# (docs/physical-cards.md):
+#   make physical-card READER="…"   with MYNAHIL_AUTH_PIN, MYNAHIL_SIGN_PIN,
+#   MYNAHIL_CARDINFO_PIN, MYNAHIL_ALLOW_DESTRUCTIVE=1,
+#   MYNAHIL_CARD_FINGERPRINT and MYNAHIL_OPERATOR=terminal as you choose.
+# The destructive pass runs only when everything else passed.
+PHYSICAL_SUITES ?= $(REHEARSAL_SUITES)
+physical-card: deps
+	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='!destructive' $(PHYSICAL_SUITES)
+	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='destructive' $(PHYSICAL_SUITES)
 
 test: deps vet unit suites rehearsal
 	@echo "all tests passed"
