@@ -1,5 +1,5 @@
 # mynahil — see README.md. The two commands a newcomer needs:
-#   make demo   run the scenario suites against the embedded simulated card
+#   make demo   the card's whole life through a private pcscd, then OpenSC reading the card
 #   make test   run every test: unit, fuzz seeds, suites in-process and through real pcscd
 SHELL := /bin/bash
 GO ?= go
@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites vet bench bench-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd rehearsal physical-card clean
+.PHONY: all deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd rehearsal physical-card clean
 
 all: build
 
@@ -33,10 +33,12 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-# demo: the scenario suites against the embedded simulated card, with Ginkgo's
-# progress and summary, and the ten-year timeline of the lifecycle suite.
-demo: deps
-	MYNAHIL_TARGET=sim $(GINKGO) ./scenarios/...
+# demo: the card's whole life through a private pcscd and vpcd — the
+# lifecycle suite on the pcsc target with its ten-year timeline and the
+# summary line — then OpenSC's pkcs15-tool reading a card of 'mynahil sim'
+# through the same pcscd (scripts/demo; under a minute).
+demo: build
+	$(WITH_PCSCD) --isolate -- scripts/demo
 
 # unit runs every package's tests (fuzz targets run their seed corpora); the
 # PC/SC ones (interop, bench, harness/pcsc, target, simd, conformance) go
@@ -44,15 +46,42 @@ demo: deps
 unit:
 	$(WITH_PCSCD) $(GO) test -count=1 ./...
 
-# suites runs the scenario suites in process, over the real vpcd wire format
-# (no pcscd) and through real pcscd + vpcd; specs that need the office skip
-# on the last two with the reason.
-# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json}.
+# suites runs the scenario suites on the three simulated targets in
+# parallel, each with its own pcscd where it needs one (docs/suites.md):
+#   sim   in process;
+#   vpcd  over the real vpcd wire format (no pcscd), the lifecycle and
+#         card-info worlds around the simulator daemon;
+#   pcsc  through a private pcscd (with-pcscd --isolate) and vpcd.
+# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json},
+# lifecycle timelines in $(REPORTS)/timeline-<target>.json; checkreport then
+# fails the run unless every lifecycle and card-info spec passed (none
+# skipped) on vpcd and pcsc.
+SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient ./scenarios/physical
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
+# Parallel runs share test binaries built once (ginkgo would otherwise build
+# each suite into its package directory three times over).
+SCENARIO_BINS := $(foreach p,$(SCENARIOS),$(p)/$(notdir $(p)).test)
+SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(abspath $(REPORTS)) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) \
+	$(if $(SUITES_PREBUILT),$(SCENARIO_BINS),$(SCENARIOS))
 suites:
-	MYNAHIL_TARGET=sim $(GINKGO) $(call SUITE_REPORTS,sim) ./scenarios/...
-	MYNAHIL_TARGET=vpcd $(GINKGO) $(call SUITE_REPORTS,vpcd) ./scenarios/...
-	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) $(call SUITE_REPORTS,pcsc) ./scenarios/...
+	$(GINKGO) build $(SCENARIOS)
+	status=0; $(MAKE) --no-print-directory -j3 -O SUITES_PREBUILT=1 suites-sim suites-vpcd suites-pcsc || status=$$?; \
+		rm -f $(SCENARIO_BINS); exit $$status
+	$(GO) run ./scenarios/framework/checkreport -suites lifecycle,cardinfo,cardinfoclient \
+		$(REPORTS)/scenarios-vpcd.json $(REPORTS)/scenarios-pcsc.json
+
+suites-sim:
+	$(call SUITE_RUN,sim)
+suites-vpcd:
+	$(call SUITE_RUN,vpcd)
+suites-pcsc:
+	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
+
+# bench-lifecycle: the lifecycle suite's wall time in process and through
+# pcscd in one run, with pcscd's removal/insertion detection time, and the
+# ratio (bench/lifecycle_test.go).
+bench-lifecycle: deps
+	$(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
 
 # rehearsal: the physical-card path against the simulated card
 # (docs/physical-cards.md): 'mynahil sim' serves it in a vpcd reader of a
@@ -65,7 +94,7 @@ suites:
 ISOLATE ?= $(if $(filter 0,$(shell id -u)),--isolate)
 REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 rehearsal: build
-	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./scenarios/physical/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./testenv/cmd/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
 
 # physical-card: the suites against your physical test card, in two passes
 # (docs/physical-cards.md):
@@ -89,6 +118,13 @@ interop: deps
 # in the same run, plus OpenSC's wall times.
 bench-pcscd: deps
 	$(WITH_PCSCD) $(GO) test -count=1 -v -run '^TestRoundTrip$$' ./bench
+
+# load-pcscd: issue 9's load test at full size through a private pcscd: 4
+# PC/SC contexts × 2000 APDUs in transactions while the office changes the
+# card (0 wrong answers), and pcscd's time to notice a removal and an
+# insertion. 'make test' runs the same tests with 500 APDUs per context.
+load-pcscd: deps
+	MYNAHIL_LOAD_APDUS=2000 $(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^(TestOfficeUnderLoad|TestPCSCDNoticesRemovalAndInsertion)$$' ./simd
 
 readers: build
 	bin/mynahil readers -fingerprint

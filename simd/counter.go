@@ -1,6 +1,9 @@
 package simd
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // DefaultRemovalTime is how long an office change keeps a card out of its
 // reader: pcscd notices a removal only when one of its presence polls,
@@ -33,7 +36,21 @@ func (d *Daemon) takeOut(cardID string) (putBack func()) {
 			time.Sleep(left)
 		}
 		s.side.Insert()
-		d.log.Info("office puts the card back into its reader", "card", cardID, "slot", s.n,
-			"out", time.Since(out).Round(time.Millisecond))
+		back := time.Now()
+		// The operation answers once the reader has the card again, so a
+		// client can use the changed card as soon as the office is done.
+		ctx, cancel := context.WithTimeout(context.Background(), putBackWait)
+		defer cancel()
+		if err := s.side.WaitPowered(ctx); err != nil {
+			d.log.Warn("the reader has not taken the card back; answering anyway (is pcscd running?)", "card", cardID,
+				"slot", s.n, "waited", putBackWait)
+		}
+		d.log.Info("office put the card back into its reader", "card", cardID, "slot", s.n,
+			"out", back.Sub(out).Round(time.Millisecond), "reader_took_it_after", time.Since(back).Round(time.Millisecond))
 	}
 }
+
+// putBackWait bounds how long an office operation waits for the reader to
+// power the card up after putting it back: pcscd needs one presence poll,
+// about 0.44 s (vpcd-protocol.md §3.4).
+const putBackWait = 5 * time.Second

@@ -47,6 +47,7 @@ type CardSide struct {
 	// the card out, doubled after each missed removal.
 	awaitPower atomic.Bool
 	out        atomic.Int64
+	powered    chan struct{} // closed at the first POWER_ON after TakeOut; under mu
 
 	mu       sync.Mutex
 	inserted bool
@@ -304,9 +305,10 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 		switch {
 		case len(cmd) > 1 && !powered:
 			return errMissedRemoval
-		case len(cmd) == 1 && cmd[0] == CtrlPowerOn:
+		case len(cmd) == 1 && cmd[0] == CtrlPowerOn && !powered:
 			powered = true
 			s.awaitPower.Store(false)
+			s.markPowered()
 		}
 		resp, err := s.handle(cmd, log, &atrWarned)
 		if err != nil {

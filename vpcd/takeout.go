@@ -20,8 +20,41 @@ import (
 // then leaves again, for twice as long, until the reader notices.
 func (s *CardSide) TakeOut(out time.Duration) {
 	s.out.Store(int64(max(out, 10*time.Millisecond)))
+	s.mu.Lock()
+	s.powered = make(chan struct{})
+	s.mu.Unlock()
 	s.awaitPower.Store(true)
 	s.Remove()
+}
+
+// WaitPowered waits, after TakeOut and Insert, until the reader has
+// powered the card up again, which pcscd does once it has seen the card
+// leave and come back: from then on PC/SC applications can connect to the
+// changed card. It returns at once when no TakeOut is pending, and
+// ctx.Err() when ctx ends first (pcscd not running, say).
+func (s *CardSide) WaitPowered(ctx context.Context) error {
+	s.mu.Lock()
+	ch := s.powered
+	s.mu.Unlock()
+	if ch == nil {
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// markPowered releases WaitPowered.
+func (s *CardSide) markPowered() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.powered != nil {
+		close(s.powered)
+		s.powered = nil
+	}
 }
 
 // wait sleeps d unless ctx ends first.

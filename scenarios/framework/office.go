@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -69,6 +71,9 @@ const callTimeout = 30 * time.Second
 func (o remoteOffice) call(method string, params, result any) error {
 	if o.c == nil {
 		return fmt.Errorf("calling %s: no card issued in this world yet, so no daemon runs", method)
+	}
+	if changes(method) {
+		logVisit(method)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
@@ -177,4 +182,37 @@ func (c remoteClock) Set(t time.Time) {
 func (c remoteClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 func (c remoteClock) AddDate(years, months, days int) {
 	c.time(office.TimeParams{Years: years, Months: months, Days: days})
+}
+
+// changes reports whether an office method changes a card, so that the
+// card leaves its reader and comes back (a visit to the office).
+func changes(method string) bool {
+	switch method {
+	case "office.status", "office.cards", "office.inquiries", "office.endpoints", "office.time", "office.smartphone", "office.proxy-file":
+		return false
+	}
+	return true
+}
+
+// EnvVisitLog names a file to which every office visit of a daemon world
+// (a new card in the reader, a change at the office) appends one line:
+// the lifecycle benchmark counts the card's trips through pcscd's removal
+// and insertion detection with it.
+const EnvVisitLog = "MYNAHIL_VISIT_LOG"
+
+var visitMu sync.Mutex
+
+func logVisit(what string) {
+	path := os.Getenv(EnvVisitLog)
+	if path == "" {
+		return
+	}
+	visitMu.Lock()
+	defer visitMu.Unlock()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		ginkgo.Fail("logging an office visit: " + err.Error())
+	}
+	defer f.Close()
+	fmt.Fprintln(f, what)
 }

@@ -177,6 +177,7 @@ func (w *World) startDaemon(p profile.Profile) (*office.Card, error) {
 	if err := w.d.start(p, w.pending.Now()); err != nil {
 		return nil, err
 	}
+	logVisit("new card")
 	o := w.d.office()
 	o.issue = w.startDaemon
 	w.Office = o
@@ -385,7 +386,7 @@ func (t *Timeline) Lines() []string {
 }
 
 // EnvTimelineDir names a directory where Report writes each timeline as
-// timeline-<name>-<target>.json (make suites: reports/).
+// <name>-<target>.json (make suites: reports/timeline-<target>.json).
 const EnvTimelineDir = "MYNAHIL_TIMELINE_DIR"
 
 // Report adds the timeline to the spec report under name and, with
@@ -401,6 +402,6 @@ func (t *Timeline) Report(name string) {
 	b, err := json.MarshalIndent(t, "", "  ")
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
 	gomega.Expect(os.MkdirAll(dir, 0o755)).To(gomega.Succeed())
-	file := filepath.Join(dir, fmt.Sprintf("timeline-%s-%s.json", name, t.Target))
+	file := filepath.Join(dir, fmt.Sprintf("%s-%s.json", name, t.Target))
 	gomega.Expect(os.WriteFile(file, append(b, '\n'), 0o644)).To(gomega.Succeed())
 }

@@ -11,7 +11,7 @@
 //
 // Run it inside a private pcscd: make rehearsal does
 //
-//	scripts/with-pcscd --isolate -- go run ./scenarios/physical/rehearsal -mynahil bin/mynahil ./scenarios/...
+//	scripts/with-pcscd --isolate -- go run ./testenv/cmd/rehearsal -mynahil bin/mynahil ./scenarios/...
 package main
 
 import (
