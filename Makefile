@@ -11,7 +11,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd clean
+.PHONY: all deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd rehearsal physical-card clean
 
 all: build
 
@@ -57,7 +57,7 @@ unit:
 # fails the run unless every lifecycle and card-info spec passed (none
 # skipped) on vpcd and pcsc, and unless the three timelines tell the same
 # story.
-SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
+SCENARIOS := ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient ./scenarios/physical
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
 # Parallel runs share test binaries built once (ginkgo would otherwise build
 # each suite into its package directory three times over).
@@ -86,7 +86,31 @@ suites-pcsc:
 bench-lifecycle: deps
 	$(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
 
-test: deps vet unit suites
+# rehearsal: the physical-card path against the simulated card
+# (docs/physical-cards.md): 'mynahil sim' serves it in a vpcd reader of a
+# private pcscd (its own namespaces when run as root), the suites select it
+# with MYNAHIL_READER as a physical card, with both PINs, the destructive
+# opt-in and its fingerprint, the sim's office as the scripted operator and
+# its CRL/OCSP endpoints; destructive specs run in a second pass. Fails
+# unless every physical-safe, destructive and interactive spec passed.
+# Reports: $(REPORTS)/rehearsal-{1,2}.json and rehearsal-summary.txt.
+ISOLATE ?= $(if $(filter 0,$(shell id -u)),--isolate)
+REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
+rehearsal: build
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./testenv/cmd/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
+
+# physical-card: the suites against your physical test card, in two passes
+# (docs/physical-cards.md):
+#   make physical-card READER="…"   with MYNAHIL_AUTH_PIN, MYNAHIL_SIGN_PIN,
+#   MYNAHIL_CARDINFO_PIN, MYNAHIL_ALLOW_DESTRUCTIVE=1,
+#   MYNAHIL_CARD_FINGERPRINT and MYNAHIL_OPERATOR=terminal as you choose.
+# The destructive pass runs only when everything else passed.
+PHYSICAL_SUITES ?= $(REHEARSAL_SUITES)
+physical-card: deps
+	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='!destructive' $(PHYSICAL_SUITES)
+	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='destructive' $(PHYSICAL_SUITES)
+
+test: deps vet unit suites rehearsal
 	@echo "all tests passed"
 
 # interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.

@@ -45,9 +45,12 @@ type Summary struct {
 	Suite              string
 	Total, Ran, Passed int
 	Failed, Skipped    int
-	Reasons            map[string]int // skip reason group → specs
-	CardState          []string       // what the run left the card in
-	MissingPIN         int            // skips for a missing PIN (strict mode fails on these)
+	// NotSelected counts the specs this run's --label-filter or --focus
+	// left out: not skips, they were not asked for.
+	NotSelected int
+	Reasons     map[string]int // skip reason group → specs
+	CardState   []string       // what the run left the card in
+	MissingPIN  int            // skips for a missing PIN (strict mode fails on these)
 }
 
 // Group returns the group a skip message belongs to: the text before its
@@ -89,11 +92,15 @@ func Summarise(name string, r types.Report) Summary {
 			s.Ran++
 			s.Passed++
 		case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
-			s.Skipped++
 			g := Group(sr.Failure.Message)
 			if sr.State == types.SpecStatePending {
 				g = "pending"
 			}
+			if g == notSelected {
+				s.NotSelected++
+				continue
+			}
+			s.Skipped++
 			s.Reasons[g]++
 			if missingPIN(g) {
 				s.MissingPIN++
@@ -140,6 +147,9 @@ func (s Summary) Line() string {
 			parts[i] = strconv.Itoa(s.Reasons[g]) + " " + plural(s.Reasons[g], g)
 		}
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
+	}
+	if s.NotSelected > 0 {
+		fmt.Fprintf(&b, "; %d %s", s.NotSelected, notSelected)
 	}
 	if s.MostlySkipped() {
 		fmt.Fprintf(&b, "; MOST SPECS WERE SKIPPED: this run tested little of the card")

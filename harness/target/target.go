@@ -13,7 +13,11 @@
 // A physical card is guarded: see Decide and the Label constants. Its PINs
 // come from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN or a no-echo prompt on the
 // terminal, never from the command line, and never appear in logs or errors
-// (they are jpki.PIN values, which print as "****").
+// (they are jpki.PIN values, which print as "****"). physical.go adds what
+// a physical test card needs beyond that (docs/physical-cards.md): the
+// card-info PIN, the operator who plays the office (Office, then a fresh
+// connection to the card), the PINs the card reports blocked, the
+// destructive pass, and the card's final state in the suite's report.
 //
 // The simulator is never imported here: the suite framework
 // (scenarios/framework) registers the opener of simulated cards with

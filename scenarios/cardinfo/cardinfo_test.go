@@ -153,7 +153,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(got).To(Equal([]uint16{0x63C3, 0x63CA, 0x63CA, 0x63CA, 0x63CA, 0x63C3, 0x63C5}))
 	})
 
-	It("locks the card-info PIN without touching the JPKI authentication PIN", framework.Label("destructive"), func() {
+	It("locks the card-info PIN without touching the JPKI authentication PIN", framework.Label(framework.Destructive, framework.SimOnly), func() {
 		s := open(profile.Default())
 		s.selectAP(aidText)
 		for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
@@ -168,7 +168,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(s.verify("0018", s.p.PINs.Auth)).To(HaveStatusWord(0x9000))
 	})
 
-	DescribeTable("each applet counts its own tries", framework.Label("destructive"),
+	DescribeTable("each applet counts its own tries", framework.Label(framework.Destructive, framework.SimOnly),
 		func(aid, fid, wrong string, max int) {
 			s := open(profile.Default())
 			s.selectAP(aid)

@@ -224,6 +224,9 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		facts := tgt.Facts()
 		facts.AllowDestructive = true
 		facts.WantFingerprint = sha256hex(issued.AuthCert.Raw)
+		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("final pass"),
+			"in a run that selects other specs too, destructive ones wait for their own pass")
+		facts.DestructivePass = true
 		Expect(target.Decide([]string{target.LabelDestructive}, facts).Run).To(BeTrue())
 		facts.WantFingerprint = sha256hex([]byte("another card"))
 		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("is not the one"))

@@ -132,7 +132,8 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 				DeferCleanup(func() {
 					By("having the office re-set the " + ref.String())
 					Expect(tgt.Office(ref)).To(Succeed())
-					h := targetHolder()
+					Expect(h.t.Reset()).To(Succeed())
+					Expect(h.client.SelectAP()).To(Succeed())
 					Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
 					Expect(h.client.VerifyPIN(ref, right)).To(Succeed())
 				})

@@ -80,6 +80,11 @@ var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), f
 				right, wrong := s.pin(ref), other(s.pin(ref), 1)
 				max := ref.MaxTries()
 				Expect(s.c.TriesLeft(ref)).To(HaveTriesLeft(max))
+				By("a wrong PIN costs one try, the right one (as given to the run) restores them")
+				Expect(s.c.VerifyPIN(ref, wrong)).To(HaveTriesLeft(max - 1))
+				Expect(s.c.VerifyPIN(ref, right)).To(Succeed())
+				Expect(s.c.TriesLeft(ref)).To(HaveTriesLeft(max))
+				By("counting down to 63C0 on the last try")
 				for left := max - 1; left >= 1; left-- {
 					Expect(s.c.VerifyPIN(ref, wrong)).To(HaveTriesLeft(left))
 				}
