@@ -6,7 +6,7 @@
 //     opener of simulated cards, so the harness itself never imports the
 //     simulator;
 //   - the labels: Label refuses names outside the registry shared with the
-//     conformance suite (harness/target.Labels);
+//     conformance suite (Registry);
 //   - the sim-only check: RequireSimulator;
 //   - the world: NewWorld builds the office, the clock and the relying
 //     party in one place, in process for the sim target and around the
@@ -47,10 +47,11 @@ const (
 // construction, so the suite does not start) any name outside the registry:
 // a misspelt "destrutive" would silently escape the physical-card guard.
 func Label(names ...string) ginkgo.Labels {
+	registry := Registry()
 	for _, n := range names {
-		if _, ok := target.Labels[n]; !ok {
-			known := make([]string, 0, len(target.Labels))
-			for k := range target.Labels {
+		if _, ok := registry[n]; !ok {
+			known := make([]string, 0, len(registry))
+			for k := range registry {
 				known = append(known, k)
 			}
 			sort.Strings(known)
