@@ -344,10 +344,10 @@ func (d *daemon) insert() harness.Transport {
 	default:
 		reader := testenv.ReaderName(d.slot)
 		gomega.Eventually(func() error {
+			// A fresh connection each time, as a holder's application
+			// opens one when the card is put in: a handle from before an
+			// office visit belongs to a card that has left.
 			if d.card != nil {
-				if err := d.card.Reset(); err == nil {
-					return nil
-				}
 				_ = d.card.Close()
 				d.card = nil
 			}
@@ -361,7 +361,15 @@ func (d *daemon) insert() harness.Transport {
 				return err
 			}
 			d.card = c
-			return nil
+			// Probe that the card answers (SELECT of the MF, which
+			// changes nothing that a reset does not undo), then reset it.
+			if err := c.Reset(); err != nil {
+				return err
+			}
+			if _, err := c.Transmit(probeAPDU); err != nil {
+				return err
+			}
+			return c.Reset()
 		}).WithTimeout(time.Minute).Should(gomega.Succeed(), "the card in %q", reader)
 		return nopClose{d.card}
 	}
@@ -382,6 +390,10 @@ func (d *daemon) close() error {
 	}
 	return err
 }
+
+// probeAPDU is SELECT of the MF by its identifier 3F00 (ISO/IEC 7816-4
+// clause 11.2.2), answered by any card.
+var probeAPDU = []byte{0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00}
 
 // nopClose is a shared connection handed to one holder: the world closes
 // it, not the holder.
