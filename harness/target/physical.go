@@ -155,11 +155,12 @@ func (t *Target) reconnect(ctx context.Context) error {
 			_ = card.Disconnect(scard.ResetCard)
 		}
 		last = err
-		// The card may be between removal and insertion: wait for pcscd's
-		// next state change rather than a fixed time.
-		if _, err := c.WaitRemoved(ctx, t.ph.reader); err != nil && ctx.Err() != nil {
-			break
-		}
+		// The card may be on its way out again (the office's put-back
+		// seen before its take-out): give pcscd a moment to report the
+		// removal, then wait for the card anew.
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, _ = c.WaitRemoved(wctx, t.ph.reader)
+		cancel()
 	}
 	return fmt.Errorf("reconnecting to the card after the office: %w", errors.Join(last, ctx.Err()))
 }
