@@ -1,5 +1,5 @@
 # mynahil — see README.md. The two commands a newcomer needs:
-#   make demo   run the scenario suites against the embedded simulated card
+#   make demo   the card's whole life through a private pcscd, then OpenSC reading the card
 #   make test   run every test: unit, fuzz seeds, suites in-process and through real pcscd
 SHELL := /bin/bash
 GO ?= go
@@ -12,7 +12,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test unit suites vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare clean
+.PHONY: all help deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card clean
 
 all: build
 
@@ -39,11 +39,12 @@ vet: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 
-# demo: the scenario suites against the embedded simulated card, with Ginkgo's
-# progress and summary, and the ten-year timeline of the lifecycle suite.
-demo: deps ## the scenario suites against the embedded simulated card, with the ten-year timeline
-	MYNAHIL_TARGET=sim MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) ./scenarios/...
-	@echo "lifecycle report: $(REPORTS)/lifecycle.html"
+# demo: the card's whole life through a private pcscd and vpcd — the
+# lifecycle suite on the pcsc target with its ten-year timeline and the
+# summary line — then OpenSC's pkcs15-tool reading a card of 'mynahil sim'
+# through the same pcscd (scripts/demo; under a minute).
+demo: build ## the card's whole life through a private pcscd and vpcd, then OpenSC reading the card
+	$(WITH_PCSCD) --isolate -- scripts/demo
 
 # unit runs every package's tests (fuzz targets run their seed corpora); the
 # PC/SC ones (interop, bench, harness/pcsc, target, simd, conformance) go
@@ -51,17 +52,71 @@ demo: deps ## the scenario suites against the embedded simulated card, with the 
 unit: ## every package's tests, PC/SC ones through a private pcscd
 	$(WITH_PCSCD) $(GO) test -count=1 ./...
 
-# suites runs the scenario suites in process, over the real vpcd wire format
-# (no pcscd) and through real pcscd + vpcd; specs that need the office skip
-# on the last two with the reason.
-# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json}.
+# suites runs the scenario suites on the three simulated targets in
+# parallel, each with its own pcscd where it needs one (docs/suites.md):
+#   sim   in process;
+#   vpcd  over the real vpcd wire format (no pcscd), the lifecycle and
+#         card-info worlds around the simulator daemon;
+#   pcsc  through a private pcscd (with-pcscd --isolate) and vpcd.
+# JUnit and Ginkgo JSON reports land in $(REPORTS)/scenarios-<target>.{xml,json},
+# lifecycle timelines in $(REPORTS)/timeline-<target>.json; checkreport then
+# fails the run unless every lifecycle and card-info spec passed (none
+# skipped) on vpcd and pcsc, and unless the three timelines tell the same
+# story.
+SCENARIOS := ./scenarios/jpki ./scenarios/edges ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient ./scenarios/physical
 SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json-report=scenarios-$(1).json
-suites: ## the scenario suites in process, over vpcd and through pcscd (JUnit, JSON, HTML)
-	MYNAHIL_TARGET=sim MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) $(call SUITE_REPORTS,sim) ./scenarios/...
-	MYNAHIL_TARGET=vpcd $(GINKGO) $(call SUITE_REPORTS,vpcd) ./scenarios/...
-	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GINKGO) $(call SUITE_REPORTS,pcsc) ./scenarios/...
+# Parallel runs share test binaries built once (ginkgo would otherwise build
+# each suite into its package directory three times over).
+SCENARIO_BINS := $(foreach p,$(SCENARIOS),$(p)/$(notdir $(p)).test)
+SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(abspath $(REPORTS)) MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) \
+	$(if $(SUITES_PREBUILT),$(SCENARIO_BINS),$(SCENARIOS))
+suites: ## the scenario suites on sim, vpcd and pcsc in parallel (JUnit, JSON, timelines, HTML)
+	$(GINKGO) build $(SCENARIOS)
+	status=0; $(MAKE) --no-print-directory -j3 -O SUITES_PREBUILT=1 suites-sim suites-vpcd suites-pcsc || status=$$?; \
+		rm -f $(SCENARIO_BINS); exit $$status
+	$(GO) run ./scenarios/framework/checkreport -suites lifecycle,cardinfo,cardinfoclient \
+		$(REPORTS)/scenarios-vpcd.json $(REPORTS)/scenarios-pcsc.json
+	$(GO) run ./scenarios/framework/checkreport -timelines \
+		$(REPORTS)/timeline-sim.json $(REPORTS)/timeline-vpcd.json $(REPORTS)/timeline-pcsc.json
 
-test: deps vet unit suites examples ## everything CI runs
+suites-sim:
+	$(call SUITE_RUN,sim)
+suites-vpcd:
+	$(call SUITE_RUN,vpcd)
+suites-pcsc:
+	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
+
+# bench-lifecycle: the lifecycle suite's wall time in process and through
+# pcscd in one run, with pcscd's removal/insertion detection time, and the
+# ratio (bench/lifecycle_test.go).
+bench-lifecycle: deps ## the lifecycle suite's wall time in process and through pcscd
+	$(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
+
+# rehearsal: the physical-card path against the simulated card
+# (docs/physical-cards.md): 'mynahil sim' serves it in a vpcd reader of a
+# private pcscd (its own namespaces when run as root), the suites select it
+# with MYNAHIL_READER as a physical card, with both PINs, the destructive
+# opt-in and its fingerprint, the sim's office as the scripted operator and
+# its CRL/OCSP endpoints; destructive specs run in a second pass. Fails
+# unless every physical-safe, destructive and interactive spec passed.
+# Reports: $(REPORTS)/rehearsal-{1,2}.json and rehearsal-summary.txt.
+ISOLATE ?= $(if $(filter 0,$(shell id -u)),--isolate)
+REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
+rehearsal: build ## the physical-card path against the simulated card through pcscd
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./testenv/cmd/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
+
+# physical-card: the suites against your physical test card, in two passes
+# (docs/physical-cards.md):
+#   make physical-card READER="…"   with MYNAHIL_AUTH_PIN, MYNAHIL_SIGN_PIN,
+#   MYNAHIL_CARDINFO_PIN, MYNAHIL_ALLOW_DESTRUCTIVE=1,
+#   MYNAHIL_CARD_FINGERPRINT and MYNAHIL_OPERATOR=terminal as you choose.
+# The destructive pass runs only when everything else passed.
+PHYSICAL_SUITES ?= $(REHEARSAL_SUITES)
+physical-card: deps ## the suites against your physical test card: READER="…"
+	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='!destructive' $(PHYSICAL_SUITES)
+	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='destructive' $(PHYSICAL_SUITES)
+
+test: deps vet unit suites rehearsal examples ## everything CI runs
 	@echo "all tests passed"
 
 # examples: the example suite a user copies (examples/README.md), in process

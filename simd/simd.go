@@ -143,6 +143,7 @@ type Daemon struct {
 	log     *slog.Logger
 	vlog    *slog.Logger // for vpcd: no frame dumps, see vpcdLogHandler
 	reg     registry
+	issuer  *simcard.Issuer
 	clock   daemonClock
 	srv     *control.Server
 	lock    *os.File
@@ -229,6 +230,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
 	}
+	d.issuer = issuer
 	if d.reg, err = openRegistry(cfg.StateDir, d.clock.Clock, issuer); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
@@ -366,6 +368,10 @@ func (d *Daemon) start(s *slot) {
 // ReaderName is the PC/SC reader name pcscd gives vpcd's slot n when vpcd is
 // its first reader (docs/vpcd-pcscd.md §6.2).
 func ReaderName(n int) string { return fmt.Sprintf("Virtual PCD 00 %02X", n) }
+
+// Issuer is the issuer of the daemon's cards, for a suite that runs the
+// daemon in process and takes the card-info CAs as its trust anchors.
+func (d *Daemon) Issuer() *simcard.Issuer { return d.issuer }
 
 // ControlAddr is the address the control server listens on.
 func (d *Daemon) ControlAddr() string { return d.srv.Addr() }

@@ -33,20 +33,26 @@ const (
 	// LabelSlow: the spec takes seconds (pcscd polling, many signatures);
 	// filter it out with --label-filter='!slow' for a quick run.
 	LabelSlow = "slow"
-	// LabelInteractive: the spec needs a person at the reader (insert or
-	// remove a physical card). Select it explicitly with --label-filter.
+	// LabelInteractive: the spec needs an operator: a person at the
+	// reader or the office's counter (MYNAHIL_OPERATOR=terminal), or the
+	// scripted office of the rehearsal (MYNAHIL_OPERATOR=sim:ADDR).
+	// Without one it is skipped with the reason.
 	LabelInteractive = "interactive"
+	// LabelNeedsCardInfoPIN: the spec needs the card-info input support
+	// applet's PIN (MYNAHIL_CARDINFO_PIN on a physical card).
+	LabelNeedsCardInfoPIN = "needs-cardinfo-pin"
 )
 
 // Labels documents every label the harness defines.
 var Labels = map[string]string{
-	LabelDestructive:  "changes persistent card state (PIN tries, PINs, files); physical cards need MYNAHIL_ALLOW_DESTRUCTIVE=1 and a matching MYNAHIL_CARD_FINGERPRINT",
-	LabelSimOnly:      "needs the simulator's internals; never runs on a physical card",
-	LabelPhysicalSafe: "reviewed for real cards and changes nothing persistent; the only unlabelled-destructive specs that run on a physical card",
-	LabelNeedsAuthPIN: "needs the correct auth PIN (MYNAHIL_AUTH_PIN or a prompt); skipped on a physical card without it",
-	LabelNeedsSignPIN: "needs the correct sign PIN (MYNAHIL_SIGN_PIN or a prompt); skipped on a physical card without it",
-	LabelSlow:         "takes seconds; exclude with --label-filter='!slow'",
-	LabelInteractive:  "needs a person at the reader; run only when selected with --label-filter",
+	LabelDestructive:      "changes persistent card state (PIN tries, PINs, files); physical cards need MYNAHIL_ALLOW_DESTRUCTIVE=1 and a matching MYNAHIL_CARD_FINGERPRINT",
+	LabelSimOnly:          "needs the simulator's internals; never runs on a physical card",
+	LabelPhysicalSafe:     "reviewed for real cards and changes nothing persistent; the only unlabelled-destructive specs that run on a physical card",
+	LabelNeedsAuthPIN:     "needs the correct auth PIN (MYNAHIL_AUTH_PIN or a prompt); skipped on a physical card without it",
+	LabelNeedsSignPIN:     "needs the correct sign PIN (MYNAHIL_SIGN_PIN or a prompt); skipped on a physical card without it",
+	LabelSlow:             "takes seconds; exclude with --label-filter='!slow'",
+	LabelInteractive:      "needs an operator (MYNAHIL_OPERATOR: a person, or the rehearsal's scripted office); skipped without one",
+	LabelNeedsCardInfoPIN: "needs the card-info PIN (MYNAHIL_CARDINFO_PIN); skipped on a physical card without it",
 }
 
 // Facts are what the guard decides on: the target and the run's opt-ins.
@@ -57,6 +63,15 @@ type Facts struct {
 	CardFingerprint  string // SHA-256 of the auth certificate read from the card; "" if unreadable
 	HaveAuthPIN      bool
 	HaveSignPIN      bool
+	HaveCardInfoPIN  bool
+	// HaveOperator: someone performs the office's part (MYNAHIL_OPERATOR).
+	HaveOperator bool
+	// DestructivePass: the run's label filter selects destructive specs
+	// only (a physical card's destructive specs run in a pass of their own,
+	// after all others).
+	DestructivePass bool
+	// AuthBlocked, SignBlocked: the card reported the PIN blocked.
+	AuthBlocked, SignBlocked bool
 }
 
 // Decision is the guard's verdict on one spec.
@@ -77,13 +92,26 @@ func skip(format string, args ...any) Decision {
 //  2. destructive runs only with AllowDestructive and a WantFingerprint
 //     equal to the card's (so the opt-in names one card, and a different
 //     card in the reader is never touched);
+//     and only in a pass of their own (DestructivePass), so that no
+//     spec that needs a PIN runs after a lockout;
 //  3. anything else runs only if labelled physical-safe;
-//  4. needs-auth-pin / needs-sign-pin run only when that PIN was given.
+//  4. needs-auth-pin / needs-sign-pin / needs-cardinfo-pin run only when
+//     that PIN was given, and not once the card reports it blocked;
+//  5. interactive runs only with an operator.
+//
+// Simulated targets run everything but interactive specs without an
+// operator: their card is fresh and its PINs are known.
+//
+// Every reason starts with its group ("needs the sign PIN: …"), the text
+// the run's summary line counts (package suitereport).
 func Decide(labels []string, f Facts) Decision {
+	has := func(l string) bool { return slices.Contains(labels, l) }
 	if !f.Physical {
+		if has(LabelInteractive) && !f.HaveOperator {
+			return skip("needs an operator: set %s=terminal (or sim:ADDR for the simulator's office)", EnvOperator)
+		}
 		return Decision{Run: true}
 	}
-	has := func(l string) bool { return slices.Contains(labels, l) }
 	switch {
 	case has(LabelSimOnly):
 		return skip("sim-only: needs the simulator, never runs on a physical card")
@@ -98,6 +126,8 @@ func Decide(labels []string, f Facts) Decision {
 		case f.CardFingerprint != f.WantFingerprint:
 			return skip("destructive on a physical card: the card in the reader (%s) is not the one MYNAHIL_CARD_FINGERPRINT names (%s)",
 				short(f.CardFingerprint), short(f.WantFingerprint))
+		case !f.DestructivePass:
+			return skip("destructive, left for the final pass: on a physical card destructive specs run after all others, in a run of their own with --label-filter=%s", LabelDestructive)
 		}
 	case !has(LabelPhysicalSafe):
 		return skip("not labelled %s or %s: not run on a physical card", LabelPhysicalSafe, LabelDestructive)
@@ -107,6 +137,14 @@ func Decide(labels []string, f Facts) Decision {
 		return skip("needs the auth PIN: set MYNAHIL_AUTH_PIN or answer the prompt")
 	case has(LabelNeedsSignPIN) && !f.HaveSignPIN:
 		return skip("needs the sign PIN: set MYNAHIL_SIGN_PIN or answer the prompt")
+	case has(LabelNeedsCardInfoPIN) && !f.HaveCardInfoPIN:
+		return skip("needs the card-info PIN: set %s", EnvCardInfoPIN)
+	case has(LabelNeedsAuthPIN) && f.AuthBlocked:
+		return skip("auth PIN blocked on the card: the office must re-set it")
+	case has(LabelNeedsSignPIN) && f.SignBlocked:
+		return skip("sign PIN blocked on the card: the office must re-set it")
+	case has(LabelInteractive) && !f.HaveOperator:
+		return skip("needs an operator: set %s=terminal to be asked at the terminal", EnvOperator)
 	}
 	return Decision{Run: true}
 }
@@ -125,8 +163,15 @@ func (t *Target) Decide(labels []string) Decision { return Decide(labels, t.Fact
 // included) must not run on this target. Call it first in a BeforeEach:
 //
 //	BeforeEach(func() { tgt.Guard() })
+//
+// On a physical card it first asks the card (no try spent) whether the
+// PINs the spec needs are blocked.
 func (t *Target) Guard() {
-	if d := t.Decide(ginkgo.CurrentSpecReport().Labels()); !d.Run {
+	labels := ginkgo.CurrentSpecReport().Labels()
+	if t.cfg.Physical && (slices.Contains(labels, LabelNeedsAuthPIN) || slices.Contains(labels, LabelNeedsSignPIN)) {
+		t.refreshBlocked()
+	}
+	if d := t.Decide(labels); !d.Run {
 		ginkgo.Skip(d.Reason, 1)
 	}
 }

@@ -14,6 +14,13 @@ func TestDecide(t *testing.T) {
 	withPINs.HaveAuthPIN, withPINs.HaveSignPIN = true, true
 	optedIn := withPINs
 	optedIn.AllowDestructive, optedIn.WantFingerprint = true, fpA
+	optedIn.DestructivePass = true
+	firstPass := optedIn
+	firstPass.DestructivePass = false
+	authBlocked := optedIn
+	authBlocked.AuthBlocked = true
+	withOperator := optedIn
+	withOperator.HaveOperator = true
 
 	for _, tc := range []struct {
 		name   string
@@ -27,6 +34,8 @@ func TestDecide(t *testing.T) {
 		{"sim: destructive", []string{LabelDestructive}, sim, true, ""},
 		{"sim: sim-only", []string{LabelSimOnly}, sim, true, ""},
 		{"sim: needs PINs", []string{LabelNeedsAuthPIN, LabelNeedsSignPIN}, sim, true, ""},
+		{"sim: interactive without an operator", []string{LabelInteractive}, sim, false, "needs an operator"},
+		{"sim: interactive with an operator", []string{LabelInteractive}, Facts{HaveOperator: true}, true, ""},
 
 		// sim-only never runs on a physical card, whatever the opt-ins.
 		{"physical: sim-only", []string{LabelSimOnly}, optedIn, false, "sim-only"},
@@ -58,7 +67,21 @@ func TestDecide(t *testing.T) {
 		{"physical: destructive, opted in, matching card", []string{LabelDestructive}, optedIn, true, ""},
 		{"physical: destructive + physical-safe, no opt-in", []string{LabelDestructive, LabelPhysicalSafe}, withPINs, false, "MYNAHIL_ALLOW_DESTRUCTIVE"},
 		{"physical: destructive needing a PIN not given", []string{LabelDestructive, LabelNeedsSignPIN},
-			Facts{Physical: true, CardFingerprint: fpA, AllowDestructive: true, WantFingerprint: fpA, HaveAuthPIN: true}, false, "sign PIN"},
+			Facts{Physical: true, CardFingerprint: fpA, AllowDestructive: true, WantFingerprint: fpA, HaveAuthPIN: true, DestructivePass: true}, false, "sign PIN"},
+
+		// Destructive specs run in a pass of their own, after all others.
+		{"physical: destructive, opted in, pass with other specs", []string{LabelDestructive}, firstPass, false, "final pass"},
+		{"physical: physical-safe in the first pass", []string{LabelPhysicalSafe, LabelNeedsAuthPIN}, firstPass, true, ""},
+
+		// A blocked PIN: specs that need it skip, others run.
+		{"physical: needs the auth PIN, blocked", []string{LabelPhysicalSafe, LabelNeedsAuthPIN}, authBlocked, false, "auth PIN blocked"},
+		{"physical: needs the sign PIN, auth blocked", []string{LabelPhysicalSafe, LabelNeedsSignPIN}, authBlocked, true, ""},
+
+		// The card-info PIN and the operator.
+		{"physical: needs the card-info PIN, none given", []string{LabelPhysicalSafe, LabelNeedsCardInfoPIN}, optedIn, false, "needs the card-info PIN"},
+		{"physical: needs the card-info PIN, given", []string{LabelPhysicalSafe, LabelNeedsCardInfoPIN}, Facts{Physical: true, HaveCardInfoPIN: true}, true, ""},
+		{"physical: interactive, no operator", []string{LabelDestructive, LabelInteractive}, optedIn, false, "needs an operator"},
+		{"physical: interactive, operator", []string{LabelDestructive, LabelInteractive}, withOperator, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := Decide(tc.labels, tc.facts)
@@ -76,7 +99,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestLabelsDocumented(t *testing.T) {
-	for _, l := range []string{LabelDestructive, LabelSimOnly, LabelPhysicalSafe, LabelNeedsAuthPIN, LabelNeedsSignPIN, LabelSlow, LabelInteractive} {
+	for _, l := range []string{LabelDestructive, LabelSimOnly, LabelPhysicalSafe, LabelNeedsAuthPIN, LabelNeedsSignPIN, LabelSlow, LabelInteractive, LabelNeedsCardInfoPIN} {
 		if Labels[l] == "" {
 			t.Errorf("label %q has no description", l)
 		}

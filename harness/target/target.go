@@ -12,11 +12,15 @@
 // A physical card is guarded: see Decide and the Label constants. Its PINs
 // come from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN or a no-echo prompt on the
 // terminal, never from the command line, and never appear in logs or errors
-// (they are jpki.PIN values, which print as "****").
+// (they are jpki.PIN values, which print as "****"). physical.go adds what
+// a physical test card needs beyond that (docs/physical-cards.md): the
+// card-info PIN, the operator who plays the office (Office, then a fresh
+// connection to the card), the PINs the card reports blocked, the
+// destructive pass, and the card's final state in the suite's report.
 //
-// The simulator is constructed here, not in the harness client: suites get
-// the *simcard.Issued of a simulated target for sim-only checks, while the
-// JPKI client they drive stays independent of it.
+// The simulator is never imported here: the suite framework
+// (scenarios/framework) registers the opener of simulated cards with
+// RegisterSimulator, so the harness stays independent of the card it tests.
 package target
 
 import (
@@ -34,12 +38,9 @@ import (
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
-	"github.com/mynahil/mynahil/simcard"
-	"github.com/mynahil/mynahil/simcard/clock"
-	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/testenv"
-	"github.com/mynahil/mynahil/vpcd"
 )
 
 // Kind names how the card is reached.
@@ -65,8 +66,7 @@ const (
 	EnvNoPrompt         = "MYNAHIL_NO_PROMPT" // 1: never prompt for PINs
 )
 
-// Config says which card to open. The zero value is the sim target with
-// profile.Default().
+// Config says which card to open. The zero value is the sim target.
 type Config struct {
 	Kind     Kind
 	Reader   string // pcsc: reader selector (pcsc.Select); set means physical
@@ -80,8 +80,10 @@ type Config struct {
 	Prompt bool
 	// Slot is the vpcd slot of the pcsc target's simulated card.
 	Slot int
-	// Profile is the simulated card's profile (default profile.Default()).
-	Profile *profile.Profile
+	// CardInfoPIN is the physical card's card-info PIN, if given.
+	CardInfoPIN jpki.PIN
+	// Operator performs the office's part (MYNAHIL_OPERATOR), nil for none.
+	Operator operator.Operator
 }
 
 // ErrConfig marks an invalid target configuration.
@@ -126,6 +128,9 @@ func FromEnv() (Config, error) {
 		if c.Slot, err = strconv.Atoi(s); err != nil {
 			return Config{}, fmt.Errorf("%w: %s=%q is not a number", ErrConfig, EnvSlot, s)
 		}
+	}
+	if err := c.readPhysicalEnv(); err != nil {
+		return Config{}, err
 	}
 	if c.Kind == "" {
 		c.Kind = Sim
@@ -188,18 +193,19 @@ func Fingerprint(authCertDER []byte) string {
 // PINs are the card's PINs as known to the suite; empty means unknown.
 type PINs struct {
 	Auth, Sign jpki.PIN
+	CardInfo   jpki.PIN // the card-info input support applet's PIN
 }
 
 // Target is an opened card.
 type Target struct {
 	cfg         Config
 	t           harness.Transport
-	issued      *simcard.Issued
-	side        *vpcd.CardSide
+	sim         any
 	pins        PINs
 	fingerprint string
 	desc        string
 	closers     []func() error
+	ph          physical // physical.go
 }
 
 // Open opens the card cfg names. ctx bounds the opening (pcscd start-up,
@@ -208,7 +214,7 @@ func Open(ctx context.Context, cfg Config) (*Target, error) {
 	if err := cfg.normalise(); err != nil {
 		return nil, err
 	}
-	t := &Target{cfg: cfg}
+	t := &Target{cfg: cfg, ph: physical{op: cfg.Operator}}
 	var err error
 	switch {
 	case cfg.Kind == PCSC && cfg.Physical:
@@ -224,67 +230,41 @@ func Open(ctx context.Context, cfg Config) (*Target, error) {
 	return t, nil
 }
 
-func (t *Target) openSimulated(ctx context.Context) error {
-	p := profile.Default()
-	if t.cfg.Profile != nil {
-		p = *t.cfg.Profile
-	}
-	is, err := simcard.NewIssuer(clock.NewVirtual(p.IssueDate.Time), nil)
-	if err != nil {
-		return fmt.Errorf("creating issuer: %w", err)
-	}
-	if t.issued, err = is.Issue(p); err != nil {
-		return err
-	}
-	t.pins = PINs{Auth: jpki.PIN(p.PINs.Auth), Sign: jpki.PIN(p.PINs.Sign)}
-
-	switch t.cfg.Kind {
-	case Sim:
-		t.t = harness.NewInProcess(t.issued.Card)
-		t.desc = "sim: simulated card in process"
-		t.closers = append(t.closers, t.t.Close)
-	case VPCD:
-		r, err := vpcd.Listen("", vpcd.WithLogger(testenv.QuietLogger()))
-		if err != nil {
-			return err
-		}
-		t.closers = append(t.closers, r.Close)
-		t.serve(vpcd.WithAddr(r.Addr()))
-		if err := r.WaitCard(ctx); err != nil {
-			return fmt.Errorf("waiting for the simulated card on %s: %w", r.Addr(), err)
-		}
-		t.t = r
-		t.desc = "vpcd: simulated card over the vpcd wire format at " + r.Addr()
-	case PCSC:
-		d, err := testenv.StartPCSCD(ctx)
-		if err != nil {
-			return err
-		}
-		t.closers = append(t.closers, d.Stop)
-		reader := testenv.ReaderName(t.cfg.Slot)
-		t.serve(vpcd.WithSlot(t.cfg.Slot))
-		if err := testenv.WaitState(ctx, reader, true); err != nil {
-			return fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
-		}
-		if err := t.connect(reader, pcsc.Shared); err != nil {
-			return err
-		}
-		t.desc = fmt.Sprintf("pcsc: simulated card on vpcd slot %d, reader %q", t.cfg.Slot, reader)
-	}
-	return nil
+// Simulated is a simulated card opened for a target by the simulator
+// registered with RegisterSimulator.
+type Simulated struct {
+	Transport harness.Transport
+	PINs      PINs
+	Desc      string
+	// Sim is the simulator's handle on the card, for the framework that
+	// registered it; the harness never looks inside.
+	Sim any
+	// Close releases the card and whatever serves it.
+	Close func() error
 }
 
-// serve runs a vpcd card side for the simulated card until Close.
-func (t *Target) serve(opts ...vpcd.Option) {
-	t.side = vpcd.NewCardSide(t.issued.Card, append([]vpcd.Option{vpcd.WithLogger(testenv.QuietLogger())}, opts...)...)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = t.side.Run(ctx)
-	}()
-	// Closers run in reverse: the transport closes before the card leaves.
-	t.closers = append(t.closers, func() error { cancel(); <-done; return nil })
+// Simulator opens a simulated card for the sim, vpcd or pcsc target.
+type Simulator func(ctx context.Context, cfg Config) (*Simulated, error)
+
+var simulator Simulator
+
+// RegisterSimulator installs the simulator that opens the sim, vpcd and
+// pcsc targets without a reader. The harness never imports the simulator
+// itself (docs/suites.md, "One-way imports"): the suite framework,
+// scenarios/framework, registers it when imported.
+func RegisterSimulator(s Simulator) { simulator = s }
+
+func (t *Target) openSimulated(ctx context.Context) error {
+	if simulator == nil {
+		return fmt.Errorf("%w: no simulator registered: import scenarios/framework to open a simulated card, or name a reader (%s)", ErrConfig, EnvReader)
+	}
+	s, err := simulator(ctx, t.cfg)
+	if err != nil {
+		return err
+	}
+	t.closers = append(t.closers, s.Close)
+	t.t, t.pins, t.desc, t.sim = s.Transport, s.PINs, s.Desc, s.Sim
+	return nil
 }
 
 // connect opens a pcsc.Card (with its own context) as the transport.
@@ -317,11 +297,11 @@ func (t *Target) openPhysical(ctx context.Context) error {
 		return fmt.Errorf("reader %q: %w", r.Name, pcsc.ErrNoCard)
 	}
 	// Exclusive: no other middleware may interleave with a test on a real card.
-	if err := t.connect(r.Name, pcsc.Exclusive); err != nil {
+	if err := t.connectPhysical(r.Name); err != nil {
 		return err
 	}
 	t.desc = fmt.Sprintf("pcsc: physical card in %q", r.Name)
-	t.pins = PINs{Auth: t.cfg.AuthPIN, Sign: t.cfg.SignPIN}
+	t.pins = PINs{Auth: t.cfg.AuthPIN, Sign: t.cfg.SignPIN, CardInfo: t.cfg.CardInfoPIN}
 	if t.cfg.Prompt {
 		if t.pins.Auth == "" {
 			t.pins.Auth = t.prompt("auth PIN (4 digits)")
@@ -363,13 +343,10 @@ func (t *Target) Kind() Kind { return t.cfg.Kind }
 // Physical reports whether the card is a physical one (guards apply).
 func (t *Target) Physical() bool { return t.cfg.Physical }
 
-// Issued is the simulated card and what was written on it; nil for a
-// physical card. Specs that use it must be labelled sim-only.
-func (t *Target) Issued() *simcard.Issued { return t.issued }
-
-// CardSide is the vpcd card side serving the simulated card (vpcd and pcsc
-// targets), for removal, insertion and fault injection; nil otherwise.
-func (t *Target) CardSide() *vpcd.CardSide { return t.side }
+// Sim is the simulator's handle on a simulated card (see Simulated); nil
+// for a physical card. The suite framework reads it; specs that use it must
+// be labelled sim-only.
+func (t *Target) Sim() any { return t.sim }
 
 // PINs returns the card's PINs as far as they are known.
 func (t *Target) PINs() PINs { return t.pins }
@@ -390,6 +367,11 @@ func (t *Target) Facts() Facts {
 		CardFingerprint:  t.fingerprint,
 		HaveAuthPIN:      t.pins.Auth != "",
 		HaveSignPIN:      t.pins.Sign != "",
+		HaveCardInfoPIN:  t.pins.CardInfo != "",
+		HaveOperator:     t.ph.op != nil,
+		DestructivePass:  destructivePass(),
+		AuthBlocked:      t.ph.blocked[jpki.AuthPIN],
+		SignBlocked:      t.ph.blocked[jpki.SignPIN],
 	}
 }
 
@@ -436,6 +418,8 @@ func OpenForSuite() *Target {
 		ginkgo.Fail(err.Error())
 	}
 	ginkgo.DeferCleanup(t.Close)
+	// Cleanups run last-in first-out: the state is read before Close.
+	ginkgo.DeferCleanup(t.reportCardState)
 	desc := t.String()
 	if t.fingerprint != "" {
 		desc += ", auth certificate SHA-256 " + t.fingerprint

@@ -1,9 +1,10 @@
 // Package cardinfo_test drives the card's applets other than JPKI — the
 // card-info input support applet (券面事項入力補助AP), the card-face applet
 // (券面AP), the resident-registry and common applets and the MF level — with
-// raw APDUs built here from docs/card.md §2–§5, over the in-process
-// transport. Only issuance uses the simulator's packages; every byte the
-// suite sends or checks comes from the spec.
+// raw APDUs built here from jpki-card.md §2–§5, through the target's
+// transport (sim, vpcd or pcsc; the cards come from the world of
+// scenarios/framework). Every byte the suite sends or checks comes from the
+// spec and the card's profile, never from the simulator's encoder.
 package cardinfo_test
 
 import (
@@ -13,7 +14,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,11 +24,9 @@ import (
 	"github.com/mynahil/mynahil/harness"
 	hapdu "github.com/mynahil/mynahil/harness/apdu"
 	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
-	"github.com/mynahil/mynahil/simcard"
-	"github.com/mynahil/mynahil/simcard/card"
-	"github.com/mynahil/mynahil/simcard/cardinfo"
-	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -37,7 +35,10 @@ func TestCardInfo(t *testing.T) {
 	RunSpecs(t, "Card-info, card-face, resident-registry and common applets")
 }
 
-// AIDs and file identifiers, from docs/card.md §2 and §3.
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("Card-info, card-face, resident-registry and common applets")
+
+// AIDs and file identifiers, from jpki-card.md §2 and §3.
 const (
 	aidJPKI   = "D392F000260100000001"
 	aidText   = "D3921000310001010408"
@@ -46,35 +47,56 @@ const (
 	aidCommon = "D3921000310001010100"
 )
 
-var (
-	issuer  *simcard.Issuer
-	applets *cardinfo.Applets
-)
-
-var _ = BeforeSuite(func() {
-	var err error
-	issuer, err = simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
-	Expect(err).NotTo(HaveOccurred())
-	applets, err = cardinfo.New(nil)
-	Expect(err).NotTo(HaveOccurred())
-	issuer.Extra = []simcard.AppletSet{applets} // replaces the default set, so the suite knows the card-info CA keys
-})
-
-// session is an issued card opened through a traced in-process transport.
+// session is a card the world's office issued, opened through the
+// target's transport, traced into the spec report.
 type session struct {
-	t   harness.Transport
-	iss *simcard.Issued
+	t      harness.Transport
+	p      profile.Profile
+	expiry time.Time // the card's last day, by the suite's own rule
+	w      *framework.World
+	card   *framework.Card
+	// textCA and visualCA certify EF 0004 of the text and visual applets:
+	// the trust anchors the suite is given.
+	textCA, visualCA *rsa.PublicKey
 }
 
 func open(p profile.Profile) *session {
-	if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
-		Skip("issues its own cards to know the card-info CA keys: sim-only (MYNAHIL_TARGET=" + t + ")")
-	}
-	iss, err := issuer.Issue(p)
+	GinkgoHelper()
+	w := framework.NewWorld(p.IssueDate.Add(10 * time.Hour))
+	c, err := w.Office.IssueCard(p)
 	Expect(err).NotTo(HaveOccurred())
-	t := harness.Traced(harness.NewInProcess(iss.Card), ginkgotrace.ForSpec())
-	DeferCleanup(t.Close)
-	return &session{t: t, iss: iss}
+	s := &session{p: p, expiry: cardExpiry(p.Holder.BirthDate.Time, p.IssueDate.Time), w: w, card: c}
+	s.textCA, s.visualCA = w.CardInfoCAs()
+	s.insert()
+	return s
+}
+
+// insert (re)opens the card in its reader, powered afresh.
+func (s *session) insert() {
+	GinkgoHelper()
+	s.t = harness.Traced(s.w.Insert(s.card), ginkgotrace.ForSpec())
+}
+
+// cardExpiry is the last day of an adult's card: the tenth birthday after
+// issuance (jpki-card.md §6: "valid 10 years (to a birthday)").
+func cardExpiry(birth, issued time.Time) time.Time {
+	y := issued.Year()
+	if !time.Date(y, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC).After(time.Date(y, issued.Month(), issued.Day(), 0, 0, 0, 0, time.UTC)) {
+		y++
+	}
+	return time.Date(y+9, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// changeFacts records a change of the holder's facts at the municipal
+// office, which takes the card out of its reader for it; the holder then
+// puts it back.
+func (s *session) changeFacts(edit func(f *profile.Facts)) {
+	GinkgoHelper()
+	f := s.p.Holder
+	edit(&f)
+	Expect(s.w.Office.ChangeFacts(s.card.ID, f)).To(Succeed())
+	s.p.Holder = f
+	s.insert()
 }
 
 // send transmits a command given as hex (spaces allowed) and returns the
@@ -211,11 +233,5 @@ func verifySHA256(pub *rsa.PublicKey, msg, sig []byte) error {
 
 // codeB is 照合番号B written by hand for a profile (docs/card.md §3.2).
 func codeB(eraBirth string, s *session) string {
-	return fmt.Sprintf("%s%d%s", eraBirth, s.iss.CardExpiry.In(clock.JST).Year(), s.iss.Profile.SecurityCode)
-}
-
-// modify changes the card as the municipal office does.
-func (s *session) modify(fn func(st *card.State) error) {
-	GinkgoHelper()
-	Expect(s.iss.Card.Modify(fn)).To(Succeed())
+	return fmt.Sprintf("%s%d%s", eraBirth, s.expiry.Year(), s.p.SecurityCode)
 }

@@ -12,8 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/simcard/card"
-	"github.com/mynahil/mynahil/simcard/cardinfo"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -91,7 +90,7 @@ var _ = Describe("券面事項入力補助AP (card-info input support)", func() 
 	})
 
 	It("has an integrity record that verifies against EF 0004's key", func() {
-		issuerKey := certified(s.mustRead("0004"), applets.TextCA())
+		issuerKey := certified(s.mustRead("0004"), s.textCA)
 		Expect(s.verify("0011", defaultPIN)).To(HaveStatusWord(0x9000))
 		mn, facts, rec := s.mustRead("0001"), s.mustRead("0002"), s.mustRead("0003")
 		Expect(rec).To(HaveLen(336))
@@ -154,7 +153,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(got).To(Equal([]uint16{0x63C3, 0x63CA, 0x63CA, 0x63CA, 0x63CA, 0x63C3, 0x63C5}))
 	})
 
-	It("locks the card-info PIN without touching the JPKI authentication PIN", Label("destructive"), func() {
+	It("locks the card-info PIN without touching the JPKI authentication PIN", framework.Label(framework.Destructive, framework.SimOnly), func() {
 		s := open(profile.Default())
 		s.selectAP(aidText)
 		for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
@@ -166,10 +165,10 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 
 		s.selectAP(aidJPKI)
 		Expect(s.status("0018")).To(HaveStatusWord(0x63C3))
-		Expect(s.verify("0018", s.iss.Profile.PINs.Auth)).To(HaveStatusWord(0x9000))
+		Expect(s.verify("0018", s.p.PINs.Auth)).To(HaveStatusWord(0x9000))
 	})
 
-	DescribeTable("each applet counts its own tries", Label("destructive"),
+	DescribeTable("each applet counts its own tries", framework.Label(framework.Destructive, framework.SimOnly),
 		func(aid, fid, wrong string, max int) {
 			s := open(profile.Default())
 			s.selectAP(aid)
@@ -216,7 +215,7 @@ var _ = Describe("券面AP (card face)", func() {
 	)
 
 	It("has a card face signed by the key EF 0004 certifies, with PNG images and a JPEG 2000 photo", func() {
-		issuerKey := certified(s.mustRead("0004"), applets.VisualCA())
+		issuerKey := certified(s.mustRead("0004"), s.visualCA)
 		Expect(s.verify("0013", defaultMyNumber)).To(HaveStatusWord(0x9000))
 		face := s.mustRead("0002")
 		f := children(face, 0xFF20)
@@ -281,7 +280,7 @@ var _ = Describe("共通カードAP and 住基AP", func() {
 		func(aid string, pin func(p profile.Profile) string) {
 			s := open(profile.Default())
 			s.selectAP(aid)
-			Expect(s.verify("001C", pin(s.iss.Profile))).To(HaveStatusWord(0x9000))
+			Expect(s.verify("001C", pin(s.p))).To(HaveStatusWord(0x9000))
 			Expect(s.send("80 32 00 80 04 34333231")).To(HaveStatusWord(0x9000))
 			s.selectAP(aid)
 			Expect(s.verify("001C", "4321")).To(HaveStatusWord(0x9000))
@@ -294,7 +293,7 @@ var _ = Describe("共通カードAP and 住基AP", func() {
 		s := open(profile.Default())
 		s.selectAP(aidJuki)
 		Expect(s.send("00 B2 01 0C 00")).To(HaveStatusWord(0x6982))
-		Expect(s.verify("001C", s.iss.Profile.PINs.Resident)).To(HaveStatusWord(0x9000))
+		Expect(s.verify("001C", s.p.PINs.Resident)).To(HaveStatusWord(0x9000))
 		Expect(s.send("00 B2 01 0C 00")).To(HaveStatusWord(0x9000))
 	})
 })
@@ -302,7 +301,6 @@ var _ = Describe("共通カードAP and 住基AP", func() {
 var _ = Describe("MF level (docs/card.md §3.6)", func() {
 	It("answers GET DATA for the municipality, the expiry and the ATR, and refuses to read 001E", func() {
 		s := open(profile.Default())
-		s.modify(func(st *card.State) error { return cardinfo.MF(st, s.iss.Profile, s.iss.CardExpiry) })
 		Expect(s.t.Reset()).To(Succeed())
 		Expect(s.send("00 A4 00 00")).To(HaveStatusWord(0x6A86))
 		r := s.send("00 CA 00 F2 00")
@@ -323,12 +321,14 @@ var _ = Describe("MF level (docs/card.md §3.6)", func() {
 var _ = Describe("after the municipal office records a move", func() {
 	It("serves the new address with a re-signed integrity record and face", func() {
 		s := open(profile.Default())
-		p := s.iss.Profile
-		p.Holder.Address = "北海道札幌市中央区新居町七丁目８番９号"
-		s.modify(func(st *card.State) error { return applets.Refresh(st, p) })
+		s.selectAP(aidVisual)
+		Expect(s.verify("0012", codeB(defaultEraBirth, s))).To(HaveStatusWord(0x9000))
+		oldImage := children(s.mustRead("0002"), 0xFF20)[0xDF26].value
+		s.changeFacts(func(f *profile.Facts) { f.Address = "北海道札幌市中央区新居町七丁目８番９号" })
+		p := s.p
 
 		s.selectAP(aidText)
-		issuerKey := certified(s.mustRead("0004"), applets.TextCA())
+		issuerKey := certified(s.mustRead("0004"), s.textCA)
 		Expect(s.verify("0011", defaultPIN)).To(HaveStatusWord(0x9000))
 		facts := s.mustRead("0002")
 		Expect(string(children(facts, 0xFF20)[0xDF23].value)).To(Equal(p.Holder.Address))
@@ -341,14 +341,15 @@ var _ = Describe("after the municipal office records a move", func() {
 
 		s.selectAP(aidVisual)
 		Expect(s.verify("0012", codeB(defaultEraBirth, s))).To(HaveStatusWord(0x9000))
-		Expect(children(s.mustRead("0002"), 0xFF20)[0xDF26].value).To(Equal(cardinfo.TextPNG(p.Holder.Address)))
+		img := children(s.mustRead("0002"), 0xFF20)[0xDF26].value
+		_, err := png.Decode(bytes.NewReader(img))
+		Expect(err).NotTo(HaveOccurred(), "the address image is a PNG")
+		Expect(img).NotTo(Equal(oldImage), "the address image shows the new address")
 	})
 
 	It("moves 照合番号B and the birth-date key with a corrected birth date", func() {
 		s := open(profile.Default())
-		p := s.iss.Profile
-		p.Holder.BirthDate = profile.NewDate(1985, time.March, 4) // Shōwa 60
-		s.modify(func(st *card.State) error { return applets.Refresh(st, p) })
+		s.changeFacts(func(f *profile.Facts) { f.BirthDate = profile.NewDate(1985, time.March, 4) }) // Shōwa 60
 		s.selectAP(aidVisual)
 		Expect(s.verify("0011", defaultEraBirth)).To(HaveStatusWord(0x63C9))
 		Expect(s.verify("0011", "600304")).To(HaveStatusWord(0x9000))

@@ -2,13 +2,14 @@
 // card-info applets (harness/cardinfo) against cards issued by the
 // simulator: the My Number and the four facts with the PIN and with
 // 照合番号A/B, the integrity record, the card face and the status of all
-// seven PINs (docs/card.md §3.2, §3.3, §4.2, §5). The simulator is reached
-// through its public constructors only.
+// seven PINs (jpki-card.md §3.2, §3.3, §4.2, §5). Expected values come from
+// the card's profile and the client's own parsers, never from the
+// simulator's encoder. The cards come from the world of scenarios/framework,
+// so the suite runs on sim, vpcd and pcsc alike.
 package cardinfoclient_test
 
 import (
-	"os"
-	"strings"
+	"crypto/rsa"
 	"testing"
 	"time"
 
@@ -17,10 +18,9 @@ import (
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
-	"github.com/mynahil/mynahil/simcard"
-	simci "github.com/mynahil/mynahil/simcard/cardinfo"
-	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -29,62 +29,45 @@ func TestCardinfoClient(t *testing.T) {
 	RunSpecs(t, "Card-info applets through the independent client")
 }
 
-// issueDay is when every card of the suite is issued.
-var issueDay = clock.Date(2026, time.April, 1)
-
-var (
-	issuer  *simcard.Issuer
-	applets *simci.Applets // the card-info applet set the issuer writes, for its CA keys
-)
-
-var _ = BeforeSuite(func() {
-	var err error
-	issuer, err = simcard.NewIssuer(clock.NewVirtual(issueDay), nil)
-	Expect(err).NotTo(HaveOccurred())
-	// NewIssuer may already carry the card-info applets; a second set would
-	// not be the one whose CA signed the cards' EF 0004.
-	for _, x := range issuer.Extra {
-		if a, ok := x.(*simci.Applets); ok {
-			applets = a
-		}
-	}
-	if applets == nil {
-		applets, err = simci.New(nil)
-		Expect(err).NotTo(HaveOccurred())
-		issuer.Extra = append(issuer.Extra, applets)
-	}
-})
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("Card-info applets through the independent client")
 
 // holder is a card under test and what its holder knows, with the codes
 // worked out by the client's own rules, not the simulator's.
 type holder struct {
 	c        *cardinfo.Client
+	t        harness.Transport
 	p        profile.Profile
 	pin      cardinfo.PIN
 	myNumber cardinfo.MyNumber
 	codeB    cardinfo.CodeB
 	expiry   time.Time
+	// textCA and visualCA certify EF 0004 of the text and visual applets:
+	// the trust anchors the suite is given (framework.World.CardInfoCAs).
+	textCA, visualCA *rsa.PublicKey
+	w                *framework.World
+	card             *framework.Card
 }
 
-// newHolder issues a card from p and opens it through a traced in-process
-// transport; the trace (VERIFY data masked) is attached to the spec report.
-// The suite issues its own cards, so it runs on the in-process simulator
-// only and skips on any other MYNAHIL_TARGET.
+// newHolder has the world's office issue a card from p on its issue date
+// and opens it through the target's transport, traced (VERIFY data masked)
+// into the spec report: in process on sim, through the simulator daemon on
+// vpcd and pcsc.
 func newHolder(p profile.Profile) *holder {
-	if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
-		Skip("issues its own cards: sim-only (MYNAHIL_TARGET=" + t + ")")
-	}
-	iss, err := issuer.Issue(p)
+	GinkgoHelper()
+	w := framework.NewWorld(p.IssueDate.Add(10 * time.Hour))
+	card, err := w.Office.IssueCard(p)
 	Expect(err).NotTo(HaveOccurred())
-	t := harness.Traced(harness.NewInProcess(iss.Card), ginkgotrace.ForSpec())
-	DeferCleanup(t.Close)
+	t := harness.Traced(w.Insert(card), ginkgotrace.ForSpec())
 	birth := p.Holder.BirthDate.Time
 	expiry := cardExpiry(birth, p.IssueDate.Time)
 	codeB, err := cardinfo.NewCodeB(birth, expiry.Year(), p.SecurityCode)
 	Expect(err).NotTo(HaveOccurred())
+	textCA, visualCA := w.CardInfoCAs()
 	return &holder{
-		c: cardinfo.New(t), p: p, pin: cardinfo.PIN(p.PINs.CardInfo),
+		c: cardinfo.New(t), t: t, p: p, pin: cardinfo.PIN(p.PINs.CardInfo),
 		myNumber: cardinfo.MyNumber(p.MyNumber), codeB: codeB, expiry: expiry,
+		textCA: textCA, visualCA: visualCA, w: w, card: card,
 	}
 }
 

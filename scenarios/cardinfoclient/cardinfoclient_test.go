@@ -10,6 +10,7 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 	"github.com/mynahil/mynahil/harness/cardinfo"
 	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -70,7 +71,7 @@ var (
 	}
 )
 
-var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("physical-safe"), func() {
+var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.Label(framework.SimOnly), func() {
 	DescribeTable("gives the My Number and the four facts to the PIN",
 		func(mk func() profile.Profile) {
 			h := newHolder(mk())
@@ -143,8 +144,8 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		cert, err := h.c.Certificate()
 		Expect(err).NotTo(HaveOccurred())
-		Expect(cert).To(BeCertifiedBy(applets.TextCA()))
-		Expect(cert).NotTo(BeCertifiedBy(applets.VisualCA()))
+		Expect(cert).To(BeCertifiedBy(h.textCA))
+		Expect(cert).NotTo(BeCertifiedBy(h.visualCA))
 		Expect(cert).NotTo(BeCertifiedBy(cert.PublicKey), "a certificate is not signed by the key it certifies")
 
 		info, err := h.c.BasicInfo()
@@ -154,7 +155,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", Label("phy
 	})
 })
 
-var _ = Describe("The card-face applet (券面AP)", Label("physical-safe"), func() {
+var _ = Describe("The card-face applet (券面AP)", framework.Label(framework.SimOnly), func() {
 	DescribeTable("shows the card face to either 照合番号",
 		func(mk func() profile.Profile, useB bool) {
 			h := newHolder(mk())
@@ -179,7 +180,7 @@ var _ = Describe("The card-face applet (券面AP)", Label("physical-safe"), func
 			By("signed by the key certified in the applet's EF 0004, itself certified by the card-face CA")
 			cert, err := h.c.Certificate()
 			Expect(err).NotTo(HaveOccurred())
-			Expect(cert).To(BeCertifiedBy(applets.VisualCA()))
+			Expect(cert).To(BeCertifiedBy(h.visualCA))
 			Expect(f.CheckSignature(cert.PublicKey)).To(Succeed())
 			Expect(f.CheckSignature(f.PublicKey)).NotTo(Succeed(), "the card's own key does not sign its face")
 		},
@@ -198,7 +199,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		TextCodeA: 10, TextCodeB: 10, VisualCodeA: 10, VisualCodeB: 10,
 	}
 
-	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", Label("physical-safe"), func() {
+	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", framework.Label(framework.SimOnly), func() {
 		h := newHolder(profile.Default())
 		st, err := h.c.PINStatus()
 		Expect(err).NotTo(HaveOccurred())
@@ -206,7 +207,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatusSFI()).To(Equal(st))
 	})
 
-	It("counts a wrong PIN or code on its own key only, and a right one restores it", Label("destructive"), func() {
+	It("counts a wrong PIN or code on its own key only, and a right one restores it", framework.Label(framework.Destructive, framework.SimOnly), func() {
 		h := newHolder(profile.Default())
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		_, err := h.c.MyNumber("0000")
@@ -228,7 +229,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfo.TextPIN, 3))
 	})
 
-	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", Label("destructive"), func() {
+	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", framework.Label(framework.Destructive, framework.SimOnly), func() {
 		h := newHolder(profile.Default())
 		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
 		for left := 2; left >= 0; left-- {

@@ -1,9 +1,6 @@
 package cardinfoclient_test
 
 import (
-	"os"
-	"strings"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -11,8 +8,7 @@ import (
 	"github.com/mynahil/mynahil/harness/cardinfo"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
-	"github.com/mynahil/mynahil/simcard/authority"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -20,18 +16,12 @@ import (
 // §1): a move recorded by the municipal office shows in the text applet, the
 // integrity record is re-signed and verifies, and the signing certificate,
 // which carries the old address, is revoked and taken off the card.
-var _ = Describe("A change of address at the municipal office", Label("sim-only"), func() {
+var _ = Describe("A change of address at the municipal office", framework.Label(framework.SimOnly), func() {
 	It("updates the text applet, re-signs the integrity record and revokes the signing certificate", func() {
-		if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
-			Skip("needs the issuing office: sim-only (MYNAHIL_TARGET=" + t + ")")
-		}
-		o := office.New(issuer.Clock, issuer)
 		p := profile.Default()
-		c, err := o.IssueCard(p)
-		Expect(err).NotTo(HaveOccurred())
-		t := harness.Traced(harness.NewInProcess(c.Chip), ginkgotrace.ForSpec())
-		DeferCleanup(t.Close)
-		info, jp := cardinfo.New(t), jpki.New(t)
+		h := newHolder(p)
+		o := h.w.Office
+		info, jp := h.c, jpki.New(h.t)
 		pin := cardinfo.PIN(p.PINs.CardInfo)
 
 		By("reading the facts before the move")
@@ -45,7 +35,11 @@ var _ = Describe("A change of address at the municipal office", Label("sim-only"
 		By("recording the move at the office")
 		moved := p.Holder
 		moved.Address = "北海道札幌市中央区新居町七丁目８番９号"
-		Expect(o.ChangeFacts(c.ID, moved)).To(Succeed())
+		Expect(o.ChangeFacts(h.card.ID, moved)).To(Succeed())
+		// The office took the card out of the reader for the change: the
+		// holder puts it back.
+		t := harness.Traced(h.w.Insert(h.card), ginkgotrace.ForSpec())
+		info, jp = cardinfo.New(t), jpki.New(t)
 
 		By("the text applet shows the new address and its integrity record verifies")
 		Expect(info.Select(cardinfo.TextAP)).To(Succeed())
@@ -59,11 +53,11 @@ var _ = Describe("A change of address at the municipal office", Label("sim-only"
 		By("the signing certificate is gone from the card and revoked at the authority; authentication is untouched")
 		Expect(jp.SelectAP()).To(Succeed())
 		Expect(jp.CertificatesPresent()).To(And(HaveField("Sign", false), HaveField("Auth", true)))
-		r, err := o.Report(c.ID)
+		r, err := o.Report(h.card.ID)
 		Expect(err).NotTo(HaveOccurred())
-		sign := r.Certificate(authority.Sign, authority.OnCard)
+		sign := r.Certificate(framework.SignCert, framework.OnCard)
 		Expect(sign.State).To(Equal("revoked"))
 		Expect(sign.Reason).To(ContainSubstring("affiliationChanged"))
-		Expect(r.Certificate(authority.Auth, authority.OnCard).State).To(Equal("valid"))
+		Expect(r.Certificate(framework.AuthCert, framework.OnCard).State).To(Equal("valid"))
 	})
 })

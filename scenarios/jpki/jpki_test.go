@@ -13,6 +13,7 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 	"github.com/mynahil/mynahil/harness/jpki"
 	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -29,7 +30,7 @@ func digestOf(h crypto.Hash, msg []byte) []byte {
 	return d[:]
 }
 
-var _ = Describe("Reading the card", Label("physical-safe"), func() {
+var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 	var h *holder
 	BeforeEach(func() { h = targetHolder() })
 
@@ -38,7 +39,7 @@ var _ = Describe("Reading the card", Label("physical-safe"), func() {
 		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", true), HaveField("Auth", true), HaveField("Raw", Equal([3]byte{0x8F, 0x8F, 0x00}))))
 	})
 
-	It("gives all four certificates, each end-entity one signed by its CA", Label("needs-sign-pin"), func() {
+	It("gives all four certificates, each end-entity one signed by its CA", framework.Label("needs-sign-pin"), func() {
 		authCA, _, err := h.client.ReadCertificate(jpki.AuthCACert)
 		Expect(err).NotTo(HaveOccurred())
 		signCA, _, err := h.client.ReadCertificate(jpki.SignCACert)
@@ -68,7 +69,7 @@ var _ = Describe("Reading the card", Label("physical-safe"), func() {
 	})
 })
 
-var _ = Describe("Authenticating with the card", Label("physical-safe", "needs-auth-pin"), func() {
+var _ = Describe("Authenticating with the card", framework.Label("physical-safe", "needs-auth-pin"), func() {
 	It("signs a challenge with the authentication key, verifiable with the auth certificate", func() {
 		h := targetHolder()
 		auth, _, err := h.client.ReadCertificate(jpki.AuthCert)
@@ -89,7 +90,7 @@ var _ = Describe("Authenticating with the card", Label("physical-safe", "needs-a
 	})
 })
 
-var _ = Describe("Signing a document", Label("physical-safe", "needs-auth-pin", "needs-sign-pin"), func() {
+var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-auth-pin", "needs-sign-pin"), func() {
 	DescribeTable("with the signing key, verifiable with the sign certificate",
 		func(hash crypto.Hash) {
 			h := targetHolder()
@@ -113,7 +114,7 @@ var _ = Describe("Signing a document", Label("physical-safe", "needs-auth-pin", 
 	)
 })
 
-var _ = Describe("PIN lockout", Label("destructive"), func() {
+var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 	DescribeTable("counts down, blocks on the last try and stays blocked",
 		func(ref jpki.PINRef, wrong jpki.PIN, key jpki.Key) {
 			h := targetHolder()
@@ -123,6 +124,20 @@ var _ = Describe("PIN lockout", Label("destructive"), func() {
 			}
 			max := ref.MaxTries()
 			Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
+			if tgt.Physical() && tgt.Operator() != nil {
+				// A physical card keeps the lockout: the office re-sets
+				// the PIN (an operator step) and the card is checked
+				// again. Without an operator the run's last line says
+				// the card is left blocked.
+				DeferCleanup(func() {
+					By("having the office re-set the " + ref.String())
+					Expect(tgt.Office(ref)).To(Succeed())
+					Expect(h.t.Reset()).To(Succeed())
+					Expect(h.client.SelectAP()).To(Succeed())
+					Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
+					Expect(h.client.VerifyPIN(ref, right)).To(Succeed())
+				})
+			}
 
 			By("a wrong PIN costs one try, a right PIN in between restores them all")
 			Expect(h.client.VerifyPIN(ref, wrong)).To(HaveTriesLeft(max - 1))
@@ -146,12 +161,12 @@ var _ = Describe("PIN lockout", Label("destructive"), func() {
 			_, err = h.client.Sign(key, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
 			Expect(err).To(HaveStatusWord(0x6982))
 		},
-		Entry("auth PIN: 3 tries", Label("needs-auth-pin"), jpki.AuthPIN, jpki.PIN("9999"), jpki.AuthKey),
-		Entry("sign PIN: 5 tries", Label("needs-sign-pin"), jpki.SignPIN, jpki.PIN("WRONG99"), jpki.SignKey),
+		Entry("auth PIN: 3 tries", framework.Label("needs-auth-pin"), jpki.AuthPIN, jpki.PIN("9999"), jpki.AuthKey),
+		Entry("sign PIN: 5 tries", framework.Label("needs-sign-pin"), jpki.SignPIN, jpki.PIN("WRONG99"), jpki.SignKey),
 	)
 })
 
-var _ = Describe("Changing a PIN", Label("destructive"), func() {
+var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 	DescribeTable("enforces the format and takes effect",
 		func(ref jpki.PINRef, next jpki.PIN, bad []string) {
 			h := targetHolder()
@@ -163,14 +178,22 @@ var _ = Describe("Changing a PIN", Label("destructive"), func() {
 				Expect(h.client.ChangePIN(ref, old, jpki.PIN(b))).NotTo(Succeed(), "new PIN of %d characters", len(b))
 			}
 			Expect(h.client.ChangePIN(ref, old, next)).To(Succeed())
+			// Set back before the spec ends, so a physical card leaves
+			// with the PIN its holder knows.
+			DeferCleanup(func() {
+				Expect(h.t.Reset()).To(Succeed())
+				Expect(h.client.SelectAP()).To(Succeed())
+				Expect(h.client.ChangePIN(ref, next, old)).To(Succeed())
+				Expect(h.client.VerifyPIN(ref, old)).To(Succeed())
+			})
 			Expect(h.client.VerifyPIN(ref, old)).To(BeWrongPIN())
 			Expect(h.client.VerifyPIN(ref, next)).To(Succeed())
 		},
-		Entry("auth PIN: exactly 4 digits", Label("needs-auth-pin"), jpki.AuthPIN, jpki.PIN("4321"), []string{"123", "12345", "12a4"}),
-		Entry("sign PIN: 6–16 of A–Z 0–9", Label("needs-sign-pin"), jpki.SignPIN, jpki.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
+		Entry("auth PIN: exactly 4 digits", framework.Label("needs-auth-pin"), jpki.AuthPIN, jpki.PIN("4321"), []string{"123", "12345", "12a4"}),
+		Entry("sign PIN: 6–16 of A–Z 0–9", framework.Label("needs-sign-pin"), jpki.SignPIN, jpki.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
 	)
 
-	It("is refused by the card without a VERIFY of that PIN in the selected applet", Label("needs-auth-pin"), func() {
+	It("is refused by the card without a VERIFY of that PIN in the selected applet", framework.Label("needs-auth-pin"), func() {
 		h := targetHolder()
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(h.client.SelectEF(jpki.EFAuthPIN)).To(Succeed())
@@ -183,7 +206,7 @@ var _ = Describe("Changing a PIN", Label("destructive"), func() {
 	})
 })
 
-var _ = Describe("Security status", Label("physical-safe", "needs-auth-pin"), func() {
+var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth-pin"), func() {
 	var h *holder
 	signOnce := func() error {
 		if err := h.client.SelectEF(jpki.EFAuthKey); err != nil {
@@ -212,7 +235,7 @@ var _ = Describe("Security status", Label("physical-safe", "needs-auth-pin"), fu
 	})
 })
 
-var _ = Describe("A holder aged 14", Label("sim-only"), func() {
+var _ = Describe("A holder aged 14", framework.Label("sim-only"), func() {
 	It("has no signing certificate, and the signing key is refused", func() {
 		p := profile.Default()
 		p.Holder.BirthDate = profile.NewDate(2011, time.June, 15)

@@ -10,12 +10,11 @@ import (
 
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/relyingparty"
-	"github.com/mynahil/mynahil/simcard/authority"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-var _ = Describe("Validity to the 5th birthday after issuance", Label("sim-only"), func() {
+var _ = Describe("Validity to the 5th birthday after issuance", framework.Label(framework.SimOnly), func() {
 	// The simulator's choices (rules.Birthday, rules.NthBirthdayAfter):
 	// a 29 February birthday falls on 28 February in common years, and on
 	// the day of issuance the birthday itself does not count, so issued on
@@ -23,19 +22,19 @@ var _ = Describe("Validity to the 5th birthday after issuance", Label("sim-only"
 	DescribeTable("the certificate on the card ends at the end of the 5th birthday",
 		func(birth, issued profile.Date, certEnd, cardEnd time.Time) {
 			w := newWorld(issued.Add(10 * time.Hour))
-			c, err := w.office.IssueCard(person("期限　確認", birth, issued))
+			c, err := w.Office.IssueCard(person("期限　確認", birth, issued))
 			Expect(err).NotTo(HaveOccurred())
-			authDER := insert(c).authCert()
+			authDER := w.insert(c).authCert()
 			cert, err := x509.ParseCertificate(authDER)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(cert.NotAfter).To(BeTemporally("==", certEnd), "auth certificate notAfter")
-			rep, err := w.office.Report(c.ID)
+			rep, err := w.Office.Report(c.ID)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rep.CardExpiry).To(BeTemporally("==", cardEnd), "card expiry")
 
-			w.clock.Set(certEnd)
+			w.Clock.Set(certEnd)
 			w.expectVerdict(authDER, relyingparty.Valid{})
-			w.clock.Set(certEnd.Add(time.Second))
+			w.Clock.Set(certEnd.Add(time.Second))
 			w.expectVerdict(authDER, relyingparty.Expired{NotAfter: certEnd})
 		},
 		Entry("an ordinary adult", profile.NewDate(1990, time.January, 2), profile.NewDate(2026, time.April, 1),
@@ -56,18 +55,18 @@ var _ = Describe("Validity to the 5th birthday after issuance", Label("sim-only"
 
 	It("gives a child a signing certificate from the day they turn 15", func() {
 		w := newWorld(at(2026, time.April, 1, 10))
-		c, err := w.office.IssueCard(person("少年　一郎", profile.NewDate(2012, time.May, 20), profile.NewDate(2026, time.April, 1)))
+		c, err := w.Office.IssueCard(person("少年　一郎", profile.NewDate(2012, time.May, 20), profile.NewDate(2026, time.April, 1)))
 		Expect(err).NotTo(HaveOccurred())
-		h := insert(c)
+		h := w.insert(c)
 		Expect(h.presence().Raw).To(Equal([3]byte{0x00, 0x8F, 0x00}), "no signing certificate at 13")
 		Expect(h.client.TriesLeft(jpki.SignPIN)).To(Equal(0), "the sign PIN of a card without one answers 63C0")
 
-		w.clock.Set(at(2027, time.May, 19, 15))
-		Expect(w.office.IssueCertificate(c.ID, authority.Sign, "TURNING15")).To(refusedBy(office.RuleSignMinAge))
+		w.Clock.Set(at(2027, time.May, 19, 15))
+		Expect(w.Office.IssueCertificate(c.ID, framework.SignCert, "TURNING15")).To(refusedBy(framework.RuleSignMinAge))
 
-		w.clock.Set(at(2027, time.May, 20, 9))
-		Expect(w.office.IssueCertificate(c.ID, authority.Sign, "TURNING15")).To(Succeed())
-		h = insert(c)
+		w.Clock.Set(at(2027, time.May, 20, 9))
+		Expect(w.Office.IssueCertificate(c.ID, framework.SignCert, "TURNING15")).To(Succeed())
+		h = w.insert(c)
 		Expect(h.presence().Raw).To(Equal([3]byte{0x8F, 0x8F, 0x00}))
 		signDER := h.signCert("TURNING15")
 		cert, err := x509.ParseCertificate(signDER)
@@ -81,34 +80,34 @@ var _ = Describe("Validity to the 5th birthday after issuance", Label("sim-only"
 		w := newWorld(at(2026, time.April, 1, 10))
 		p := profile.Default()
 		p.UnderGuardianship = true
-		c, err := w.office.IssueCard(p)
+		c, err := w.Office.IssueCard(p)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(insert(c).presence().Raw).To(Equal([3]byte{0x00, 0x8F, 0x00}))
-		Expect(w.office.IssueCertificate(c.ID, authority.Sign, "GUARD123")).To(refusedBy(office.RuleGuardianship))
+		Expect(w.insert(c).presence().Raw).To(Equal([3]byte{0x00, 0x8F, 0x00}))
+		Expect(w.Office.IssueCertificate(c.ID, framework.SignCert, "GUARD123")).To(refusedBy(framework.RuleGuardianship))
 	})
 })
 
-var _ = Describe("Smartphone certificates", Ordered, Label("sim-only"), func() {
+var _ = Describe("Smartphone certificates", Ordered, framework.Label(framework.SimOnly), func() {
 	var (
 		w              *world
-		c              *office.Card
-		phone          *office.Smartphone
+		c              *framework.Card
+		phone          *framework.Smartphone
 		cardAuth, card []byte
 	)
 
 	BeforeAll(func() {
 		w = newWorld(at(2026, time.April, 1, 10))
 		var err error
-		c, err = w.office.IssueCard(profile.Default())
+		c, err = w.Office.IssueCard(profile.Default())
 		Expect(err).NotTo(HaveOccurred())
-		h := insert(c)
+		h := w.insert(c)
 		cardAuth, card = h.authCert(), h.signCert("SIGN2026")
 	})
 
 	It("are issued from a card with a valid signing certificate and expire with it", func() {
-		w.clock.AddDate(0, 1, 0)
+		w.Clock.AddDate(0, 1, 0)
 		var err error
-		phone, err = w.office.IssueSmartphone(c.ID)
+		phone, err = w.Office.IssueSmartphone(c.ID)
 		Expect(err).NotTo(HaveOccurred())
 		cardCert, _ := x509.ParseCertificate(card)
 		for _, der := range [][]byte{phone.Sign, phone.Auth} {
@@ -121,27 +120,27 @@ var _ = Describe("Smartphone certificates", Ordered, Label("sim-only"), func() {
 	})
 
 	It("lose the signing one when the card's is revoked, and keep the auth one", func() {
-		w.clock.AddDate(0, 1, 0)
-		rep, _ := w.office.Report(c.ID)
+		w.Clock.AddDate(0, 1, 0)
+		rep, _ := w.Office.Report(c.ID)
 		f := rep.Holder
 		f.Address = "福岡県福岡市中央区試験町"
-		Expect(w.office.ChangeFacts(c.ID, f)).To(Succeed())
+		Expect(w.Office.ChangeFacts(c.ID, f)).To(Succeed())
 		w.expectVerdict(card, affiliationChanged)
-		w.expectVerdict(phone.Sign, relyingparty.Revoked{Reason: relyingparty.AffiliationChanged, Time: w.clock.Now()})
+		w.expectVerdict(phone.Sign, relyingparty.Revoked{Reason: relyingparty.AffiliationChanged, Time: w.Clock.Now()})
 		w.expectVerdict(phone.Auth, relyingparty.Valid{})
-		_, err := w.office.IssueSmartphone(c.ID)
-		Expect(err).To(refusedBy(office.RuleSmartphoneSign), "no card signing certificate, no smartphone")
+		_, err := w.Office.IssueSmartphone(c.ID)
+		Expect(err).To(refusedBy(framework.RuleSmartphoneSign), "no card signing certificate, no smartphone")
 	})
 
 	It("are not renewed with the card's: renewal revokes them", func() {
-		Expect(w.office.IssueCertificate(c.ID, authority.Sign, "FUKUOKA26")).To(Succeed())
-		w.clock.Set(at(2030, time.October, 2, 9)) // the auth certificate's window
-		Expect(w.office.Renew(c.ID, office.RenewPINs{})).To(Succeed())
+		Expect(w.Office.IssueCertificate(c.ID, framework.SignCert, "FUKUOKA26")).To(Succeed())
+		w.Clock.Set(at(2030, time.October, 2, 9)) // the auth certificate's window
+		Expect(w.Office.Renew(c.ID, framework.RenewPINs{})).To(Succeed())
 		w.expectVerdict(cardAuth, superseded)
 		w.expectVerdict(phone.Auth, superseded)
-		rep, err := w.office.Report(c.ID)
+		rep, err := w.Office.Report(c.ID)
 		Expect(err).NotTo(HaveOccurred())
-		got := rep.Certificate(authority.Auth, authority.Smartphone)
+		got := rep.Certificate(framework.AuthCert, framework.OnSmartphone)
 		Expect(got.DER).To(Equal(phone.Auth), "no new smartphone certificate appeared")
 		Expect(got.State).To(Equal("revoked"))
 	})

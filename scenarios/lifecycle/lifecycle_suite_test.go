@@ -4,16 +4,17 @@
 // relying party checks their certificates against the authority's CRLs and
 // OCSP responder over loopback HTTP, all on one virtual clock.
 //
-// The suite needs the issuing office, which only the simulator has: on any
-// other target (MYNAHIL_TARGET other than sim) every spec is skipped.
+// The world (office, clock, relying party) comes from scenarios/framework,
+// on every target: in process on sim; on vpcd and pcsc the simulator
+// daemon, driven through its control API, with the card read through the
+// target's transport. A physical card has no office: every spec is
+// sim-only.
 package lifecycle_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,12 +25,9 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/relyingparty"
+	"github.com/mynahil/mynahil/harness/suitereport"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
-	"github.com/mynahil/mynahil/simcard"
-	"github.com/mynahil/mynahil/simcard/authority"
-	"github.com/mynahil/mynahil/simcard/cardinfo"
-	"github.com/mynahil/mynahil/simcard/clock"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -38,52 +36,15 @@ func TestLifecycle(t *testing.T) {
 	RunSpecs(t, "Card lifecycle")
 }
 
-// applets are the card-info applets, built once (their CA keys take time).
-var applets *cardinfo.Applets
+// The run ends with one line: specs run, passed, skipped and why.
+var _ = suitereport.Register("Card lifecycle")
 
-var _ = BeforeSuite(func() {
-	var err error
-	applets, err = cardinfo.New(nil)
-	Expect(err).NotTo(HaveOccurred())
-})
-
-// requireSim skips on a physical or PC/SC target: the office exists only in
-// the simulator.
-func requireSim() {
-	if t := os.Getenv("MYNAHIL_TARGET"); t != "" && !strings.EqualFold(t, "sim") {
-		Skip("needs the issuing office: sim-only (MYNAHIL_TARGET=" + t + ")")
-	}
-}
-
-// world is one municipality at one virtual time: office, authority with its
-// HTTP responder, and a relying party configured with the endpoints.
-type world struct {
-	clock  *clock.Virtual
-	office *office.Office
-	rp     *relyingparty.Verifier
-	log    *timeline
-}
+// world is one municipality at one virtual time (framework.World).
+type world struct{ *framework.World }
 
 func newWorld(start time.Time) *world {
-	requireSim()
-	clk := clock.NewVirtual(start)
-	is, err := simcard.NewIssuer(clk, nil)
-	Expect(err).NotTo(HaveOccurred())
-	is.Extra = []simcard.AppletSet{applets} // replaces the default set: one set of card-info applets per card
-	o := office.New(clk, is)
-	DeferCleanup(o.Close)
-	srv, err := o.StartResponder("")
-	Expect(err).NotTo(HaveOccurred())
-	a := o.Authority()
-	rp := &relyingparty.Verifier{
-		Roots: []relyingparty.Root{
-			{Cert: a.AuthCA.Cert, CRLURL: srv.CRLURL(authority.Auth), OCSPURL: srv.OCSPURL(authority.Auth)},
-			{Cert: a.SignCA.Cert, CRLURL: srv.CRLURL(authority.Sign), OCSPURL: srv.OCSPURL(authority.Sign)},
-		},
-		Now: clk.Now,
-	}
-	w := &world{clock: clk, office: o, rp: rp, log: &timeline{clk: clk}}
-	DeferCleanup(collectReport, w)
+	w := &world{framework.NewWorld(start)}
+	DeferCleanup(collectReport, w) // before the world's office closes (cleanups run last-in first-out)
 	return w
 }
 
@@ -91,9 +52,9 @@ func newWorld(start time.Time) *world {
 func (w *world) verdicts(der []byte) (crl, ocsp relyingparty.Verdict) {
 	GinkgoHelper()
 	ctx := context.Background()
-	crl, err := w.rp.Verify(ctx, der, relyingparty.CRL)
+	crl, err := w.RP.Verify(ctx, der, relyingparty.CRL)
 	Expect(err).NotTo(HaveOccurred(), "checking by CRL")
-	ocsp, err = w.rp.Verify(ctx, der, relyingparty.OCSP)
+	ocsp, err = w.RP.Verify(ctx, der, relyingparty.OCSP)
 	Expect(err).NotTo(HaveOccurred(), "checking by OCSP")
 	return crl, ocsp
 }
@@ -138,33 +99,16 @@ func sameVerdict(got, want relyingparty.Verdict) bool {
 	return fmt.Sprintf("%T", got) == fmt.Sprintf("%T", want)
 }
 
-// timeline prints what happens, dated on the virtual clock, to GinkgoWriter
-// and, at the end, as a report entry (make demo shows it).
-type timeline struct {
-	clk   *clock.Virtual
-	lines []string
-}
-
-func (t *timeline) add(format string, args ...any) {
-	line := fmt.Sprintf("%s  %s", t.clk.Now().In(clock.JST).Format("2006-01-02"), fmt.Sprintf(format, args...))
-	t.lines = append(t.lines, line)
-	fmt.Fprintln(GinkgoWriter, line)
-}
-
-func (t *timeline) report(name string) {
-	AddReportEntry(name, strings.Join(t.lines, "\n"))
-}
-
 // holder is the card in its holder's reader: the independent JPKI client
-// over an in-process transport, traced with PINs masked.
+// over the world's transport, traced with PINs masked.
 type holder struct {
 	client *jpki.Client
 	t      harness.Transport
 }
 
-func insert(c *office.Card) *holder {
+func (w *world) insert(c *framework.Card) *holder {
 	GinkgoHelper()
-	t := harness.Traced(harness.NewInProcess(c.Chip), ginkgotrace.ForSpec())
+	t := harness.Traced(w.Insert(c), ginkgotrace.ForSpec())
 	DeferCleanup(t.Close)
 	cl := jpki.New(t)
 	Expect(cl.SelectAP()).To(Succeed())
@@ -208,7 +152,7 @@ func (h *holder) signCert(pin string) []byte {
 // refusedBy matches an office refusal by its rule.
 func refusedBy(rule string) OmegaMatcher {
 	return WithTransform(func(err error) string {
-		var r *office.RefusedError
+		var r *framework.RefusedError
 		if errors.As(err, &r) {
 			return r.Rule()
 		}

@@ -5,12 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/mynahil/mynahil/lifecyclereport"
-	"github.com/mynahil/mynahil/simcard/clock"
 )
 
 // timelines collects every world's story for the HTML lifecycle report.
@@ -23,23 +21,32 @@ var timelines struct {
 // so it runs before the office closes. Lockouts happen on the chip, not at
 // the office: they come from the world's timeline lines.
 func collectReport(w *world) {
-	extra := map[string][]lifecyclereport.Event{}
-	for _, line := range w.log.lines {
-		date, text, ok := strings.Cut(line, "  ")
-		at, err := time.ParseInLocation("2006-01-02", date, clock.JST)
-		if !ok || err != nil || lifecyclereport.Classify(text) != lifecyclereport.Lockout {
-			continue
-		}
-		for _, c := range w.office.Cards() {
-			if strings.Contains(text, c.ID) || len(w.office.Cards()) == 1 {
-				extra[c.ID] = append(extra[c.ID], lifecyclereport.Event{At: at, Kind: lifecyclereport.Lockout, Text: text})
-			}
+	var lockouts []lifecyclereport.Event
+	for _, e := range w.Timeline.Events {
+		if lifecyclereport.Classify(e.Text) == lifecyclereport.Lockout {
+			lockouts = append(lockouts, lifecyclereport.Event{At: e.At, Kind: lifecyclereport.Lockout, Text: e.Text})
 		}
 	}
-	t, err := lifecyclereport.FromOffice(CurrentSpecReport().FullText(), w.office, w.clock.Now(), extra, false)
+	name := CurrentSpecReport().FullText()
+	t, err := w.LifecycleTimeline(name, nil)
 	if err != nil {
-		AddReportEntry("lifecycle report", err.Error())
-		return
+		return // no card issued in this world: nothing to draw
+	}
+	// A lockout line names its card when a world holds several; else it is
+	// the world's only card.
+	if len(lockouts) > 0 {
+		extra := map[string][]lifecyclereport.Event{}
+		for _, c := range t.Cards {
+			for _, e := range lockouts {
+				if len(t.Cards) == 1 || strings.Contains(e.Text, c.ID) {
+					extra[c.ID] = append(extra[c.ID], e)
+				}
+			}
+		}
+		if t, err = w.LifecycleTimeline(name, extra); err != nil {
+			AddReportEntry("lifecycle report", err.Error())
+			return
+		}
 	}
 	timelines.Lock()
 	defer timelines.Unlock()

@@ -14,28 +14,26 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/relyingparty"
-	"github.com/mynahil/mynahil/simcard/authority"
-	"github.com/mynahil/mynahil/simcard/clock"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
 // at is a JST moment: midnight plus hours.
 func at(y int, m time.Month, d int, hours int) time.Time {
-	return clock.Date(y, m, d).Add(time.Duration(hours) * time.Hour)
+	return framework.Date(y, m, d).Add(time.Duration(hours) * time.Hour)
 }
 
 func endOfDay(y int, m time.Month, d int) time.Time {
-	return clock.Date(y, m, d).Add(24*time.Hour - time.Second)
+	return framework.Date(y, m, d).Add(24*time.Hour - time.Second)
 }
 
-var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
+var _ = Describe("A resident's ten years", Ordered, framework.Label(framework.SimOnly), func() {
 	// Born 1996-03-10, the card issued 2026-04-01 at 30: the card runs to the
 	// 10th birthday after issuance (2036-03-10), the certificates to the 5th
 	// (2031-03-10) (docs/lifecycle-rules.md §3).
 	var (
 		w        *world
-		c        *office.Card
+		c        *framework.Card
 		signPIN  = "SIGN2026"
 		authPIN  = "1234"
 		authDER  []byte // the current certificates as the card holds them
@@ -46,16 +44,16 @@ var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
 
 	BeforeAll(func() {
 		w = newWorld(at(2026, time.April, 1, 10))
-		DeferCleanup(func() { w.log.report("timeline") })
+		DeferCleanup(func() { w.Timeline.Report("timeline") })
 	})
 
 	It("issues the card at 30 with both certificates", func() {
 		p := person("生涯　太郎", profile.NewDate(1996, time.March, 10), profile.NewDate(2026, time.April, 1))
 		p.Holder.Sex = profile.Male
 		var err error
-		c, err = w.office.IssueCard(p)
+		c, err = w.Office.IssueCard(p)
 		Expect(err).NotTo(HaveOccurred())
-		h := insert(c)
+		h := w.insert(c)
 		Expect(h.presence().Raw).To(Equal([3]byte{0x8F, 0x8F, 0x00}))
 		authDER, signDER = h.authCert(), h.signCert(signPIN)
 		for _, der := range [][]byte{authDER, signDER} {
@@ -64,12 +62,12 @@ var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
 			Expect(cert.NotAfter).To(BeTemporally("==", endOfDay(2031, time.March, 10)))
 			w.expectVerdict(der, relyingparty.Valid{})
 		}
-		w.log.add("card %s issued to 生涯 太郎 (30): auth and sign certificates valid to 2031-03-10, card to 2036-03-10", c.ID)
+		w.Timeline.Add("card %s issued to 生涯 太郎 (30): auth and sign certificates valid to 2031-03-10, card to 2036-03-10", c.ID)
 	})
 
 	It("serves daily use: logging in and signing", func() {
-		w.clock.AddDate(0, 0, 20)
-		h := insert(c)
+		w.Clock.AddDate(0, 0, 20)
+		h := w.insert(c)
 		digest := sha256.Sum256([]byte("e-Tax return 2026"))
 		for _, u := range []struct {
 			key  jpki.Key
@@ -85,59 +83,59 @@ var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
 			cert, _ := x509.ParseCertificate(u.der)
 			Expect(rsa.VerifyPKCS1v15(cert.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig)).To(Succeed())
 			w.expectVerdict(u.der, relyingparty.Valid{})
-			w.log.add("%s; the relying party finds the certificate valid (CRL and OCSP)", u.what)
+			w.Timeline.Add("%s; the relying party finds the certificate valid (CRL and OCSP)", u.what)
 		}
 	})
 
 	It("locks the sign PIN after 5 wrong tries", func() {
-		w.clock.Set(at(2027, time.February, 1, 9))
-		h := insert(c)
+		w.Clock.Set(at(2027, time.February, 1, 9))
+		h := w.insert(c)
 		for left := 4; left >= 0; left-- {
 			Expect(h.client.VerifyPIN(jpki.SignPIN, "WRONG1")).To(MatchError(apdu.ErrWrongPIN))
 		}
 		Expect(h.client.TriesLeft(jpki.SignPIN)).To(Equal(0))
 		Expect(h.client.VerifyPIN(jpki.SignPIN, jpki.PIN(signPIN))).NotTo(Succeed(), "a locked PIN refuses even the right value")
 		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(Equal(3), "the auth PIN is separate")
-		rep, err := w.office.Report(c.ID)
+		rep, err := w.Office.Report(c.ID)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rep.SignTriesLeft).To(Equal(0))
-		w.log.add("sign PIN locked after 5 wrong tries (auth PIN untouched: 3 left)")
+		w.Timeline.Add("sign PIN locked after 5 wrong tries (auth PIN untouched: 3 left)")
 	})
 
 	It("has the office re-set the sign PIN", func() {
-		w.clock.AddDate(0, 0, 1)
+		w.Clock.AddDate(0, 0, 1)
 		signPIN = "NEWSIGN27"
-		Expect(w.office.ResetPIN(c.ID, authority.Sign, signPIN)).To(Succeed())
-		h := insert(c)
+		Expect(w.Office.ResetPIN(c.ID, framework.SignCert, signPIN)).To(Succeed())
+		h := w.insert(c)
 		Expect(h.client.TriesLeft(jpki.SignPIN)).To(Equal(5))
 		Expect(h.client.VerifyPIN(jpki.SignPIN, "SIGN2026")).To(MatchError(apdu.ErrWrongPIN), "the old PIN is gone")
 		Expect(h.client.VerifyPIN(jpki.SignPIN, jpki.PIN(signPIN))).To(Succeed())
 		Expect(h.signCert(signPIN)).To(Equal(signDER), "re-setting a PIN keeps the certificate")
-		w.log.add("office re-sets the sign PIN: 5 tries, same certificate")
+		w.Timeline.Add("office re-sets the sign PIN: 5 tries, same certificate")
 	})
 
 	It("moves house: the signing certificate is revoked, the auth one stays valid", func() {
-		w.clock.Set(at(2027, time.June, 1, 11))
-		rep, _ := w.office.Report(c.ID)
+		w.Clock.Set(at(2027, time.June, 1, 11))
+		rep, _ := w.Office.Report(c.ID)
 		f := rep.Holder
 		f.Address = "神奈川県横浜市中区試験町三丁目"
-		Expect(w.office.ChangeFacts(c.ID, f)).To(Succeed())
-		h := insert(c)
+		Expect(w.Office.ChangeFacts(c.ID, f)).To(Succeed())
+		h := w.insert(c)
 		p := h.presence()
 		Expect(p.Sign).To(BeFalse(), "EF 0008 no longer lists the signing certificate")
 		Expect(p.Auth).To(BeTrue())
 		Expect(h.authCert()).To(Equal(authDER))
-		w.expectVerdict(signDER, relyingparty.Revoked{Reason: relyingparty.AffiliationChanged, Time: w.clock.Now()})
+		w.expectVerdict(signDER, relyingparty.Revoked{Reason: relyingparty.AffiliationChanged, Time: w.Clock.Now()})
 		w.expectVerdict(authDER, relyingparty.Valid{})
 		oldSigns = append(oldSigns, signDER)
-		w.log.add("moves to 神奈川県横浜市: sign certificate revoked (affiliationChanged) and taken off the card; auth certificate valid")
+		w.Timeline.Add("moves to 神奈川県横浜市: sign certificate revoked (affiliationChanged) and taken off the card; auth certificate valid")
 	})
 
 	It("gets a new signing certificate with the new address and new keys", func() {
-		w.clock.AddDate(0, 0, 1)
+		w.Clock.AddDate(0, 0, 1)
 		signPIN = "MOVED2027"
-		Expect(w.office.IssueCertificate(c.ID, authority.Sign, signPIN)).To(Succeed())
-		h := insert(c)
+		Expect(w.Office.IssueCertificate(c.ID, framework.SignCert, signPIN)).To(Succeed())
+		h := w.insert(c)
 		Expect(h.presence().Raw).To(Equal([3]byte{0x8F, 0x8F, 0x00}))
 		signDER = h.signCert(signPIN)
 		Expect(signDER).NotTo(Equal(oldSigns[0]))
@@ -148,62 +146,62 @@ var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
 		Expect(newCert.NotAfter).To(BeTemporally("==", endOfDay(2032, time.March, 10)))
 		w.expectVerdict(signDER, relyingparty.Valid{})
 		w.expectVerdict(oldSigns[0], relyingparty.Revoked{Reason: relyingparty.AffiliationChanged})
-		w.log.add("new sign certificate #%s with the new address, valid to 2032-03-10", newCert.SerialNumber)
+		w.Timeline.Add("new sign certificate #%s with the new address, valid to 2032-03-10", newCert.SerialNumber)
 	})
 
 	It("refuses renewal the day before the window opens", func() {
-		w.clock.Set(at(2030, time.December, 9, 16))
-		err := w.office.Renew(c.ID, office.RenewPINs{})
-		Expect(err).To(refusedBy(office.RuleRenewalWindow))
+		w.Clock.Set(at(2030, time.December, 9, 16))
+		err := w.Office.Renew(c.ID, framework.RenewPINs{})
+		Expect(err).To(refusedBy(framework.RuleRenewalWindow))
 		Expect(err.Error()).To(ContainSubstring("2030-12-10"))
-		w.log.add("renewal refused: %v", err)
+		w.Timeline.Add("renewal refused: %v", err)
 	})
 
 	It("renews the auth certificate when its window opens; the old one is superseded", func() {
-		w.clock.Set(at(2030, time.December, 10, 9))
-		Expect(w.office.Renew(c.ID, office.RenewPINs{})).To(Succeed())
-		h := insert(c)
+		w.Clock.Set(at(2030, time.December, 10, 9))
+		Expect(w.Office.Renew(c.ID, framework.RenewPINs{})).To(Succeed())
+		h := w.insert(c)
 		newAuth := h.authCert()
 		Expect(newAuth).NotTo(Equal(authDER))
-		w.expectVerdict(authDER, relyingparty.Revoked{Reason: relyingparty.Superseded, Time: w.clock.Now()})
+		w.expectVerdict(authDER, relyingparty.Revoked{Reason: relyingparty.Superseded, Time: w.Clock.Now()})
 		w.expectVerdict(newAuth, relyingparty.Valid{})
 		Expect(h.signCert(signPIN)).To(Equal(signDER), "the sign certificate's window is not open yet")
 		oldAuths = append(oldAuths, authDER)
 		authDER = newAuth
 		cert, _ := x509.ParseCertificate(authDER)
 		Expect(cert.NotAfter).To(BeTemporally("==", endOfDay(2035, time.March, 10)))
-		w.log.add("auth certificate renewed (#%s, to 2035-03-10); the old one revoked (superseded)", cert.SerialNumber)
+		w.Timeline.Add("auth certificate renewed (#%s, to 2035-03-10); the old one revoked (superseded)", cert.SerialNumber)
 	})
 
 	It("renews the sign certificate in its own window, capped at the card's expiry", func() {
-		w.clock.Set(at(2031, time.December, 10, 9))
-		Expect(w.office.Renew(c.ID, office.RenewPINs{})).To(Succeed())
-		h := insert(c)
+		w.Clock.Set(at(2031, time.December, 10, 9))
+		Expect(w.Office.Renew(c.ID, framework.RenewPINs{})).To(Succeed())
+		h := w.insert(c)
 		newSign := h.signCert(signPIN)
 		Expect(newSign).NotTo(Equal(signDER))
-		w.expectVerdict(signDER, relyingparty.Revoked{Reason: relyingparty.Superseded, Time: w.clock.Now()})
+		w.expectVerdict(signDER, relyingparty.Revoked{Reason: relyingparty.Superseded, Time: w.Clock.Now()})
 		w.expectVerdict(newSign, relyingparty.Valid{})
 		oldSigns = append(oldSigns, signDER)
 		signDER = newSign
 		cert, _ := x509.ParseCertificate(signDER)
 		Expect(cert.NotAfter).To(BeTemporally("==", endOfDay(2036, time.March, 10)))
-		w.log.add("sign certificate renewed (#%s, to the card's expiry 2036-03-10); the old one superseded", cert.SerialNumber)
+		w.Timeline.Add("sign certificate renewed (#%s, to the card's expiry 2036-03-10); the old one superseded", cert.SerialNumber)
 
-		w.clock.Set(at(2034, time.December, 10, 9))
-		Expect(w.office.Renew(c.ID, office.RenewPINs{})).To(Succeed())
-		next := insert(c).authCert()
+		w.Clock.Set(at(2034, time.December, 10, 9))
+		Expect(w.Office.Renew(c.ID, framework.RenewPINs{})).To(Succeed())
+		next := w.insert(c).authCert()
 		w.expectVerdict(authDER, relyingparty.Revoked{Reason: relyingparty.Superseded})
 		oldAuths = append(oldAuths, authDER)
 		authDER = next
-		w.log.add("auth certificate renewed once more, to 2036-03-10")
+		w.Timeline.Add("auth certificate renewed once more, to 2036-03-10")
 	})
 
 	It("ends with the card: valid on its last day, expired the next", func() {
-		w.clock.Set(endOfDay(2036, time.March, 10))
+		w.Clock.Set(endOfDay(2036, time.March, 10))
 		for _, der := range [][]byte{authDER, signDER} {
 			w.expectVerdict(der, relyingparty.Valid{})
 		}
-		w.clock.Advance(time.Second)
+		w.Clock.Advance(time.Second)
 		for _, der := range [][]byte{authDER, signDER} {
 			w.expectVerdict(der, relyingparty.Expired{NotAfter: endOfDay(2036, time.March, 10)})
 		}
@@ -211,8 +209,8 @@ var _ = Describe("A resident's ten years", Ordered, Label("sim-only"), func() {
 			crl, ocsp := w.verdicts(der)
 			Expect([]relyingparty.Verdict{crl, ocsp}).To(HaveEach(BeAssignableToTypeOf(relyingparty.Expired{})), "old certificates have expired too")
 		}
-		Expect(w.office.Renew(c.ID, office.RenewPINs{})).To(refusedBy(office.RuleCardExpired))
-		Expect(w.office.IssueCertificate(c.ID, authority.Auth, "1234")).To(refusedBy(office.RuleCardExpired))
-		w.log.add("card expired at the end of 2036-03-10: relying parties see expired certificates; the office asks for a new card")
+		Expect(w.Office.Renew(c.ID, framework.RenewPINs{})).To(refusedBy(framework.RuleCardExpired))
+		Expect(w.Office.IssueCertificate(c.ID, framework.AuthCert, "1234")).To(refusedBy(framework.RuleCardExpired))
+		w.Timeline.Add("card expired at the end of 2036-03-10: relying parties see expired certificates; the office asks for a new card")
 	})
 })

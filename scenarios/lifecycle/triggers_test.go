@@ -7,8 +7,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/relyingparty"
-	"github.com/mynahil/mynahil/simcard/authority"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -16,21 +15,21 @@ import (
 // what the office does, what the card then holds (EF 0008), and what a
 // relying party says of the card's previous certificates.
 type trigger struct {
-	act        func(w *world, c *office.Card) error
+	act        func(w *world, c *framework.Card) error
 	auth, sign relyingparty.Verdict
 	// onCard: EF 0008 afterwards (sign, auth present).
 	signOnCard, authOnCard bool
 }
 
-func changeFacts(edit func(f *profile.Facts)) func(w *world, c *office.Card) error {
-	return func(w *world, c *office.Card) error {
-		rep, err := w.office.Report(c.ID)
+func changeFacts(edit func(f *profile.Facts)) func(w *world, c *framework.Card) error {
+	return func(w *world, c *framework.Card) error {
+		rep, err := w.Office.Report(c.ID)
 		if err != nil {
 			return err
 		}
 		f := rep.Holder
 		edit(&f)
-		return w.office.ChangeFacts(c.ID, f)
+		return w.Office.ChangeFacts(c.ID, f)
 	}
 }
 
@@ -43,21 +42,21 @@ var (
 	expired            = relyingparty.Expired{}
 )
 
-var _ = Describe("Every revocation trigger", Label("sim-only"), func() {
+var _ = Describe("Every revocation trigger", framework.Label(framework.SimOnly), func() {
 	DescribeTable("seen by the holder's client and by a relying party",
 		func(tr trigger) {
 			w := newWorld(at(2026, time.April, 1, 10))
-			c, err := w.office.IssueCard(profile.Default())
+			c, err := w.Office.IssueCard(profile.Default())
 			Expect(err).NotTo(HaveOccurred())
-			h := insert(c)
+			h := w.insert(c)
 			authDER, signDER := h.authCert(), h.signCert("SIGN2026")
 			Expect(authDER).NotTo(BeNil())
 			Expect(signDER).NotTo(BeNil())
 
-			w.clock.AddDate(1, 0, 0)
+			w.Clock.AddDate(1, 0, 0)
 			Expect(tr.act(w, c)).To(Succeed())
 
-			h = insert(c)
+			h = w.insert(c)
 			p := h.presence()
 			Expect(p.Sign).To(Equal(tr.signOnCard), "EF 0008 byte 0 (signing certificate present)")
 			Expect(p.Auth).To(Equal(tr.authOnCard), "EF 0008 byte 1 (auth certificate present)")
@@ -79,24 +78,24 @@ var _ = Describe("Every revocation trigger", Label("sim-only"), func() {
 			auth: valid, sign: affiliationChanged, authOnCard: true}),
 		Entry("a former surname added", trigger{act: changeFacts(func(f *profile.Facts) { f.FormerSurname = "旧姓" }),
 			auth: valid, sign: affiliationChanged, authOnCard: true}),
-		Entry("the holder gives up the signing certificate", trigger{act: func(w *world, c *office.Card) error { return w.office.RevokeCertificate(c.ID, authority.Sign) },
+		Entry("the holder gives up the signing certificate", trigger{act: func(w *world, c *framework.Card) error { return w.Office.RevokeCertificate(c.ID, framework.SignCert) },
 			auth: valid, sign: cessation, authOnCard: true}),
-		Entry("the holder gives up the auth certificate", trigger{act: func(w *world, c *office.Card) error { return w.office.RevokeCertificate(c.ID, authority.Auth) },
+		Entry("the holder gives up the auth certificate", trigger{act: func(w *world, c *framework.Card) error { return w.Office.RevokeCertificate(c.ID, framework.AuthCert) },
 			auth: cessation, sign: valid, signOnCard: true}),
-		Entry("card reported lost (the chip is elsewhere: left as it is)", trigger{act: func(w *world, c *office.Card) error { return w.office.ReportLoss(c.ID) },
+		Entry("card reported lost (the chip is elsewhere: left as it is)", trigger{act: func(w *world, c *framework.Card) error { return w.Office.ReportLoss(c.ID) },
 			auth: keyCompromise, sign: keyCompromise, signOnCard: true, authOnCard: true}),
-		Entry("death", trigger{act: func(w *world, c *office.Card) error { return w.office.RecordDeath(c.ID) },
+		Entry("death", trigger{act: func(w *world, c *framework.Card) error { return w.Office.RecordDeath(c.ID) },
 			auth: cessation, sign: cessation}),
-		Entry("moving abroad", trigger{act: func(w *world, c *office.Card) error { return w.office.MoveAbroad(c.ID) },
+		Entry("moving abroad", trigger{act: func(w *world, c *framework.Card) error { return w.Office.MoveAbroad(c.ID) },
 			auth: cessation, sign: cessation}),
-		Entry("card invalidated", trigger{act: func(w *world, c *office.Card) error { return w.office.InvalidateCard(c.ID) },
+		Entry("card invalidated", trigger{act: func(w *world, c *framework.Card) error { return w.Office.InvalidateCard(c.ID) },
 			auth: cessation, sign: cessation}),
-		Entry("renewal", trigger{act: func(w *world, c *office.Card) error {
-			w.clock.Set(at(2030, time.October, 2, 9)) // expiry 2031-01-02, window from 2030-10-02
-			return w.office.Renew(c.ID, office.RenewPINs{})
+		Entry("renewal", trigger{act: func(w *world, c *framework.Card) error {
+			w.Clock.Set(at(2030, time.October, 2, 9)) // expiry 2031-01-02, window from 2030-10-02
+			return w.Office.Renew(c.ID, framework.RenewPINs{})
 		}, auth: superseded, sign: superseded, signOnCard: true, authOnCard: true}),
-		Entry("validity ends (not a revocation)", trigger{act: func(w *world, c *office.Card) error {
-			w.clock.Set(at(2031, time.January, 3, 0))
+		Entry("validity ends (not a revocation)", trigger{act: func(w *world, c *framework.Card) error {
+			w.Clock.Set(at(2031, time.January, 3, 0))
 			return nil
 		}, auth: expired, sign: expired, signOnCard: true, authOnCard: true}),
 	)

@@ -395,6 +395,10 @@ func (o *Office) save() error {
 // Authority is the office's certificate authority.
 func (o *Office) Authority() *authority.Authority { return o.issuer.Authority }
 
+// Issuer is the issuer the office writes cards with (its authority and
+// card-info applets).
+func (o *Office) Issuer() *simcard.Issuer { return o.issuer }
+
 // Now is the office's clock.
 func (o *Office) Now() time.Time { return o.clock.Now() }
 

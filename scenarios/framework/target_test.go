@@ -1,4 +1,4 @@
-package target_test
+package framework_test
 
 import (
 	"context"
@@ -17,15 +17,16 @@ import (
 	"github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/testenv"
 )
 
-func TestTarget(t *testing.T) {
+func TestFramework(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "Targets and physical-card guards")
+	RunSpecs(t, "Suite framework: targets, guards, worlds")
 }
 
 // pcscdErr is why pcscd is unavailable, nil when it runs.
@@ -73,18 +74,18 @@ var _ = DescribeTable("every kind carries the same JPKI conversation to a fresh 
 		Expect(tgt.Kind()).To(Equal(kind))
 		Expect(tgt.Physical()).To(BeFalse())
 		Expect(tgt.String()).To(HavePrefix(string(kind) + ": "))
-		Expect(tgt.Issued()).NotTo(BeNil())
+		Expect(framework.Sim(tgt)).NotTo(BeNil())
 		if kind == target.Sim {
-			Expect(tgt.CardSide()).To(BeNil())
+			Expect(framework.Sim(tgt).Side).To(BeNil())
 		} else {
-			Expect(tgt.CardSide()).NotTo(BeNil())
+			Expect(framework.Sim(tgt).Side).NotTo(BeNil())
 		}
 
 		c := jpki.New(tgt.Transport())
 		Expect(c.SelectAP()).To(Succeed())
 		_, der, err := c.ReadCertificate(jpki.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(der).To(Equal(tgt.Issued().AuthCert.Raw))
+		Expect(der).To(Equal(framework.Sim(tgt).Issued.AuthCert.Raw))
 		Expect(tgt.Fingerprint()).To(Equal(sha256hex(der)))
 
 		pins := tgt.PINs()
@@ -95,7 +96,7 @@ var _ = DescribeTable("every kind carries the same JPKI conversation to a fresh 
 		digest := sha256.Sum256([]byte(kind))
 		sig, err := c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(sig).To(matchers.VerifySignature(tgt.Issued().AuthCert, digest[:], crypto.SHA256))
+		Expect(sig).To(matchers.VerifySignature(framework.Sim(tgt).Issued.AuthCert, digest[:], crypto.SHA256))
 
 		Expect(tgt.Close()).To(Succeed())
 		_, err = tgt.Transport().Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
@@ -121,7 +122,7 @@ var _ = Describe("Open", func() {
 		}
 		tgt := target.OpenForSuite()
 		Expect(tgt.Kind()).To(Equal(target.VPCD))
-		Expect(tgt.Fingerprint()).To(Equal(sha256hex(tgt.Issued().AuthCert.Raw)))
+		Expect(tgt.Fingerprint()).To(Equal(sha256hex(framework.Sim(tgt).Issued.AuthCert.Raw)))
 		Expect(CurrentSpecReport().ReportEntries).To(ContainElement(HaveField("Name", "target")))
 	})
 
@@ -166,7 +167,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 
 	It("is physical, with no simulator behind it and only the PINs it was given", func() {
 		Expect(tgt.Physical()).To(BeTrue())
-		Expect(tgt.Issued()).To(BeNil())
+		Expect(framework.Sim(tgt)).To(BeNil())
 		Expect(tgt.String()).To(ContainSubstring("physical card in \"Virtual PCD 00 01\""))
 		Expect(tgt.PINs().Auth).NotTo(BeEmpty())
 		Expect(tgt.PINs().Sign).To(BeEmpty())
@@ -223,6 +224,9 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		facts := tgt.Facts()
 		facts.AllowDestructive = true
 		facts.WantFingerprint = sha256hex(issued.AuthCert.Raw)
+		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("final pass"),
+			"in a run that selects other specs too, destructive ones wait for their own pass")
+		facts.DestructivePass = true
 		Expect(target.Decide([]string{target.LabelDestructive}, facts).Run).To(BeTrue())
 		facts.WantFingerprint = sha256hex([]byte("another card"))
 		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("is not the one"))

@@ -1,4 +1,4 @@
-package target_test
+package framework_test
 
 import (
 	"context"
@@ -6,12 +6,14 @@ import (
 
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/target"
+	_ "github.com/mynahil/mynahil/scenarios/framework" // opens simulated targets
 )
 
-// A suite opens the target, talks JPKI through its Transport with the PINs
+// A suite imports the framework, which opens simulated targets, opens the
+// target, talks JPKI through its Transport with the PINs
 // it knows, and asks the guard before anything a physical card must not
 // suffer.
-func ExampleOpen() {
+func Example() {
 	tgt, err := target.Open(context.Background(), target.Config{Kind: target.Sim})
 	if err != nil {
 		fmt.Println(err)

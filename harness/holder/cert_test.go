@@ -1,0 +1,99 @@
+package holder
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"slices"
+	"testing"
+	"time"
+)
+
+// sanOf encodes otherNames as the JPKI profile describes them.
+func sanOf(t *testing.T, pairs ...any) []byte {
+	t.Helper()
+	var names []asn1.RawValue
+	for i := 0; i < len(pairs); i += 2 {
+		v, err := asn1.MarshalWithParams(pairs[i+1].(string), "utf8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := asn1.Marshal(pairs[i].(asn1.ObjectIdentifier))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrapped, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: append(id, wrapped...)})
+	}
+	b, err := asn1.Marshal(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func certWith(t *testing.T, subject pkix.Name, san []byte, from, to time.Time) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: subject, NotBefore: from, NotAfter: to}
+	if san != nil {
+		tmpl.ExtraExtensions = []pkix.Extension{{Id: oidSubjectAltName, Value: san}}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestFromCertificate(t *testing.T) {
+	san := sanOf(t, OIDName, "山田　太郎", OIDBirthDate, "419900615", OIDSex, "1", OIDAddress, "東京都千代田区１", OIDNameSubstitutes, "00000")
+	c := certWith(t, pkix.Name{Country: []string{"JP"}, Locality: []string{"Chiyoda"}, CommonName: "x"}, san, d(2026, time.April, 1), d(2030, time.June, 16).Add(-time.Second))
+	f, err := FromCertificate(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Facts{Name: "山田　太郎", Address: "東京都千代田区１", BirthDate: d(1990, time.June, 15), Era: 4, Sex: '1'}
+	if f != want {
+		t.Errorf("FromCertificate = %+v, want %+v", f, want)
+	}
+	if err := CheckValidity(c, f.BirthDate); err != nil {
+		t.Errorf("CheckValidity of a certificate ending on the 5th birthday: %v", err)
+	}
+	late := certWith(t, pkix.Name{CommonName: "x"}, san, d(2026, time.April, 1), d(2030, time.June, 17).Add(-time.Second))
+	if err := CheckValidity(late, f.BirthDate); err == nil {
+		t.Error("CheckValidity accepted a certificate ending a day after the 5th birthday")
+	}
+	pd, err := PersonalData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(pd)
+	if len(pd) != 6 { // 5 otherNames + L
+		t.Errorf("PersonalData of a signing certificate = %v", pd)
+	}
+}
+
+func TestAuthCertificateHoldsNoPersonalData(t *testing.T) {
+	c := certWith(t, pkix.Name{Country: []string{"JP"}, CommonName: "0123ABCD"}, nil, d(2026, time.April, 1), d(2031, time.April, 1))
+	if pd, err := PersonalData(c); err != nil || len(pd) != 0 {
+		t.Errorf("PersonalData(auth) = %v, %v; want none", pd, err)
+	}
+	if _, err := FromCertificate(c); err == nil {
+		t.Error("FromCertificate found facts in a certificate without any")
+	}
+}

@@ -1,0 +1,248 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ebfe/scard"
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/operator"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/suitereport"
+)
+
+// More environment variables for physical cards (docs/physical-cards.md).
+const (
+	// EnvCardInfoPIN is the card-info input support applet's PIN
+	// (券面事項入力補助AP, 4 digits): specs labelled needs-cardinfo-pin.
+	EnvCardInfoPIN = "MYNAHIL_CARDINFO_PIN"
+	// EnvOperator selects who performs the office's part (operator.EnvOperator).
+	EnvOperator = operator.EnvOperator
+)
+
+// officeTimeout bounds one operator step: a person walks to the counter.
+const officeTimeout = 30 * time.Minute
+
+// physical is what a Target knows about a physical card beyond the
+// connection: the reader, who plays the office, and which PINs the card
+// reported blocked when last asked.
+type physical struct {
+	reader  string
+	op      operator.Operator
+	blocked map[jpki.PINRef]bool
+	swap    *swapTransport
+}
+
+// readPhysicalEnv reads the card-info PIN and the operator.
+func (c *Config) readPhysicalEnv() error {
+	c.CardInfoPIN = jpki.PIN(os.Getenv(EnvCardInfoPIN))
+	op, err := operator.FromEnv()
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	c.Operator = op
+	return nil
+}
+
+// swapTransport is the physical card's connection, replaced after the card
+// has been to the office (it left the reader and came back).
+type swapTransport struct {
+	mu sync.Mutex
+	harness.Transport
+}
+
+func (s *swapTransport) current() harness.Transport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.Transport
+}
+
+func (s *swapTransport) Transmit(b []byte) ([]byte, error) { return s.current().Transmit(b) }
+func (s *swapTransport) ATR() ([]byte, error)              { return s.current().ATR() }
+func (s *swapTransport) Reset() error                      { return s.current().Reset() }
+func (s *swapTransport) Close() error                      { return s.current().Close() }
+
+// connectPhysical opens the card in reader exclusively behind a
+// swapTransport, so Office can reconnect it.
+func (t *Target) connectPhysical(reader string) error {
+	card, err := pcsc.Open(reader, pcsc.Exclusive)
+	if err != nil {
+		return err
+	}
+	t.ph.reader = reader
+	t.ph.swap = &swapTransport{Transport: card}
+	t.closers = append(t.closers, func() error { return t.ph.swap.Close() })
+	t.t = t.ph.swap
+	return nil
+}
+
+// Operator is who performs the office's part, nil when nobody does.
+func (t *Target) Operator() operator.Operator { return t.ph.op }
+
+// SetOperator sets who performs the office's part (a suite on a simulated
+// target may stand in for the office itself).
+func (t *Target) SetOperator(op operator.Operator) { t.ph.op = op }
+
+// Reader is the physical card's reader, "" for a simulated card.
+func (t *Target) Reader() string { return t.ph.reader }
+
+// Office asks the operator to have the office re-set PIN ref to the value
+// the run was given, waits for it, and on a physical card reconnects to the
+// card (it left the reader for the counter and came back). The caller then
+// checks the card again.
+func (t *Target) Office(ref jpki.PINRef) error {
+	if t.ph.op == nil {
+		return errors.New("asking the office: no operator (set " + EnvOperator + ")")
+	}
+	value := t.pins.Auth
+	if ref == jpki.SignPIN {
+		value = t.pins.Sign
+	}
+	if value == "" {
+		return fmt.Errorf("asking the office to re-set the %s: the run was not given it", ref)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), officeTimeout)
+	defer cancel()
+	reader := t.ph.reader
+	if reader == "" {
+		reader = t.desc
+	}
+	if err := t.ph.op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: ref, Value: value, Reader: reader}); err != nil {
+		return fmt.Errorf("asking the office to re-set the %s: %w", ref, err)
+	}
+	if t.ph.swap != nil {
+		return t.reconnect(ctx)
+	}
+	return nil
+}
+
+// reconnect waits for the card in its reader and connects to it afresh:
+// after a visit to the office the old handle refers to a card that left
+// the reader (or was reset under it), and a handle reconnected from before
+// the visit can answer 8010000F (protocol mismatch) later; so the old one
+// is dropped and a new connection is opened and probed.
+func (t *Target) reconnect(ctx context.Context) error {
+	c, err := pcsc.Establish()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if card, ok := t.ph.swap.current().(*pcsc.Card); ok {
+		_ = card.Disconnect(scard.LeaveCard)
+	}
+	var last error
+	for ctx.Err() == nil {
+		if _, err := c.WaitCard(ctx, t.ph.reader); err != nil {
+			return fmt.Errorf("waiting for the card back from the office: %w", err)
+		}
+		card, err := pcsc.Open(t.ph.reader, pcsc.Exclusive)
+		if err == nil {
+			if err = jpki.New(card).SelectAP(); err == nil {
+				t.ph.swap.mu.Lock()
+				t.ph.swap.Transport = card
+				t.ph.swap.mu.Unlock()
+				return nil
+			}
+			_ = card.Disconnect(scard.ResetCard)
+		}
+		last = err
+		// The card may be on its way out again (the office's put-back
+		// seen before its take-out): give pcscd a moment to report the
+		// removal, then wait for the card anew.
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, _ = c.WaitRemoved(wctx, t.ph.reader)
+		cancel()
+	}
+	return fmt.Errorf("reconnecting to the card after the office: %w", errors.Join(last, ctx.Err()))
+}
+
+// triesLeft asks the card (VERIFY without data: no try spent).
+func (t *Target) triesLeft(ref jpki.PINRef) (int, error) {
+	c := jpki.New(t.t)
+	if err := c.SelectAP(); err != nil {
+		return 0, err
+	}
+	return c.TriesLeft(ref)
+}
+
+// refreshBlocked asks the card which PINs are blocked.
+func (t *Target) refreshBlocked() {
+	if t.ph.blocked == nil {
+		t.ph.blocked = map[jpki.PINRef]bool{}
+	}
+	for _, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+		n, err := t.triesLeft(ref)
+		t.ph.blocked[ref] = err == nil && n == 0 || errors.Is(err, apdu.ErrPINBlocked)
+	}
+	_ = t.t.Reset()
+}
+
+// CardState says which state the card is in, for the run's last line:
+// "auth PIN: 3 tries left, sign PIN blocked: the office must re-set it".
+func (t *Target) CardState() string {
+	var s string
+	for i, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+		if i > 0 {
+			s += ", "
+		}
+		n, err := t.triesLeft(ref)
+		switch {
+		case errors.Is(err, apdu.ErrPINBlocked) || err == nil && n == 0:
+			s += ref.String() + " blocked: the office must re-set it"
+		case err != nil:
+			s += ref.String() + ": unknown (" + err.Error() + ")"
+		default:
+			s += fmt.Sprintf("%s: %d of %d tries left", ref, n, ref.MaxTries())
+		}
+	}
+	_ = t.t.Reset()
+	return s
+}
+
+// reportCardState records the card's state in the suite's report (the
+// summary line repeats it) and on stdout: on a physical card only, whose
+// state outlives the run.
+func (t *Target) reportCardState() {
+	if !t.cfg.Physical || t.t == nil {
+		return
+	}
+	state := t.CardState()
+	ginkgo.AddReportEntry(suitereport.EntryCardState, state)
+	fmt.Fprintf(os.Stdout, "mynahil: the card in %q is left with %s\n", t.ph.reader, state)
+}
+
+// destructivePass reports whether this run's --label-filter lets only
+// destructive specs through: on a physical card they run in a pass of
+// their own after all others, so a lockout never precedes a spec that
+// needs the PIN, whatever order Ginkgo picks.
+func destructivePass() bool { return destructiveOnly(ginkgo.GinkgoLabelFilter()) }
+
+// destructiveOnly reports whether a label filter rejects every spec that
+// is not labelled destructive (probed with each other label).
+func destructiveOnly(labelFilter string) bool {
+	filter, err := types.ParseLabelFilter(labelFilter)
+	if err != nil {
+		return false
+	}
+	probes := [][]string{{LabelPhysicalSafe}}
+	for l := range Labels {
+		if l != LabelDestructive {
+			probes = append(probes, []string{LabelPhysicalSafe, l}, []string{l})
+		}
+	}
+	for _, p := range probes {
+		if filter(p) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,121 @@
+package physical_test
+
+import (
+	"crypto"
+	"crypto/sha256"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/jpki"
+	. "github.com/mynahil/mynahil/harness/matchers"
+	"github.com/mynahil/mynahil/scenarios/framework"
+)
+
+// other returns a PIN of the same format as p that differs from it in the
+// last character (a digit counts up, a letter moves on), step places on.
+func other(p jpki.PIN, step int) jpki.PIN {
+	b := []byte(p)
+	if len(b) == 0 {
+		return p
+	}
+	last := &b[len(b)-1]
+	switch {
+	case *last >= '0' && *last <= '9':
+		*last = '0' + byte((int(*last-'0')+step)%10)
+	case *last >= 'A' && *last <= 'Z':
+		*last = 'A' + byte((int(*last-'A')+step)%26)
+	}
+	return jpki.PIN(b)
+}
+
+// keyOf is the private key a PIN guards.
+func keyOf(ref jpki.PINRef) jpki.Key {
+	if ref == jpki.SignPIN {
+		return jpki.SignKey
+	}
+	return jpki.AuthKey
+}
+
+// needs skips with the guard's reason when the run was not given ref.
+func needs(s *session, ref jpki.PINRef) {
+	if s.pin(ref) == "" {
+		Skip("needs the " + ref.String() + ": set MYNAHIL_" + map[jpki.PINRef]string{jpki.AuthPIN: "AUTH", jpki.SignPIN: "SIGN"}[ref] + "_PIN")
+	}
+}
+
+// On a physical card these run only with the destructive opt-in, the card's
+// fingerprint and --label-filter=destructive (after every other spec).
+// Each PIN's three steps run in order: a change that is set back, a
+// lockout, and the office's re-set after which the card is checked again.
+var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), func() {
+	for _, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+		needsPIN := framework.Label(framework.NeedsAuthPIN)
+		if ref == jpki.SignPIN {
+			needsPIN = framework.Label(framework.NeedsSignPIN)
+		}
+		Context("the "+ref.String(), Ordered, func() {
+			var blocked bool
+
+			It("is changed by its holder and set back before the spec ends", needsPIN, func() {
+				s := open()
+				old, next := s.pin(ref), other(s.pin(ref), 2)
+				Expect(s.c.ChangePIN(ref, old, next)).To(Succeed())
+				DeferCleanup(func() {
+					By("setting the " + ref.String() + " back")
+					Expect(s.t.Reset()).To(Succeed())
+					Expect(s.c.SelectAP()).To(Succeed())
+					Expect(s.c.ChangePIN(ref, next, old)).To(Succeed())
+					Expect(s.c.VerifyPIN(ref, old)).To(Succeed())
+				})
+				Expect(s.t.Reset()).To(Succeed())
+				Expect(s.c.SelectAP()).To(Succeed())
+				Expect(s.c.VerifyPIN(ref, old)).To(BeWrongPIN())
+				Expect(s.c.VerifyPIN(ref, next)).To(Succeed())
+			})
+
+			It("counts down, blocks on the last try and stays blocked", needsPIN, func() {
+				s := open()
+				right, wrong := s.pin(ref), other(s.pin(ref), 1)
+				max := ref.MaxTries()
+				Expect(s.c.TriesLeft(ref)).To(HaveTriesLeft(max))
+				By("a wrong PIN costs one try, the right one (as given to the run) restores them")
+				Expect(s.c.VerifyPIN(ref, wrong)).To(HaveTriesLeft(max - 1))
+				Expect(s.c.VerifyPIN(ref, right)).To(Succeed())
+				Expect(s.c.TriesLeft(ref)).To(HaveTriesLeft(max))
+				By("counting down to 63C0 on the last try")
+				for left := max - 1; left >= 1; left-- {
+					Expect(s.c.VerifyPIN(ref, wrong)).To(HaveTriesLeft(left))
+				}
+				blocked = true
+				Expect(s.c.VerifyPIN(ref, wrong)).To(HaveStatusWord(0x63C0))
+				err := s.c.VerifyPIN(ref, right)
+				Expect(err).To(HaveStatusWord(0x6984))
+				Expect(err).To(MatchError(apdu.ErrPINBlocked))
+				digest := sha256.Sum256([]byte("x"))
+				_, err = s.c.Sign(keyOf(ref), digest[:], crypto.SHA256)
+				Expect(err).To(HaveStatusWord(0x6982))
+			})
+
+			It("is re-set by the office, after which the card works again", framework.Label(framework.Interactive), func() {
+				s := open()
+				needs(s, ref)
+				if n, err := s.c.TriesLeft(ref); !blocked && err == nil && n > 0 {
+					Skip("no lockout to undo: the lockout before it did not run")
+				}
+				By("asking " + tgt.Operator().String() + " to have the office re-set the " + ref.String())
+				Expect(tgt.Office(ref)).To(Succeed())
+				blocked = false
+
+				By("checking the card again")
+				s = open()
+				Expect(s.c.TriesLeft(ref)).To(HaveTriesLeft(ref.MaxTries()))
+				Expect(s.c.VerifyPIN(ref, s.pin(ref))).To(Succeed())
+				digest := sha256.Sum256([]byte("back from the office"))
+				_, err := s.c.Sign(keyOf(ref), digest[:], crypto.SHA256)
+				Expect(err).NotTo(HaveOccurred())
+			})
+		})
+	}
+})
