@@ -2,6 +2,7 @@ package lifecyclereport
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -111,7 +112,7 @@ func personalStrings(r office.Report, personal bool) []string {
 	if personal {
 		return nil
 	}
-	var out []string
+	out := []string{} // non-nil: redact also hides the facts at issuance
 	h := r.Holder
 	for _, s := range []string{h.Name, h.Address} {
 		if s != "" {
@@ -124,7 +125,15 @@ func personalStrings(r office.Report, personal bool) []string {
 	return out
 }
 
+// issuedTo matches the office's issuance line, "card issued to NAME (born
+// DATE)": it names the holder's facts at issuance, which a later change of
+// facts no longer lists among the current ones.
+var issuedTo = regexp.MustCompile(`issued to .+? \(born [^)]*\)`)
+
 func redact(s string, hide []string) string {
+	if hide != nil {
+		s = issuedTo.ReplaceAllString(s, "issued to [personal data hidden] (born [personal data hidden])")
+	}
 	for _, h := range hide {
 		s = strings.ReplaceAll(s, h, "[personal data hidden]")
 	}

@@ -146,7 +146,7 @@ func Render(w io.Writer, p Page) error {
 		Kinds     []EventKind
 		LabelW    int
 		Width     int
-	}{Title: p.Title, Kinds: []EventKind{Issuance, Lockout, Reset, Revocation, Renewal, Expiry, Other}, LabelW: labelW, Width: labelW + plotW + 20}
+	}{Title: p.Title, Kinds: []EventKind{Issuance, Lockout, Reset, Revocation, Renewal, Expiry, Other}, LabelW: labelW, Width: labelW + plotW + 40}
 	for _, t := range p.Timelines {
 		view.Timelines = append(view.Timelines, viewOf(t, p.Personal))
 	}

@@ -41,6 +41,8 @@ func story(t *testing.T) (Timeline, profile.Facts) {
 	clk.AddDate(1, 0, 0)
 	facts := p.Holder
 	facts.Address = "大阪府大阪市北区試験町"
+	facts.Name = "試験 改名"                            // the issuance line keeps the former name
+	facts.BirthDate = profile.NewDate(1991, time.March, 4) // and the former birth date
 	if err := o.ChangeFacts(c.ID, facts); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestFromOffice(t *testing.T) {
 	kinds := map[EventKind]int{}
 	for _, e := range c.Events {
 		kinds[e.Kind]++
-		for _, p := range []string{holder.Name, holder.Address, "大阪府大阪市北区試験町", holder.BirthDate.Time.Format("2006-01-02")} {
+		for _, p := range []string{holder.Name, holder.Address, "大阪府大阪市北区試験町", "試験 改名", holder.BirthDate.Time.Format("2006-01-02"), "1991-03-04"} {
 			if strings.Contains(e.Text, p) {
 				t.Errorf("event %q shows personal data %q", e.Text, p)
 			}
