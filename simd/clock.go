@@ -29,6 +29,12 @@ const (
 // the state directory.
 const RuleClockConflict = "sim.clock-conflict"
 
+// ErrBadClock marks an Open error caused by Config.ClockSpec: a spec that
+// does not parse, or one that contradicts the state directory's clock. It
+// is the caller's usage error (the CLI's exit code 2), not the
+// environment's.
+var ErrBadClock = errors.New("bad --clock")
+
 // clockFile keeps the daemon's clock in the state directory.
 const clockFile = "clock.json"
 
@@ -53,11 +59,11 @@ func parseClockSpec(spec string) (kind string, start time.Time, err error) {
 	case kind == ClockVirtual:
 		t, err := ParseTime(at)
 		if err != nil {
-			return "", time.Time{}, fmt.Errorf("parsing clock %q: %w", spec, err)
+			return "", time.Time{}, fmt.Errorf("parsing clock %q: %w: %w", spec, ErrBadClock, err)
 		}
 		return ClockVirtual, t, nil
 	}
-	return "", time.Time{}, fmt.Errorf("parsing clock %q: want wall, virtual or virtual:2026-04-01T09:00:00+09:00", spec)
+	return "", time.Time{}, fmt.Errorf("parsing clock %q: %w: want wall, virtual or virtual:2026-04-01T09:00:00+09:00", spec, ErrBadClock)
 }
 
 // ParseTime reads a time as the office does: RFC 3339, or YYYY-MM-DD for
@@ -108,7 +114,7 @@ func (c daemonClock) save() error {
 func openClock(cfg Config) (daemonClock, error) {
 	if cfg.Clock != nil {
 		if cfg.ClockSpec != "" {
-			return daemonClock{}, errors.New("setting clock: give Config.Clock or Config.ClockSpec, not both")
+			return daemonClock{}, fmt.Errorf("setting clock: %w: give Config.Clock or Config.ClockSpec, not both", ErrBadClock)
 		}
 		return daemonClock{Clock: cfg.Clock}, nil
 	}
@@ -138,16 +144,16 @@ func openClock(cfg Config) (daemonClock, error) {
 	if stored != nil {
 		switch {
 		case stored.Kind == ClockWall && kind == ClockVirtual:
-			return daemonClock{}, fmt.Errorf("setting clock: the state directory %s runs on the wall clock and its certificates were issued at wall-clock times; use a new state directory for --clock %s [%s]",
-				cfg.StateDir, cfg.ClockSpec, RuleClockConflict)
+			return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s runs on the wall clock and its certificates were issued at wall-clock times; use a new state directory for --clock %s [%s]",
+				ErrBadClock, cfg.StateDir, cfg.ClockSpec, RuleClockConflict)
 		case stored.Kind == ClockWall:
 			return daemonClock{Clock: clock.Real{}}, nil
 		case kind == ClockWall:
-			return daemonClock{}, fmt.Errorf("setting clock: the state directory %s runs on a virtual clock (now %s); it cannot go back to the wall clock: omit --clock, or use a new state directory [%s]",
-				cfg.StateDir, stored.Now.Format(time.RFC3339), RuleClockConflict)
+			return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s runs on a virtual clock (now %s); it cannot go back to the wall clock: omit --clock, or use a new state directory [%s]",
+				ErrBadClock, cfg.StateDir, stored.Now.Format(time.RFC3339), RuleClockConflict)
 		case !start.IsZero() && !start.Equal(stored.Now):
-			return daemonClock{}, fmt.Errorf("setting clock: the state directory %s keeps its virtual clock at %s, not %s: omit --clock to continue it, and move it with 'mynahil office time --set' [%s]",
-				cfg.StateDir, stored.Now.Format(time.RFC3339), start.Format(time.RFC3339), RuleClockConflict)
+			return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s keeps its virtual clock at %s, not %s: omit --clock to continue it, and move it with 'mynahil office time --set' [%s]",
+				ErrBadClock, cfg.StateDir, stored.Now.Format(time.RFC3339), start.Format(time.RFC3339), RuleClockConflict)
 		}
 		return daemonClock{Clock: clock.NewVirtual(stored.Now), file: f}, nil
 	}

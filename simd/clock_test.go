@@ -87,7 +87,7 @@ func TestClockConflicts(t *testing.T) {
 		{shortTempDir(t), "sundial", "want wall, virtual or virtual:"},
 	} {
 		_, err := Open(Config{StateDir: tc.dir, ClockSpec: tc.spec, Control: "tcp:127.0.0.1:0"})
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
+		if !errors.Is(err, ErrBadClock) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("--clock %s on %s: %v, want an error saying %q", tc.spec, filepath.Base(tc.dir), err, tc.want)
 		}
 	}
@@ -134,5 +134,24 @@ func TestOneSetOfCardInfoApplets(t *testing.T) {
 	}
 	if len(aids) < 5 {
 		t.Errorf("%d applets, want JPKI and the four card-info applets", len(aids))
+	}
+}
+
+// TestIssuanceFollowsVirtualClock: a card issued over the control socket
+// without an issue date is issued on the virtual day, its certificates
+// valid from then to the holder's 5th birthday after it.
+func TestIssuanceFollowsVirtualClock(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, shortTempDir(t), nil, Config{ClockSpec: "virtual:2031-05-05T15:00:00+09:00"})
+	c := clientOf(t, r)
+	var rep office.Report
+	if err := c.Call(ctx, "office.issue-card", office.IssueParams{}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	day := clock.Date(2031, time.May, 5)
+	auth := rep.Certificate(authority.Auth, authority.OnCard)
+	if !rep.IssueDate.Equal(day) || !auth.NotBefore.Equal(day) || auth.NotAfter.Year() != 2036 {
+		t.Errorf("issued %v, auth certificate %v – %v; want issued on the virtual %v, valid about 5 years",
+			rep.IssueDate, auth.NotBefore, auth.NotAfter, day)
 	}
 }

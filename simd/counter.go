@@ -7,10 +7,11 @@ import (
 
 // DefaultRemovalTime is how long an office change keeps a card out of its
 // reader: pcscd notices a removal only when one of its presence polls,
-// every ~0.44 s, finds the slot empty (vpcd-protocol.md §3.4), so the card
-// stays out for two polls and a margin. Should pcscd still miss it, the
-// card side takes the card out again for longer (vpcd.CardSide.TakeOut).
-const DefaultRemovalTime = time.Second
+// every ~0.44 s, finds the slot empty (docs/vpcd-pcscd.md §3.4), so the card
+// stays out longer than one poll period, with a margin. Should pcscd still
+// miss it, the card side takes the card out again for longer
+// (vpcd.CardSide.TakeOut).
+const DefaultRemovalTime = 600 * time.Millisecond
 
 // takeOut is the office's counter (office.Office.SetCounter): a card that
 // sits in its reader leaves it before the office changes its chip, and
@@ -52,5 +53,5 @@ func (d *Daemon) takeOut(cardID string) (putBack func()) {
 
 // putBackWait bounds how long an office operation waits for the reader to
 // power the card up after putting it back: pcscd needs one presence poll,
-// about 0.44 s (vpcd-protocol.md §3.4).
+// about 0.44 s (docs/vpcd-pcscd.md §3.4).
 const putBackWait = 5 * time.Second

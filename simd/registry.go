@@ -54,7 +54,7 @@ func (a afterCall) Handle(method string, fn func(ctx context.Context, params jso
 // authority.json and cards/<id>.json, all written crash-safely on every
 // change. The issuer (simcard.NewIssuer) already writes the card-info
 // applets (券面事項入力補助AP, 券面AP, 住基AP, common AP) beside JPKI, as a
-// real card carries them (jpki-card.md §2); the daemon adds none.
+// real card carries them (docs/card.md §2); the daemon adds none.
 func openRegistry(dir string, c clock.Clock, issuer *simcard.Issuer) (registry, error) {
 	o, err := office.Open(dir, c, issuer)
 	if err != nil {

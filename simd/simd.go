@@ -25,6 +25,11 @@
 //	office.*                          the office's methods (office.Methods)
 //	control.methods                   → every method name
 //
+// docs/daemon.md describes them all, the daemon's clock (Config.ClockSpec:
+// the wall clock, or a virtual clock kept in the state directory and moved
+// by office.time) and the office's counter: an office change to a card in
+// a reader takes the card out, changes it and puts it back (counter.go).
+//
 // Logs never hold a PIN: APDU summaries (debug level) show command data for
 // SELECT only, and control requests, which may carry PINs for the office,
 // are not logged at all.
@@ -182,6 +187,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if _, _, err := parseClockSpec(cfg.ClockSpec); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	if cfg.RemovalTime <= 0 {
 		cfg.RemovalTime = DefaultRemovalTime

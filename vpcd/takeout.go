@@ -8,7 +8,7 @@ import (
 // TakeOut removes the card as Remove does, for a change made while it is
 // out (the municipal office's counter); Insert puts it back. The caller
 // keeps it out for at least out: pcscd sees a removal only if one of its
-// presence polls, every ~0.44 s, finds the slot empty (vpcd-protocol.md
+// presence polls, every ~0.44 s, finds the slot empty (docs/vpcd-pcscd.md
 // §3.4), and only then marks open handles SCARD_W_REMOVED_CARD.
 //
 // Should the reader still miss it (a poll delayed past out, or vpcd

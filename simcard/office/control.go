@@ -62,7 +62,8 @@ type (
 		PIN     string `json:"pin"`
 	}
 	// IssueParams issues a card: a profile (as in profile files; fields left
-	// out keep profile.Default's values).
+	// out keep profile.Default's values, except the issue date, which is
+	// the office's today).
 	IssueParams struct {
 		Profile json.RawMessage `json:"profile,omitempty"`
 	}
@@ -103,6 +104,16 @@ type Endpoints struct {
 // OK is the result of operations that return nothing else.
 type OK struct {
 	OK bool `json:"ok"`
+}
+
+// hasKey reports whether the JSON object obj has the key.
+func hasKey(obj json.RawMessage, key string) bool {
+	var m map[string]json.RawMessage
+	if len(obj) == 0 || json.Unmarshal(obj, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
 }
 
 func decode(params json.RawMessage, v any) error {
@@ -152,6 +163,12 @@ func (o *Office) RegisterControl(h Handler) {
 			if prof, err = profile.Parse(p.Profile); err != nil {
 				return nil, refuse(RuleBadProfile, "issuing card: %v", err)
 			}
+		}
+		if !hasKey(p.Profile, "issue_date") {
+			// A card handed over at the counter is issued today, by the
+			// office's clock (virtual or not).
+			now := o.clock.Now().In(clock.JST)
+			prof.IssueDate = profile.NewDate(now.Year(), now.Month(), now.Day())
 		}
 		c, err := o.IssueCard(prof)
 		if err != nil {

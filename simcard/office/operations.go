@@ -387,7 +387,7 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 	if k == authority.Sign {
 		certEF = jpki.EFSignCert
 	}
-	err = o.modify(c, func(st *card.State) error {
+	hasCert := func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
@@ -395,6 +395,20 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 		if df.File(certEF) == nil {
 			return refuse(RuleNoCertificate, "card %s holds no %s certificate: issue one instead", id, kindName(k))
 		}
+		return nil
+	}
+	// Refuse before the card leaves its reader (SetCounter); the office
+	// holds o.mu, so nothing else changes the chip in between.
+	var refused error
+	c.Chip.Inspect(func(st *card.State) { refused = hasCert(st) })
+	if refused != nil {
+		return refused
+	}
+	err = o.modify(c, func(st *card.State) error {
+		if err := hasCert(st); err != nil {
+			return err
+		}
+		df, _ := jpkiDF(st)
 		df.File(pinEF(k)).PIN.SetPIN(pin)
 		return nil
 	})
