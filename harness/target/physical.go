@@ -126,39 +126,41 @@ func (t *Target) Office(ref jpki.PINRef) error {
 }
 
 // reconnect waits for the card in its reader and connects to it afresh:
-// after a visit to the office the old handle may refer to a card that
-// left (pcscd answers "removed") or was reset under it.
+// after a visit to the office the old handle refers to a card that left
+// the reader (or was reset under it), and a handle reconnected from before
+// the visit can answer 8010000F (protocol mismatch) later; so the old one
+// is dropped and a new connection is opened and probed.
 func (t *Target) reconnect(ctx context.Context) error {
 	c, err := pcsc.Establish()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	if card, ok := t.ph.swap.current().(*pcsc.Card); ok {
+		_ = card.Disconnect(scard.LeaveCard)
+	}
 	var last error
 	for ctx.Err() == nil {
 		if _, err := c.WaitCard(ctx, t.ph.reader); err != nil {
 			return fmt.Errorf("waiting for the card back from the office: %w", err)
 		}
-		old := t.ph.swap.current()
-		if card, ok := old.(*pcsc.Card); ok {
-			if last = card.Reconnect(scard.ResetCard); last == nil {
-				return nil
-			}
-			_ = card.Disconnect(scard.LeaveCard)
-		}
 		card, err := pcsc.Open(t.ph.reader, pcsc.Exclusive)
 		if err == nil {
-			t.ph.swap.mu.Lock()
-			t.ph.swap.Transport = card
-			t.ph.swap.mu.Unlock()
-			return nil
+			if err = jpki.New(card).SelectAP(); err == nil {
+				t.ph.swap.mu.Lock()
+				t.ph.swap.Transport = card
+				t.ph.swap.mu.Unlock()
+				return nil
+			}
+			_ = card.Disconnect(scard.ResetCard)
 		}
 		last = err
-		// The card may be between removal and insertion: wait for pcscd's
-		// next state change rather than a fixed time.
-		if _, err := c.WaitRemoved(ctx, t.ph.reader); err != nil && ctx.Err() != nil {
-			break
-		}
+		// The card may be on its way out again (the office's put-back
+		// seen before its take-out): give pcscd a moment to report the
+		// removal, then wait for the card anew.
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, _ = c.WaitRemoved(wctx, t.ph.reader)
+		cancel()
 	}
 	return fmt.Errorf("reconnecting to the card after the office: %w", errors.Join(last, ctx.Err()))
 }
