@@ -68,17 +68,6 @@ func OpenTarget() *target.Target {
 	return target.OpenForSuite()
 }
 
-// Kind is the target kind the environment names (MYNAHIL_TARGET), failing
-// the spec on an invalid configuration.
-func Kind() target.Kind {
-	ginkgo.GinkgoHelper()
-	cfg, err := target.FromEnv()
-	if err != nil {
-		ginkgo.Fail(err.Error())
-	}
-	return cfg.Kind
-}
-
 // RequireSimulator skips the running spec when the target is a physical
 // card: the spec needs the simulator (its office, its clock or its
 // internals). Label such specs SimOnly as well, so the guard and the

@@ -190,7 +190,8 @@ func (c remoteClock) AddDate(years, months, days int) {
 // operation changes nothing.
 func changes(method string) bool {
 	switch method {
-	case "office.status", "office.cards", "office.inquiries", "office.endpoints", "office.time", "office.smartphone", "office.proxy-file":
+	case "office.status", "office.cards", "office.inquiries", "office.endpoints", "office.time", "office.smartphone", "office.proxy-file",
+		"office.report-loss": // the chip is elsewhere: the office leaves it as it is
 		return false
 	}
 	return true
