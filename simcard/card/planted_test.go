@@ -35,7 +35,11 @@ func testCard(t testing.TB, persist Persister) *Card {
 	if persist != nil {
 		opts = append(opts, WithPersister(persist))
 	}
-	return New(st, opts...)
+	c, err := New(st, opts...)
+	if err != nil {
+		panic(err) // one applet, one AID: New cannot refuse it
+	}
+	return c
 }
 
 func send(t *testing.T, c *Card, hexAPDU ...byte) (data []byte, sw apdu.SW) {
