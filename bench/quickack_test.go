@@ -60,7 +60,7 @@ func tcpPingPong(t *testing.T, n int) []time.Duration {
 }
 
 // TestNoDelayedACKStall catches the loss of TCP_QUICKACK re-arming on the
-// card side (vpcd-protocol.md §5.4): vpcd writes a frame's header and body
+// card side (docs/vpcd-pcscd.md §5.4): vpcd writes a frame's header and body
 // separately, so without it every APDU through pcscd waits for Linux's
 // delayed ACK, 40 ms or more. The APDU round trip through pcscd is compared
 // with a plain loopback TCP ping-pong measured in the same run (no code
@@ -103,6 +103,6 @@ func TestNoDelayedACKStall(t *testing.T) {
 	limit := min(max(200*base, 5*time.Millisecond), 25*time.Millisecond)
 	t.Logf("APDU through pcscd: median %v; loopback TCP ping-pong: median %v; limit %v", got, base, limit)
 	if got > limit {
-		t.Errorf("APDU round trip through pcscd %v, above %v (200× a loopback ping-pong of %v): a delayed-ACK stall? (TCP_QUICKACK, vpcd-protocol.md §5.4)", got, limit, base)
+		t.Errorf("APDU round trip through pcscd %v, above %v (200× a loopback ping-pong of %v): a delayed-ACK stall? (TCP_QUICKACK, docs/vpcd-pcscd.md §5.4)", got, limit, base)
 	}
 }

@@ -30,7 +30,7 @@ func (l *lockedBuffer) String() string {
 // TestCardSideDropsPeerStalledMidFrame: a reader that sends the start of a
 // frame and then nothing is dropped after the timeout, with the reason
 // logged, and the card reconnects; a reader silent between frames is not
-// dropped (vpcd may idle as long as it likes, vpcd-protocol.md §3).
+// dropped (vpcd may idle as long as it likes, docs/vpcd-pcscd.md §3).
 func TestCardSideDropsPeerStalledMidFrame(t *testing.T) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package cardinfo_test drives the card's applets other than JPKI — the
 // card-info input support applet (券面事項入力補助AP), the card-face applet
 // (券面AP), the resident-registry and common applets and the MF level — with
-// raw APDUs built here from jpki-card.md §2–§5, through the target's
+// raw APDUs built here from docs/card.md §2–§5, through the target's
 // transport (sim, vpcd or pcsc; the cards come from the world of
 // scenarios/framework). Every byte the suite sends or checks comes from the
 // spec and the card's profile, never from the simulator's encoder.
@@ -38,7 +38,7 @@ func TestCardInfo(t *testing.T) {
 // The run ends with one line: specs run, passed, skipped and why.
 var _ = suitereport.Register("Card-info, card-face, resident-registry and common applets")
 
-// AIDs and file identifiers, from jpki-card.md §2 and §3.
+// AIDs and file identifiers, from docs/card.md §2 and §3.
 const (
 	aidJPKI   = "D392F000260100000001"
 	aidText   = "D3921000310001010408"
@@ -78,7 +78,7 @@ func (s *session) insert() {
 }
 
 // cardExpiry is the last day of an adult's card: the tenth birthday after
-// issuance (jpki-card.md §6: "valid 10 years (to a birthday)").
+// issuance (docs/card.md §6: "valid 10 years (to a birthday)").
 func cardExpiry(birth, issued time.Time) time.Time {
 	y := issued.Year()
 	if !time.Date(y, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC).After(time.Date(y, issued.Month(), issued.Day(), 0, 0, 0, 0, time.UTC)) {

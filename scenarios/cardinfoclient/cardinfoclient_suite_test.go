@@ -2,7 +2,7 @@
 // card-info applets (harness/cardinfo) against cards issued by the
 // simulator: the My Number and the four facts with the PIN and with
 // 照合番号A/B, the integrity record, the card face and the status of all
-// seven PINs (jpki-card.md §3.2, §3.3, §4.2, §5). Expected values come from
+// seven PINs (docs/card.md §3.2, §3.3, §4.2, §5). Expected values come from
 // the card's profile and the client's own parsers, never from the
 // simulator's encoder. The cards come from the world of scenarios/framework,
 // so the suite runs on sim, vpcd and pcsc alike.

@@ -18,7 +18,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-// Office is the municipal office as a suite drives it (lifecycle-rules.md):
+// Office is the municipal office as a suite drives it (docs/lifecycle-rules.md):
 // *office.Office in process, or the simulator daemon's office.* control
 // methods. A refusal is an *office.RefusedError either way.
 type Office interface {

@@ -58,7 +58,7 @@ func (s *SimCard) Restore(snap Snapshot) error { return s.Issued.Restore(snap) }
 //
 //   - sim: in process (harness.InProcess);
 //   - vpcd: over the real vpcd wire format to the Go reader side of package
-//     vpcd (no pcscd; vpcd-protocol.md §2, §3);
+//     vpcd (no pcscd; docs/vpcd-pcscd.md §2, §3);
 //   - pcsc: on vpcd slot cfg.Slot of a pcscd (started with testenv if none
 //     serves the vpcd readers), connected shared through package pcsc.
 func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated, err error) {

@@ -140,7 +140,7 @@ func (w *World) Insert(c *office.Card) harness.Transport {
 }
 
 // CardInfoCAs returns the public keys of the card-info applets' CAs that
-// certify EF 0004 of the text and visual applets (jpki-card.md §5.3, §5.4)
+// certify EF 0004 of the text and visual applets (docs/card.md §5.3, §5.4)
 // of the cards this world issues: the trust anchors the suite is given, as
 // a relying party is given the JPKI CA certificates.
 func (w *World) CardInfoCAs() (text, visual *rsa.PublicKey) {

@@ -14,7 +14,7 @@ import (
 )
 
 var _ = Describe("A proxy at the counter", Ordered, framework.Label(framework.SimOnly), func() {
-	// lifecycle-rules.md §2: a proxy (任意代理人) cannot complete on the day;
+	// docs/lifecycle-rules.md §2: a proxy (任意代理人) cannot complete on the day;
 	// the office mails an inquiry/answer form, the holder writes the PIN and
 	// seals it, the proxy brings it back.
 	var (

@@ -115,7 +115,7 @@ func loadCA(s caState) (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing key: %w", err)
 	}
-	// The roots are RSA-2048 (jpki-card.md §7); a huge key from a damaged
+	// The roots are RSA-2048 (docs/card.md §7); a huge key from a damaged
 	// file would make every CRL and OCSP answer take seconds.
 	if n := key.N.BitLen(); n > 4096 {
 		return nil, fmt.Errorf("key: RSA-%d, want at most RSA-4096", n)

@@ -104,7 +104,7 @@ func (p *PIN) matches(value []byte) bool {
 
 // pinCompared, set only by tests, runs before every PIN comparison, so a
 // test can observe the order of storing the counter and comparing (VERIFY's
-// anti-tearing order, jpki-card.md §5.5).
+// anti-tearing order, docs/card.md §5.5).
 var pinCompared func()
 
 // Key is a private key IEF. Its private part never leaves the card through

@@ -74,7 +74,7 @@ func leftIn(t *testing.T, state []byte) int {
 // TestVerifyStoresTheTryBeforeComparing watches the order of what VERIFY
 // stores and compares: a try is spent and stored before the PIN is
 // compared, so cutting power after the comparison can never give the try
-// back (anti-tearing, jpki-card.md §5.5). The final counter alone cannot tell
+// back (anti-tearing, docs/card.md §5.5). The final counter alone cannot tell
 // the two orders apart; the sequence of events can.
 func TestVerifyStoresTheTryBeforeComparing(t *testing.T) {
 	var events []string
@@ -121,7 +121,7 @@ func TestVerifyNoAnswerWhenStoringFails(t *testing.T) {
 }
 
 // TestSignatureSchemeOutOfRange: COMPUTE DIGITAL SIGNATURE knows P1 00–05
-// only (jpki-card.md §4.5); any other P1 answers 6A86 and never a bare 9000.
+// only (docs/card.md §4.5); any other P1 answers 6A86 and never a bare 9000.
 func TestSignatureSchemeOutOfRange(t *testing.T) {
 	c := testCard(t, nil)
 	selectPIN(t, c)
@@ -144,7 +144,7 @@ func TestSignatureSchemeOutOfRange(t *testing.T) {
 }
 
 // TestGetDataExactlyLe: GET DATA returns an object exactly Le long and
-// refuses a shorter Le with 6700 (ISO/IEC 7816-4 7.4.2, jpki-card.md §3.6).
+// refuses a shorter Le with 6700 (ISO/IEC 7816-4 7.4.2, docs/card.md §3.6).
 func TestGetDataExactlyLe(t *testing.T) {
 	c := testCard(t, nil)
 	obj := DefaultATR[1:]

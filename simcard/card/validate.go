@@ -7,7 +7,7 @@ import "fmt"
 const (
 	maxDFs         = 16
 	maxFilesPerDF  = 64
-	maxEFBytes     = 65535 // the largest READ BINARY offset + Le (jpki-card.md §3)
+	maxEFBytes     = 65535 // the largest READ BINARY offset + Le (docs/card.md §3)
 	maxRecords     = 254   // READ RECORD numbers 01–FE
 	maxPINTries    = 15    // 63Cx carries at most 15
 	maxPINLength   = 255
@@ -125,7 +125,7 @@ func (f *File) validate(d *DF) error {
 		if err != nil {
 			return fmt.Errorf("key.pkcs1: %w", err)
 		}
-		// The card's keys are RSA-2048 (jpki-card.md §7); a huge one would
+		// The card's keys are RSA-2048 (docs/card.md §7); a huge one would
 		// make every signature take seconds.
 		if n := priv.N.BitLen(); n != keyBits {
 			return fmt.Errorf("key.pkcs1: RSA-%d, want RSA-%d", n, keyBits)

@@ -7,7 +7,7 @@ import (
 
 // TestCardExpiryAtEighteen: a holder exactly 18 at issuance is an adult
 // and gets a 10-year card; the day before the 18th birthday gets a 5-year
-// one (lifecycle-rules.md §3: "10th birthday after issuance for adults, 5th
+// one (docs/lifecycle-rules.md §3: "10th birthday after issuance for adults, 5th
 // for under-18s").
 func TestCardExpiryAtEighteen(t *testing.T) {
 	birth := d(2008, time.January, 10)
