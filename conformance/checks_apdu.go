@@ -112,7 +112,7 @@ func checkR06(t *T) {
 
 	// Case 4 echo through the signature.
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.Record("case 4 signature echo", "skipped: %s", why)
+		t.skipPIN("case 4 signature echo", jpki.AuthPIN, why)
 		return
 	}
 	t.expectSW(s, "selecting the auth key", selectEF(jpki.EFAuthKey), 0x9000)
@@ -175,7 +175,7 @@ func checkR07(t *T) {
 	t.le00(s, "READ BINARY Le=00", readBinary(0, 256), ref.authCert[:256])
 	t.le00(s, "GET CHALLENGE Le=00", getChallenge(256), nil)
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.Record("signature Le=00", "skipped: %s", why)
+		t.skipPIN("signature Le=00", jpki.AuthPIN, why)
 		return
 	}
 	t.expectSW(s, "selecting the auth key", selectEF(jpki.EFAuthKey), 0x9000)

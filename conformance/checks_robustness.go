@@ -35,7 +35,7 @@ func checkR11(t *T) {
 		worst = max(worst, d/time.Duration((len(der)+255)/256))
 	}
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.Record("signature", "skipped: %s", why)
+		t.skipPIN("signature", jpki.AuthPIN, why)
 	} else {
 		t.expectSW(s, "selecting the auth key", selectEF(jpki.EFAuthKey), 0x9000)
 		h := sha256.Sum256([]byte("mynahil R11"))

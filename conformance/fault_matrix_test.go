@@ -71,7 +71,9 @@ func runProfile(name string, soak int) []conformance.Result {
 		// The next profile must not find this card still reported present.
 		Expect(conformance.WaitCard(conformance.VirtualReader, false, 5*time.Second)).To(Succeed())
 	}()
-	return conformance.Run(matrixConfig(sim, soak))
+	results, _, err := conformance.Run(matrixConfig(sim, soak))
+	Expect(err).NotTo(HaveOccurred())
+	return results
 }
 
 func statusOf(results []conformance.Result) map[string]conformance.Result {

@@ -244,6 +244,15 @@ func (t *T) verifyPIN(s *session, ref jpki.PINRef) string {
 	return ""
 }
 
+// skipPIN records that the part name did not run for want of the PIN ref.
+func (t *T) skipPIN(name string, ref jpki.PINRef, why string) {
+	env := "MYNAHIL_AUTH_PIN"
+	if ref == jpki.SignPIN {
+		env = "MYNAHIL_SIGN_PIN"
+	}
+	t.SkipPart(name, fmt.Sprintf("the %v (%s)", ref, env), why)
+}
+
 // verifyAuthPIN is verifyPIN for the auth PIN.
 func (t *T) verifyAuthPIN(s *session) string { return t.verifyPIN(s, jpki.AuthPIN) }
 

@@ -78,7 +78,9 @@ func (s *session) transmit(cmd []byte) ([]byte, time.Duration, error) {
 	}
 	start := time.Now()
 	resp, err := within(s.timeout, "transmitting APDU", func() ([]byte, error) { return s.card.Transmit(cmd) })
-	return resp, time.Since(start), err
+	d := time.Since(start)
+	traceExchange(cmd, resp, d, err)
+	return resp, d, err
 }
 
 // status returns SCardStatus.

@@ -155,7 +155,7 @@ func GinkgoReport(env Environment, results []Result, start time.Time) types.Repo
 		case Failed:
 			sr.State = types.SpecStateFailed
 			sr.Failure = types.Failure{Message: res.Message, FailureNodeType: types.NodeTypeIt}
-		case Skipped:
+		case Skipped, Incomplete:
 			sr.State = types.SpecStateSkipped
 			sr.Failure = types.Failure{Message: res.Message, FailureNodeType: types.NodeTypeIt}
 		}
@@ -190,6 +190,8 @@ func ResultsFromGinkgo(report types.Report) []Result {
 		switch {
 		case sr.State.Is(types.SpecStateFailureStates):
 			res.Status, res.Message = Failed, sr.Failure.Message
+		case sr.State.Is(types.SpecStateSkipped|types.SpecStatePending) && strings.HasPrefix(sr.Failure.Message, string(Incomplete)+": "):
+			res.Status, res.Message = Incomplete, strings.TrimPrefix(sr.Failure.Message, string(Incomplete)+": ")
 		case sr.State.Is(types.SpecStateSkipped | types.SpecStatePending):
 			res.Status, res.Message = Skipped, sr.Failure.Message
 		}
