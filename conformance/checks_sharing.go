@@ -151,11 +151,15 @@ func checkR16(t *T) {
 	t.Ms("soak latency median", l.percentile(0.5))
 	t.Ms("soak latency p99", l.percentile(0.99))
 	t.Ms("soak latency max", l.max())
-	if p := l.percentile(0.99); p > 250*time.Millisecond {
-		t.Errorf("soak p99 latency %v exceeds 250 ms", p)
+	// The limits are the spec's, widened only when this machine's own
+	// baseline round trip (Preflight) says it is too busy to meet them.
+	p99Limit, maxLimit := t.run.Baseline.Scale(250*time.Millisecond, 50), t.run.Baseline.Scale(time.Second, 200)
+	t.Record("soak limits", "p99 ≤ %v, max ≤ %v (baseline median %v)", p99Limit, maxLimit, t.run.Baseline.Median)
+	if p := l.percentile(0.99); p > p99Limit {
+		t.Errorf("soak p99 latency %v exceeds %v", p, p99Limit)
 	}
-	if m := l.max(); m > time.Second {
-		t.Errorf("soak max latency %v exceeds 1 s", m)
+	if m := l.max(); m > maxLimit {
+		t.Errorf("soak max latency %v exceeds %v", m, maxLimit)
 	}
 }
 

@@ -115,7 +115,7 @@ var _ = ReportAfterSuite("HTML report", func(report Report) {
 		return
 	}
 	Expect(os.MkdirAll(dir, 0o755)).To(Succeed())
-	Expect(conformance.WriteHTML(filepath.Join(dir, "report.html"), env, conformance.ResultsFromGinkgo(report))).To(Succeed())
+	Expect(conformance.WriteHTML(filepath.Join(dir, "report.html"), conformance.Summary{Env: env, Results: conformance.ResultsFromGinkgo(report), Start: report.StartTime})).To(Succeed())
 })
 
 // ginkgoPrompter asks on stdout and waits for Enter on stdin (run ginkgo

@@ -39,6 +39,9 @@ type Profile struct {
 	// 0-byte "success"; more means a cut frame, which vpcd passes up as a
 	// short but well-formed-looking response (§5.2, §5.3).
 	VanishPartial int
+	// RemoveDelay delays every removal of the card: the reader notices a
+	// card taken away late.
+	RemoveDelay time.Duration
 
 	wrap  func(vpcd.Card) vpcd.Card
 	reply vpcd.FaultFunc
@@ -76,6 +79,9 @@ const (
 	// SlowInsertion is the insertion delay of "slow-insertion", above the
 	// suite's 1.5 s detection budget.
 	SlowInsertion = 3 * time.Second
+	// SlowRemoval is the removal delay of "slow-removal", above the suite's
+	// 1.5 s detection budget.
+	SlowRemoval = 3 * time.Second
 	// ReaderPatience is how long "impatient-reader" waits for a slow card
 	// before it gives up and drops it.
 	ReaderPatience = time.Second
@@ -162,6 +168,52 @@ var profiles = map[string]Profile{
 				resp = append(append([]byte(nil), resp...), 0x00)
 			}
 			return resp
+		}),
+	},
+	"slow-removal": {
+		Summary:     "the reader notices that the card was taken away only after 3 s",
+		RemoveDelay: SlowRemoval,
+	},
+	"drop-last-byte": {
+		Summary: "a response of 256 data bytes (Le=00) arrives without its last data byte but with 9000",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			resp := c.Transmit(cmd)
+			if len(resp) == 258 {
+				resp = append(append([]byte(nil), resp[:255]...), resp[256:]...)
+			}
+			return resp
+		}),
+	},
+	"short-response": {
+		Summary: "responses of 1 to 16 data bytes arrive without their last data byte (9000 kept), so they fit a receive buffer one byte too small",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			resp := c.Transmit(cmd)
+			if n := len(resp); n >= 3 && n <= 18 {
+				resp = append(append([]byte(nil), resp[:n-3]...), resp[n-2:]...)
+			}
+			return resp
+		}),
+	},
+	"flip-long-command": {
+		Summary: "commands of 200 to 257 bytes reach the card with their last data byte flipped",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			if n := len(cmd); n >= 200 && n < 258 && !isExtended(cmd) {
+				cmd = append([]byte(nil), cmd...)
+				last := 4 + int(cmd[4]) // the last data byte (ISO/IEC 7816-4 clause 5.1)
+				if last < n {
+					cmd[last] ^= 0xFF
+				}
+			}
+			return c.Transmit(cmd)
+		}),
+	},
+	"refuse-long-command": {
+		Summary: "short commands of 258 bytes or more never reach the card: the reader answers 6F 00 itself",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			if len(cmd) >= 258 && !isExtended(cmd) {
+				return []byte{0x6F, 0x00}
+			}
+			return c.Transmit(cmd)
 		}),
 	},
 	"mute-card": {
