@@ -117,3 +117,23 @@ func IsNotRun(err error) bool {
 	var nr *NotRunError
 	return errors.As(err, &nr)
 }
+
+// SlotFree returns a *NotRunError when reader already holds a card before
+// the simulator serves one: another process serves that vpcd slot, and the
+// checks would talk to its card.
+func SlotFree(reader string) error {
+	ctx, err := within(5*time.Second, "establishing PC/SC context", scard.EstablishContext)
+	if err != nil {
+		return &NotRunError{What: fmt.Sprintf("pcscd does not answer (%v)", err), Do: "start pcscd with vsmartcard-vpcd, or run under scripts/with-pcscd"}
+	}
+	defer func() { _ = ctx.Release() }()
+	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	if err := ctx.GetStatusChange(rs, 0); err != nil {
+		return &NotRunError{What: fmt.Sprintf("reader %q is not available (%v)", reader, err), Do: "start pcscd with vsmartcard-vpcd, or run under scripts/with-pcscd"}
+	}
+	if rs[0].EventState&scard.StatePresent != 0 {
+		return &NotRunError{What: fmt.Sprintf("%q already holds a card (ATR %s): another process serves this vpcd slot", reader, hexs(rs[0].Atr)),
+			Do: "stop that process (a running `mynahil sim`?), or test its card without --sim"}
+	}
+	return nil
+}

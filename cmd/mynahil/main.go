@@ -4,6 +4,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -50,7 +51,10 @@ func main() {
 		os.Exit(2)
 	}
 	if err := cmd.run(os.Args[2:]); err != nil {
-		fmt.Fprintf(os.Stderr, "mynahil %s: %v\n", os.Args[1], err)
-		os.Exit(1)
+		var r *reported
+		if !errors.As(err, &r) {
+			fmt.Fprintf(os.Stderr, "mynahil %s: %v\n", os.Args[1], err)
+		}
+		os.Exit(exitCode(err))
 	}
 }
