@@ -41,7 +41,7 @@ func Branches() []Branch {
 		{ID: "R10.response", What: "257- and 258-byte responses do not arrive whole", Match: "-byte response"},
 		{ID: "R10.command", What: "258- to 261-byte commands do not reach the card", Match: "-byte command"},
 		{ID: "R11.gives-up", What: "the reader gives up on a slow card operation (premature timeout)", Match: "reading EF"},
-		{ID: "R12.hang", What: "a PC/SC call does not return within the APDU timeout", Match: "did not return within"},
+		{ID: "R12.hang", What: "a PC/SC call does not return within the APDU timeout", Match: "did not return"},
 		{ID: "R13.undefined", What: "a malformed command gets 9000, a garbled status word or no status word", Match: "want a defined error"},
 		{ID: "R14.insufficient-buffer", What: "a response larger than the receive buffer does not fail with SCARD_E_INSUFFICIENT_BUFFER", Match: "want SCARD_E_INSUFFICIENT_BUFFER"},
 		{ID: "R14.needed", What: "SCARD_E_INSUFFICIENT_BUFFER reports the wrong length needed", Match: "bytes needed, want"},
