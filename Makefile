@@ -70,9 +70,10 @@ readers: build
 	bin/mynahil readers -fingerprint
 
 # conformance-report: the reader conformance suite against the virtual reader
-# with the simulated card (private pcscd); report.html, junit.xml and
-# report.json in $(REPORTS)/conformance. FAULT=<profile> serves the card
-# through a broken reader instead.
+# with the simulated card (private pcscd); report.html, report.json,
+# junit.xml and ginkgo-report.json in $(REPORTS)/conformance (docs/conformance.md).
+# FAULT=<profile> serves the card through a broken reader instead. It stops
+# with "could not run" (exit 3) while another process serves the vpcd slots.
 conformance-report: build
 	$(WITH_PCSCD) bin/mynahil conformance --sim $(if $(FAULT),--fault $(FAULT)) --report $(REPORTS)/conformance$(if $(FAULT),-$(FAULT))
 
@@ -82,7 +83,7 @@ conformance-report: build
 conformance-reader: build
 	bin/mynahil conformance --reader "$(READER)" $(if $(INTERACTIVE),--interactive) --report $(REPORTS)/conformance-reader
 
-# conformance-faults: every fault profile against the suite, about 2 minutes
+# conformance-faults: every fault profile against the suite, about 3 minutes
 # (also part of make test).
 conformance-faults: deps
 	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance

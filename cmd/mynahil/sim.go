@@ -18,6 +18,7 @@ import (
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
+	"github.com/mynahil/mynahil/testenv"
 )
 
 func init() {
@@ -171,6 +172,14 @@ func simDaemon(args []string) error {
 		case <-ctx.Done():
 		}
 	}()
+	if *vpcdAddr == simd.DefaultVPCD {
+		// One card source per slot: refuse when another process serves them.
+		release, err := testenv.ClaimSlots("mynahil sim")
+		if err != nil {
+			return &exitError{code: 3, err: err}
+		}
+		defer release()
+	}
 	d, err := simd.Open(cfg)
 	if err != nil {
 		return err
