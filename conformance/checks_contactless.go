@@ -21,7 +21,7 @@ func checkR18(t *T) {
 	}
 	var seen [][]byte
 	for _, iface := range []string{"contact", "contactless"} {
-		if err := t.cfg.Prompter.Prompt(fmt.Sprintf("Present the card through the %s interface of %q.", iface, t.cfg.Reader)); err != nil {
+		if err := t.cfg.Prompter.Prompt(fmt.Sprintf("Present the card through the %s interface of %q (the suite then waits %v for it).", iface, t.cfg.Reader, presenceWait)); err != nil {
 			t.Fatalf("prompting: %v", err)
 		}
 		s := t.open(scard.ShareShared)
@@ -60,7 +60,7 @@ func checkR19(t *T) {
 	for _, o := range []string{"face up, long edge forward", "face down, long edge forward", "face up, rotated 180°", "face down, rotated 180°"} {
 		ok := 0
 		for i := 1; i <= t.cfg.Placements; i++ {
-			if err := t.cfg.Prompter.Prompt(fmt.Sprintf("[%s] placement %d of %d: place the card on the reader.", o, i, t.cfg.Placements)); err != nil {
+			if err := t.cfg.Prompter.Prompt(fmt.Sprintf("[%s] placement %d of %d: place the card on the reader (the suite then has 10 s to read it).", o, i, t.cfg.Placements)); err != nil {
 				t.Fatalf("prompting: %v", err)
 			}
 			if placementOK(t, s0) {

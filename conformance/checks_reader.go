@@ -100,9 +100,9 @@ func (t *T) moveCard(insert bool) time.Duration {
 		t.cfg.Card.Remove()
 		return t.cfg.DetectBudget
 	}
-	msg := "Remove the card from the reader now."
+	msg := "Remove the card from the reader now (the suite watches for 30 s)."
 	if insert {
-		msg = "Insert (or place) the card now."
+		msg = "Insert (or place) the card now (the suite watches for 30 s)."
 	}
 	if n, ok := t.cfg.Prompter.(Notifier); ok {
 		n.Notify(msg)
@@ -171,7 +171,7 @@ func checkR03(t *T) {
 	for _, step := range []struct {
 		msg  string
 		want bool
-	}{{"Unplug the reader now.", false}, {"Plug the reader back in now.", true}} {
+	}{{"Unplug the reader now (the suite then watches for 30 s).", false}, {"Plug the reader back in now (the suite then watches for 30 s).", true}} {
 		if err := t.cfg.Prompter.Prompt(step.msg); err != nil {
 			t.Fatalf("prompting: %v", err)
 		}

@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/conformance"
+	"github.com/mynahil/mynahil/vpcd"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -56,6 +58,22 @@ var _ = Describe("Verdicts", Ordered, Label("verdicts"), func() {
 		Expect(werr).NotTo(HaveOccurred())
 		b, _ := os.ReadFile(filepath.Join(dir, "report.json"))
 		Expect(string(b)).To(And(ContainSubstring(`"verdict": "not run"`), ContainSubstring(`"exit_code": 3`)))
+	})
+
+	It("could not run: a card that is not a My Number Card", func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cs := vpcd.NewCardSide(foreignCard{}, vpcd.WithSlot(0), vpcd.WithLogger(quiet()))
+		done := make(chan struct{})
+		go func() { defer close(done); _ = cs.Run(ctx) }()
+		DeferCleanup(func() {
+			cancel()
+			<-done
+			Expect(conformance.WaitCard(conformance.VirtualReader, false, 10*time.Second)).To(Succeed())
+		})
+		Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second)).To(Succeed())
+		_, _, err := conformance.Run(conformance.Config{Reader: conformance.VirtualReader, Log: GinkgoWriter})
+		Expect(conformance.IsNotRun(err)).To(BeTrue(), "got %v", err)
+		Expect(err.Error()).To(And(ContainSubstring("is not a My Number Card"), ContainSubstring("6A82")))
 	})
 
 	It("is incomplete, never conformant, when no PINs are given", func() {
@@ -126,3 +144,12 @@ func (p *recordingPrompter) Prompt(msg string) error {
 	p.onPrompt(msg)
 	return nil
 }
+
+// foreignCard is a card without the JPKI AP: every command gets 6A82.
+type foreignCard struct{}
+
+func (foreignCard) ATR() []byte            { return vpcd.EchoATR }
+func (foreignCard) Transmit([]byte) []byte { return []byte{0x6A, 0x82} }
+func (foreignCard) PowerOn()               {}
+func (foreignCard) PowerOff()              {}
+func (foreignCard) Reset()                 {}
