@@ -102,8 +102,10 @@ func runProfile(name string, soak int) []conformance.Result {
 	// The run starts with the card in the reader (a card missing at the
 	// start is "could not run", not a verdict).
 	Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second+p.InsertDelay)).To(Succeed())
-	results, _, err := conformance.Run(matrixConfig(sim, soak))
+	results, base, err := conformance.Run(matrixConfig(sim, soak))
 	Expect(err).NotTo(HaveOccurred())
+	// The baseline the run's timing limits derive from, kept in the report.
+	AddReportEntry("baseline", fmt.Sprintf("SELECT round trip median %v, max %v", base.Median, base.Max))
 	return results
 }
 
