@@ -22,13 +22,13 @@ import (
 
 // Environment is what the report says about the setup under test.
 type Environment struct {
-	Reader    string
-	ATR       string
-	Interface string
-	OS        string
-	PCSCLite  string
-	Card      string
-	Fault     string // the broken-reader profile, for simulator runs
+	Reader    string `json:"name"`
+	ATR       string `json:"atr"`
+	Interface string `json:"interface"`
+	OS        string `json:"os"`
+	PCSCLite  string `json:"pcsc_lite"`
+	Card      string `json:"card"`
+	Fault     string `json:"fault,omitempty"` // the broken-reader profile, for simulator runs
 }
 
 // Fill completes the environment from the system and the reader (its ATR,
@@ -285,7 +285,12 @@ type JSONVersion struct {
 
 // JSONCounts counts the checks by status.
 type JSONCounts struct {
-	Passed, Failed, Incomplete, Skipped, MandatoryPassed, Mandatory int
+	Passed          int `json:"passed"`
+	Failed          int `json:"failed"`
+	Incomplete      int `json:"incomplete"`
+	Skipped         int `json:"skipped"`
+	MandatoryPassed int `json:"mandatory_passed"`
+	Mandatory       int `json:"mandatory"`
 }
 
 // JSONCheck is one check in report.json.
