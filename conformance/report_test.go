@@ -232,3 +232,31 @@ func TestMaskPIN(t *testing.T) {
 		t.Errorf("tries-left query: %s", got)
 	}
 }
+
+// TestDocumentedJSON: the report.json example in docs/conformance.md has
+// exactly the fields JSONReport writes.
+func TestDocumentedJSON(t *testing.T) {
+	doc, err := os.ReadFile("../docs/conformance.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "### report.json\n\n```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/conformance.md has no report.json example")
+	}
+	dec := json.NewDecoder(strings.NewReader(example))
+	dec.DisallowUnknownFields()
+	var r JSONReport
+	if err := dec.Decode(&r); err != nil {
+		t.Fatalf("the documented example does not match JSONReport: %v", err)
+	}
+	if r.Verdict != VerdictIncomplete || r.ExitCode != ExitCode(r.Verdict) || r.Checklist.Version != ChecklistVersion {
+		t.Errorf("documented example: verdict %q, exit %d, checklist %q", r.Verdict, r.ExitCode, r.Checklist.Version)
+	}
+	for _, f := range []string{"format", "verdict", "exit_code", "not_run_reason", "checklist", "mynahil", "reader", "baseline", "counts", "skipped_parts", "measurements", "trace"} {
+		if !strings.Contains(string(doc), "`"+f+"`") && !strings.Contains(string(doc), "`checks[]."+f+"`") {
+			t.Errorf("docs/conformance.md does not describe field %s", f)
+		}
+	}
+}
