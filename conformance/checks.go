@@ -1,7 +1,7 @@
 package conformance
 
 // Checks returns every check, in ID order. IDs, titles and sources are those
-// of reader-conformance.md §8; R21 (mandatory/optional marking) is a
+// of docs/conformance-checklist.md; R21 (mandatory/optional marking) is a
 // property of the report, not a check of its own.
 func Checks() []Check {
 	return []Check{

@@ -154,7 +154,7 @@ func (t *T) ref(s *session) *reference {
 }
 
 // readDER reads the current EF's DER object with Le=00 chunks, as OpenSC
-// and myna do (reader-conformance.md §1).
+// and myna do (docs/conformance-checklist.md, Background).
 func readDER(s *session) ([]byte, error) { return readDERChunks(s, 256) }
 
 // readDERChunks reads the current EF's DER object in chunks of at most chunk bytes.
@@ -257,7 +257,7 @@ func (t *T) skipPIN(name string, ref jpki.PINRef, why string) {
 func (t *T) verifyAuthPIN(s *session) string { return t.verifyPIN(s, jpki.AuthPIN) }
 
 // signCmd is COMPUTE DIGITAL SIGNATURE 80 2A 00 80 Lc data 00 on the
-// current key EF (reader-conformance.md §1).
+// current key EF (docs/conformance-checklist.md, Background).
 func signCmd(data []byte) []byte {
 	return append(append([]byte{0x80, 0x2A, 0x00, 0x80, byte(len(data))}, data...), 0x00)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // ErrTimeout is returned when a PC/SC call does not return within its
-// deadline: the reader hangs (reader-conformance.md R12). The call itself
+// deadline: the reader hangs (docs/conformance-checklist.md, R12). The call itself
 // keeps running in the background; pcsc-lite serialises later calls behind it.
 var ErrTimeout = errors.New("PC/SC call did not return in time")
 

@@ -1,5 +1,5 @@
 // Package conformance is the reader conformance suite for the My Number Card
-// (JPKI): the checks R01–R21 of shared/docs/reader-conformance.md §8 that can
+// (JPKI): the checks R01–R21 of docs/conformance-checklist.md that can
 // run on a PC/SC host, run against any PC/SC reader holding a JPKI card — a
 // physical reader with a physical test card, or the virtual reader "Virtual
 // PCD 00 00" with the simulated card (vpcd-protocol.md).
@@ -55,7 +55,7 @@ type Part struct {
 	Why   string `json:"why"`
 }
 
-// Labels used on checks (shared/docs/style.md, "Label").
+// Labels used on checks (one registry, used by the Ginkgo specs).
 const (
 	LabelInteractive = "interactive" // needs a person at the reader; off unless asked for
 	LabelPIN         = "pin"         // sends the auth PIN when one is given

@@ -4,7 +4,7 @@
 // application see a reader with one specific defect. The reader conformance
 // suite (package conformance) runs against each profile to prove that the
 // check aimed at the defect fails and the unrelated checks still pass
-// (reader-conformance.md §8).
+// (docs/conformance-checklist.md lists the branch each profile proves).
 //
 // The defects are the ones the public reader-test suites look for:
 // extended-APDU support (R09), 258/259-byte packets (R10), 61xx chaining
