@@ -47,6 +47,7 @@ func Branches() []Branch {
 		{ID: "R14.needed", What: "SCARD_E_INSUFFICIENT_BUFFER reports the wrong length needed", Match: "bytes needed, want"},
 		{ID: "R15.sharing", What: "sharing violations, transactions or SCardEndTransaction misbehave", Match: "SCARD_E_", NoProfile: pcscdOwned},
 		{ID: "R15.reset", What: "a reconnect with SCARD_RESET_CARD does not reset the card", Match: "the reset did not reach it"},
+		{ID: "R16.soak-latency", What: "the slowest APDU of the soak exceeds the latency limit", Match: "soak max latency"},
 		{ID: "R16.reset", What: "warm or cold resets leave the card's state as it was", Match: "kept its selected file"},
 		{ID: "R17.flow", What: "the JPKI flow (certificates, PIN tries, signature) fails through the reader", Match: "reading the auth certificate"},
 		{ID: "R20.concurrency", What: "exchanges of several contexts fail or hang", Match: "worker"},

@@ -60,6 +60,7 @@ var faultTable = []faultCase{
 	{"stall", []string{"R12.hang", "R20.concurrency"}, []string{"R06", "R07", "R11", "R17"}}, // the PIN paths start with a case-1 tries-left query
 	{"corrupt-sw", []string{"R13.undefined"}, []string{"R05", "R06", "R09", "R10", "R17"}},
 	{"ignore-reset", []string{"R15.reset", "R16.reset"}, nil},
+	{"latency-spikes", []string{"R16.soak-latency"}, nil},
 }
 
 func branchByID(id string) conformance.Branch {

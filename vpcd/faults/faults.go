@@ -19,6 +19,7 @@ import (
 	"encoding/binary"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mynahil/mynahil/vpcd"
@@ -216,6 +217,10 @@ var profiles = map[string]Profile{
 			return c.Transmit(cmd)
 		}),
 	},
+	"latency-spikes": {
+		Summary: "every 40th 32-byte READ BINARY is answered only after 1.5 s (a reader that stalls now and then)",
+		reply:   spikes(),
+	},
 	"mute-card": {
 		Summary: "the reader reports a 34-byte ATR, one more than PC/SC allows: the card is present but cannot be powered",
 		wrap: func(c vpcd.Card) vpcd.Card {
@@ -243,6 +248,21 @@ func ByName(name string) (Profile, bool) {
 	p, ok := profiles[name]
 	p.Name = name
 	return p, ok
+}
+
+// SpikeDelay is how late "latency-spikes" answers: above R16's 1 s limit
+// on the slowest soak APDU, below the fault matrix's 2 s APDU timeout.
+const SpikeDelay = 1500 * time.Millisecond
+
+// spikes delays every 40th READ BINARY with Le 32 (the soak's reads) by SpikeDelay.
+func spikes() vpcd.FaultFunc {
+	var n atomic.Int64
+	return func(cmd, _ []byte) vpcd.Reply {
+		if len(cmd) != 5 || cmd[1] != 0xB0 || cmd[4] != 32 || n.Add(1)%40 != 0 {
+			return vpcd.Reply{}
+		}
+		return vpcd.Reply{Delay: SpikeDelay}
+	}
 }
 
 // isExtended reports whether cmd uses extended length fields (ISO/IEC

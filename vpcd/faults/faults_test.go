@@ -182,6 +182,16 @@ func TestReplyFaults(t *testing.T) {
 	if r := profile(t, "vanish-mid-apdu").Vanish([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x90, 0x00}); r.Action != vpcd.Close || !bytes.Equal(r.Payload, []byte{0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
 		t.Errorf("vanish-mid-apdu: %+v", r)
 	}
+	sp := profile(t, "latency-spikes").Reply()
+	slow := 0
+	for i := 0; i < 80; i++ {
+		if sp([]byte{0, 0xB0, 0, 0, 32}, resp).Delay == SpikeDelay {
+			slow++
+		}
+	}
+	if slow != 2 || sp([]byte{0, 0xB0, 0, 0, 16}, resp).Delay != 0 {
+		t.Errorf("latency-spikes: %d of 80 soak reads delayed, want 2", slow)
+	}
 	if r := Healthy.Vanish([]byte{0x90, 0x00}); r.Action != vpcd.Close || len(r.Payload) != 0 {
 		t.Errorf("healthy vanish: %+v", r)
 	}
