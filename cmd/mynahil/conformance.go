@@ -199,8 +199,8 @@ func runConformance(args []string) error {
 		_ = json.NewEncoder(os.Stdout).Encode(out)
 	}
 	switch {
-	case nr != nil && !*asJSON:
-		return &exitError{code: code, err: nr}
+	case nr != nil:
+		return &reported{exitError{code: code, err: nr}} // printed above
 	case code != 0:
 		return &reported{exitError{code: code, err: errors.New(verdict)}}
 	}
@@ -268,7 +268,7 @@ func serveSim(cfg *conformance.Config, env *conformance.Environment, p faults.Pr
 func printSummary(w io.Writer, s conformance.Summary, took time.Duration) {
 	fmt.Fprintln(w)
 	if s.NotRun != nil {
-		fmt.Fprintf(w, "%s: NOT RUN (no verdict on the reader)\n  %v\n", s.Env.Reader, s.NotRun)
+		fmt.Fprintf(w, "%s: NOT RUN, no verdict on the reader\n%v\n", s.Env.Reader, s.NotRun)
 		return
 	}
 	for _, r := range s.Results {
