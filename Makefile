@@ -27,7 +27,7 @@ deps:
 	$(GO) mod download
 
 build: deps
-	$(GO) build -o bin/mynahil ./cmd/mynahil
+	$(GO) build -ldflags "-X github.com/mynahil/mynahil/conformance.commit=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o bin/mynahil ./cmd/mynahil
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -306,9 +306,13 @@ type JSONCheck struct {
 	Trace        []string `json:"trace,omitempty"`
 }
 
+// commit is the VCS commit, set by the Makefile's build (-ldflags -X) for
+// builds without Go's VCS stamping.
+var commit = "unknown"
+
 // BuildVersion is the version and VCS commit of the running binary.
 func BuildVersion() JSONVersion {
-	v := JSONVersion{Version: "(devel)", Commit: "unknown"}
+	v := JSONVersion{Version: "(devel)", Commit: commit}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
