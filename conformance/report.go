@@ -233,6 +233,22 @@ func (s Summary) Verdict() string {
 	return Verdict(s.Results)
 }
 
+// MissingMandatory returns the mandatory checks that have no result (left
+// out with Only): the run is at best incomplete.
+func MissingMandatory(results []Result) []Check {
+	ran := map[string]bool{}
+	for _, r := range results {
+		ran[r.Check.ID] = true
+	}
+	var out []Check
+	for _, c := range Checks() {
+		if c.Mandatory && !ran[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Exit codes of "mynahil conformance" (docs/conformance.md).
 const (
 	ExitConformant    = 0
@@ -432,6 +448,11 @@ func WriteHTML(path string, s Summary) error {
 		if r.Status == Failed || (r.Status == Incomplete && r.Check.Mandatory) || (r.Status == Skipped && r.Check.Mandatory) {
 			c.Message, _, _ = strings.Cut(c.Message, "\n")
 			data.Attention = append(data.Attention, c)
+		}
+	}
+	if s.NotRun == nil {
+		for _, c := range MissingMandatory(s.Results) {
+			data.Attention = append(data.Attention, htmlCheck{ID: c.ID, Title: c.Title, Status: "not run", Message: "left out of this run (--only)"})
 		}
 	}
 	var buf bytes.Buffer

@@ -283,6 +283,13 @@ func printSummary(w io.Writer, s conformance.Summary, took time.Duration) {
 			}
 		}
 	}
+	if missing := conformance.MissingMandatory(s.Results); len(missing) > 0 {
+		var ids []string
+		for _, c := range missing {
+			ids = append(ids, c.ID)
+		}
+		fmt.Fprintf(w, "  not run (left out with --only): %s\n", strings.Join(ids, " "))
+	}
 	fmt.Fprintf(w, "%s: %s (%d checks in %v; checklist version %s)\n", s.Env.Reader, strings.ToUpper(s.Verdict()), len(s.Results), took.Round(time.Second), conformance.ChecklistVersion)
 }
 
