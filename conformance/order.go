@@ -153,7 +153,11 @@ func settle(c Check, cfg *Config, rs *RunState) {
 		default:
 			steady++ // the card stays put and does not answer: a reader fault for the checks to report
 		}
-		time.Sleep(50 * time.Millisecond)
+		// Until pcscd reports the next event (or a short while passes).
+		next := []scard.ReaderState{{Reader: cfg.Reader, CurrentState: flags &^ scard.StateChanged}}
+		_, _ = within(time.Second, "waiting for a reader event", func() (struct{}, error) {
+			return struct{}{}, ctx.GetStatusChange(next, 250*time.Millisecond)
+		})
 	}
 	rs.events = -1
 }
