@@ -101,12 +101,16 @@ func (p *stepPrompter) Notify(msg string) {
 // a reader that gives up on a slow card) or moved it; pcscd then reports
 // the removal and the re-insertion with some delay, longer on a busy
 // machine, and a check started in between would fail for the previous
-// check's fault. settle waits until SELECT of the JPKI AP answers 9000 on
-// a fresh connection with the reader's event count unchanged across it.
-// When the card did not move (same event count) it returns at once; when
-// it is gone, the simulator puts it back or the operator is asked for it.
-// It never fails a check: what it cannot settle, the check reports.
-func settle(c Check, cfg *Config, rs *RunState) {
+// check's fault. Worse, right after a drop pcscd may still report the card
+// present (it polls the reader), so the next check connects to a card whose
+// link is gone and its first exchange fails ("Transaction failed"). settle
+// therefore always probes: it waits until SELECT of the JPKI AP answers 9000
+// on a fresh connection with the reader's event count unchanged across it,
+// waking on pcscd's reader events. When the card is gone, the simulator puts
+// it back or the operator is asked for it. It never fails a check: what it
+// cannot settle (a card that stays put and does not answer), the check
+// reports.
+func settle(c Check, cfg *Config) {
 	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", scard.EstablishContext)
 	if err != nil {
 		return
@@ -119,9 +123,9 @@ func settle(c Check, cfg *Config, rs *RunState) {
 		}
 		return st[0].EventState, int64(st[0].EventState >> 16), true
 	}
-	flags, events, ok := state()
-	if !ok || flags&scard.StateMute != 0 || (flags&scard.StatePresent != 0 && events == rs.events) {
-		return // nothing moved, or a card the reader cannot power: R01 reports it
+	flags, _, ok := state()
+	if !ok || flags&scard.StateMute != 0 {
+		return // a card the reader cannot power: R01 reports it
 	}
 	if flags&scard.StatePresent == 0 {
 		switch {
@@ -135,7 +139,7 @@ func settle(c Check, cfg *Config, rs *RunState) {
 		}
 	}
 	deadline := time.Now().Add(presenceWait)
-	for steady := 0; steady < 3 && time.Now().Before(deadline); {
+	for steady := 0; steady < 5 && time.Now().Before(deadline); {
 		if _, _, err := waitState(ctx, cfg.Reader, scard.StatePresent, time.Until(deadline)); err != nil {
 			return
 		}
@@ -148,7 +152,6 @@ func settle(c Check, cfg *Config, rs *RunState) {
 		case after != before || flags&scard.StatePresent == 0:
 			// still moving: wait for pcscd to report the next event
 		case good:
-			rs.events = after
 			return
 		default:
 			steady++ // the card stays put and does not answer: a reader fault for the checks to report
@@ -159,7 +162,6 @@ func settle(c Check, cfg *Config, rs *RunState) {
 			return struct{}{}, ctx.GetStatusChange(next, 250*time.Millisecond)
 		})
 	}
-	rs.events = -1
 }
 
 // probe connects afresh and sends SELECT of the JPKI AP.

@@ -263,9 +263,6 @@ type RunState struct {
 	hangsAtStart int64
 	// Baseline scales the timing limits (Preflight measures it).
 	Baseline Baseline
-	// events is the reader's event count when the card was last seen
-	// settled (settle).
-	events int64
 }
 
 // RunCheck runs one check with cfg (defaults filled in) and returns its result.
@@ -274,7 +271,7 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 	res := Result{Check: c, Start: time.Now(), Status: Passed}
 	t := &T{cfg: cfg, run: rs, res: &res}
 	if c.needsCard() && cfg.Reader != "" {
-		settle(c, cfg, rs)
+		settle(c, cfg)
 	}
 	tr := startTrace()
 	defer stopTrace()
@@ -317,7 +314,7 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 
 // NewRun returns the state shared by the checks of one run.
 func NewRun() *RunState {
-	return &RunState{pinRefused: map[jpki.PINRef]bool{}, hangsAtStart: hangs.Load(), events: -1}
+	return &RunState{pinRefused: map[jpki.PINRef]bool{}, hangsAtStart: hangs.Load()}
 }
 
 // Selected returns the checks cfg asks for, in ID order: all of them, or
