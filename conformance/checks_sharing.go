@@ -153,7 +153,7 @@ func checkR16(t *T) {
 	t.Ms("soak latency max", l.max())
 	// The limits are the spec's, widened only when this machine's own
 	// baseline round trip (Preflight) says it is too busy to meet them.
-	p99Limit, maxLimit := t.run.Baseline.Scale(250*time.Millisecond, 50), t.run.Baseline.Scale(time.Second, 200)
+	p99Limit, maxLimit := t.run.Baseline.Scale(250*time.Millisecond, 25), t.run.Baseline.Scale(time.Second, 100)
 	t.Record("soak limits", "p99 ≤ %v, max ≤ %v (baseline median %v)", p99Limit, maxLimit, t.run.Baseline.Median)
 	if p := l.percentile(0.99); p > p99Limit {
 		t.Errorf("soak p99 latency %v exceeds %v", p, p99Limit)
