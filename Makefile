@@ -32,7 +32,7 @@ deps: ## install the Debian packages (when missing) and Go modules
 	$(GO) mod download
 
 build: deps ## build bin/mynahil
-	$(GO) build -ldflags "-X github.com/mynahil/mynahil/cli.commit=$$(git rev-parse HEAD 2>/dev/null)" -o bin/mynahil ./cmd/mynahil
+	$(GO) build -ldflags "-X github.com/mynahil/mynahil/cli.commit=$$(git rev-parse HEAD 2>/dev/null) -X github.com/mynahil/mynahil/conformance.commit=$$(git rev-parse HEAD 2>/dev/null || echo unknown)" -o bin/mynahil ./cmd/mynahil
 
 vet: ## gofmt, go vet and staticcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
@@ -145,9 +145,10 @@ readers: build ## list PC/SC readers with ATR and card fingerprint
 	bin/mynahil readers -fingerprint
 
 # conformance-report: the reader conformance suite against the virtual reader
-# with the simulated card (private pcscd); report.html, junit.xml and
-# report.json in $(REPORTS)/conformance. FAULT=<profile> serves the card
-# through a broken reader instead.
+# with the simulated card (private pcscd); report.html, report.json,
+# junit.xml and ginkgo-report.json in $(REPORTS)/conformance (docs/conformance.md).
+# FAULT=<profile> serves the card through a broken reader instead. It stops
+# with "could not run" (exit 3) while another process serves the vpcd slots.
 conformance-report: build ## reader conformance suite against the virtual reader (FAULT=profile)
 	$(WITH_PCSCD) bin/mynahil conformance --sim $(if $(FAULT),--fault $(FAULT)) --report $(REPORTS)/conformance$(if $(FAULT),-$(FAULT))
 
@@ -157,7 +158,7 @@ conformance-report: build ## reader conformance suite against the virtual reader
 conformance-reader: build ## reader conformance suite against READER="…" [INTERACTIVE=1]
 	bin/mynahil conformance --reader "$(READER)" $(if $(INTERACTIVE),--interactive) --report $(REPORTS)/conformance-reader
 
-# conformance-faults: every fault profile against the suite, about 2 minutes
+# conformance-faults: every fault profile against the suite, about 3 minutes
 # (also part of make test).
 conformance-faults: deps ## every broken-reader profile against the conformance suite
 	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance

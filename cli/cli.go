@@ -30,6 +30,9 @@ type Error struct {
 	Err  error
 	// help names the command whose -h helps with a usage error.
 	help string
+	// reported: the command already told the user (its own JSON verdict,
+	// a summary on stderr); the error only sets the exit code.
+	reported bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -54,6 +57,15 @@ func Env(err error) error { return WithCode(ExitEnv, err) }
 
 // Envf is an environment error (exit 3).
 func Envf(format string, args ...any) error { return Env(fmt.Errorf(format, args...)) }
+
+// Reported is err with an exit code, already told to the user by the
+// command itself: nothing more is printed, not even under --json.
+func Reported(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err, reported: true}
+}
 
 // Failed marks err as the failure of the thing asked for (exit 1).
 func Failed(err error) error { return WithCode(ExitFailed, err) }
@@ -152,6 +164,9 @@ func (a *App) fail(cio *IO, err error) int {
 	}
 	var e *Error
 	errors.As(err, &e)
+	if e != nil && e.reported {
+		return code
+	}
 	if cio.JSON {
 		out := struct {
 			Error string `json:"error"`

@@ -6,7 +6,7 @@ import (
 )
 
 // ATR is an answer-to-reset split into its fields (ISO/IEC 7816-3 clause 8.2;
-// docs/conformance-checklist.md §1, R05).
+// docs/conformance-checklist.md, Background and R05).
 type ATR struct {
 	TS, T0     byte
 	Interface  []InterfaceByte // TA1, TB1, …, in order
@@ -102,13 +102,13 @@ func (a ATR) Offers(t int) bool {
 }
 
 // Contactless reports whether the ATR is one a PC/SC part 3 contactless
-// reader synthesises: 3B 8n 80 01 … (docs/conformance-checklist.md §1, OpenSC #3744).
+// reader synthesises: 3B 8n 80 01 … (docs/conformance-checklist.md, Background; OpenSC #3744).
 func (a ATR) Contactless() bool {
 	return a.TS == 0x3B && a.T0&0xF0 == 0x80 && len(a.Interface) >= 2 &&
 		a.Interface[0].Value == 0x80 && a.Interface[1].Value == 0x01
 }
 
-// knownJPKIATRs are the My Number Card ATRs named in docs/conformance-checklist.md §1.
+// knownJPKIATRs are the My Number Card ATRs named in docs/conformance-checklist.md, Background.
 var knownJPKIATRs = []string{
 	"3B E0 00 FF 81 31 FE 45 14",
 	"3B DA 13 FF 81 31 FB 46 80 12 39 2F 31 C1 73 C6 01 C0 3B",

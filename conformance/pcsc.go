@@ -11,7 +11,7 @@ import (
 )
 
 // ErrTimeout is returned when a PC/SC call does not return within its
-// deadline: the reader hangs (docs/conformance-checklist.md R12). The call itself
+// deadline: the reader hangs (docs/conformance-checklist.md, R12). The call itself
 // keeps running in the background; pcsc-lite serialises later calls behind it.
 var ErrTimeout = errors.New("PC/SC call did not return in time")
 
@@ -78,7 +78,9 @@ func (s *session) transmit(cmd []byte) ([]byte, time.Duration, error) {
 	}
 	start := time.Now()
 	resp, err := within(s.timeout, "transmitting APDU", func() ([]byte, error) { return s.card.Transmit(cmd) })
-	return resp, time.Since(start), err
+	d := time.Since(start)
+	traceExchange(cmd, resp, d, err)
+	return resp, d, err
 }
 
 // status returns SCardStatus.

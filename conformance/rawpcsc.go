@@ -2,7 +2,7 @@ package conformance
 
 // github.com/ebfe/scard always receives into a 65548-byte buffer, so it
 // cannot show what SCardTransmit does with a buffer that is too small
-// (docs/conformance-checklist.md R14, pcsc-lite UnitaryTests BufferOverflow_SCardTransmit.c).
+// (docs/conformance-checklist.md, R14; pcsc-lite UnitaryTests BufferOverflow_SCardTransmit.c).
 // These few calls go to libpcsclite directly for that check.
 
 // #cgo pkg-config: libpcsclite

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -20,13 +22,13 @@ import (
 
 // Environment is what the report says about the setup under test.
 type Environment struct {
-	Reader    string
-	ATR       string
-	Interface string
-	OS        string
-	PCSCLite  string
-	Card      string
-	Fault     string // the broken-reader profile, for simulator runs
+	Reader    string `json:"name"`
+	ATR       string `json:"atr"`
+	Interface string `json:"interface"`
+	OS        string `json:"os"`
+	PCSCLite  string `json:"pcsc_lite"`
+	Card      string `json:"card"`
+	Fault     string `json:"fault,omitempty"` // the broken-reader profile, for simulator runs
 }
 
 // Fill completes the environment from the system and the reader (its ATR,
@@ -158,6 +160,9 @@ func GinkgoReport(env Environment, results []Result, start time.Time) types.Repo
 		case Skipped:
 			sr.State = types.SpecStateSkipped
 			sr.Failure = types.Failure{Message: res.Message, FailureNodeType: types.NodeTypeIt}
+		case Incomplete:
+			sr.State = types.SpecStateSkipped
+			sr.Failure = types.Failure{Message: string(Incomplete) + ": " + res.Message, FailureNodeType: types.NodeTypeIt}
 		}
 		for _, e := range res.Entries {
 			sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{
@@ -190,6 +195,8 @@ func ResultsFromGinkgo(report types.Report) []Result {
 		switch {
 		case sr.State.Is(types.SpecStateFailureStates):
 			res.Status, res.Message = Failed, sr.Failure.Message
+		case sr.State.Is(types.SpecStateSkipped|types.SpecStatePending) && strings.HasPrefix(sr.Failure.Message, string(Incomplete)+": "):
+			res.Status, res.Message = Incomplete, strings.TrimPrefix(sr.Failure.Message, string(Incomplete)+": ")
 		case sr.State.Is(types.SpecStateSkipped | types.SpecStatePending):
 			res.Status, res.Message = Skipped, sr.Failure.Message
 		}
@@ -201,56 +208,252 @@ func ResultsFromGinkgo(report types.Report) []Result {
 	return out
 }
 
-// WriteReports writes report.html, junit.xml and report.json into dir and
-// returns their paths.
-func WriteReports(dir string, env Environment, results []Result, start time.Time) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating report directory: %w", err)
+// ChecklistVersion is the version of docs/conformance-checklist.md, the
+// checklist verdicts are judged against; the report names it.
+const ChecklistVersion = "1"
+
+// ChecklistURL is where the checklist is published with the repository.
+const ChecklistURL = "https://github.com/mynahil/mynahil/blob/main/docs/conformance-checklist.md"
+
+// Summary is one run as the reports describe it.
+type Summary struct {
+	Env      Environment
+	Results  []Result
+	Start    time.Time
+	Baseline Baseline
+	// NotRun is set when the run could not start: no verdict applies.
+	NotRun error
+}
+
+// Verdict is the run's verdict, "not run" when it could not start.
+func (s Summary) Verdict() string {
+	if s.NotRun != nil {
+		return VerdictNotRun
 	}
-	gr := GinkgoReport(env, results, start)
-	paths := []string{filepath.Join(dir, "report.html"), filepath.Join(dir, "junit.xml"), filepath.Join(dir, "report.json")}
-	err := errors.Join(
-		WriteHTML(paths[0], env, results),
-		reporters.GenerateJUnitReport(gr, paths[1]),
-		reporters.GenerateJSONReport(gr, paths[2]),
-	)
-	return paths, err
+	return Verdict(s.Results)
 }
 
-type htmlRow struct {
-	ID, Title, Kind, Status, Message, Duration, Procedure string
-	Entries                                               []Entry
-}
-
-// WriteHTML writes the one-page report.
-func WriteHTML(path string, env Environment, results []Result) error {
-	data := struct {
-		Env                             Environment
-		Verdict                         string
-		Generated                       string
-		Rows                            []htmlRow
-		Passed, Failed, Skipped, MandOK int
-		Mandatory                       int
-	}{Env: env, Verdict: Verdict(results), Generated: time.Now().UTC().Format(time.RFC3339)}
+// MissingMandatory returns the mandatory checks that have no result (left
+// out with Only): the run is at best incomplete.
+func MissingMandatory(results []Result) []Check {
+	ran := map[string]bool{}
 	for _, r := range results {
-		kind := "optional"
+		ran[r.Check.ID] = true
+	}
+	var out []Check
+	for _, c := range Checks() {
+		if c.Mandatory && !ran[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Exit codes of "mynahil conformance" (docs/conformance.md).
+const (
+	ExitConformant    = 0
+	ExitNotConformant = 1
+	ExitUsage         = 2
+	ExitNotRun        = 3
+	ExitIncomplete    = 4
+)
+
+// ExitCode maps a verdict to the command's exit code.
+func ExitCode(verdict string) int {
+	switch verdict {
+	case VerdictConformant:
+		return ExitConformant
+	case VerdictNotConformant:
+		return ExitNotConformant
+	case VerdictIncomplete:
+		return ExitIncomplete
+	}
+	return ExitNotRun
+}
+
+// JSONReport is report.json, documented in docs/conformance.md.
+type JSONReport struct {
+	Format    string        `json:"format"` // "mynahil-conformance/1"
+	Verdict   string        `json:"verdict"`
+	ExitCode  int           `json:"exit_code"`
+	NotRun    string        `json:"not_run_reason,omitempty"`
+	Checklist JSONChecklist `json:"checklist"`
+	Mynahil   JSONVersion   `json:"mynahil"`
+	Reader    Environment   `json:"reader"`
+	Baseline  Baseline      `json:"baseline"`
+	Started   time.Time     `json:"started"`
+	Duration  float64       `json:"duration_ms"`
+	Counts    JSONCounts    `json:"counts"`
+	Checks    []JSONCheck   `json:"checks"`
+}
+
+// JSONChecklist names the checklist the verdict is judged against.
+type JSONChecklist struct {
+	Version string `json:"version"`
+	URL     string `json:"url"`
+}
+
+// JSONVersion is the mynahil build that ran.
+type JSONVersion struct {
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+}
+
+// JSONCounts counts the checks by status.
+type JSONCounts struct {
+	Passed          int `json:"passed"`
+	Failed          int `json:"failed"`
+	Incomplete      int `json:"incomplete"`
+	Skipped         int `json:"skipped"`
+	MandatoryPassed int `json:"mandatory_passed"`
+	Mandatory       int `json:"mandatory"`
+}
+
+// JSONCheck is one check in report.json.
+type JSONCheck struct {
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	Mandatory    bool     `json:"mandatory"`
+	Status       Status   `json:"status"`
+	Message      string   `json:"message,omitempty"`
+	Duration     float64  `json:"duration_ms"`
+	SkippedParts []Part   `json:"skipped_parts,omitempty"`
+	Measurements []Entry  `json:"measurements,omitempty"`
+	Trace        []string `json:"trace,omitempty"`
+}
+
+// commit is the VCS commit, set by the Makefile's build (-ldflags -X) for
+// builds without Go's VCS stamping.
+var commit = "unknown"
+
+// BuildVersion is the version and VCS commit of the running binary.
+func BuildVersion() JSONVersion {
+	v := JSONVersion{Version: "(devel)", Commit: commit}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if bi.Main.Version != "" {
+		v.Version = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			v.Commit = s.Value
+		}
+	}
+	return v
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// JSON returns the run as report.json describes it.
+func (s Summary) JSON() JSONReport {
+	r := JSONReport{
+		Format: "mynahil-conformance/1", Verdict: s.Verdict(), Checklist: JSONChecklist{Version: ChecklistVersion, URL: ChecklistURL},
+		Mynahil: BuildVersion(), Reader: s.Env, Baseline: s.Baseline, Started: s.Start, Duration: ms(time.Since(s.Start)),
+		Checks: []JSONCheck{},
+	}
+	r.ExitCode = ExitCode(r.Verdict)
+	if s.NotRun != nil {
+		r.NotRun = s.NotRun.Error()
+	}
+	r.Counts = counts(s.Results)
+	for _, res := range s.Results {
+		r.Checks = append(r.Checks, JSONCheck{ID: res.Check.ID, Title: res.Check.Title, Mandatory: res.Check.Mandatory, Status: res.Status,
+			Message: res.Message, Duration: ms(res.Duration), SkippedParts: res.Skipped, Measurements: res.Entries, Trace: res.Trace})
+	}
+	return r
+}
+
+func counts(results []Result) JSONCounts {
+	var c JSONCounts
+	for _, r := range results {
 		if r.Check.Mandatory {
-			kind = "mandatory"
-			data.Mandatory++
+			c.Mandatory++
 			if r.Status == Passed {
-				data.MandOK++
+				c.MandatoryPassed++
 			}
 		}
 		switch r.Status {
 		case Passed:
-			data.Passed++
+			c.Passed++
 		case Failed:
-			data.Failed++
+			c.Failed++
+		case Incomplete:
+			c.Incomplete++
 		default:
-			data.Skipped++
+			c.Skipped++
 		}
-		data.Rows = append(data.Rows, htmlRow{ID: r.Check.ID, Title: r.Check.Title, Kind: kind, Status: string(r.Status),
-			Message: r.Message, Duration: r.Duration.Round(time.Millisecond).String(), Procedure: r.Check.Procedure, Entries: r.Entries})
+	}
+	return c
+}
+
+// WriteReports writes report.html, junit.xml, report.json (JSONReport)
+// and ginkgo-report.json (Ginkgo's own JSON) into dir and returns their
+// paths. A run that could not start gets report.html and report.json
+// only, saying "not run" and why.
+func WriteReports(dir string, s Summary) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating report directory: %w", err)
+	}
+	paths := []string{filepath.Join(dir, "report.html"), filepath.Join(dir, "report.json")}
+	js, err := json.MarshalIndent(s.JSON(), "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding report.json: %w", err)
+	}
+	errs := []error{WriteHTML(paths[0], s), os.WriteFile(paths[1], append(js, '\n'), 0o644)}
+	if s.NotRun == nil {
+		gr := GinkgoReport(s.Env, s.Results, s.Start)
+		paths = append(paths, filepath.Join(dir, "junit.xml"), filepath.Join(dir, "ginkgo-report.json"))
+		errs = append(errs, reporters.GenerateJUnitReport(gr, paths[2]), reporters.GenerateJSONReport(gr, paths[3]))
+	}
+	return paths, errors.Join(errs...)
+}
+
+type htmlCheck struct {
+	ID, Title, Kind, Status, Message, Duration, Procedure string
+	Entries                                               []Entry
+	Skipped                                               []Part
+	Trace                                                 string
+}
+
+// WriteHTML writes the one-page report.
+func WriteHTML(path string, s Summary) error {
+	data := struct {
+		Env                Environment
+		Verdict, Generated string
+		NotRun             string
+		Checks, Attention  []htmlCheck
+		Counts             JSONCounts
+		Checklist          JSONChecklist
+		Version            JSONVersion
+		Baseline           string
+	}{Env: s.Env, Verdict: s.Verdict(), Generated: time.Now().UTC().Format(time.RFC3339), Counts: counts(s.Results),
+		Checklist: JSONChecklist{Version: ChecklistVersion, URL: ChecklistURL}, Version: BuildVersion()}
+	if s.NotRun != nil {
+		data.NotRun = s.NotRun.Error()
+	}
+	if s.Baseline.Exchanges > 0 {
+		data.Baseline = fmt.Sprintf("SELECT round trip median %v, max %v over %d exchanges", s.Baseline.Median.Round(time.Microsecond), s.Baseline.Max.Round(time.Microsecond), s.Baseline.Exchanges)
+	}
+	for _, r := range s.Results {
+		kind := "optional"
+		if r.Check.Mandatory {
+			kind = "mandatory"
+		}
+		c := htmlCheck{ID: r.Check.ID, Title: r.Check.Title, Kind: kind, Status: string(r.Status), Message: r.Message,
+			Duration: r.Duration.Round(time.Millisecond).String(), Procedure: r.Check.Procedure, Entries: r.Entries,
+			Skipped: r.Skipped, Trace: strings.Join(r.Trace, "\n")}
+		data.Checks = append(data.Checks, c)
+		if r.Status == Failed || (r.Status == Incomplete && r.Check.Mandatory) || (r.Status == Skipped && r.Check.Mandatory) {
+			c.Message, _, _ = strings.Cut(c.Message, "\n")
+			data.Attention = append(data.Attention, c)
+		}
+	}
+	if s.NotRun == nil {
+		for _, c := range MissingMandatory(s.Results) {
+			data.Attention = append(data.Attention, htmlCheck{ID: c.ID, Title: c.Title, Status: "not run", Message: "left out of this run (--only)"})
+		}
 	}
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, data); err != nil {
@@ -266,17 +469,23 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Reader conformance: {{.Env.Reader}}</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
-.passed{color:#070}.failed{color:#b00;font-weight:bold}.skipped{color:#777}
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:80em}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
+.passed{color:#070}.failed{color:#b00;font-weight:bold}.skipped{color:#777}.incomplete{color:#a60;font-weight:bold}
 .verdict{font-size:1.6em;padding:.3em .6em;display:inline-block;border-radius:4px}
-.v-conformant{background:#dfd}.v-not{background:#fdd}.v-incomplete{background:#ffd}
-pre{white-space:pre-wrap;margin:0}small{color:#555}
+.v-conformant{background:#dfd}.v-not{background:#fdd}.v-incomplete,.v-notrun{background:#ffd}
+section.check{border-top:1px solid #ccc;padding:.5em 0}
+pre{white-space:pre-wrap;margin:.3em 0;background:#f7f7f7;padding:.4em}small{color:#555}
 </style></head><body>
 <h1>My Number Card (JPKI) reader conformance</h1>
-<p class="verdict {{if eq .Verdict "conformant"}}v-conformant{{else if eq .Verdict "incomplete"}}v-incomplete{{else}}v-not{{end}}">{{.Verdict}}</p>
-<p>{{.MandOK}} of {{.Mandatory}} mandatory checks passed; {{.Passed}} passed, {{.Failed}} failed, {{.Skipped}} skipped in all.
-"Conformant" means every mandatory check passed; optional checks are reported but do not decide the verdict.</p>
+<p class="verdict {{if eq .Verdict "conformant"}}v-conformant{{else if eq .Verdict "incomplete"}}v-incomplete{{else if eq .Verdict "not run"}}v-notrun{{else}}v-not{{end}}">{{.Verdict}}</p>
+{{if .NotRun}}<p><b>The run did not start, so there is no verdict on the reader:</b> {{.NotRun}}</p>{{else}}
+<p>{{.Counts.MandatoryPassed}} of {{.Counts.Mandatory}} mandatory checks passed; {{.Counts.Passed}} passed, {{.Counts.Failed}} failed, {{.Counts.Incomplete}} incomplete, {{.Counts.Skipped}} skipped in all.
+"Conformant" means every part of every mandatory check ran and passed; optional checks are reported but do not decide the verdict.
+Judged against the <a href="{{.Checklist.URL}}">reader conformance checklist</a>, version {{.Checklist.Version}}.</p>
+{{if .Attention}}<h2>Needs attention</h2><ul>
+{{range .Attention}}<li><a href="#{{.ID}}">{{.ID}}</a> <span class="{{.Status}}">{{.Status}}</span>: {{.Message}}</li>
+{{end}}</ul>{{end}}{{end}}
 <table>
 <tr><th>Reader</th><td>{{.Env.Reader}}</td></tr>
 <tr><th>ATR</th><td><code>{{.Env.ATR}}</code></td></tr>
@@ -285,19 +494,19 @@ pre{white-space:pre-wrap;margin:0}small{color:#555}
 {{if .Env.Fault}}<tr><th>Fault profile</th><td>{{.Env.Fault}}</td></tr>{{end}}
 <tr><th>OS</th><td>{{.Env.OS}}</td></tr>
 <tr><th>pcsc-lite</th><td>{{.Env.PCSCLite}}</td></tr>
+{{if .Baseline}}<tr><th>Baseline</th><td>{{.Baseline}}</td></tr>{{end}}
+<tr><th>mynahil</th><td>{{.Version.Version}} ({{.Version.Commit}})</td></tr>
 <tr><th>Generated</th><td>{{.Generated}}</td></tr>
 </table>
-<h2>Checks</h2>
-<table>
-<tr><th>ID</th><th>Check</th><th>Kind</th><th>Result</th><th>Measurements and facts</th></tr>
-{{range .Rows}}<tr>
-<td>{{.ID}}</td>
-<td>{{.Title}}<br><small>{{.Procedure}}</small></td>
-<td>{{.Kind}}</td>
-<td class="{{.Status}}">{{.Status}}<br><small>{{.Duration}}</small>{{if .Message}}<pre>{{.Message}}</pre>{{end}}</td>
-<td>{{range .Entries}}<div><b>{{.Name}}</b>: {{.Value}}</div>{{end}}</td>
-</tr>{{end}}
-</table>
-<p><small>Checks R01–R21 from docs/conformance-checklist.md §8. R21 (mandatory versus optional marking) is this report's Kind column.</small></p>
+{{if .Checks}}<h2>Checks</h2>{{end}}
+{{range .Checks}}<section class="check" id="{{.ID}}">
+<h3>{{.ID}} {{.Title}} <small>({{.Kind}})</small> — <span class="{{.Status}}">{{.Status}}</span> <small>{{.Duration}}</small></h3>
+<p><small>{{.Procedure}}</small></p>
+{{if .Message}}<pre>{{.Message}}</pre>{{end}}
+{{if .Skipped}}<p>Parts that did not run:</p><ul>{{range .Skipped}}<li>{{.Name}}: needs {{.Needs}} ({{.Why}})</li>{{end}}</ul>{{end}}
+{{if .Entries}}<details><summary>Measurements and facts</summary><ul>{{range .Entries}}<li><b>{{.Name}}</b>: {{.Value}}</li>{{end}}</ul></details>{{end}}
+{{if .Trace}}<details><summary>APDU trace (PINs masked)</summary><pre>{{.Trace}}</pre></details>{{end}}
+</section>{{end}}
+<p><small>R21 (mandatory versus optional marking) is the kind shown with each check. Every failure branch and the fault profile proving it: <a href="{{.Checklist.URL}}">docs/conformance-checklist.md</a>.</small></p>
 </body></html>
 `))

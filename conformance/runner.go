@@ -1,8 +1,8 @@
 // Package conformance is the reader conformance suite for the My Number Card
-// (JPKI): the checks R01–R21 of docs/conformance-checklist.md §8 that can
+// (JPKI): the checks R01–R21 of docs/conformance-checklist.md that can
 // run on a PC/SC host, run against any PC/SC reader holding a JPKI card — a
 // physical reader with a physical test card, or the virtual reader "Virtual
-// PCD 00 00" with the simulated card (docs/vpcd-pcscd.md).
+// PCD 00 00" with the simulated card (vpcd-protocol.md).
 //
 // The checks are plain Go (Checks, Run), so that the same code backs the
 // Ginkgo suite in this directory (CI: go tool ginkgo --junit-report …) and
@@ -16,6 +16,7 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -34,9 +35,27 @@ const (
 	Passed  Status = "passed"
 	Failed  Status = "failed"
 	Skipped Status = "skipped"
+	// Incomplete: nothing failed, but parts of the check did not run (a PIN
+	// or an operator was missing). It never counts as passed.
+	Incomplete Status = "incomplete"
 )
 
-// Labels used on checks.
+// Verdicts of a run (docs/conformance.md).
+const (
+	VerdictConformant    = "conformant"
+	VerdictNotConformant = "not conformant"
+	VerdictIncomplete    = "incomplete"
+	VerdictNotRun        = "not run"
+)
+
+// Part is a piece of a check that could not run, and what it needs.
+type Part struct {
+	Name  string `json:"name"`
+	Needs string `json:"needs"` // "the auth PIN (MYNAHIL_AUTH_PIN)", "an operator (--interactive)", …
+	Why   string `json:"why"`
+}
+
+// Labels used on checks (one registry, used by the Ginkgo specs).
 const (
 	LabelInteractive = "interactive" // needs a person at the reader; off unless asked for
 	LabelPIN         = "pin"         // sends the auth PIN when one is given
@@ -66,7 +85,7 @@ func (c Check) HasLabel(l string) bool {
 }
 
 // CardControl lets the suite insert and remove the card itself, as the
-// simulated card behind vpcd allows (docs/vpcd-pcscd.md §3.4). A physical
+// simulated card behind vpcd allows (vpcd-protocol.md §3.4). A physical
 // card has none; those checks then ask an operator (interactive) or skip.
 type CardControl interface {
 	Remove()
@@ -155,6 +174,12 @@ type Result struct {
 	Start    time.Time     `json:"start"`
 	Duration time.Duration `json:"duration"`
 	Entries  []Entry       `json:"entries,omitempty"`
+	// Skipped lists the parts that did not run; a check with any is
+	// Incomplete, not Passed.
+	Skipped []Part `json:"skipped_parts,omitempty"`
+	// Trace is the check's APDU exchanges, PINs masked (kept for failed
+	// and incomplete checks).
+	Trace []string `json:"trace,omitempty"`
 }
 
 // T is what a check's body works with: it records entries and ends the
@@ -166,6 +191,9 @@ type T struct {
 	mu    sync.Mutex
 	fails []string
 }
+
+// errAbort ends a check body from a helper without a panic.
+var errAbort = errors.New("check ended")
 
 // Record adds a fact or measurement to the check's report.
 func (t *T) Record(name string, format string, args ...any) {
@@ -197,6 +225,15 @@ func (t *T) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+// SkipPart records that a part of the check did not run because it needs
+// something the run lacks; the check then ends Incomplete unless it fails.
+func (t *T) SkipPart(name, needs, why string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.res.Skipped = append(t.res.Skipped, Part{Name: name, Needs: needs, Why: why})
+	t.res.Entries = append(t.res.Entries, Entry{Name: name, Value: "not run: " + why})
+}
+
 // Skipf ends the check as skipped (not exercised); it does not count
 // against the verdict.
 func (t *T) Skipf(format string, args ...any) {
@@ -224,6 +261,8 @@ type RunState struct {
 	// hangsAtStart is the process's hang count when the run began (R12
 	// counts only this run's).
 	hangsAtStart int64
+	// Baseline scales the timing limits (Preflight measures it).
+	Baseline Baseline
 }
 
 // RunCheck runs one check with cfg (defaults filled in) and returns its result.
@@ -231,6 +270,11 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 	cfg.defaults()
 	res := Result{Check: c, Start: time.Now(), Status: Passed}
 	t := &T{cfg: cfg, run: rs, res: &res}
+	if c.needsCard() && cfg.Reader != "" {
+		settle(c, cfg)
+	}
+	tr := startTrace()
+	defer stopTrace()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -250,9 +294,20 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	res.Duration = time.Since(res.Start)
-	if len(t.fails) > 0 {
+	switch {
+	case len(t.fails) > 0:
 		res.Status = Failed
 		res.Message = strings.Join(t.fails, "\n")
+	case res.Status == Passed && len(res.Skipped) > 0:
+		res.Status = Incomplete
+		var parts []string
+		for _, p := range res.Skipped {
+			parts = append(parts, p.Name+" needs "+p.Needs)
+		}
+		res.Message = "not every part ran: " + strings.Join(parts, "; ")
+	}
+	if res.Status == Failed || res.Status == Incomplete {
+		res.Trace = tr.lines()
 	}
 	return res
 }
@@ -268,7 +323,7 @@ func NewRun() *RunState {
 func Selected(cfg *Config) []Check {
 	var out []Check
 	for _, c := range Checks() {
-		if len(cfg.Only) > 0 && !contains(cfg.Only, c.ID) {
+		if len(cfg.Only) > 0 && !containsTrimmed(cfg.Only, c.ID) {
 			continue
 		}
 		out = append(out, c)
@@ -276,49 +331,89 @@ func Selected(cfg *Config) []Check {
 	return out
 }
 
-// Run runs every selected check in order and returns the results.
-func Run(cfg Config) []Result {
+// Run checks the environment (Preflight), then runs every selected check
+// and returns the results and the baseline. A *NotRunError means no check
+// ran and no verdict applies.
+func Run(cfg Config) ([]Result, Baseline, error) {
 	cfg.defaults()
+	if bad := UnknownIDs(cfg.Only); len(bad) > 0 {
+		return nil, Baseline{}, fmt.Errorf("unknown check IDs %s", strings.Join(bad, ", "))
+	}
+	base, err := Preflight(&cfg)
+	if err != nil {
+		return nil, base, err
+	}
+	fmt.Fprintf(cfg.Log, "baseline: SELECT round trip median %v, max %v over %d exchanges\n",
+		base.Median.Round(time.Microsecond), base.Max.Round(time.Microsecond), base.Exchanges)
 	rs := NewRun()
+	rs.Baseline = base
+	checks := Order(Selected(&cfg), cfg.Interactive && cfg.Card == nil)
+	if cfg.Interactive && cfg.Prompter != nil {
+		cfg.Prompter = newStepPrompter(cfg.Prompter, plannedPrompts(checks, &cfg))
+	}
 	var out []Result
-	for _, c := range Selected(&cfg) {
+	for _, c := range checks {
 		fmt.Fprintf(cfg.Log, "%s %s …\n", c.ID, c.Title)
 		r := RunCheck(c, &cfg, rs)
 		fmt.Fprintf(cfg.Log, "%s %s (%v)%s\n", c.ID, strings.ToUpper(string(r.Status)), r.Duration.Round(time.Millisecond), indent(r.Message))
 		out = append(out, r)
 	}
-	return out
+	return out, base, nil
 }
 
 // Conformant reports whether every mandatory check passed (R21): a
 // mandatory check that was skipped or not run (Only) is not a pass.
 func Conformant(results []Result) bool {
-	return Verdict(results) == "conformant"
+	return Verdict(results) == VerdictConformant
 }
 
-// Verdict is the verdict of a run: "conformant" when every mandatory check
-// ran and passed, "not conformant" when one failed, and "incomplete" when
-// none failed but some were not exercised (no operator, no card control, or
-// left out with Only).
+// Verdict is the verdict of a run: "conformant" when every part of every
+// mandatory check ran and passed, "not conformant" when one failed, and
+// "incomplete" when none failed but some were not exercised (a PIN or an
+// operator missing, no card control, or left out with Only).
 func Verdict(results []Result) string {
 	status := map[string]Status{}
 	for _, r := range results {
 		status[r.Check.ID] = r.Status
 		if r.Check.Mandatory && r.Status == Failed {
-			return "not conformant"
+			return VerdictNotConformant
 		}
 	}
 	for _, c := range Checks() {
 		if c.Mandatory && status[c.ID] != Passed {
-			return "incomplete"
+			return VerdictIncomplete
 		}
 	}
-	return "conformant"
+	return VerdictConformant
+}
+
+// UnknownIDs returns the IDs in only that name no check.
+func UnknownIDs(only []string) []string {
+	var bad []string
+	for _, id := range only {
+		found := false
+		for _, c := range Checks() {
+			found = found || strings.EqualFold(c.ID, strings.TrimSpace(id))
+		}
+		if !found {
+			bad = append(bad, id)
+		}
+	}
+	return bad
 }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsTrimmed(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(strings.TrimSpace(x), s) {
 			return true
 		}
 	}

@@ -55,3 +55,28 @@ func TestPINNeverRecorded(t *testing.T) {
 		t.Errorf("reason %q", r.Entries[0].Value)
 	}
 }
+
+// TestInteractiveOrder: with an operator, the checks that end with the card
+// taken away come last, and every prompt carries its step number.
+func TestInteractiveOrder(t *testing.T) {
+	var ids []string
+	for _, c := range Order(Checks(), true) {
+		ids = append(ids, c.ID)
+	}
+	got := strings.Join(ids, " ")
+	if !strings.HasSuffix(got, "R02 R04 R03 R18 R19") || !strings.Contains(got, "R17 R20 R02") {
+		t.Errorf("interactive order %s", got)
+	}
+	var msgs []string
+	p := newStepPrompter(promptFunc(func(m string) error { msgs = append(msgs, m); return nil }), 2)
+	_ = p.Prompt("a")
+	_ = p.Prompt("b")
+	_ = p.Prompt("c")
+	if want := "[step 1/2] a|[step 2/2] b|[step 3/3] c"; strings.Join(msgs, "|") != want {
+		t.Errorf("prompts %q, want %q", msgs, want)
+	}
+}
+
+type promptFunc func(string) error
+
+func (f promptFunc) Prompt(m string) error { return f(m) }

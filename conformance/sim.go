@@ -74,8 +74,15 @@ func (s *Sim) reply(cmd, resp []byte) vpcd.Reply {
 	return vpcd.Reply{}
 }
 
-// Remove takes the card out of the virtual reader.
-func (s *Sim) Remove() { s.cs.Remove() }
+// Remove takes the card out of the virtual reader (after the profile's
+// RemoveDelay: a reader that notices removals late).
+func (s *Sim) Remove() {
+	if d := s.profile.RemoveDelay; d > 0 {
+		time.AfterFunc(d, s.cs.Remove)
+		return
+	}
+	s.cs.Remove()
+}
 
 // Insert puts the card back.
 func (s *Sim) Insert() { s.cs.Insert() }

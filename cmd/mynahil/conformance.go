@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/conformance"
 	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -19,38 +22,43 @@ func init() {
 	register(&cli.Command{Name: "conformance", Summary: "run the reader conformance suite (R01–R21) and write its report", Run: runConformance})
 }
 
-// ExitIncomplete is the conformance command's own exit code: a mandatory
-// check did not run (docs/cli.md).
-const ExitIncomplete = 4
-
-// runConformance runs the checks of docs/conformance-checklist.md
-// against one PC/SC reader and writes JUnit XML, Ginkgo JSON and a one-page
-// HTML report (package conformance).
-func runConformance(cio *cli.IO, args []string) error {
-	fs := cli.NewFlagSet("mynahil conformance", `Usage: mynahil conformance [flags]
+const conformanceHelp = `Usage: mynahil conformance [flags]
 
 Runs the reader conformance checks R01–R21 against a PC/SC reader holding a
-My Number Card (JPKI) and writes report.html, junit.xml and report.json.
+My Number Card (JPKI) and writes report.html, report.json, junit.xml and
+ginkgo-report.json. The verdict is judged against docs/conformance-checklist.md.
+
+Exit codes:
+  0  conformant: every part of every mandatory check ran and passed
+  1  not conformant: a mandatory check failed
+  2  usage error (bad flag, unknown check ID)
+  3  could not run: pcscd, the reader, the card or the simulator's slot
+     is not ready (no verdict on the reader)
+  4  incomplete: nothing failed, but parts did not run (a PIN, an operator)
+
 PINs are read from the environment only and never printed:
   MYNAHIL_AUTH_PIN  the card's auth PIN (4 digits): enables VERIFY and signing
   MYNAHIL_SIGN_PIN  the sign PIN: enables reading the sign certificate
-Without them the PIN-dependent parts are skipped. The suite spends at most
-one wrong try per PIN and never sends a PIN with fewer than 2 tries left.
+Without them the PIN-dependent parts do not run and the verdict is at best
+"incomplete". The suite spends at most one wrong try per PIN and never sends
+a PIN with fewer than 2 tries left.`
 
-Exit codes: 0 conformant, 1 not conformant, 2 usage error, 3 environment
-error (pcscd down, reader missing), 4 incomplete (a mandatory check did
-not run). The checklist: docs/conformance-checklist.md.`)
-	reader := fs.String("reader", "", "PC/SC reader name (see pcsc_scan); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
-	report := fs.String("report", "", "directory for report.html, junit.xml and report.json (created)")
+// runConformance runs the checks against one PC/SC reader and writes the
+// reports (package conformance; docs/conformance.md).
+func runConformance(cio *cli.IO, args []string) error {
+	fs := cli.NewFlagSet("mynahil conformance", conformanceHelp)
+	reader := fs.String("reader", "", "PC/SC reader name (see `mynahil readers`); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
+	report := fs.String("report", "", "directory for report.html, report.json, junit.xml and ginkgo-report.json (created)")
 	sim := fs.Bool("sim", false, "serve the simulated card on vpcd slot 0 (pcscd with vpcd must be running)")
 	fault := fs.String("fault", "", "with --sim: serve the card through this broken-reader profile: "+strings.Join(faults.Names(), ", "))
 	soak := fs.Int("soak", 1000, "APDUs in R16's soak")
 	timeout := fs.Duration("timeout", 5*time.Second, "deadline of every PC/SC call (R12)")
 	extended := fs.Int("extended", 0, "largest extended-APDU data size the maker claims, when the reader does not advertise it (R09); 0 = none")
 	full := fs.Bool("full", false, "R06: signature echo at every length 1..245 (slow on a physical card)")
-	interactive := fs.Bool("interactive", false, "run the checks that need a person (R02/R04 on a physical reader, R03, R18, R19) with prompts")
+	interactive := fs.Bool("interactive", false, "run the checks that need a person (R02/R04 on a physical reader, R03, R18, R19) with numbered prompts")
 	placements := fs.Int("placements", 10, "R19: placements per orientation")
-	only := fs.String("only", "", "comma-separated check IDs to run (default: all)")
+	only := fs.String("only", "", "comma-separated check IDs to run (default: all); a run of some checks is at best incomplete")
+	asJSON := fs.JSON("print the verdict (or the error) as JSON on stdout")
 	verbose := fs.Bool("v", false, "log the simulated card's vpcd traffic")
 	if err := fs.Parse(cio, args); err != nil {
 		return err
@@ -58,7 +66,7 @@ not run). The checklist: docs/conformance-checklist.md.`)
 	if err := fs.NoArgs(); err != nil {
 		return err
 	}
-
+	usage := func(err error) error { return fs.Usagef("%v", err) }
 	cfg := conformance.Config{
 		Reader:      *reader,
 		AuthPIN:     jpki.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
@@ -69,81 +77,172 @@ not run). The checklist: docs/conformance-checklist.md.`)
 		Full:        *full,
 		Interactive: *interactive,
 		Placements:  *placements,
-		Log:         os.Stderr,
+		Log:         cio.Stderr,
 	}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
+		if bad := conformance.UnknownIDs(cfg.Only); len(bad) > 0 {
+			return usage(fmt.Errorf("unknown check IDs %s (the checks are R01–R20; R21 is the report's mandatory/optional marking)", strings.Join(bad, ", ")))
+		}
+	}
+	p, ok := faults.ByName(*fault)
+	switch {
+	case !ok:
+		return usage(fmt.Errorf("unknown fault profile %q (have: %s)", *fault, strings.Join(faults.Names(), ", ")))
+	case *fault != "" && !*sim:
+		return usage(errors.New("--fault needs --sim"))
 	}
 	if *interactive {
-		cfg.Prompter = linePrompter{in: bufio.NewReader(os.Stdin), out: os.Stderr}
-	}
-	env := conformance.Environment{}
-	switch {
-	case *sim:
-		p, ok := faults.ByName(*fault)
-		if !ok {
-			return fs.Usagef("unknown fault profile %q (have: %s)", *fault, strings.Join(faults.Names(), ", "))
-		}
-		level := slog.LevelWarn
-		if *verbose {
-			level = slog.LevelDebug
-		}
-		card, err := conformance.StartSim(0, p, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-		if err != nil {
-			return cli.Env(err)
-		}
-		defer card.Close()
-		cfg.Card = card
-		if cfg.Reader == "" {
-			cfg.Reader = conformance.VirtualReader
-		}
-		if err := conformance.WaitCard(cfg.Reader, true, 10*time.Second+p.InsertDelay); err != nil {
-			return cli.Envf("waiting for the simulated card in %q (is pcscd with vpcd running? scripts/with-pcscd starts one): %w", cfg.Reader, err)
-		}
-		if cfg.AuthPIN == "" {
-			cfg.AuthPIN = conformance.SimAuthPIN
-		}
-		if cfg.SignPIN == "" {
-			cfg.SignPIN = conformance.SimSignPIN
-		}
-		if cfg.ExtendedMax == 0 {
-			// The vpcd transport carries 65535-byte messages (docs/vpcd-pcscd.md).
-			cfg.ExtendedMax = 65535 - 9
-		}
-		env.Card = "simulated My Number Card (mynahil simcard, profile.Default)"
-		env.Fault = p.Name + ": " + p.Summary
-	case *fault != "":
-		return fs.Usagef("--fault needs --sim")
-	}
-	if cfg.Reader == "" {
-		r, err := conformance.OnlyReader()
-		if err != nil {
-			return cli.Envf("choosing a reader: %w (name one with --reader)", err)
-		}
-		cfg.Reader = r
+		cfg.Prompter = linePrompter{in: bufio.NewReader(cio.Stdin), out: cio.Stderr}
 	}
 
 	start := time.Now()
-	results := conformance.Run(cfg)
+	env := conformance.Environment{}
+	var results []conformance.Result
+	var base conformance.Baseline
+	err := func() error {
+		if *sim {
+			stop, err := serveSim(cio.Stderr, &cfg, &env, p, *verbose)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		// Preflight here too, so that the report names the reader it chose.
+		if _, err := conformance.Preflight(&cfg); err != nil {
+			return err
+		}
+		var err error
+		results, base, err = conformance.Run(cfg)
+		return err
+	}()
+	var nr *conformance.NotRunError
+	switch {
+	case errors.As(err, &nr):
+	case err != nil:
+		return cli.Env(err)
+	}
 	env.Fill(cfg)
-	verdict := conformance.Verdict(results)
-	fmt.Fprintf(os.Stderr, "\n%s: %s (%d checks in %v)\n", cfg.Reader, strings.ToUpper(verdict), len(results), time.Since(start).Round(time.Second))
+	sum := conformance.Summary{Env: env, Results: results, Start: start, Baseline: base}
+	if nr != nil {
+		sum.NotRun = nr
+	}
+	verdict := sum.Verdict()
+	printSummary(cio.Stderr, sum, time.Since(start))
+	var paths []string
 	if *report != "" {
-		paths, err := conformance.WriteReports(*report, env, results, start)
-		if err != nil {
-			return cli.Env(fmt.Errorf("writing the report: %w", err))
+		if paths, err = conformance.WriteReports(*report, sum); err != nil {
+			return cli.WithCode(conformance.ExitNotRun, fmt.Errorf("writing the report: %w", err))
 		}
 		for _, p := range paths {
-			fmt.Fprintf(os.Stderr, "wrote %s\n", p)
+			fmt.Fprintf(cio.Stderr, "wrote %s\n", p)
 		}
 	}
-	switch verdict {
-	case "conformant":
-		return nil
-	case "incomplete":
-		return cli.WithCode(ExitIncomplete, fmt.Errorf("verdict: %s", verdict))
+	code := conformance.ExitCode(verdict)
+	if *asJSON {
+		out := struct {
+			Verdict  string   `json:"verdict"`
+			Code     int      `json:"code"`
+			Reason   string   `json:"error,omitempty"`
+			Reader   string   `json:"reader"`
+			Reports  []string `json:"reports,omitempty"`
+			Failed   []string `json:"failed,omitempty"`
+			Unproven []string `json:"incomplete,omitempty"`
+		}{Verdict: verdict, Code: code, Reader: cfg.Reader, Reports: paths}
+		if nr != nil {
+			out.Reason = nr.Error()
+		}
+		for _, r := range results {
+			switch {
+			case r.Status == conformance.Failed:
+				out.Failed = append(out.Failed, r.Check.ID)
+			case r.Check.Mandatory && r.Status != conformance.Passed:
+				out.Unproven = append(out.Unproven, r.Check.ID)
+			}
+		}
+		_ = json.NewEncoder(cio.Stdout).Encode(out)
 	}
-	return cli.Failed(fmt.Errorf("verdict: %s", verdict))
+	switch {
+	case nr != nil:
+		return cli.Reported(code, nr) // printed above
+	case code != 0:
+		return cli.Reported(code, errors.New(verdict))
+	}
+	return nil
+}
+
+// serveSim claims the vpcd slots, makes sure no other card source serves
+// slot 0, and serves the simulated card through profile p.
+func serveSim(log io.Writer, cfg *conformance.Config, env *conformance.Environment, p faults.Profile, verbose bool) (stop func(), err error) {
+	if cfg.Reader == "" {
+		cfg.Reader = conformance.VirtualReader
+	}
+	release, err := testenv.ClaimSlots("mynahil conformance --sim")
+	if err != nil {
+		return nil, &conformance.NotRunError{What: err.Error(), Do: "stop the other process (mynahil sim stops with Ctrl-C), or test the card it serves without --sim"}
+	}
+	if err := conformance.SlotFree(cfg.Reader); err != nil {
+		release()
+		return nil, err
+	}
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	card, err := conformance.StartSim(0, p, slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: level})))
+	if err != nil {
+		release()
+		return nil, &conformance.NotRunError{What: fmt.Sprintf("starting the simulated card: %v", err), Do: "see the log above"}
+	}
+	stop = func() { card.Close(); release() }
+	if err := conformance.WaitCard(cfg.Reader, true, 15*time.Second+p.InsertDelay); err != nil {
+		stop()
+		return nil, &conformance.NotRunError{What: fmt.Sprintf("the simulated card did not appear in %q (%v)", cfg.Reader, err),
+			Do: "check that pcscd runs with vsmartcard-vpcd (scripts/with-pcscd starts one)"}
+	}
+	cfg.Card = card
+	if cfg.AuthPIN == "" {
+		cfg.AuthPIN = conformance.SimAuthPIN
+	}
+	if cfg.SignPIN == "" {
+		cfg.SignPIN = conformance.SimSignPIN
+	}
+	if cfg.ExtendedMax == 0 {
+		// The vpcd transport carries 65535-byte messages (docs/vpcd-pcscd.md §2, §9).
+		cfg.ExtendedMax = 65535 - 9
+	}
+	env.Card = "simulated My Number Card (mynahil simcard, profile.Default)"
+	env.Fault = p.Name + ": " + p.Summary
+	return stop, nil
+}
+
+// printSummary writes the verdict and, above it, what needs attention.
+func printSummary(w io.Writer, s conformance.Summary, took time.Duration) {
+	fmt.Fprintln(w)
+	if s.NotRun != nil {
+		fmt.Fprintf(w, "%s: NOT RUN, no verdict on the reader\n%v\n", s.Env.Reader, s.NotRun)
+		return
+	}
+	for _, r := range s.Results {
+		first, _, _ := strings.Cut(r.Message, "\n")
+		switch {
+		case r.Status == conformance.Failed:
+			fmt.Fprintf(w, "  %s FAILED: %s\n", r.Check.ID, first)
+		case r.Status == conformance.Incomplete || (r.Check.Mandatory && r.Status == conformance.Skipped):
+			fmt.Fprintf(w, "  %s INCOMPLETE: %s\n", r.Check.ID, first)
+			for _, p := range r.Skipped {
+				fmt.Fprintf(w, "      %s needs %s\n", p.Name, p.Needs)
+			}
+		}
+	}
+	if missing := conformance.MissingMandatory(s.Results); len(missing) > 0 {
+		var ids []string
+		for _, c := range missing {
+			ids = append(ids, c.ID)
+		}
+		fmt.Fprintf(w, "  not run (left out with --only): %s\n", strings.Join(ids, " "))
+	}
+	fmt.Fprintf(w, "%s: %s (%d checks in %v; checklist version %s)\n", s.Env.Reader, strings.ToUpper(s.Verdict()), len(s.Results), took.Round(time.Second), conformance.ChecklistVersion)
 }
 
 // linePrompter asks on out and waits for Enter on in.

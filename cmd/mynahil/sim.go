@@ -17,6 +17,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
 	"github.com/mynahil/mynahil/simd/ready"
+	"github.com/mynahil/mynahil/testenv"
 )
 
 func init() {
@@ -124,6 +125,14 @@ func simDaemon(cio *cli.IO, args []string) error {
 		case <-ctx.Done():
 		}
 	}()
+	if *vpcdAddr == simd.DefaultVPCD {
+		// One card source per slot: refuse when another process serves them.
+		release, err := testenv.ClaimSlots("mynahil sim")
+		if err != nil {
+			return cli.Env(err)
+		}
+		defer release()
+	}
 	d, err := simd.Open(cfg)
 	if errors.Is(err, simd.ErrBadClock) {
 		return cli.WithCode(cli.ExitUsage, err)

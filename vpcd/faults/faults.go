@@ -4,7 +4,7 @@
 // application see a reader with one specific defect. The reader conformance
 // suite (package conformance) runs against each profile to prove that the
 // check aimed at the defect fails and the unrelated checks still pass
-// (docs/conformance-checklist.md §8).
+// (docs/conformance-checklist.md lists the branch each profile proves).
 //
 // The defects are the ones the public reader-test suites look for:
 // extended-APDU support (R09), 258/259-byte packets (R10), 61xx chaining
@@ -12,13 +12,14 @@
 // malformed status words (R13), slow insertion (R02), the ATR's protocols
 // (R05), resets that do nothing (R15/R16), a reader that gives up on a slow
 // card (R11), buffer-length errors (R14) and a mute card (R01). How vpcd
-// passes each of them to pcscd is in docs/vpcd-pcscd.md §3–§5 and §9.
+// passes each of them to pcscd is in vpcd-protocol.md §3–§5 and §9.
 package faults
 
 import (
 	"encoding/binary"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mynahil/mynahil/vpcd"
@@ -31,7 +32,7 @@ type Profile struct {
 	// Summary says in one line what the reader gets wrong.
 	Summary string
 	// InsertDelay delays every connection of the card to vpcd: the reader
-	// notices insertions late (docs/vpcd-pcscd.md §3.4).
+	// notices insertions late (vpcd-protocol.md §3.4).
 	InsertDelay time.Duration
 	// VanishPartial is how many bytes of its response the card side still
 	// sends when a test makes the card vanish mid-APDU (see Vanish): 0 means
@@ -39,6 +40,9 @@ type Profile struct {
 	// 0-byte "success"; more means a cut frame, which vpcd passes up as a
 	// short but well-formed-looking response (§5.2, §5.3).
 	VanishPartial int
+	// RemoveDelay delays every removal of the card: the reader notices a
+	// card taken away late.
+	RemoveDelay time.Duration
 
 	wrap  func(vpcd.Card) vpcd.Card
 	reply vpcd.FaultFunc
@@ -76,6 +80,9 @@ const (
 	// SlowInsertion is the insertion delay of "slow-insertion", above the
 	// suite's 1.5 s detection budget.
 	SlowInsertion = 3 * time.Second
+	// SlowRemoval is the removal delay of "slow-removal", above the suite's
+	// 1.5 s detection budget.
+	SlowRemoval = 3 * time.Second
 	// ReaderPatience is how long "impatient-reader" waits for a slow card
 	// before it gives up and drops it.
 	ReaderPatience = time.Second
@@ -164,6 +171,56 @@ var profiles = map[string]Profile{
 			return resp
 		}),
 	},
+	"slow-removal": {
+		Summary:     "the reader notices that the card was taken away only after 3 s",
+		RemoveDelay: SlowRemoval,
+	},
+	"drop-last-byte": {
+		Summary: "a response of 256 data bytes (Le=00) arrives without its last data byte but with 9000",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			resp := c.Transmit(cmd)
+			if len(resp) == 258 {
+				resp = append(append([]byte(nil), resp[:255]...), resp[256:]...)
+			}
+			return resp
+		}),
+	},
+	"short-response": {
+		Summary: "responses of 1 to 16 data bytes arrive without their last data byte (9000 kept), so they fit a receive buffer one byte too small",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			resp := c.Transmit(cmd)
+			if n := len(resp); n >= 3 && n <= 18 {
+				resp = append(append([]byte(nil), resp[:n-3]...), resp[n-2:]...)
+			}
+			return resp
+		}),
+	},
+	"flip-long-command": {
+		Summary: "commands of 200 to 257 bytes reach the card with their last data byte flipped",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			if n := len(cmd); n >= 200 && n < 258 && !isExtended(cmd) {
+				cmd = append([]byte(nil), cmd...)
+				last := 4 + int(cmd[4]) // the last data byte (ISO/IEC 7816-4 clause 5.1)
+				if last < n {
+					cmd[last] ^= 0xFF
+				}
+			}
+			return c.Transmit(cmd)
+		}),
+	},
+	"refuse-long-command": {
+		Summary: "short commands of 258 bytes or more never reach the card: the reader answers 6F 00 itself",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			if len(cmd) >= 258 && !isExtended(cmd) {
+				return []byte{0x6F, 0x00}
+			}
+			return c.Transmit(cmd)
+		}),
+	},
+	"latency-spikes": {
+		Summary: "every 40th 32-byte READ BINARY is answered only after 1.5 s (a reader that stalls now and then)",
+		reply:   spikes(),
+	},
 	"mute-card": {
 		Summary: "the reader reports a 34-byte ATR, one more than PC/SC allows: the card is present but cannot be powered",
 		wrap: func(c vpcd.Card) vpcd.Card {
@@ -191,6 +248,21 @@ func ByName(name string) (Profile, bool) {
 	p, ok := profiles[name]
 	p.Name = name
 	return p, ok
+}
+
+// SpikeDelay is how late "latency-spikes" answers: above R16's 1 s limit
+// on the slowest soak APDU, below the fault matrix's 2 s APDU timeout.
+const SpikeDelay = 1500 * time.Millisecond
+
+// spikes delays every 40th READ BINARY with Le 32 (the soak's reads) by SpikeDelay.
+func spikes() vpcd.FaultFunc {
+	var n atomic.Int64
+	return func(cmd, _ []byte) vpcd.Reply {
+		if len(cmd) != 5 || cmd[1] != 0xB0 || cmd[4] != 32 || n.Add(1)%40 != 0 {
+			return vpcd.Reply{}
+		}
+		return vpcd.Reply{Delay: SpikeDelay}
+	}
 }
 
 // isExtended reports whether cmd uses extended length fields (ISO/IEC

@@ -46,7 +46,7 @@ func TestCatalogue(t *testing.T) {
 		if p.Name != n || p.Summary == "" {
 			t.Errorf("profile %q: name %q, summary %q", n, p.Name, p.Summary)
 		}
-		if p.wrap == nil && p.reply == nil && p.InsertDelay == 0 && p.VanishPartial == 0 {
+		if p.wrap == nil && p.reply == nil && p.InsertDelay == 0 && p.RemoveDelay == 0 && p.VanishPartial == 0 {
 			t.Errorf("profile %q changes nothing", n)
 		}
 	}
@@ -118,6 +118,37 @@ func TestTransmitFaults(t *testing.T) {
 	if got := profile(t, "stray-byte").Card(dataCard{n: 16}).Transmit([]byte{0, 0, 0, 0}); len(got) != 18 {
 		t.Errorf("stray-byte leaves long responses: %d bytes", len(got))
 	}
+	// drop-last-byte: only a 256-byte response loses its last data byte.
+	if got := profile(t, "drop-last-byte").Card(dataCard{n: 256}).Transmit([]byte{0, 0xB0, 0, 0, 0}); len(got) != 257 || got[254] != 254 || !bytes.Equal(got[255:], []byte{0x90, 0x00}) {
+		t.Errorf("drop-last-byte: %d bytes ending % X", len(got), got[len(got)-3:])
+	}
+	if got := profile(t, "drop-last-byte").Card(dataCard{n: 255}).Transmit([]byte{0, 0xB0, 0, 0, 0xFF}); len(got) != 257 {
+		t.Errorf("drop-last-byte touches a 255-byte response: %d bytes", len(got))
+	}
+	// short-response: 1..16 data bytes lose the last one, 9000 kept.
+	if got := profile(t, "short-response").Card(dataCard{n: 10}).Transmit([]byte{0, 0xB0, 0, 0, 10}); !bytes.Equal(got, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 0x90, 0x00}) {
+		t.Errorf("short-response: % X", got)
+	}
+	if got := profile(t, "short-response").Card(dataCard{n: 17}).Transmit([]byte{0, 0xB0, 0, 0, 17}); len(got) != 19 {
+		t.Errorf("short-response touches a 17-byte response: %d bytes", len(got))
+	}
+	// flip-long-command: the last data byte of a 200..257-byte command.
+	rec := &recordCard{}
+	cmd := append([]byte{0x80, 0x2A, 0x00, 0x80, 200}, make([]byte, 200)...)
+	profile(t, "flip-long-command").Card(rec).Transmit(append(cmd, 0x00))
+	if len(rec.last) != 206 || rec.last[204] != 0xFF || rec.last[203] != 0 || rec.last[205] != 0 {
+		t.Errorf("flip-long-command: % X", rec.last[200:])
+	}
+	profile(t, "flip-long-command").Card(rec).Transmit(cmd[:100])
+	if rec.last[99] != 0 {
+		t.Errorf("flip-long-command touches a 100-byte command")
+	}
+	// refuse-long-command: 258 bytes or more never reach the card.
+	rec.last = nil
+	long := append([]byte{0x00, 0xA4, 0x04, 0x0C, 253}, make([]byte, 253)...)
+	if got := profile(t, "refuse-long-command").Card(rec).Transmit(long); !bytes.Equal(got, []byte{0x6F, 0x00}) || rec.last != nil {
+		t.Errorf("refuse-long-command: % X, card saw %d bytes", got, len(rec.last))
+	}
 	if atr := profile(t, "no-t1-atr").Card(dataCard{}).ATR(); !bytes.Equal(atr, []byte{0x3B, 0x02, 0x14, 0x50}) {
 		t.Errorf("no-t1-atr: % X", atr)
 	}
@@ -151,7 +182,28 @@ func TestReplyFaults(t *testing.T) {
 	if r := profile(t, "vanish-mid-apdu").Vanish([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x90, 0x00}); r.Action != vpcd.Close || !bytes.Equal(r.Payload, []byte{0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9}) {
 		t.Errorf("vanish-mid-apdu: %+v", r)
 	}
+	sp := profile(t, "latency-spikes").Reply()
+	slow := 0
+	for i := 0; i < 80; i++ {
+		if sp([]byte{0, 0xB0, 0, 0, 32}, resp).Delay == SpikeDelay {
+			slow++
+		}
+	}
+	if slow != 2 || sp([]byte{0, 0xB0, 0, 0, 16}, resp).Delay != 0 {
+		t.Errorf("latency-spikes: %d of 80 soak reads delayed, want 2", slow)
+	}
 	if r := Healthy.Vanish([]byte{0x90, 0x00}); r.Action != vpcd.Close || len(r.Payload) != 0 {
 		t.Errorf("healthy vanish: %+v", r)
 	}
+}
+
+// recordCard keeps the last command it received.
+type recordCard struct {
+	vpcd.EchoCard
+	last []byte
+}
+
+func (c *recordCard) Transmit(cmd []byte) []byte {
+	c.last = append([]byte(nil), cmd...)
+	return []byte{0x90, 0x00}
 }
