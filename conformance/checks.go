@@ -30,7 +30,7 @@ func Checks() []Check {
 		{ID: "R12", Title: "no hang: every exchange ends within the timeout", Mandatory: true, run: checkR12,
 			Procedure: "20 exchanges of cases 1–4 each must return within the APDU timeout, and no PC/SC call earlier in the run may have missed its deadline (a reader must time out with an error, not hang)."},
 		{ID: "R13", Title: "truncated and malformed commands get a defined answer", Mandatory: true, run: checkR13,
-			Procedure: "Commands of 2 and 3 bytes, an Lc larger or smaller than the data, an unknown INS and an unknown CLA must each end in a PC/SC error or a defined error SW (67xx, 68xx, 6Axx, 6Bxx, 6Dxx, 6Exx), never 9000 or a garbled SW. A 1-byte command is not sent: Debian's vpcd would hand it to the card as a control code (vpcd-protocol.md §2)."},
+			Procedure: "Commands of 2 and 3 bytes, an Lc larger or smaller than the data, an unknown INS and an unknown CLA must each end in a PC/SC error or a defined error SW (67xx, 68xx, 6Axx, 6Bxx, 6Dxx, 6Exx), never 9000 or a garbled SW. A 1-byte command is not sent: Debian's vpcd would hand it to the card as a control code (docs/vpcd-pcscd.md §2)."},
 		{ID: "R14", Title: "receive buffer too small → SCARD_E_INSUFFICIENT_BUFFER", Mandatory: true, run: checkR14,
 			Procedure: "A 12-byte response (READ BINARY Le 10) received into an 11-byte buffer must fail with SCARD_E_INSUFFICIENT_BUFFER, report 12 bytes needed and write nothing past the buffer; into a 12-byte buffer it must succeed with exactly the expected bytes."},
 		{ID: "R15", Title: "sharing, transactions, reconnect and reset semantics", Mandatory: true, run: checkR15,

@@ -232,7 +232,7 @@ const (
 )
 
 // advertisedExtended asks the reader for dwMaxAPDUDataSize; 0 when it says
-// nothing (Debian's vpcd answers no SCardControl, vpcd-protocol.md §9).
+// nothing (Debian's vpcd answers no SCardControl, docs/vpcd-pcscd.md §9).
 func advertisedExtended(s *session) (int, string) {
 	feat, err := within(s.timeout, "SCardControl", func() ([]byte, error) {
 		return s.card.Control(scard.CtlCode(3400), nil)

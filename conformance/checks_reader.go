@@ -160,7 +160,7 @@ func checkR02(t *T) {
 
 func checkR03(t *T) {
 	if !t.cfg.Interactive || t.cfg.Prompter == nil {
-		t.Skipf("interactive: run with --interactive (vpcd's readers are static, vpcd-protocol.md §6.2)")
+		t.Skipf("interactive: run with --interactive (vpcd's readers are static, docs/vpcd-pcscd.md §6.2)")
 	}
 	const pnp = `\\?PnP?\Notification`
 	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
@@ -224,7 +224,7 @@ func checkR04(t *T) {
 	case err != nil:
 		t.Record("transmit during removal", "error: %v", err)
 	case len(resp) < 2:
-		t.Record("transmit during removal", "success with %d bytes (no status word): Debian vpcd's report of a vanished card (vpcd-protocol.md §5.2)", len(resp))
+		t.Record("transmit during removal", "success with %d bytes (no status word): Debian vpcd's report of a vanished card (docs/vpcd-pcscd.md §5.2)", len(resp))
 	case t.cfg.Card != nil:
 		t.Errorf("the reader delivered a %d-byte response (%s) that the card never sent", len(resp), describe(resp))
 	}

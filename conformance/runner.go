@@ -2,7 +2,7 @@
 // (JPKI): the checks R01–R21 of docs/conformance-checklist.md that can
 // run on a PC/SC host, run against any PC/SC reader holding a JPKI card — a
 // physical reader with a physical test card, or the virtual reader "Virtual
-// PCD 00 00" with the simulated card (vpcd-protocol.md).
+// PCD 00 00" with the simulated card (docs/vpcd-pcscd.md).
 //
 // The checks are plain Go (Checks, Run), so that the same code backs the
 // Ginkgo suite in this directory (CI: go tool ginkgo --junit-report …) and
@@ -85,7 +85,7 @@ func (c Check) HasLabel(l string) bool {
 }
 
 // CardControl lets the suite insert and remove the card itself, as the
-// simulated card behind vpcd allows (vpcd-protocol.md §3.4). A physical
+// simulated card behind vpcd allows (docs/vpcd-pcscd.md §3.4). A physical
 // card has none; those checks then ask an operator (interactive) or skip.
 type CardControl interface {
 	Remove()

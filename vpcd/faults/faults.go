@@ -12,7 +12,7 @@
 // malformed status words (R13), slow insertion (R02), the ATR's protocols
 // (R05), resets that do nothing (R15/R16), a reader that gives up on a slow
 // card (R11), buffer-length errors (R14) and a mute card (R01). How vpcd
-// passes each of them to pcscd is in vpcd-protocol.md §3–§5 and §9.
+// passes each of them to pcscd is in docs/vpcd-pcscd.md §3–§5 and §9.
 package faults
 
 import (
@@ -32,7 +32,7 @@ type Profile struct {
 	// Summary says in one line what the reader gets wrong.
 	Summary string
 	// InsertDelay delays every connection of the card to vpcd: the reader
-	// notices insertions late (vpcd-protocol.md §3.4).
+	// notices insertions late (docs/vpcd-pcscd.md §3.4).
 	InsertDelay time.Duration
 	// VanishPartial is how many bytes of its response the card side still
 	// sends when a test makes the card vanish mid-APDU (see Vanish): 0 means
