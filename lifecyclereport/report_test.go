@@ -41,7 +41,7 @@ func story(t *testing.T) (Timeline, profile.Facts) {
 	clk.AddDate(1, 0, 0)
 	facts := p.Holder
 	facts.Address = "大阪府大阪市北区試験町"
-	facts.Name = "試験 改名"                            // the issuance line keeps the former name
+	facts.Name = "試験 改名"                                   // the issuance line keeps the former name
 	facts.BirthDate = profile.NewDate(1991, time.March, 4) // and the former birth date
 	if err := o.ChangeFacts(c.ID, facts); err != nil {
 		t.Fatal(err)

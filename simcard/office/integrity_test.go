@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/simcard"
-	"github.com/mynahil/mynahil/simcard/cardinfo"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/office"
@@ -32,12 +31,7 @@ func openDirWith(t testing.TB, dir string, keys keypool.Source) (*office.Office,
 	if err != nil {
 		t.Fatal(err)
 	}
-	applets, err := cardinfo.New(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	is.Extra = append(is.Extra, applets)
-	return office.Open(dir, clk, is)
+	return office.Open(dir, clk, is) // NewIssuer adds the card-info applets
 }
 
 // snapshot reads every file of a state directory.
