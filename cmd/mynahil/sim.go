@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -309,7 +310,11 @@ func printSlots(w io.Writer, list []simd.SlotInfo) {
 	tw := cli.Table(w)
 	fmt.Fprintln(tw, "CARD\tSLOT\tREADER\tINSERTED\tCONNECTED\tSTATUS\tATR\tHOLDER")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Card, s.Slot, s.Reader, cli.YesNo(s.Inserted), cli.YesNo(s.Connected),
+		slot, reader := strconv.Itoa(s.Slot), s.Reader
+		if s.Slot < 0 { // taken out of its slot by sim.place
+			slot, reader = "-", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Card, slot, reader, cli.YesNo(s.Inserted), cli.YesNo(s.Connected),
 			s.Status, s.ATR, s.Holder)
 	}
 	tw.Flush()
