@@ -45,7 +45,10 @@ import (
 //     (office.endpoints).
 //
 // On vpcd and pcsc a world holds one card, in the world's reader: the
-// daemon starts with the first card issued.
+// daemon starts with the first card issued. With $MYNAHIL_CONTROL set, the
+// world uses that running daemon instead (attachExisting): it sets the
+// daemon's virtual clock, issues its card and puts it in its reader with
+// sim.place, and never stops the daemon.
 type World struct {
 	Kind     target.Kind
 	Clock    Clock
