@@ -85,6 +85,8 @@ suites-vpcd:
 	$(call SUITE_RUN,vpcd)
 suites-pcsc:
 	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
+suites-daemon: build ## lifecycle and card-info suites on pcsc against a running 'mynahil sim' (MYNAHIL_CONTROL)
+	$(WITH_PCSCD) --isolate -- env GO=$(GO) scripts/suites-daemon bin/mynahil $(REPORTS)
 
 # bench-lifecycle: the lifecycle suite's wall time in process and through
 # pcscd in one run, with pcscd's removal/insertion detection time, and the

@@ -25,28 +25,28 @@ func (d *Daemon) takeOut(cardID string) (putBack func()) {
 	if !ok {
 		return nil
 	}
-	s := v.(*slot)
-	if !s.side.Inserted() {
+	n, side := v.(*slot).where()
+	if side == nil || !side.Inserted() {
 		return nil
 	}
-	d.log.Info("office takes the card out of its reader", "card", cardID, "slot", s.n, "reader", ReaderName(s.n))
+	d.log.Info("office takes the card out of its reader", "card", cardID, "slot", n, "reader", ReaderName(n))
 	out := time.Now()
-	s.side.TakeOut(d.cfg.RemovalTime)
+	side.TakeOut(d.cfg.RemovalTime)
 	return func() {
 		if left := d.cfg.RemovalTime - time.Since(out); left > 0 {
 			time.Sleep(left)
 		}
-		s.side.Insert()
+		side.Insert()
 		back := time.Now()
 		// The operation answers once the reader has the card again, so a
 		// client can use the changed card as soon as the office is done.
 		ctx, cancel := context.WithTimeout(context.Background(), putBackWait)
 		defer cancel()
-		if err := s.side.WaitPowered(ctx); err != nil {
+		if err := side.WaitPowered(ctx); err != nil {
 			d.log.Warn("the reader has not taken the card back; answering anyway (is pcscd running?)", "card", cardID,
-				"slot", s.n, "waited", putBackWait)
+				"slot", n, "waited", putBackWait)
 		}
-		d.log.Info("office put the card back into its reader", "card", cardID, "slot", s.n,
+		d.log.Info("office put the card back into its reader", "card", cardID, "slot", n,
 			"out", back.Sub(out).Round(time.Millisecond), "reader_took_it_after", time.Since(back).Round(time.Millisecond))
 	}
 }

@@ -22,6 +22,7 @@
 //	sim.status                        → Status: pid, state_dir, control, vpcd, started, uptime, counts
 //	sim.insert {"card": ID}           → [SlotInfo] of the cards affected
 //	sim.insert {"slot": N}              (also sim.remove; {"all": true} for every card)
+//	sim.place {"card": ID, "slot": N} → [SlotInfo]: the card placed, then the card it took out
 //	office.*                          the office's methods (office.Methods)
 //	control.methods                   → every method name
 //
@@ -155,6 +156,7 @@ type Daemon struct {
 	// counter cannot take: List holds d.mu while it asks the office.
 	byID sync.Map
 
+	placeMu sync.Mutex // one sim.place at a time
 	mu      sync.Mutex
 	slots   []*slot // in slot order
 	runCtx  context.Context
@@ -162,10 +164,23 @@ type Daemon struct {
 	closed  bool
 }
 
+// slot is one card and where it is: the vpcd slot n and the card side that
+// serves it there, or n == -1 and side == nil once sim.place has taken the
+// card out of its slot to make room for another (a detached card).
 type slot struct {
-	n    int
 	card *office.Card
+
+	mu   sync.Mutex // guards n, side, stop: the office's counter reads them without d.mu
+	n    int
 	side *vpcd.CardSide
+	stop func() // ends side.Run; nil until started
+}
+
+// where returns the card's slot and card side (-1 and nil when detached).
+func (s *slot) where() (int, *vpcd.CardSide) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n, s.side
 }
 
 // Open prepares a daemon: it locks the state directory, opens the office in
@@ -260,6 +275,7 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	d.srv.Handle("sim.status", d.handleStatus)
 	d.srv.Handle("sim.insert", d.handleInsert)
 	d.srv.Handle("sim.remove", d.handleRemove)
+	d.srv.Handle("sim.place", d.handlePlace)
 	d.reg.registerControl(afterCall{srv: d.srv, after: func() { d.sync(false) },
 		wrap: map[string]wrapper{"office.time": d.timeHandler}})
 	d.sync(true)
@@ -330,11 +346,8 @@ func (d *Daemon) sync(initial bool) {
 		if known[c.ID] {
 			continue
 		}
-		n := d.cfg.FirstSlot + len(d.slots)
-		addr := net.JoinHostPort(d.host, strconv.Itoa(d.port+n))
-		log := d.vlog.With("card", c.ID, "slot", n)
-		side := vpcd.NewCardSide(loggedCard{Card: c.Chip, log: d.log.With("card", c.ID, "slot", n)},
-			vpcd.WithAddr(addr), vpcd.WithLogger(log), vpcd.WithBackoff(d.cfg.Backoff, max(d.cfg.Backoff, 2*time.Second)))
+		n := d.freeSlot()
+		side := d.newSide(c, n)
 		if !initial {
 			side.Remove()
 		}
@@ -354,15 +367,49 @@ func (d *Daemon) sync(initial bool) {
 	}
 }
 
-// start runs a slot's card side; callers hold d.mu and have set runCtx.
+// freeSlot is the lowest slot from FirstSlot that holds no card; callers
+// hold d.mu.
+func (d *Daemon) freeSlot() int {
+	used := make(map[int]bool, len(d.slots))
+	for _, s := range d.slots {
+		n, _ := s.where()
+		used[n] = true
+	}
+	n := d.cfg.FirstSlot
+	for used[n] {
+		n++
+	}
+	return n
+}
+
+// newSide is a card side that serves c on vpcd slot n.
+func (d *Daemon) newSide(c *office.Card, n int) *vpcd.CardSide {
+	addr := net.JoinHostPort(d.host, strconv.Itoa(d.port+n))
+	return vpcd.NewCardSide(loggedCard{Card: c.Chip, log: d.log.With("card", c.ID, "slot", n)},
+		vpcd.WithAddr(addr), vpcd.WithLogger(d.vlog.With("card", c.ID, "slot", n)),
+		vpcd.WithBackoff(d.cfg.Backoff, max(d.cfg.Backoff, 2*time.Second)))
+}
+
+// start runs a slot's card side until Run ends or the card is detached;
+// callers hold d.mu and have set runCtx.
 func (d *Daemon) start(s *slot) {
+	n, side := s.where()
+	if side == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(d.runCtx)
+	done := make(chan struct{})
 	d.running.Add(1)
 	go func() {
 		defer d.running.Done()
-		_ = s.side.Run(d.runCtx)
+		defer close(done)
+		_ = side.Run(ctx)
 	}()
-	d.log.Info("card attached", "card", s.card.ID, "slot", s.n, "vpcd", s.side.Addr(),
-		"reader", ReaderName(s.n), "inserted", s.side.Inserted())
+	s.mu.Lock()
+	s.stop = func() { cancel(); <-done }
+	s.mu.Unlock()
+	d.log.Info("card attached", "card", s.card.ID, "slot", n, "vpcd", side.Addr(),
+		"reader", ReaderName(n), "inserted", side.Inserted())
 }
 
 // ReaderName is the PC/SC reader name pcscd gives vpcd's slot n when vpcd is
@@ -439,9 +486,10 @@ func (d *Daemon) hintIfUnconnected(ctx context.Context, after time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, s := range d.slots {
-		if s.side.Inserted() && !s.side.Connected() {
+		n, side := s.where()
+		if side != nil && side.Inserted() && !side.Connected() {
 			d.log.Warn("card still waiting for vpcd: is pcscd running with the vpcd driver? (see 'mynahil sim --help')",
-				"card", s.card.ID, "slot", s.n, "vpcd", s.side.Addr())
+				"card", s.card.ID, "slot", n, "vpcd", side.Addr())
 		}
 	}
 }
@@ -492,9 +540,10 @@ func (d *Daemon) shutdown() {
 }
 
 // SlotInfo describes one card and its slot, as sim.list returns it.
+// A card that sim.place took out of its slot has Slot -1 and no reader.
 type SlotInfo struct {
 	Card      string `json:"card"`
-	Slot      int    `json:"slot"`
+	Slot      int    `json:"slot"`      // -1: in no slot (sim.place took it out)
 	Reader    string `json:"reader"`    // expected PC/SC reader name
 	VPCD      string `json:"vpcd"`      // address the card dials
 	Inserted  bool   `json:"inserted"`  // the card wants to be in the reader
@@ -506,11 +555,13 @@ type SlotInfo struct {
 
 func (d *Daemon) info(s *slot) SlotInfo {
 	status, holder := d.reg.describe(s.card.ID)
-	return SlotInfo{
-		Card: s.card.ID, Slot: s.n, Reader: ReaderName(s.n), VPCD: s.side.Addr(),
-		Inserted: s.side.Inserted(), Connected: s.side.Connected(),
-		ATR: fmt.Sprintf("% X", s.card.Chip.ATR()), Status: status, Holder: holder,
+	n, side := s.where()
+	si := SlotInfo{Card: s.card.ID, Slot: n, ATR: fmt.Sprintf("% X", s.card.Chip.ATR()), Status: status, Holder: holder}
+	if side != nil {
+		si.Reader, si.VPCD = ReaderName(n), side.Addr()
+		si.Inserted, si.Connected = side.Inserted(), side.Connected()
 	}
+	return si
 }
 
 // List returns every card with its slot, in slot order.
@@ -565,15 +616,16 @@ func (d *Daemon) setAll(insert bool, by string) {
 
 // toggle inserts or removes one card; by says who asked, for the log.
 func (d *Daemon) toggle(s *slot, insert bool, by string) {
-	if s.side.Inserted() == insert {
+	n, side := s.where()
+	if side == nil || side.Inserted() == insert {
 		return
 	}
 	if insert {
-		d.log.Info("inserting card", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n), "by", by)
-		s.side.Insert()
+		d.log.Info("inserting card", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", by)
+		side.Insert()
 	} else {
-		d.log.Info("removing card", "card", s.card.ID, "slot", s.n, "reader", ReaderName(s.n), "by", by)
-		s.side.Remove()
+		d.log.Info("removing card", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", by)
+		side.Remove()
 	}
 }
 
@@ -584,7 +636,13 @@ func (d *Daemon) pick(sel Selector) ([]*slot, error) {
 		if sel.Card != "" || sel.Slot != nil {
 			return nil, control.Errorf(RuleBadSelector, "give all, or a card and/or a slot, not both")
 		}
-		return append([]*slot(nil), d.slots...), nil
+		var out []*slot
+		for _, s := range d.slots {
+			if n, _ := s.where(); n >= 0 {
+				out = append(out, s)
+			}
+		}
+		return out, nil
 	}
 	if sel.Card == "" && sel.Slot == nil {
 		return nil, control.Errorf(RuleBadSelector, "say which card: a card ID, a slot number or all")
@@ -599,11 +657,14 @@ func (d *Daemon) pick(sel Selector) ([]*slot, error) {
 		if found == nil {
 			return nil, control.Errorf(RuleUnknownCard, "no card %q (sim.list shows the cards)", sel.Card)
 		}
+		if n, _ := found.where(); n < 0 && sel.Slot == nil {
+			return nil, control.Errorf(RuleUnknownSlot, "card %q is in no slot: sim.place puts it in one", sel.Card)
+		}
 	}
 	if sel.Slot != nil {
 		var inSlot *slot
 		for _, s := range d.slots {
-			if s.n == *sel.Slot {
+			if n, _ := s.where(); n == *sel.Slot {
 				inSlot = s
 			}
 		}
@@ -611,7 +672,8 @@ func (d *Daemon) pick(sel Selector) ([]*slot, error) {
 		case inSlot == nil:
 			return nil, control.Errorf(RuleUnknownSlot, "no card in slot %d (sim.list shows the slots)", *sel.Slot)
 		case found != nil && found != inSlot:
-			return nil, control.Errorf(RuleBadSelector, "card %q is in slot %d, not slot %d", found.card.ID, found.n, *sel.Slot)
+			n, _ := found.where()
+			return nil, control.Errorf(RuleBadSelector, "card %q is in slot %d, not slot %d", found.card.ID, n, *sel.Slot)
 		}
 		found = inSlot
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,7 +55,8 @@ directory to start afresh. Logs go to stderr; PINs are never logged.
 Commands (run 'mynahil sim <command> -h' for their flags):
   list     cards, slots, reader names, ATRs
   status   the daemon: pid, state directory, counts
-  insert   put cards into their readers (--card ID, --slot N or --all)
+  insert   put cards into their readers (--card ID, --slot N or --all;
+           --card ID --slot N puts that card into that slot, taking out the card there)
   remove   take cards out (also: kill -USR1 <pid> removes all, -USR2 inserts all)
   call     call any control method: 'mynahil sim call control.methods'
   wait     wait until the cards are in their readers, for scripts
@@ -188,7 +190,16 @@ func simToggle(cmd string) func(*cli.IO, []string) error {
 	return func(cio *cli.IO, args []string) error {
 		fs := cli.NewFlagSet("mynahil sim "+cmd, fmt.Sprintf(`Usage: mynahil sim %s [--state DIR | --control ADDR] [--json] (--card ID | --slot N | --all)
 
-%s the running sim's readers.`, cmd, map[string]string{"insert": "Puts cards into", "remove": "Takes cards out of"}[cmd]))
+%s the running sim's readers.%s`, cmd, map[string]string{"insert": "Puts cards into", "remove": "Takes cards out of"}[cmd],
+			map[string]string{"insert": `
+
+With both --card and --slot, puts that card into that slot's reader as a
+person swaps cards (sim.place): the card that was in the slot is taken out
+and detached (slot -1 in 'mynahil sim list' until placed again), the slot
+stays empty long enough for pcscd to see the removal, then the card goes
+in (leaving its old slot empty):
+
+  mynahil sim insert --card card-2 --slot 0`}[cmd]))
 		sf := addSimFlags(fs)
 		asJSON := fs.JSON("print the cards affected as JSON")
 		var sel simd.Selector
@@ -213,7 +224,11 @@ func simToggle(cmd string) func(*cli.IO, []string) error {
 		}
 		defer c.Close()
 		var raw json.RawMessage
-		if err := call(c, "sim."+cmd, sel, &raw); err != nil {
+		method, params := "sim."+cmd, any(sel)
+		if cmd == "insert" && sel.Card != "" && sel.Slot != nil && !sel.All {
+			method, params = "sim.place", simd.Placement{Card: sel.Card, Slot: sel.Slot}
+		}
+		if err := call(c, method, params, &raw); err != nil {
 			return err
 		}
 		if *asJSON {
@@ -304,7 +319,11 @@ func printSlots(w io.Writer, list []simd.SlotInfo) {
 	tw := cli.Table(w)
 	fmt.Fprintln(tw, "CARD\tSLOT\tREADER\tINSERTED\tCONNECTED\tSTATUS\tATR\tHOLDER")
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Card, s.Slot, s.Reader, cli.YesNo(s.Inserted), cli.YesNo(s.Connected),
+		slot, reader := strconv.Itoa(s.Slot), s.Reader
+		if s.Slot < 0 { // taken out of its slot by sim.place
+			slot, reader = "-", "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Card, slot, reader, cli.YesNo(s.Inserted), cli.YesNo(s.Connected),
 			s.Status, s.ATR, s.Holder)
 	}
 	tw.Flush()

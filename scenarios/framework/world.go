@@ -45,7 +45,10 @@ import (
 //     (office.endpoints).
 //
 // On vpcd and pcsc a world holds one card, in the world's reader: the
-// daemon starts with the first card issued.
+// daemon starts with the first card issued. With $MYNAHIL_CONTROL set, the
+// world uses that running daemon instead (attachExisting): it sets the
+// daemon's virtual clock, issues its card and puts it in its reader with
+// sim.place, and never stops the daemon.
 type World struct {
 	Kind     target.Kind
 	Clock    Clock
@@ -80,10 +83,13 @@ func NewWorld(start time.Time) *World {
 		w.Office = remoteOffice{issue: w.startDaemon}
 		w.RP = &relyingparty.Verifier{Now: func() time.Time { return w.Clock.Now() }}
 		slot := cfg.Slot
-		if int32(slot) == targetSlot.Load() {
+		existing := os.Getenv(EnvControl)
+		if int32(slot) == targetSlot.Load() || (existing != "" && cfg.Kind == target.PCSC) {
+			// A running daemon's first card sits in its --slot: the world
+			// uses the slot beside the target's.
 			slot = 1 - slot
 		}
-		w.d = &daemon{kind: cfg.Kind, slot: slot}
+		w.d = &daemon{kind: cfg.Kind, slot: slot, existing: existing}
 		ginkgo.DeferCleanup(w.d.close)
 	}
 	return w
@@ -149,6 +155,8 @@ func (w *World) CardInfoCAs() (text, visual *rsa.PublicKey) {
 	switch {
 	case w.local != nil:
 		is = w.local.Issuer()
+	case w.d.textCA != nil:
+		return w.d.textCA, w.d.visualCA
 	case w.d.sim != nil:
 		is = w.d.sim.Issuer()
 	default:
@@ -172,23 +180,41 @@ func (w *World) startDaemon(p profile.Profile) (*office.Card, error) {
 	if w.d.ctl != nil {
 		return nil, fmt.Errorf("issuing a second card: a %s world holds one card, in its reader", w.Kind)
 	}
-	if err := w.d.start(p, w.pending.Now()); err != nil {
+	var id string
+	if w.d.existing != "" {
+		var err error
+		if id, err = w.d.attachExisting(w.d.existing, p, w.pending.Now()); err != nil {
+			return nil, err
+		}
+	} else if err := w.d.start(p, w.pending.Now()); err != nil {
 		return nil, err
 	}
 	logVisit("new card")
 	o := w.d.office()
 	o.issue = w.startDaemon
 	w.Office = o
-	var cards []office.CardSummary
-	if err := o.call("office.cards", nil, &cards); err != nil {
-		return nil, err
-	}
-	if len(cards) != 1 {
-		return nil, fmt.Errorf("the daemon holds %d cards, want 1", len(cards))
+	if id == "" {
+		var cards []office.CardSummary
+		if err := o.call("office.cards", nil, &cards); err != nil {
+			return nil, err
+		}
+		if len(cards) != 1 {
+			return nil, fmt.Errorf("the daemon holds %d cards, want 1", len(cards))
+		}
+		id = cards[0].ID
 	}
 	var ep office.Endpoints
 	if err := o.call("office.endpoints", nil, &ep); err != nil {
 		return nil, err
+	}
+	if w.d.existing != "" {
+		var err error
+		if w.d.textCA, err = parseCardInfoCA(ep.CardInfoTextCA); err != nil {
+			return nil, err
+		}
+		if w.d.visualCA, err = parseCardInfoCA(ep.CardInfoVisualCA); err != nil {
+			return nil, err
+		}
 	}
 	roots := []relyingparty.Root{{CRLURL: ep.CRLAuth, OCSPURL: ep.OCSPAuth}, {CRLURL: ep.CRLSign, OCSPURL: ep.OCSPSign}}
 	for i, u := range []string{ep.CAAuth, ep.CASign} {
@@ -199,7 +225,7 @@ func (w *World) startDaemon(p profile.Profile) (*office.Card, error) {
 		roots[i].Cert = cert
 	}
 	w.RP.Roots = roots
-	return &office.Card{ID: cards[0].ID}, nil
+	return &office.Card{ID: id}, nil
 }
 
 func fetchCert(url string) (*x509.Certificate, error) {
@@ -226,6 +252,12 @@ func fetchCert(url string) (*x509.Certificate, error) {
 type daemon struct {
 	kind target.Kind
 	slot int
+	// existing is $MYNAHIL_CONTROL: a running daemon the world uses
+	// (attachExisting) instead of starting one.
+	existing     string
+	existingCard string
+	textCA       *rsa.PublicKey // the card-info CAs from office.endpoints
+	visualCA     *rsa.PublicKey
 
 	dir    string
 	sim    *simd.Daemon
@@ -379,7 +411,7 @@ func (d *daemon) close() error {
 		d.card = nil
 	}
 	err := d.cl.close()
-	if d.kind == target.PCSC && d.sim != nil {
+	if d.kind == target.PCSC && (d.sim != nil || d.existingCard != "") {
 		// The next world's card goes in the same reader: wait until pcscd
 		// has seen this one leave.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

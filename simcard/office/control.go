@@ -2,11 +2,15 @@ package office
 
 import (
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"time"
 
 	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simcard/cardinfo"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
@@ -99,6 +103,11 @@ type Endpoints struct {
 	OCSPSign string `json:"ocsp_sign"`
 	CAAuth   string `json:"ca_auth"`
 	CASign   string `json:"ca_sign"`
+	// CardInfoTextCA and CardInfoVisualCA are the public keys (PEM, PKIX)
+	// of the CAs that certify EF 0004 of the card-info text and visual
+	// applets (docs/card.md §5.3, §5.4): a card-info reader's trust anchors.
+	CardInfoTextCA   string `json:"cardinfo_text_ca,omitempty"`
+	CardInfoVisualCA string `json:"cardinfo_visual_ca,omitempty"`
 }
 
 // OK is the result of operations that return nothing else.
@@ -305,11 +314,22 @@ func (o *Office) RegisterControl(h Handler) {
 		if err != nil {
 			return nil, err
 		}
-		return Endpoints{
+		ep := Endpoints{
 			CRLAuth: s.CRLURL(authority.Auth), CRLSign: s.CRLURL(authority.Sign),
 			OCSPAuth: s.OCSPURL(authority.Auth), OCSPSign: s.OCSPURL(authority.Sign),
 			CAAuth: s.CAURL(authority.Auth), CASign: s.CAURL(authority.Sign),
-		}, nil
+		}
+		for _, x := range o.issuer.Extra {
+			if a, ok := x.(*cardinfo.Applets); ok {
+				if ep.CardInfoTextCA, err = publicPEM(a.TextCA()); err != nil {
+					return nil, err
+				}
+				if ep.CardInfoVisualCA, err = publicPEM(a.VisualCA()); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return ep, nil
 	})
 }
 
@@ -333,4 +353,13 @@ func (o *Office) moveClock(p TimeParams) error {
 	}
 	v.AddDate(p.Years, p.Months, p.Days)
 	return nil
+}
+
+// publicPEM encodes a public key as a PEM "PUBLIC KEY" block (PKIX).
+func publicPEM(k *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return "", fmt.Errorf("encoding public key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
 }

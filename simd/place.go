@@ -1,0 +1,116 @@
+package simd
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mynahil/mynahil/control"
+)
+
+// RuleBadSlot is carried by sim.place's error for a slot out of range.
+const RuleBadSlot = "sim.bad-slot"
+
+// Placement names a card and the slot to put it in (sim.place).
+type Placement struct {
+	Card string `json:"card"`
+	Slot *int   `json:"slot"`
+}
+
+// Place puts a card into a slot's reader as a person swaps cards in a
+// reader: the card that was in that slot is taken out and detached from it
+// (sim.list shows it in slot -1 until it is placed again), the slot stays
+// empty for Config.RemovalTime, so that pcscd's presence poll sees the
+// removal (docs/vpcd-pcscd.md §3.4), and the named card goes in, inserted;
+// the slot it came from, if any, is left empty. A card already in that
+// slot is only inserted. It returns the placed card, then the card taken
+// out, if any.
+func (d *Daemon) Place(p Placement) ([]SlotInfo, error) {
+	if p.Card == "" || p.Slot == nil {
+		return nil, fmt.Errorf("placing card: %w", control.Errorf(RuleBadSelector, "give the card and the slot to put it in"))
+	}
+	n := *p.Slot
+	if n < 0 || n > 0xFFFF || d.port+n > 65535 {
+		return nil, fmt.Errorf("placing card: %w", control.Errorf(RuleBadSlot, "slot %d out of range: vpcd port %d + slot must be a TCP port", n, d.port))
+	}
+	d.sync(false)
+	d.placeMu.Lock()
+	defer d.placeMu.Unlock()
+	d.mu.Lock()
+	var card, occupant *slot
+	for _, s := range d.slots {
+		at, _ := s.where()
+		if s.card.ID == p.Card {
+			card = s
+		} else if at == n {
+			occupant = s
+		}
+	}
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("placing card: the simulator is stopping")
+	}
+	if card == nil {
+		return nil, fmt.Errorf("placing card: %w", control.Errorf(RuleUnknownCard, "no card %q (sim.list shows the cards)", p.Card))
+	}
+	if at, _ := card.where(); at == n {
+		d.toggle(card, true, "sim.place")
+		return []SlotInfo{d.info(card)}, nil
+	}
+	out := []*slot{card}
+	wasIn := false
+	if occupant != nil {
+		_, side := occupant.where()
+		wasIn = side.Inserted()
+		d.detach(occupant)
+		out = append(out, occupant)
+	}
+	if _, side := card.where(); side != nil {
+		d.detach(card)
+	}
+	if wasIn {
+		// The reader must see the slot empty before the next card arrives.
+		time.Sleep(d.cfg.RemovalTime)
+	}
+	d.mu.Lock()
+	card.mu.Lock()
+	card.n, card.side = n, d.newSide(card.card, n)
+	card.mu.Unlock()
+	if d.runCtx != nil && !d.closed {
+		d.start(card)
+	}
+	d.mu.Unlock()
+	d.log.Info("card placed", "card", p.Card, "slot", n, "reader", ReaderName(n))
+	infos := make([]SlotInfo, len(out))
+	for i, s := range out {
+		infos[i] = d.info(s)
+	}
+	return infos, nil
+}
+
+// detach takes a card out of its slot and stops its card side, which
+// closes its connection to vpcd.
+func (d *Daemon) detach(s *slot) {
+	s.mu.Lock()
+	n, side, stop := s.n, s.side, s.stop
+	s.n, s.side, s.stop = -1, nil, nil
+	s.mu.Unlock()
+	if side == nil {
+		return
+	}
+	d.log.Info("taking card out of its slot", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", "sim.place")
+	side.Remove()
+	if stop != nil {
+		stop()
+	}
+}
+
+func (d *Daemon) handlePlace(_ context.Context, p json.RawMessage) (any, error) {
+	var pl Placement
+	if err := control.Decode(p, &pl); err != nil {
+		return nil, err
+	}
+	return d.Place(pl)
+}
