@@ -16,7 +16,6 @@
 package conformance
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -191,9 +190,6 @@ type T struct {
 	mu    sync.Mutex
 	fails []string
 }
-
-// errAbort ends a check body from a helper without a panic.
-var errAbort = errors.New("check ended")
 
 // Record adds a fact or measurement to the check's report.
 func (t *T) Record(name string, format string, args ...any) {

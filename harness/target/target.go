@@ -267,17 +267,6 @@ func (t *Target) openSimulated(ctx context.Context) error {
 	return nil
 }
 
-// connect opens a pcsc.Card (with its own context) as the transport.
-func (t *Target) connect(selector string, mode pcsc.Mode) error {
-	card, err := pcsc.Open(selector, mode)
-	if err != nil {
-		return err
-	}
-	t.closers = append(t.closers, card.Close)
-	t.t = card
-	return nil
-}
-
 func (t *Target) openPhysical(ctx context.Context) error {
 	// One card, held exclusively, one prompt: parallel processes would
 	// fight over it.
