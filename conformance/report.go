@@ -18,6 +18,8 @@ import (
 	"github.com/ebfe/scard"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/mynahil/mynahil/docs"
 )
 
 // Environment is what the report says about the setup under test.
@@ -212,8 +214,13 @@ func ResultsFromGinkgo(report types.Report) []Result {
 // checklist verdicts are judged against; the report names it.
 const ChecklistVersion = "1"
 
-// ChecklistURL is where the checklist is published with the repository.
-const ChecklistURL = "https://github.com/mynahil/mynahil/blob/main/docs/conformance-checklist.md"
+// ChecklistFile is the copy of docs/conformance-checklist.md that
+// WriteReports puts beside report.html, so the report links the text it
+// was judged against wherever it is handed on.
+const ChecklistFile = "conformance-checklist.md"
+
+// checklist names the checklist in the reports.
+var checklist = JSONChecklist{Version: ChecklistVersion, File: ChecklistFile, Source: "docs/conformance-checklist.md"}
 
 // Summary is one run as the reports describe it.
 type Summary struct {
@@ -290,7 +297,8 @@ type JSONReport struct {
 // JSONChecklist names the checklist the verdict is judged against.
 type JSONChecklist struct {
 	Version string `json:"version"`
-	URL     string `json:"url"`
+	File    string `json:"file"`   // the copy beside the report
+	Source  string `json:"source"` // where it lives in the repository
 }
 
 // JSONVersion is the mynahil build that ran.
@@ -349,7 +357,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // JSON returns the run as report.json describes it.
 func (s Summary) JSON() JSONReport {
 	r := JSONReport{
-		Format: "mynahil-conformance/1", Verdict: s.Verdict(), Checklist: JSONChecklist{Version: ChecklistVersion, URL: ChecklistURL},
+		Format: "mynahil-conformance/1", Verdict: s.Verdict(), Checklist: checklist,
 		Mynahil: BuildVersion(), Reader: s.Env, Baseline: s.Baseline, Started: s.Start, Duration: ms(time.Since(s.Start)),
 		Checks: []JSONCheck{},
 	}
@@ -401,11 +409,14 @@ func WriteReports(dir string, s Summary) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encoding report.json: %w", err)
 	}
-	errs := []error{WriteHTML(paths[0], s), os.WriteFile(paths[1], append(js, '\n'), 0o644)}
+	paths = append(paths, filepath.Join(dir, ChecklistFile))
+	errs := []error{WriteHTML(paths[0], s), os.WriteFile(paths[1], append(js, '\n'), 0o644),
+		os.WriteFile(paths[2], docs.ConformanceChecklist, 0o644)}
 	if s.NotRun == nil {
 		gr := GinkgoReport(s.Env, s.Results, s.Start)
-		paths = append(paths, filepath.Join(dir, "junit.xml"), filepath.Join(dir, "ginkgo-report.json"))
-		errs = append(errs, reporters.GenerateJUnitReport(gr, paths[2]), reporters.GenerateJSONReport(gr, paths[3]))
+		junit, ginkgo := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "ginkgo-report.json")
+		paths = append(paths, junit, ginkgo)
+		errs = append(errs, reporters.GenerateJUnitReport(gr, junit), reporters.GenerateJSONReport(gr, ginkgo))
 	}
 	return paths, errors.Join(errs...)
 }
@@ -429,7 +440,7 @@ func WriteHTML(path string, s Summary) error {
 		Version            JSONVersion
 		Baseline           string
 	}{Env: s.Env, Verdict: s.Verdict(), Generated: time.Now().UTC().Format(time.RFC3339), Counts: counts(s.Results),
-		Checklist: JSONChecklist{Version: ChecklistVersion, URL: ChecklistURL}, Version: BuildVersion()}
+		Checklist: checklist, Version: BuildVersion()}
 	if s.NotRun != nil {
 		data.NotRun = s.NotRun.Error()
 	}
@@ -482,7 +493,7 @@ pre{white-space:pre-wrap;margin:.3em 0;background:#f7f7f7;padding:.4em}small{col
 {{if .NotRun}}<p><b>The run did not start, so there is no verdict on the reader:</b> {{.NotRun}}</p>{{else}}
 <p>{{.Counts.MandatoryPassed}} of {{.Counts.Mandatory}} mandatory checks passed; {{.Counts.Passed}} passed, {{.Counts.Failed}} failed, {{.Counts.Incomplete}} incomplete, {{.Counts.Skipped}} skipped in all.
 "Conformant" means every part of every mandatory check ran and passed; optional checks are reported but do not decide the verdict.
-Judged against the <a href="{{.Checklist.URL}}">reader conformance checklist</a>, version {{.Checklist.Version}}.</p>
+Judged against the <a href="{{.Checklist.File}}">reader conformance checklist</a>, version {{.Checklist.Version}}.</p>
 {{if .Attention}}<h2>Needs attention</h2><ul>
 {{range .Attention}}<li><a href="#{{.ID}}">{{.ID}}</a> <span class="{{.Status}}">{{.Status}}</span>: {{.Message}}</li>
 {{end}}</ul>{{end}}{{end}}
@@ -507,6 +518,6 @@ Judged against the <a href="{{.Checklist.URL}}">reader conformance checklist</a>
 {{if .Entries}}<details><summary>Measurements and facts</summary><ul>{{range .Entries}}<li><b>{{.Name}}</b>: {{.Value}}</li>{{end}}</ul></details>{{end}}
 {{if .Trace}}<details><summary>APDU trace (PINs masked)</summary><pre>{{.Trace}}</pre></details>{{end}}
 </section>{{end}}
-<p><small>R21 (mandatory versus optional marking) is the kind shown with each check. Every failure branch and the fault profile proving it: <a href="{{.Checklist.URL}}">docs/conformance-checklist.md</a>.</small></p>
+<p><small>R21 (mandatory versus optional marking) is the kind shown with each check. Every failure branch and the fault profile proving it: <a href="{{.Checklist.File}}">docs/conformance-checklist.md</a>.</small></p>
 </body></html>
 `))

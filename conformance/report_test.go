@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/mynahil/mynahil/docs"
 )
 
 func time1ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
@@ -118,10 +121,15 @@ func TestWriteReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"not conformant", "Virtual PCD 00 00", "3B E0 00 FF 81 31 FE 45 14", "mandatory", "optional",
-		"READ BINARY Le=00: got 6700", "1.9.9", "Needs attention", ChecklistURL, "APDU trace (PINs masked)", "second line of the failure"} {
+		"READ BINARY Le=00: got 6700", "1.9.9", "Needs attention", `href="` + ChecklistFile + `"`, "APDU trace (PINs masked)", "second line of the failure"} {
 		if !strings.Contains(string(html), want) {
 			t.Errorf("report.html lacks %q", want)
 		}
+	}
+	// The checklist the verdict cites travels with the report.
+	copyOf, err := os.ReadFile(filepath.Join(dir, ChecklistFile))
+	if err != nil || !bytes.Equal(copyOf, docs.ConformanceChecklist) || !bytes.Contains(copyOf, []byte("R14")) {
+		t.Errorf("%s beside the report: %v, %d bytes, want docs/conformance-checklist.md", ChecklistFile, err, len(copyOf))
 	}
 	// The summary at the top names the failed check with its first line only.
 	top, _, _ := strings.Cut(string(html), "<h2>Checks</h2>")
@@ -148,8 +156,8 @@ func TestWriteReports(t *testing.T) {
 	if js.Verdict != VerdictNotConformant || js.ExitCode != ExitNotConformant || js.Checklist.Version != ChecklistVersion || len(js.Checks) != 3 || js.Checks[1].Status != Failed {
 		t.Errorf("report.json: verdict %q exit %d checklist %q, %d checks", js.Verdict, js.ExitCode, js.Checklist.Version, len(js.Checks))
 	}
-	if len(paths) != 4 {
-		t.Errorf("wrote %v, want report.html, report.json, junit.xml, ginkgo-report.json", paths)
+	if len(paths) != 5 {
+		t.Errorf("wrote %v, want report.html, report.json, %s, junit.xml, ginkgo-report.json", paths, ChecklistFile)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ginkgo-report.json")); err != nil {
 		t.Errorf("ginkgo-report.json: %v", err)

@@ -25,8 +25,9 @@ func init() {
 const conformanceHelp = `Usage: mynahil conformance [flags]
 
 Runs the reader conformance checks R01–R21 against a PC/SC reader holding a
-My Number Card (JPKI) and writes report.html, report.json, junit.xml and
-ginkgo-report.json. The verdict is judged against docs/conformance-checklist.md.
+My Number Card (JPKI) and writes report.html, report.json, junit.xml,
+ginkgo-report.json and a copy of the checklist the verdict is judged against
+(conformance-checklist.md, from docs/ in the repository).
 
 Exit codes:
   0  conformant: every part of every mandatory check ran and passed
@@ -48,7 +49,7 @@ a PIN with fewer than 2 tries left.`
 func runConformance(cio *cli.IO, args []string) error {
 	fs := cli.NewFlagSet("mynahil conformance", conformanceHelp)
 	reader := fs.String("reader", "", "PC/SC reader name (see `mynahil readers`); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
-	report := fs.String("report", "", "directory for report.html, report.json, junit.xml and ginkgo-report.json (created)")
+	report := fs.String("report", "", "directory for report.html, report.json, junit.xml, ginkgo-report.json and conformance-checklist.md (created)")
 	sim := fs.Bool("sim", false, "serve the simulated card on vpcd slot 0 (pcscd with vpcd must be running)")
 	fault := fs.String("fault", "", "with --sim: serve the card through this broken-reader profile: "+strings.Join(faults.Names(), ", "))
 	soak := fs.Int("soak", 1000, "APDUs in R16's soak")
