@@ -2,6 +2,9 @@ package trace
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
+	"sync"
 
 	"github.com/mynahil/mynahil/harness/apdu"
 )
@@ -149,4 +152,40 @@ func (f *Follower) known(ef uint16) Content {
 		}
 	}
 	return Personal
+}
+
+// Hider applies a Recorder's rules to a trace kept elsewhere (the
+// conformance report's per-check traces): it follows the commands and
+// tells what of each response the trace may show. It is safe for
+// concurrent use; commands on one card must reach it in order.
+type Hider struct {
+	mu   sync.Mutex
+	f    Follower
+	hide bool
+}
+
+// NewHider returns a Hider for a card: on a physical one personal data is
+// hidden unless the user asked for it (HidePersonal). The My Number is
+// masked whatever the card.
+func NewHider(physical bool) *Hider { return &Hider{hide: HidePersonal(physical)} }
+
+// Response returns resp, the response to cmd, as a trace shows it: its
+// bytes in hex, or the placeholder of HiddenText and the status word, or
+// "**" for each byte of the My Number. It must see every command sent to
+// the card, answered or not (resp nil after a transport error).
+func (h *Hider) Response(cmd, resp []byte) string {
+	h.mu.Lock()
+	c := h.f.Next(cmd, resp)
+	h.mu.Unlock()
+	if len(resp) <= 2 {
+		return fmt.Sprintf("% X", resp)
+	}
+	n, sw := len(resp)-2, resp[len(resp)-2:]
+	switch {
+	case c == MyNumber:
+		return fmt.Sprintf("%s% X", strings.Repeat("** ", n), sw)
+	case c == Personal && h.hide:
+		return fmt.Sprintf("%s % X", HiddenText(n), sw)
+	}
+	return fmt.Sprintf("% X", resp)
 }

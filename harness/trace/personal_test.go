@@ -165,3 +165,33 @@ func TestFollowerClassifiesReads(t *testing.T) {
 		})
 	}
 }
+
+func TestHiderHidesPhysicalCardsPersonalData(t *testing.T) {
+	t.Setenv(EnvReportPersonal, "")
+	cert := signCertDER()
+	steps := []struct{ cmd, resp []byte }{
+		{selJPKI, ok},
+		{selEF(0x0001), ok},
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x00}, with9000(cert[:256])},
+		{selEF(0x000A), ok},
+		{[]byte{0x00, 0xB0, 0x00, 0x00, 0x04}, []byte{0x30, 0x82, 0x05, 0xDC, 0x90, 0x00}},
+	}
+	render := func(h *Hider) string {
+		var b strings.Builder
+		for _, s := range steps {
+			b.WriteString(h.Response(s.cmd, s.resp) + "\n")
+		}
+		return b.String()
+	}
+	s := render(NewHider(true))
+	if l := leaks(s); len(l) > 0 || !strings.Contains(s, "<256 bytes of personal data hidden> 90 00") || !strings.Contains(s, "30 82 05 DC 90 00") {
+		t.Errorf("physical card, shows %q:\n%s", l, s)
+	}
+	if s := render(NewHider(false)); len(leaks(s)) != len(holderFacts) {
+		t.Errorf("simulated card: %q:\n%s", leaks(s), s)
+	}
+	t.Setenv(EnvReportPersonal, "1")
+	if s := render(NewHider(true)); len(leaks(s)) != len(holderFacts) {
+		t.Errorf("physical card with %s=1: %q:\n%s", EnvReportPersonal, leaks(s), s)
+	}
+}
