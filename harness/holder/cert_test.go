@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,6 +78,8 @@ func TestFromCertificate(t *testing.T) {
 	late := certWith(t, pkix.Name{CommonName: "x"}, san, d(2026, time.April, 1), d(2030, time.June, 17).Add(-time.Second))
 	if err := CheckValidity(late, f.BirthDate); err == nil {
 		t.Error("CheckValidity accepted a certificate ending a day after the 5th birthday")
+	} else if msg := err.Error(); strings.Contains(msg, "06-15") || strings.Contains(msg, "1990") {
+		t.Errorf("CheckValidity's error names the holder's birthday: %s", msg)
 	}
 	pd, err := PersonalData(c)
 	if err != nil {

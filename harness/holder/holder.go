@@ -200,14 +200,17 @@ func FifthBirthdayAfter(birth, issued time.Time) time.Time {
 }
 
 // CheckValidity checks that c ends on the holder's 5th birthday after the
-// day it was issued (its notBefore), comparing calendar days in JST.
+// day it was issued (its notBefore), comparing calendar days in JST. Its
+// error names neither the birth date nor the birthday it wanted.
 func CheckValidity(c *x509.Certificate, birth time.Time) error {
 	want := FifthBirthdayAfter(birth, c.NotBefore)
 	wy, wm, wd := date(want)
 	gy, gm, gd := date(c.NotAfter)
 	if wy != gy || wm != gm || wd != gd {
-		return fmt.Errorf("certificate issued %s ends %s, want the 5th birthday after issue, %s",
-			c.NotBefore.In(JST).Format(time.DateOnly), c.NotAfter.In(JST).Format(time.DateOnly), want.Format(time.DateOnly))
+		// The wanted day is not named: it is the holder's birthday, and
+		// this message can reach a physical card's report.
+		return fmt.Errorf("certificate issued %s ends %s, not on the holder's 5th birthday after issue",
+			c.NotBefore.In(JST).Format(time.DateOnly), c.NotAfter.In(JST).Format(time.DateOnly))
 	}
 	return nil
 }
