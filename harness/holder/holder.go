@@ -50,6 +50,30 @@ type Facts struct {
 	Sex       byte      // '1' male, '2' female, '3' unknown
 }
 
+// Differ names the facts in which f and g differ ("name", "address",
+// "birth date", "era", "sex"), never their values: an assertion on a
+// physical card reports which facts disagree without putting the holder's
+// personal data in the report.
+func (f Facts) Differ(g Facts) []string {
+	var d []string
+	if f.Name != g.Name {
+		d = append(d, "name")
+	}
+	if f.Address != g.Address {
+		d = append(d, "address")
+	}
+	if !f.BirthDate.Equal(g.BirthDate) {
+		d = append(d, "birth date")
+	}
+	if f.Era != g.Era {
+		d = append(d, "era")
+	}
+	if f.Sex != g.Sex {
+		d = append(d, "sex")
+	}
+	return d
+}
+
 // OtherNames returns the subjectAltName otherNames of c by type-id, their
 // values decoded as UTF8String.
 func OtherNames(c *x509.Certificate) (map[string]string, error) {
