@@ -241,6 +241,33 @@ func TestRecordSafety(t *testing.T) {
 			t.Fatal("no PIN placeholders in the transcript")
 		}
 	})
+	t.Run("personal data never reaches the file", func(t *testing.T) {
+		p := profile.Default()
+		l, sim := simTransport(t, p)
+		tr, err := transcript.Record(l, transcript.Options{AuthPIN: sim.AuthPIN, SignPIN: sim.SignPIN})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := tr.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		file := strings.ToUpper(b.String())
+		for _, v := range []string{p.Holder.Name, p.Holder.Address, p.Holder.BirthDate.Format("20060102"), p.MyNumber} {
+			for _, form := range []string{v, fmt.Sprintf("% X", v), fmt.Sprintf("%X", v)} {
+				if strings.Contains(file, strings.ToUpper(form)) {
+					t.Errorf("transcript holds %q as %q", v, form)
+				}
+			}
+		}
+		// The probe reads only the headers of personal files (docs/record-compare.md).
+		signRead := slices.ContainsFunc(tr.Steps, func(s transcript.Step) bool {
+			return s.Name == "READ sign certificate header" && s.SW == "9000" && s.Value == ""
+		})
+		if !signRead {
+			t.Error("the signing certificate's header was not read behind the sign PIN, or was kept verbatim")
+		}
+	})
 	t.Run("a spent try: the PIN is not sent", func(t *testing.T) {
 		l, sim := simTransport(t, profile.Default())
 		c := jpki.New(sim.Transport)

@@ -7,8 +7,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,6 +79,8 @@ func TestFromCertificate(t *testing.T) {
 	late := certWith(t, pkix.Name{CommonName: "x"}, san, d(2026, time.April, 1), d(2030, time.June, 17).Add(-time.Second))
 	if err := CheckValidity(late, f.BirthDate); err == nil {
 		t.Error("CheckValidity accepted a certificate ending a day after the 5th birthday")
+	} else if msg := err.Error(); strings.Contains(msg, "06-15") || strings.Contains(msg, "1990") {
+		t.Errorf("CheckValidity's error names the holder's birthday: %s", msg)
 	}
 	pd, err := PersonalData(c)
 	if err != nil {
@@ -95,5 +99,21 @@ func TestAuthCertificateHoldsNoPersonalData(t *testing.T) {
 	}
 	if _, err := FromCertificate(c); err == nil {
 		t.Error("FromCertificate found facts in a certificate without any")
+	}
+}
+
+func TestDifferNamesFactsNotValues(t *testing.T) {
+	f := Facts{Name: "山田　太郎", Address: "東京都千代田区１", BirthDate: d(1990, time.June, 15), Era: 4, Sex: '1'}
+	if d := f.Differ(f); len(d) != 0 {
+		t.Errorf("Differ of equal facts = %v", d)
+	}
+	g := f
+	g.Name, g.BirthDate = "山田　花子", d(1990, time.June, 16)
+	d := f.Differ(g)
+	if !slices.Equal(d, []string{"name", "birth date"}) {
+		t.Errorf("Differ = %v, want name and birth date", d)
+	}
+	if s := fmt.Sprint(d); strings.Contains(s, "山田") || strings.Contains(s, "1990") {
+		t.Errorf("Differ shows values: %s", s)
 	}
 }

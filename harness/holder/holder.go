@@ -50,6 +50,30 @@ type Facts struct {
 	Sex       byte      // '1' male, '2' female, '3' unknown
 }
 
+// Differ names the facts in which f and g differ ("name", "address",
+// "birth date", "era", "sex"), never their values: an assertion on a
+// physical card reports which facts disagree without putting the holder's
+// personal data in the report.
+func (f Facts) Differ(g Facts) []string {
+	var d []string
+	if f.Name != g.Name {
+		d = append(d, "name")
+	}
+	if f.Address != g.Address {
+		d = append(d, "address")
+	}
+	if !f.BirthDate.Equal(g.BirthDate) {
+		d = append(d, "birth date")
+	}
+	if f.Era != g.Era {
+		d = append(d, "era")
+	}
+	if f.Sex != g.Sex {
+		d = append(d, "sex")
+	}
+	return d
+}
+
 // OtherNames returns the subjectAltName otherNames of c by type-id, their
 // values decoded as UTF8String.
 func OtherNames(c *x509.Certificate) (map[string]string, error) {
@@ -200,14 +224,17 @@ func FifthBirthdayAfter(birth, issued time.Time) time.Time {
 }
 
 // CheckValidity checks that c ends on the holder's 5th birthday after the
-// day it was issued (its notBefore), comparing calendar days in JST.
+// day it was issued (its notBefore), comparing calendar days in JST. Its
+// error names neither the birth date nor the birthday it wanted.
 func CheckValidity(c *x509.Certificate, birth time.Time) error {
 	want := FifthBirthdayAfter(birth, c.NotBefore)
 	wy, wm, wd := date(want)
 	gy, gm, gd := date(c.NotAfter)
 	if wy != gy || wm != gm || wd != gd {
-		return fmt.Errorf("certificate issued %s ends %s, want the 5th birthday after issue, %s",
-			c.NotBefore.In(JST).Format(time.DateOnly), c.NotAfter.In(JST).Format(time.DateOnly), want.Format(time.DateOnly))
+		// The wanted day is not named: it is the holder's birthday, and
+		// this message can reach a physical card's report.
+		return fmt.Errorf("certificate issued %s ends %s, not on the holder's 5th birthday after issue",
+			c.NotBefore.In(JST).Format(time.DateOnly), c.NotAfter.In(JST).Format(time.DateOnly))
 	}
 	return nil
 }

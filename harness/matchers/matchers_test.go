@@ -190,3 +190,36 @@ func TestBeValidAt(t *testing.T) {
 		{name: "not a certificate", matcher: BeValidAt(time.Now()), actual: 7, wantErr: true},
 	})
 }
+
+// TestCertificateDescriptionHidesAddress: a signing certificate's subject
+// localities are the holder's prefecture and city; a failure message, which
+// lands in the suite's reports, names the certificate without them.
+func TestCertificateDescriptionHidesAddress(t *testing.T) {
+	pki(t)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(78),
+		Subject:      pkix.Name{Country: []string{"JP"}, Locality: []string{"東京都", "千代田区"}, CommonName: "2026040109000000001"},
+		NotBefore:    time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2030, 3, 31, 0, 0, 0, 0, time.UTC),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &leafKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := BeSignedBy(otherCA)
+	if ok, err := m.Match(sign); ok || err != nil {
+		t.Fatalf("Match = %v, %v", ok, err)
+	}
+	msg := m.FailureMessage(sign)
+	for _, l := range []string{"東京都", "千代田区"} {
+		if strings.Contains(msg, l) {
+			t.Errorf("failure message names the locality %q: %s", l, msg)
+		}
+	}
+	if !strings.Contains(msg, "2026040109000000001") || !strings.Contains(msg, "serial 78") {
+		t.Errorf("failure message does not identify the certificate: %s", msg)
+	}
+}

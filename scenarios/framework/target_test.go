@@ -5,7 +5,9 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +15,14 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/cardinfo"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/harness/trace"
+	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -217,6 +223,71 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		})
 		It("ran exactly the physical-safe spec", Label(target.LabelPhysicalSafe), func() {
 			Expect(ran).To(Equal([]string{"runs a physical-safe read"}))
+		})
+	})
+
+	// Issue 13: a physical card's personal data never reaches a report
+	// unless the user asks (trace.EnvReportPersonal).
+	Context("its APDU trace in the spec's report", Ordered, func() {
+		var (
+			entries           types.ReportEntries
+			signLen, factsLen int
+			holder            []string
+		)
+		BeforeAll(func() {
+			h := issued.Profile.Holder
+			holder = []string{h.Name, h.Address, h.BirthDate.Format("20060102")}
+		})
+		ReportAfterEach(func(r SpecReport) { entries = r.ReportEntries })
+		read := func() {
+			t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
+			Expect(t.Reset()).To(Succeed())
+			c := jpki.New(t)
+			Expect(c.SelectAP()).To(Succeed())
+			Expect(c.VerifyPIN(jpki.SignPIN, jpki.PIN(issued.Profile.PINs.Sign))).To(Succeed())
+			_, der, err := c.ReadCertificate(jpki.SignCert)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(der)).To(ContainSubstring(issued.Profile.Holder.Name), "the certificate carries the name")
+			signLen = len(der)
+			ci := cardinfo.New(t)
+			Expect(ci.Select(cardinfo.TextAP)).To(Succeed())
+			f, err := ci.Facts(cardinfo.PIN(issued.Profile.PINs.CardInfo))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Name).To(Equal(issued.Profile.Holder.Name))
+			factsLen = len(f.Raw)
+			Expect(t.Reset()).To(Succeed())
+		}
+		shown := func() (trace string, found []string) {
+			Expect(entries).To(HaveLen(1))
+			trace = entries[0].StringRepresentation()
+			for _, v := range holder {
+				if strings.Contains(trace, v) || strings.Contains(trace, fmt.Sprintf("% X", v)) {
+					found = append(found, v)
+				}
+			}
+			return trace, found
+		}
+
+		It("reads the signing certificate and the four facts", func() { read() })
+
+		It("shows their lengths but none of the holder's facts", func() {
+			s, found := shown()
+			Expect(found).To(BeEmpty(), "the trace shows the holder's facts:\n%s", s)
+			Expect(s).To(ContainSubstring(trace.HiddenText(4)), "the certificate's 4-byte header probe")
+			Expect(s).To(ContainSubstring(trace.HiddenText(256)), "the certificate's 256-byte chunks")
+			Expect(s).To(ContainSubstring(trace.HiddenText(signLen%256)), "the last chunk of the %d-byte certificate", signLen)
+			Expect(s).To(ContainSubstring(trace.HiddenText(factsLen)), "the four facts")
+		})
+
+		It("reads them again with MYNAHIL_REPORT_PERSONAL=1", func() {
+			GinkgoT().Setenv(trace.EnvReportPersonal, "1")
+			read()
+		})
+
+		It("shows the holder's facts the user asked for", func() {
+			s, found := shown()
+			Expect(found).To(Equal(holder), "the trace:\n%s", s)
+			Expect(s).NotTo(ContainSubstring("hidden"))
 		})
 	})
 

@@ -61,7 +61,7 @@ func targetHolder() *holder {
 	if sim := framework.Sim(tgt); sim != nil {
 		DeferCleanup(func() { Expect(sim.Restore(pristine)).To(Succeed()) })
 	}
-	t := harness.Traced(tgt.Transport(), ginkgotrace.ForSpec())
+	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 	Expect(t.Reset()).To(Succeed())
 	c := jpki.New(t)
 	Expect(c.SelectAP()).To(Succeed())

@@ -63,7 +63,7 @@ type session struct {
 
 func open() *session {
 	GinkgoHelper()
-	t := harness.Traced(tgt.Transport(), ginkgotrace.ForSpec())
+	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 	Expect(t.Reset()).To(Succeed())
 	c := jpki.New(t)
 	Expect(c.SelectAP()).To(Succeed())

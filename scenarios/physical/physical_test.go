@@ -171,7 +171,7 @@ var _ = Describe("The card-info applet", physicalSafe, needsCIPIN, func() {
 			Name: in.Facts.Name, Address: in.Facts.Address,
 			BirthDate: in.Facts.BirthDate.Time(holder.JST), Era: f.Era, Sex: sanSex(in.Facts.Sex),
 		}
-		Expect(got).To(Equal(f))
+		Expect(got.Differ(f)).To(BeEmpty(), "facts in which the card-info applet and the signing certificate differ (values left out: personal data)")
 	})
 })
 

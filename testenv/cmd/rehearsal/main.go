@@ -20,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,11 +149,43 @@ func run() error {
 	for _, m := range missing {
 		failed = append(failed, "did not pass in either pass: "+m)
 	}
+	leaks, err := personalData(reports, profile.Default())
+	if err != nil {
+		return err
+	}
+	failed = append(failed, leaks...)
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n  "))
 	}
-	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed")
+	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data")
 	return nil
+}
+
+// personalData names the holder's facts (name, address, birth date, My
+// Number) that a report shows, as UTF-8 or as a trace's hex: a physical
+// card's reports must show none (docs/physical-cards.md, "Personal data in
+// reports"). The card is the simulated one issued from p.
+func personalData(paths []string, p profile.Profile) ([]string, error) {
+	facts := map[string]string{
+		"name":       p.Holder.Name,
+		"address":    p.Holder.Address,
+		"birth date": p.Holder.BirthDate.Format("20060102"),
+		"My Number":  p.MyNumber,
+	}
+	var leaks []string
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading report: %w", err)
+		}
+		for _, what := range slices.Sorted(maps.Keys(facts)) {
+			v := facts[what]
+			if strings.Contains(string(b), v) || strings.Contains(string(b), fmt.Sprintf("% X", v)) {
+				leaks = append(leaks, fmt.Sprintf("%s shows the holder's %s", filepath.Base(path), what))
+			}
+		}
+	}
+	return leaks, nil
 }
 
 // cleanEnv is the environment without the variables the rehearsal sets or
