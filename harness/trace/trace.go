@@ -4,11 +4,23 @@
 // PIN data never reaches the recording: the data field of every command that
 // carries reference data (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER,
 // ENABLE/DISABLE VERIFICATION REQUIREMENT, and the JICSAP CHANGE KEY 80 32 of
-// jpki-card.md §3.4) is overwritten before it is stored, and the text
+// docs/card.md §3.4) is overwritten before it is stored, and the text
 // rendering prints each masked byte as "**". Lc stays visible, so a trace
 // shows how long a PIN was, never what it was. Likewise the data of a READ
 // BINARY of the My Number file (券面事項入力補助AP EF 0001, whose content
 // is also 照合番号A) is overwritten; its status word stays.
+//
+// On a physical card (NewFor(true)) the recording also drops the response
+// data of every read that can carry the holder's personal data: the signing
+// certificate (JPKI EF 0001, whose subject holds the name, address and birth
+// date), the card-info applets' EFs other than their public certificates
+// (the four facts, the card face's images, the integrity record), READ
+// RECORD and READ BINARY outside the JPKI and card-info applets, and the GET
+// DATA objects that identify the card or its municipality (docs/card.md §3).
+// Only the status word and the number of bytes hidden remain, rendered as
+// "<1768 bytes of personal data hidden>". MYNAHIL_REPORT_PERSONAL=1 keeps
+// them (docs/physical-cards.md); the My Number stays masked even then.
+// Simulated cards hold test data only: their recordings keep every byte.
 //
 // The Ginkgo hook lives in the ginkgotrace subpackage so that importing trace
 // does not register Ginkgo's command-line flags in non-test binaries.
@@ -17,6 +29,8 @@ package trace
 import (
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,8 +54,11 @@ type Exchange struct {
 	// ResponseMasked says the response data (not the status word) was
 	// overwritten: it was the My Number, which is also 照合番号A.
 	ResponseMasked bool
-	Err            error // transport error, if the exchange failed
-	Note           string
+	// Hidden is the number of response data bytes dropped as personal
+	// data (physical cards only): Response then holds the status word only.
+	Hidden int
+	Err    error // transport error, if the exchange failed
+	Note   string
 }
 
 // Recorder collects exchanges. It is safe for concurrent use.
@@ -50,18 +67,33 @@ type Recorder struct {
 	mu        sync.Mutex
 	exchanges []Exchange
 	// What the card has selected, as far as the commands tell, to know when
-	// a READ BINARY returns the My Number.
-	df []byte
-	ef uint16
+	// a read returns the My Number or other personal data.
+	sel Follower
+	// hidePersonal drops the response data of personal reads (NewFor).
+	hidePersonal bool
 }
 
-// textAID is the 券面事項入力補助AP, whose EF 0001 holds the My Number
-// (jpki-card.md §3.2): a secret that doubles as 照合番号A.
-var textAID = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08}
+// EnvReportPersonal names the environment variable with which the user asks
+// for the personal data of a physical card in traces and reports ("1").
+const EnvReportPersonal = "MYNAHIL_REPORT_PERSONAL"
 
-const efMyNumber = 0x0001
+// ReportPersonal reports whether the user asked, with
+// MYNAHIL_REPORT_PERSONAL, for a physical card's personal data in reports.
+func ReportPersonal() bool {
+	b, _ := strconv.ParseBool(os.Getenv(EnvReportPersonal))
+	return b
+}
 
-// New returns an empty Recorder.
+// HidePersonal reports whether traces of this card must hide personal
+// data: it is physical and the user did not ask for the data.
+func HidePersonal(physical bool) bool { return physical && !ReportPersonal() }
+
+// NewFor returns an empty Recorder for a card: on a physical one it hides
+// personal data unless the user asked for it (HidePersonal).
+func NewFor(physical bool) *Recorder { return &Recorder{hidePersonal: HidePersonal(physical)} }
+
+// New returns an empty Recorder that keeps every response byte except the
+// My Number: for simulated cards.
 func New() *Recorder { return &Recorder{} }
 
 // Record stores one exchange. It copies cmd (masking PIN data in the copy)
@@ -74,41 +106,25 @@ func (r *Recorder) Record(start time.Time, d time.Duration, cmd, resp []byte, er
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	secret := r.follow(cmd)
-	if secret && len(respCopy) > 2 {
-		for i := range respCopy[:len(respCopy)-2] {
-			respCopy[i] = MaskByte
+	content := r.sel.Next(cmd, resp)
+	secret, hidden := false, 0
+	if len(respCopy) > 2 {
+		switch {
+		case content == MyNumber:
+			secret = true
+			for i := range respCopy[:len(respCopy)-2] {
+				respCopy[i] = MaskByte
+			}
+		case content == Personal && r.hidePersonal:
+			hidden = len(respCopy) - 2
+			respCopy = respCopy[hidden:]
 		}
-	} else {
-		secret = false
 	}
 	r.exchanges = append(r.exchanges, Exchange{
 		Start: start, Duration: d,
 		Command: masked, MaskedOffset: off, MaskedLen: n,
-		Response: respCopy, ResponseMasked: secret, Err: err,
+		Response: respCopy, ResponseMasked: secret, Hidden: hidden, Err: err,
 	})
-}
-
-// follow tracks SELECT commands and reports whether cmd reads the My Number
-// file (by the current EF or by its short EF identifier). Callers hold r.mu.
-func (r *Recorder) follow(cmd []byte) bool {
-	c, err := apdu.ParseCommand(cmd)
-	if err != nil || c.CLA&0x80 != 0 {
-		return false
-	}
-	switch {
-	case c.INS == 0xA4 && c.P1 == 0x04:
-		r.df, r.ef = append([]byte(nil), c.Data...), 0
-	case c.INS == 0xA4 && c.P1 == 0x02 && len(c.Data) == 2:
-		r.ef = uint16(c.Data[0])<<8 | uint16(c.Data[1])
-	case c.INS == 0xB0 || c.INS == 0xB1:
-		ef := r.ef
-		if c.INS == 0xB0 && c.P1&0x80 != 0 {
-			ef = uint16(c.P1 & 0x1F)
-		}
-		return ef == efMyNumber && len(r.df) > 0 && len(r.df) <= len(textAID) && string(textAID[:len(r.df)]) == string(r.df)
-	}
-	return false
 }
 
 // Note records an event that is not an APDU exchange, such as a reset.
@@ -183,6 +199,10 @@ func (e Exchange) render(b *strings.Builder, n int) {
 		fmt.Fprintf(b, "     ! %v  (%v)\n", e.Err, e.Duration)
 	case len(e.Response) < 2:
 		fmt.Fprintf(b, "     < % X  malformed response  (%v)\n", e.Response, e.Duration)
+	case e.Hidden > 0:
+		r, _ := apdu.ParseResponse(e.Response)
+		fmt.Fprintf(b, "     < %s %02X %02X  %s  (%v)\n", HiddenText(e.Hidden),
+			e.Response[len(e.Response)-2], e.Response[len(e.Response)-1], apdu.Describe(r.SW), e.Duration)
 	case e.ResponseMasked:
 		r, _ := apdu.ParseResponse(e.Response)
 		fmt.Fprintf(b, "     < %s%02X %02X  %s, My Number masked  (%v)\n", strings.Repeat("** ", len(e.Response)-2),
@@ -193,11 +213,14 @@ func (e Exchange) render(b *strings.Builder, n int) {
 	}
 }
 
+// HiddenText is the placeholder a trace shows for n bytes of personal data.
+func HiddenText(n int) string { return fmt.Sprintf("<%d bytes of personal data hidden>", n) }
+
 // carriesPIN reports whether the data field of a command with this header is
 // reference data (a PIN) that must not be recorded. ISO/IEC 7816-4 clause 11.5
 // ("Basic security handling"): VERIFY (20, 21), CHANGE REFERENCE DATA (24),
 // DISABLE / ENABLE VERIFICATION REQUIREMENT (26, 28), RESET RETRY COUNTER (2C);
-// and the proprietary CHANGE KEY 80 32 (jpki-card.md §3.4, §4.5).
+// and the proprietary CHANGE KEY 80 32 (docs/card.md §3.4, §4.5).
 func carriesPIN(cla, ins byte) bool {
 	switch ins {
 	case 0x20, 0x21, 0x24, 0x26, 0x28, 0x2C:
@@ -238,7 +261,7 @@ func Mask(cmd []byte) (masked []byte, offset, n int) {
 
 // CommandName names the instruction of a command APDU for the trace: the
 // ISO/IEC 7816-4 name for the inter-industry class, the JPKI/JICSAP name for
-// the proprietary instructions the card uses (jpki-card.md §4).
+// the proprietary instructions the card uses (docs/card.md §4).
 func CommandName(cmd []byte) string {
 	if len(cmd) < 4 {
 		return "(malformed)"
