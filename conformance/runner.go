@@ -269,7 +269,7 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 	if c.needsCard() && cfg.Reader != "" {
 		settle(c, cfg)
 	}
-	tr := startTrace()
+	tr := startTrace(cfg.Card == nil) // no card control: a physical card
 	defer stopTrace()
 	done := make(chan struct{})
 	go func() {

@@ -5,26 +5,33 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	apdutrace "github.com/mynahil/mynahil/harness/trace"
 )
 
 // traceLimit bounds the exchanges a trace keeps: the first and the last
 // ones of a long check (R16's soak) are what a reader maker needs.
 const traceLimit = 200
 
-// trace is the APDU log of the running check, PINs masked. Checks run one
-// at a time, so one trace is current; R20's workers add to it concurrently.
+// trace is the APDU log of the running check, PINs masked and, on a
+// physical card, the holder's personal data hidden unless the user asked
+// for it with MYNAHIL_REPORT_PERSONAL=1 (package harness/trace,
+// docs/physical-cards.md). Checks run one at a time, so one trace is
+// current; R20's workers add to it concurrently.
 type trace struct {
 	mu      sync.Mutex
 	start   time.Time
 	head    []string
 	tail    []string
 	dropped int
+	hider   *apdutrace.Hider
 }
 
 var currentTrace atomic.Pointer[trace]
 
-func startTrace() *trace {
-	t := &trace{start: time.Now()}
+// startTrace starts the trace of a check on a physical card or not.
+func startTrace(physical bool) *trace {
+	t := &trace{start: time.Now(), hider: apdutrace.NewHider(physical)}
 	currentTrace.Store(t)
 	return t
 }
@@ -37,11 +44,14 @@ func traceExchange(cmd, resp []byte, d time.Duration, err error) {
 	if t == nil {
 		return
 	}
+	if err != nil {
+		t.hider.Response(cmd, nil) // the card's selection is no longer known
+	}
 	line := fmt.Sprintf("+%7.1f ms  > %s", float64(time.Since(t.start).Microseconds())/1000, hexs(MaskPIN(cmd)))
 	if err != nil {
 		line += fmt.Sprintf("\n              < error after %.1f ms: %v", float64(d.Microseconds())/1000, err)
 	} else {
-		line += fmt.Sprintf("\n              < %s (%.1f ms)", hexs(resp), float64(d.Microseconds())/1000)
+		line += fmt.Sprintf("\n              < %s (%.1f ms)", t.hider.Response(cmd, resp), float64(d.Microseconds())/1000)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
