@@ -12,7 +12,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test unit suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card clean
+.PHONY: all help deps build demo test unit unit-main unit-conformance suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card clean
 
 all: build
 
@@ -47,10 +47,16 @@ demo: build ## the card's whole life through a private pcscd and vpcd, then Open
 	$(WITH_PCSCD) --isolate -- scripts/demo
 
 # unit runs every package's tests (fuzz targets run their seed corpora); the
-# PC/SC ones (interop, bench, harness/pcsc, target, simd, conformance) go
-# through the private pcscd.
+# PC/SC ones (interop, bench, harness/pcsc, simd, cmd, ...) go through a
+# private pcscd and take turns on its vpcd slots. The conformance package
+# (its fault matrix holds the slots for minutes) runs beside them with a
+# pcscd and namespaces of its own (as root), so nothing waits for it.
 unit: ## every package's tests, PC/SC ones through a private pcscd
-	$(WITH_PCSCD) $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory -j2 -O unit-main unit-conformance
+unit-main:
+	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v '/conformance$$')
+unit-conformance:
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 ./conformance/
 
 # suites runs the scenario suites on the three simulated targets in
 # parallel, each with its own pcscd where it needs one (docs/suites.md):

@@ -15,6 +15,7 @@ import (
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/transcript"
+	_ "github.com/mynahil/mynahil/scenarios/framework" // opens simulated targets
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 

@@ -18,6 +18,7 @@ import (
 	"github.com/mynahil/mynahil/harness/apdu"
 	"github.com/mynahil/mynahil/harness/jpki"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/scenarios/framework"
 )
 
 func TestClient(t *testing.T) {
@@ -49,7 +50,7 @@ var tgt *target.Target
 // The target comes from the environment (MYNAHIL_TARGET=sim|vpcd|pcsc,
 // MYNAHIL_READER for a physical card): the same specs run on each.
 var _ = BeforeSuite(func() {
-	tgt = target.OpenForSuite()
+	tgt = framework.OpenTarget()
 	DeferCleanup(tgt.Close)
 })
 

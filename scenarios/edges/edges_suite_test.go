@@ -18,6 +18,7 @@ import (
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
+	"github.com/mynahil/mynahil/scenarios/framework"
 )
 
 func TestEdges(t *testing.T) {
@@ -27,7 +28,7 @@ func TestEdges(t *testing.T) {
 
 var tgt *target.Target
 
-var _ = BeforeSuite(func() { tgt = target.OpenForSuite() })
+var _ = BeforeSuite(func() { tgt = framework.OpenTarget() })
 
 var _ = BeforeEach(func() { tgt.Guard() })
 
