@@ -67,6 +67,10 @@ func Group(message string) string {
 	return msg
 }
 
+// skippedInBeforeAll starts Ginkgo's message for the specs after the
+// first in an Ordered container whose BeforeAll called Skip.
+const skippedInBeforeAll = "Spec skipped because Skip() was called in BeforeAll"
+
 // missingPIN reports whether a group is a skip for a PIN the run was not
 // given ("needs the auth PIN", "needs the card-info PIN", …).
 func missingPIN(group string) bool {
@@ -77,6 +81,10 @@ func missingPIN(group string) bool {
 // report nodes) are not specs; their card-state entries are collected.
 func Summarise(name string, r types.Report) Summary {
 	s := Summary{Suite: name, Reasons: map[string]int{}}
+	// In an Ordered container whose BeforeAll skipped, the first spec
+	// carries the reason and the rest only Ginkgo's "Skip() was called in
+	// BeforeAll": they share the first one's group.
+	byContainer := map[string]string{}
 	for _, sr := range r.SpecReports {
 		for _, e := range sr.ReportEntries {
 			if e.Name == EntryCardState {
@@ -93,6 +101,12 @@ func Summarise(name string, r types.Report) Summary {
 			s.Passed++
 		case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
 			g := Group(sr.Failure.Message)
+			container := strings.Join(sr.ContainerHierarchyTexts, "\x00")
+			if strings.HasPrefix(g, skippedInBeforeAll) && byContainer[container] != "" {
+				g = byContainer[container]
+			} else {
+				byContainer[container] = g
+			}
 			if sr.State == types.SpecStatePending {
 				g = "pending"
 			}

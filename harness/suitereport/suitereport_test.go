@@ -129,3 +129,26 @@ func TestGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipInBeforeAllSharesTheReason: the specs after the first in an
+// Ordered container whose BeforeAll skipped count under the first one's
+// reason, not under Ginkgo's generic message.
+func TestSkipInBeforeAllSharesTheReason(t *testing.T) {
+	in := func(container, msg string) types.SpecReport {
+		sr := spec(types.SpecStateSkipped, msg)
+		sr.ContainerHierarchyTexts = []string{container}
+		return sr
+	}
+	generic := "Spec skipped because Skip() was called in BeforeAll"
+	r := types.Report{SpecReports: types.SpecReports{
+		in("ten years", "sim-only: needs the issuing office"),
+		in("ten years", generic),
+		in("ten years", generic),
+		in("at the counter", "needs the sign PIN: set MYNAHIL_SIGN_PIN"),
+		in("at the counter", generic),
+	}}
+	s := suitereport.Summarise("s", r)
+	if s.Reasons["sim-only"] != 3 || s.Reasons["needs the sign PIN"] != 2 || len(s.Reasons) != 2 {
+		t.Errorf("reasons = %v, want 3 sim-only and 2 needing the sign PIN", s.Reasons)
+	}
+}
