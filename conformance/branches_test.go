@@ -1,7 +1,13 @@
 package conformance_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,6 +85,127 @@ func TestEveryBranchProven(t *testing.T) {
 	for id, m := range mandatory {
 		if m && !hasBranch[id] {
 			t.Errorf("mandatory check %s has no failure branch listed", id)
+		}
+	}
+}
+
+// failureFormats returns, by check ID, the format strings of every
+// t.Errorf and t.Fatalf in the check functions (checkRxx) of checks_*.go.
+func failureFormats(t *testing.T) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob("checks_*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no check files: %v", err)
+	}
+	out := map[string][]string{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		af, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range af.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok {
+				continue
+			}
+			id := strings.TrimPrefix(fd.Name.Name, "check")
+			switch {
+			case fd.Recv != nil:
+				id = "helpers" // methods of T that checks call (le00 …)
+			case !strings.HasPrefix(fd.Name.Name, "checkR"):
+				continue
+			}
+			ast.Inspect(fd, func(n ast.Node) bool {
+				ce, ok := n.(*ast.CallExpr)
+				if !ok || len(ce.Args) == 0 {
+					return true
+				}
+				se, ok := ce.Fun.(*ast.SelectorExpr)
+				if !ok || (se.Sel.Name != "Errorf" && se.Sel.Name != "Fatalf") {
+					return true
+				}
+				if x, ok := se.X.(*ast.Ident); !ok || x.Name == "fmt" {
+					return true // fmt.Errorf builds an error; its caller reports it
+				}
+				lit, ok := ce.Args[0].(*ast.BasicLit)
+				if !ok {
+					t.Errorf("%s: a failure message that is not a literal format", fset.Position(ce.Pos()))
+					return true
+				}
+				s, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out[id] = append(out[id], s)
+				return true
+			})
+		}
+	}
+	return out
+}
+
+// TestEveryFailureIsABranch: every failure message a mandatory check can
+// write belongs to one of its failure branches (and so to a fault profile
+// that proves it), or is listed among the other failures with the reason it
+// is no branch; the checklist lists those too. A new t.Errorf in a check
+// fails here until it is one or the other.
+func TestEveryFailureIsABranch(t *testing.T) {
+	doc, err := os.ReadFile("../docs/conformance-checklist.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mandatory := map[string]bool{}
+	for _, c := range conformance.Checks() {
+		mandatory[c.ID] = c.Mandatory
+	}
+	formats := failureFormats(t)
+	other := map[[2]string]string{}
+	for _, o := range conformance.OtherFailures() {
+		other[[2]string{o.Check, o.Format}] = o.Why
+		if !strings.Contains(string(doc), "| "+o.Check+" | `"+o.Format+"` |") {
+			t.Errorf("the checklist's other failures do not list %s %q", o.Check, o.Format)
+		}
+		if !slices.Contains(formats[o.Check], o.Format) {
+			t.Errorf("other failure %s %q: the check writes no such message", o.Check, o.Format)
+		}
+	}
+	for id, fs := range formats {
+		if !mandatory[id] {
+			continue
+		}
+		for _, f := range fs {
+			var claims []string
+			for _, b := range conformance.Branches() {
+				if b.Check() != id {
+					continue
+				}
+				for _, frag := range append([]string{b.Match}, b.Also...) {
+					if strings.Contains(f, frag) {
+						claims = append(claims, b.ID)
+						break
+					}
+				}
+			}
+			_, listed := other[[2]string{id, f}]
+			switch {
+			case len(claims) == 0 && !listed:
+				t.Errorf("%s writes %q, which is no failure branch and not listed among the other failures", id, f)
+			case len(claims) > 0 && listed:
+				t.Errorf("%s %q is listed among the other failures but belongs to %v", id, f, claims)
+			}
+		}
+	}
+	// A branch's fragment is written by its check or a helper it calls; two
+	// name the file read, which the message fills in ("reading %v").
+	filledIn := map[string]bool{"R11.gives-up": true, "R17.flow": true}
+	for _, b := range conformance.Branches() {
+		found := filledIn[b.ID]
+		for _, f := range append(formats[b.Check()], formats["helpers"]...) {
+			found = found || strings.Contains(f, b.Match)
+		}
+		if !found {
+			t.Errorf("%s: no message of %s contains its fragment %q", b.ID, b.Check(), b.Match)
 		}
 	}
 }

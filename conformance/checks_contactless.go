@@ -52,7 +52,7 @@ func checkR19(t *T) {
 	if !t.cfg.Interactive || t.cfg.Prompter == nil {
 		t.Skipf("interactive: run with --interactive on a contactless reader")
 	}
-	s0, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s0, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -82,7 +82,7 @@ func placementOK(t *T, s0 *session) bool {
 	if _, _, err := waitState(s0.ctx, t.cfg.Reader, scard.StatePresent, 10*time.Second); err != nil {
 		return false
 	}
-	s, err := openSession(t.cfg.Reader, 10*time.Second)
+	s, err := t.session(10 * time.Second)
 	if err != nil {
 		return false
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 func checkR01(t *T) {
-	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -123,7 +123,7 @@ func (t *T) needMover() {
 
 func checkR02(t *T) {
 	t.needMover()
-	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -163,7 +163,7 @@ func checkR03(t *T) {
 		t.Skipf("interactive: run with --interactive (vpcd's readers are static, docs/vpcd-pcscd.md §6.2)")
 	}
 	const pnp = `\\?PnP?\Notification`
-	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -257,7 +257,7 @@ func checkR04(t *T) {
 		t.Errorf("SCardReleaseContext after removal: %v", err)
 	}
 	t.moveCard(true)
-	s2, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s2, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}

@@ -20,7 +20,7 @@ import (
 func checkR11(t *T) {
 	s := t.open(scard.ShareShared)
 	defer func() { _ = s.close() }()
-	const budget = 10 * time.Second
+	budget := t.cfg.SlowBudget
 	var worst time.Duration
 	for _, ef := range []jpki.FileID{jpki.EFAuthCert, jpki.EFAuthCA} {
 		t.enterEF(s, ef)

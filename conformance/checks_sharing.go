@@ -18,7 +18,7 @@ import (
 func checkR15(t *T) {
 	a := t.open(scard.ShareExclusive)
 	defer func() { _ = a.close() }()
-	b, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	b, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -77,8 +77,13 @@ func checkR15(t *T) {
 	if err := a.disconnect(scard.LeaveCard); err != nil {
 		t.Errorf("disconnecting with SCARD_LEAVE_CARD: %v", err)
 	}
-	resp := t.xfer(b, readBinary(0, 16))
-	if sw, _ := swOf(resp); sw != 0x9000 && sw>>8 != 0x61 {
+	resp, _, err := b.transmit(readBinary(0, 16))
+	switch sw, _ := swOf(resp); {
+	case isScardErr(err, scard.ErrResetCard):
+		t.Errorf("after SCARD_LEAVE_CARD the card was reset: the other handle's next transmit got %v", err)
+	case err != nil:
+		t.Fatalf("reading after SCARD_LEAVE_CARD: %v", err)
+	case sw != 0x9000 && sw>>8 != 0x61:
 		t.Errorf("after SCARD_LEAVE_CARD the selected file is gone (READ BINARY: %s)", describe(resp))
 	}
 	if err := b.reconnect(scard.ShareShared, scard.ResetCard); err != nil {
@@ -202,7 +207,7 @@ func endTransaction(s *session) { _ = endTx(s) }
 const lockWait = 30 * time.Second
 
 func r20Worker(t *T, w, rounds int, ref *reference) error {
-	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		return fmt.Errorf("worker %d: %w", w, err)
 	}

@@ -47,8 +47,8 @@ var faultTable = []faultCase{
 	{"slow-removal", []string{"R02.removal-late"}, []string{"R04"}},
 	{"vanish-mid-apdu", []string{"R04.phantom-response"}, nil},
 	{"no-t1-atr", []string{"R05.atr", "R05.protocol"}, nil},
-	{"stray-byte", []string{"R14.needed", "R06.case2"}, []string{"R08", "R17"}},
-	{"short-response", []string{"R14.insufficient-buffer"}, []string{"R06", "R08", "R17"}},
+	{"stray-byte", []string{"R14.needed", "R14.exact-size", "R06.case2"}, []string{"R08", "R17"}},
+	{"short-response", []string{"R14.insufficient-buffer", "R14.exact-content"}, []string{"R06", "R08", "R17"}},
 	{"force-61xx", []string{"R07.length"}, nil},
 	{"drop-last-byte", []string{"R07.length"}, []string{"R06", "R08", "R10", "R11", "R17"}},
 	{"broken-get-response", []string{"R08.assembly"}, []string{"R06", "R07", "R09", "R10", "R17"}},
@@ -58,9 +58,16 @@ var faultTable = []faultCase{
 	{"flip-long-command", []string{"R06.echo"}, nil},
 	{"impatient-reader", []string{"R11.gives-up", "R17.flow"}, nil},
 	{"stall", []string{"R12.hang", "R20.concurrency"}, []string{"R06", "R07", "R11", "R17"}}, // the PIN paths start with a case-1 tries-left query
-	{"corrupt-sw", []string{"R13.undefined"}, []string{"R05", "R06", "R09", "R10", "R17"}},
+	{"corrupt-sw", []string{"R13.undefined", "R06.case34"}, []string{"R05", "R06", "R09", "R10", "R17"}},
 	{"ignore-reset", []string{"R15.reset", "R16.reset"}, nil},
-	{"latency-spikes", []string{"R16.soak-latency"}, nil},
+	{"latency-spikes", []string{"R16.soak-latency", "R16.soak-p99"}, nil},
+	{"garble-now-and-then", []string{"R16.soak-answer"}, nil},
+	{"status-only-mishandled", []string{"R06.case1", "R13.no-sw"}, []string{"R07", "R11", "R17", "R20"}}, // the PIN paths and R20's workers start with a case-1 tries-left query
+	{"slow-signature", []string{"R11.budget"}, nil},
+	// Not a reader fault: the PC/SC stack between the suite and pcscd lies
+	// about what pcscd implements (faults.Stack). R20's workers rely on
+	// transactions being exclusive.
+	{"lying-pcsc-stack", []string{"R01.status-reader", "R01.status-powered", "R01.status-atr", "R04.handle-alive", "R15.sharing", "R15.transaction", "R15.leave", "R16.reset-atr"}, []string{"R20"}},
 }
 
 func branchByID(id string) conformance.Branch {
@@ -75,8 +82,8 @@ func branchByID(id string) conformance.Branch {
 
 // matrixConfig is the suite as the fault matrix runs it: the simulated card
 // with its PINs, extended APDUs declared (the vpcd transport carries them,
-// docs/vpcd-pcscd.md §9), a 2 s APDU timeout (below faults.StallFor) and a
-// reduced soak.
+// docs/vpcd-pcscd.md §9), a 2 s APDU timeout (below faults.StallFor), a 1 s
+// slow-operation budget (below faults.SlowSignature) and a reduced soak.
 func matrixConfig(sim *conformance.Sim, soak int) conformance.Config {
 	return conformance.Config{
 		Reader:      conformance.VirtualReader,
@@ -84,6 +91,7 @@ func matrixConfig(sim *conformance.Sim, soak int) conformance.Config {
 		SignPIN:     conformance.SimSignPIN,
 		SoakCount:   soak,
 		APDUTimeout: 2 * time.Second,
+		SlowBudget:  time.Second,
 		ExtendedMax: 65526,
 		Card:        sim,
 		Log:         GinkgoWriter,

@@ -22,7 +22,7 @@ const presenceWait = 15 * time.Second
 // open returns a session connected to the card in mode; the caller defers
 // close. It ends the check on failure.
 func (t *T) open(mode scard.ShareMode) *session {
-	s, err := openSession(t.cfg.Reader, t.cfg.APDUTimeout)
+	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -35,6 +35,16 @@ func (t *T) open(mode scard.ShareMode) *session {
 		t.Fatalf("%v", err)
 	}
 	return s
+}
+
+// session opens a PC/SC session for the check, as the run's PC/SC stack
+// shows it (Config.stackFault).
+func (t *T) session(timeout time.Duration) (*session, error) {
+	s, err := openSession(t.cfg.Reader, timeout)
+	if err == nil {
+		s.lies = t.cfg.stackFault()
+	}
+	return s, err
 }
 
 // xfer sends cmd and ends the check on a transport error.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
+
+	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
 // ErrTimeout is returned when a PC/SC call does not return within its
@@ -48,7 +50,10 @@ type session struct {
 	reader  string
 	timeout time.Duration
 	ctx     *scard.Context
-	card    *scard.Card
+	card    pcscCard
+	// lies are the PC/SC stack faults the session shows (faults.Stack):
+	// only the fault matrix's "lying-pcsc-stack" sets them.
+	lies faults.Stack
 }
 
 func openSession(reader string, timeout time.Duration) (*session, error) {
@@ -61,6 +66,9 @@ func openSession(reader string, timeout time.Duration) (*session, error) {
 
 // connect connects in mode, offering T=0 and T=1.
 func (s *session) connect(mode scard.ShareMode) error {
+	if s.lies.NoSharing && mode == scard.ShareExclusive {
+		mode = scard.ShareShared
+	}
 	c, err := within(s.timeout, "connecting to the card", func() (*scard.Card, error) {
 		return s.ctx.Connect(s.reader, mode, scard.ProtocolT0|scard.ProtocolT1)
 	})
@@ -68,6 +76,9 @@ func (s *session) connect(mode scard.ShareMode) error {
 		return fmt.Errorf("connecting to %q: %w", s.reader, err)
 	}
 	s.card = c
+	if !s.lies.IsZero() {
+		s.card = &lyingCard{Card: c, lies: s.lies}
+	}
 	return nil
 }
 

@@ -117,6 +117,10 @@ type Config struct {
 	// APDUTimeout bounds every PC/SC call (default 5 s); a call that takes
 	// longer counts as a hang (R12).
 	APDUTimeout time.Duration
+	// SlowBudget is the most one APDU of a slow card operation may take
+	// through the reader (R11; default 10 s, checklist R11). The fault
+	// matrix lowers it under its APDU timeout.
+	SlowBudget time.Duration
 	// DetectBudget is the most an insertion or removal may take to show up
 	// in SCardGetStatusChange (default 1.5 s) when the suite moves the card
 	// itself (R02, R04).
@@ -147,6 +151,9 @@ func (c *Config) defaults() {
 	}
 	if c.APDUTimeout <= 0 {
 		c.APDUTimeout = 5 * time.Second
+	}
+	if c.SlowBudget <= 0 {
+		c.SlowBudget = 10 * time.Second
 	}
 	if c.DetectBudget <= 0 {
 		c.DetectBudget = 1500 * time.Millisecond

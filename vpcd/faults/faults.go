@@ -44,9 +44,34 @@ type Profile struct {
 	// card taken away late.
 	RemoveDelay time.Duration
 
+	// Stack, when not zero, is a fault of the PC/SC stack above the reader
+	// (pcscd, the IFD handler's reporting) rather than of the reader path
+	// behind vpcd: pcscd itself implements what it breaks, so the suite
+	// applies it between itself and pcscd (package conformance). It proves
+	// the checks of what pcscd reports.
+	Stack Stack
+
 	wrap  func(vpcd.Card) vpcd.Card
 	reply vpcd.FaultFunc
 }
+
+// Stack lists the lies of a broken PC/SC stack; the zero Stack tells none.
+type Stack struct {
+	// StatusLies: SCardStatus names another reader, reports the card
+	// unpowered, and on every other call another ATR than the card's.
+	StatusLies bool
+	// StaleHandle: transmits on a handle whose card left answer 9000.
+	StaleHandle bool
+	// NoSharing: exclusive connects are made shared, SCardBeginTransaction
+	// never waits for another context's transaction, and
+	// SCardEndTransaction without a transaction succeeds.
+	NoSharing bool
+	// ResetOnLeave: SCardDisconnect with SCARD_LEAVE_CARD resets the card.
+	ResetOnLeave bool
+}
+
+// IsZero reports whether s tells no lie.
+func (s Stack) IsZero() bool { return s == Stack{} }
 
 // Card returns c as the faulty reader presents it.
 func (p Profile) Card(c vpcd.Card) vpcd.Card {
@@ -86,6 +111,10 @@ const (
 	// ReaderPatience is how long "impatient-reader" waits for a slow card
 	// before it gives up and drops it.
 	ReaderPatience = time.Second
+	// SlowSignature is how late "slow-signature" delivers a signature:
+	// above the 1 s slow-operation budget the fault matrix sets, below its
+	// 2 s APDU timeout.
+	SlowSignature = 1400 * time.Millisecond
 )
 
 // profiles is the catalogue, by name.
@@ -218,8 +247,42 @@ var profiles = map[string]Profile{
 		}),
 	},
 	"latency-spikes": {
-		Summary: "every 40th 32-byte READ BINARY is answered only after 1.5 s (a reader that stalls now and then)",
+		Summary: "every 16th 32-byte READ BINARY is answered only after 1.5 s (a reader that stalls now and then)",
 		reply:   spikes(),
+	},
+	"garble-now-and-then": {
+		Summary: "every 16th 32-byte READ BINARY arrives with its last data byte flipped (9000 kept): a reader that corrupts data now and then",
+		wrap:    garble(),
+	},
+	"status-only-mishandled": {
+		Summary: "status-only exchanges are mishandled: case 1 commands (4 bytes: no data, no Le) never reach the card, the reader answers 90 00 itself; the card's \"instruction or class not supported\" answers (6D xx, 6E xx) arrive cut to their first byte",
+		wrap: wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+			if len(cmd) == 4 {
+				return []byte{0x90, 0x00}
+			}
+			return c.Transmit(cmd)
+		}),
+		// The card side never sends a 1-byte answer of its own: the
+		// reader cuts it on the way.
+		reply: func(_, resp []byte) vpcd.Reply {
+			if len(resp) == 2 && (resp[0] == 0x6D || resp[0] == 0x6E) {
+				return vpcd.Reply{Action: vpcd.Replace, Payload: resp[:1]}
+			}
+			return vpcd.Reply{}
+		},
+	},
+	"slow-signature": {
+		Summary: "COMPUTE DIGITAL SIGNATURE (80 2A) is delivered 1.4 s late: a reader that honours a slow operation but adds to it",
+		reply: func(cmd, _ []byte) vpcd.Reply {
+			if len(cmd) < 4 || cmd[0] != 0x80 || cmd[1] != 0x2A {
+				return vpcd.Reply{}
+			}
+			return vpcd.Reply{Delay: SlowSignature}
+		},
+	},
+	"lying-pcsc-stack": {
+		Summary: "not the reader: the PC/SC stack above it lies (SCardStatus names another reader, an unpowered card and now and then another ATR; a handle whose card left still transmits; exclusive access, transactions and SCardEndTransaction are not enforced; SCARD_LEAVE_CARD resets the card)",
+		Stack:   Stack{StatusLies: true, StaleHandle: true, NoSharing: true, ResetOnLeave: true},
 	},
 	"mute-card": {
 		Summary: "the reader reports a 34-byte ATR, one more than PC/SC allows: the card is present but cannot be powered",
@@ -254,15 +317,33 @@ func ByName(name string) (Profile, bool) {
 // on the slowest soak APDU, below the fault matrix's 2 s APDU timeout.
 const SpikeDelay = 1500 * time.Millisecond
 
-// spikes delays every 40th READ BINARY with Le 32 (the soak's reads) by SpikeDelay.
+// spikes delays every 16th READ BINARY with Le 32 (the soak's reads) by
+// SpikeDelay: 3 of the fault matrix's 100-APDU soak, enough to lift its p99.
 func spikes() vpcd.FaultFunc {
 	var n atomic.Int64
 	return func(cmd, _ []byte) vpcd.Reply {
-		if len(cmd) != 5 || cmd[1] != 0xB0 || cmd[4] != 32 || n.Add(1)%40 != 0 {
+		if !soakRead(cmd) || n.Add(1)%16 != 0 {
 			return vpcd.Reply{}
 		}
 		return vpcd.Reply{Delay: SpikeDelay}
 	}
+}
+
+// soakRead reports whether cmd is READ BINARY with Le 32 (R16's soak reads).
+func soakRead(cmd []byte) bool { return len(cmd) == 5 && cmd[1] == 0xB0 && cmd[4] == 32 }
+
+// garble flips the last data byte of every 16th successful soak read.
+func garble() func(vpcd.Card) vpcd.Card {
+	var n atomic.Int64
+	return wrapTransmit(func(c vpcd.Card, cmd []byte) []byte {
+		resp := c.Transmit(cmd)
+		if !soakRead(cmd) || len(resp) < 3 || n.Add(1)%16 != 0 {
+			return resp
+		}
+		resp = append([]byte(nil), resp...)
+		resp[len(resp)-3] ^= 0xFF
+		return resp
+	})
 }
 
 // isExtended reports whether cmd uses extended length fields (ISO/IEC

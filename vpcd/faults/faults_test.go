@@ -46,7 +46,7 @@ func TestCatalogue(t *testing.T) {
 		if p.Name != n || p.Summary == "" {
 			t.Errorf("profile %q: name %q, summary %q", n, p.Name, p.Summary)
 		}
-		if p.wrap == nil && p.reply == nil && p.InsertDelay == 0 && p.RemoveDelay == 0 && p.VanishPartial == 0 {
+		if p.wrap == nil && p.reply == nil && p.Stack.IsZero() && p.InsertDelay == 0 && p.RemoveDelay == 0 && p.VanishPartial == 0 {
 			t.Errorf("profile %q changes nothing", n)
 		}
 	}
@@ -189,13 +189,66 @@ func TestReplyFaults(t *testing.T) {
 			slow++
 		}
 	}
-	if slow != 2 || sp([]byte{0, 0xB0, 0, 0, 16}, resp).Delay != 0 {
-		t.Errorf("latency-spikes: %d of 80 soak reads delayed, want 2", slow)
+	if slow != 5 || sp([]byte{0, 0xB0, 0, 0, 16}, resp).Delay != 0 {
+		t.Errorf("latency-spikes: %d of 80 soak reads delayed, want 5", slow)
+	}
+	sig := profile(t, "slow-signature").Reply()
+	if r := sig([]byte{0x80, 0x2A, 0x00, 0x80, 0x01, 0xAA, 0x00}, resp); r.Delay != SlowSignature {
+		t.Errorf("slow-signature on a signature: %+v", r)
+	}
+	if r := sig([]byte{0x00, 0x2A, 0x00, 0x80, 0x01, 0xAA, 0x00}, resp); r.Delay != 0 {
+		t.Errorf("slow-signature on another command: %+v", r)
 	}
 	if r := Healthy.Vanish([]byte{0x90, 0x00}); r.Action != vpcd.Close || len(r.Payload) != 0 {
 		t.Errorf("healthy vanish: %+v", r)
 	}
 }
+
+func TestStatusOnlyFaults(t *testing.T) {
+	sw := func(s0, s1 byte) vpcd.Card { return swCard{s0: s0, s1: s1} }
+	c1 := profile(t, "status-only-mishandled").Card(sw(0x63, 0xC3))
+	if got := c1.Transmit([]byte{0, 0x20, 0, 0x80}); !bytes.Equal(got, []byte{0x90, 0x00}) {
+		t.Errorf("status-only-mishandled on case 1: % X", got)
+	}
+	if got := c1.Transmit([]byte{0, 0x20, 0, 0x80, 0}); !bytes.Equal(got, []byte{0x63, 0xC3}) {
+		t.Errorf("status-only-mishandled on case 2: % X", got)
+	}
+	cut := profile(t, "status-only-mishandled").Reply()
+	for _, tc := range []struct {
+		resp []byte
+		want vpcd.Reply
+	}{
+		{[]byte{0x6D, 0x00}, vpcd.Reply{Action: vpcd.Replace, Payload: []byte{0x6D}}},
+		{[]byte{0x6E, 0x00}, vpcd.Reply{Action: vpcd.Replace, Payload: []byte{0x6E}}},
+		{[]byte{0x6A, 0x82}, vpcd.Reply{}},
+		{[]byte{0x6D, 0x00, 0x90, 0x00}, vpcd.Reply{}},
+	} {
+		if got := cut([]byte{0, 2, 0, 0, 0}, tc.resp); got.Action != tc.want.Action || !bytes.Equal(got.Payload, tc.want.Payload) {
+			t.Errorf("status-only-mishandled on % X: %+v, want %+v", tc.resp, got, tc.want)
+		}
+	}
+	g := profile(t, "garble-now-and-then").Card(dataCard{n: 32})
+	garbled := 0
+	for i := 0; i < 64; i++ {
+		if got := g.Transmit([]byte{0, 0xB0, 0, 0, 32}); got[31] != 31 {
+			garbled++
+		}
+	}
+	if got := g.Transmit([]byte{0, 0xB0, 0, 0, 16}); garbled != 4 || got[31] != 31 {
+		t.Errorf("garble-now-and-then: %d of 64 soak reads garbled, want 4", garbled)
+	}
+	if p := profile(t, "lying-pcsc-stack"); p.Stack.IsZero() || !(Stack{}).IsZero() {
+		t.Errorf("lying-pcsc-stack tells no lie: %+v", p.Stack)
+	}
+}
+
+// swCard answers every APDU with one status word.
+type swCard struct {
+	vpcd.EchoCard
+	s0, s1 byte
+}
+
+func (c swCard) Transmit([]byte) []byte { return []byte{c.s0, c.s1} }
 
 // recordCard keeps the last command it received.
 type recordCard struct {
