@@ -94,7 +94,11 @@ func run(argv []string) int {
 	if p.Owned() {
 		fmt.Fprintf(os.Stderr, "with-pcscd: started pcscd (pid %d)\n", p.PID())
 	} else {
-		fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %d), which serves the vpcd readers\n", p.PID())
+		pid := "unknown: it keeps no pid file"
+		if p.PID() != 0 {
+			pid = fmt.Sprint(p.PID())
+		}
+		fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %s), which serves the vpcd readers\n", pid)
 	}
 	code := runCommand(args)
 	if err := p.Stop(); err != nil {
