@@ -12,7 +12,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test unit unit-main unit-conformance suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card clean
+.PHONY: all help deps build demo test test-busy test-system-pcscd unit unit-main unit-conformance suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card clean
 
 all: build
 
@@ -91,6 +91,12 @@ suites-vpcd:
 	$(call SUITE_RUN,vpcd)
 suites-pcsc:
 	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
+test-busy: ## make test while four CPU-bound loops keep the machine busy (docs/reliability.md)
+	scripts/with-busy-cpus 4 -- $(MAKE) --no-print-directory test
+
+test-system-pcscd: ## make test against pcscd served as Debian's systemd units serve it (socket-activated, --auto-exit), in private namespaces (root)
+	scripts/with-system-pcscd -- $(MAKE) --no-print-directory test
+
 suites-daemon: build ## lifecycle and card-info suites on pcsc against a running 'mynahil sim' (MYNAHIL_CONTROL)
 	$(WITH_PCSCD) --isolate -- env GO=$(GO) scripts/suites-daemon bin/mynahil $(REPORTS)
 
