@@ -61,8 +61,8 @@ func (c *lyingCard) Transmit(cmd []byte) ([]byte, error) {
 	if !c.lies.StaleHandle {
 		return resp, err
 	}
-	// A reset by another handle (SCARD_W_RESET_CARD) is no removal.
-	if err != nil && !errors.Is(err, scard.ErrResetCard) || c.gone.Load() {
+	// A reset (SCARD_W_RESET_CARD, by this handle or another) is no removal.
+	if c.gone.Load() || (err != nil && !errors.Is(err, scard.ErrResetCard)) {
 		c.gone.Store(true)
 		return []byte{0x90, 0x00}, nil
 	}
