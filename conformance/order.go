@@ -111,7 +111,7 @@ func (p *stepPrompter) Notify(msg string) {
 // cannot settle (a card that stays put and does not answer), the check
 // reports.
 func settle(c Check, cfg *Config) {
-	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", scard.EstablishContext)
+	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", establish)
 	if err != nil {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ebfe/scard"
 
+	"github.com/mynahil/mynahil/harness/readerstate"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -44,12 +45,50 @@ func within[T any](d time.Duration, what string, f func() (T, error)) (T, error)
 	}
 }
 
+// pcscContext is a github.com/ebfe/scard context whose GetStatusChange,
+// Cancel and Release also cover a second context from package readerstate,
+// which answers GetStatusChange: the library's own is not safe while another
+// goroutine calls it, and within leaves calls running past their deadline
+// (so a hung wait and the next check's wait overlap).
+type pcscContext struct {
+	*scard.Context
+	status *readerstate.Context
+}
+
+func establish() (*pcscContext, error) {
+	c, err := scard.EstablishContext()
+	if err != nil {
+		return nil, err
+	}
+	st, err := readerstate.Establish()
+	if err != nil {
+		_ = c.Release()
+		return nil, err
+	}
+	return &pcscContext{Context: c, status: st}, nil
+}
+
+// GetStatusChange is SCardGetStatusChange through package readerstate.
+func (c *pcscContext) GetStatusChange(rs []scard.ReaderState, timeout time.Duration) error {
+	return c.status.GetStatusChange(rs, timeout)
+}
+
+// Cancel cancels blocking calls on both contexts (SCardCancel).
+func (c *pcscContext) Cancel() error {
+	return errors.Join(c.Context.Cancel(), c.status.Cancel())
+}
+
+// Release releases both contexts (SCardReleaseContext).
+func (c *pcscContext) Release() error {
+	return errors.Join(c.status.Release(), c.Context.Release())
+}
+
 // session is one PC/SC context with (at most) one card handle on the reader
 // under test. Every call is bounded by the APDU timeout.
 type session struct {
 	reader  string
 	timeout time.Duration
-	ctx     *scard.Context
+	ctx     *pcscContext
 	card    pcscCard
 	// lies are the PC/SC stack faults the session shows (faults.Stack):
 	// only the fault matrix's "lying-pcsc-stack" sets them.
@@ -57,7 +96,7 @@ type session struct {
 }
 
 func openSession(reader string, timeout time.Duration) (*session, error) {
-	ctx, err := within(timeout, "establishing PC/SC context", scard.EstablishContext)
+	ctx, err := within(timeout, "establishing PC/SC context", establish)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +164,7 @@ func (s *session) close() error {
 
 // waitState waits until the reader's state has all bits of want (e.g.
 // StatePresent) and returns the time it took and the ATR pcscd reports.
-func waitState(ctx *scard.Context, reader string, want scard.StateFlag, limit time.Duration) (time.Duration, []byte, error) {
+func waitState(ctx *pcscContext, reader string, want scard.StateFlag, limit time.Duration) (time.Duration, []byte, error) {
 	start := time.Now()
 	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
 	for {
@@ -164,7 +203,7 @@ func pcscVersion() string { return scard.Version() }
 
 // WaitCard waits until reader reports a card (present) or none (!present).
 func WaitCard(reader string, present bool, limit time.Duration) error {
-	ctx, err := within(limit, "establishing PC/SC context", scard.EstablishContext)
+	ctx, err := within(limit, "establishing PC/SC context", establish)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (b Baseline) Scale(spec time.Duration, factor int) time.Duration {
 // to) is not a reason to stop: the checks report it.
 func Preflight(cfg *Config) (Baseline, error) {
 	cfg.defaults()
-	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", scard.EstablishContext)
+	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", establish)
 	if err != nil {
 		return Baseline{}, &NotRunError{What: fmt.Sprintf("pcscd does not answer (%v)", err),
 			Do: "start it (sudo systemctl start pcscd.socket), or run under scripts/with-pcscd"}
@@ -122,7 +122,7 @@ func IsNotRun(err error) bool {
 // the simulator serves one: another process serves that vpcd slot, and the
 // checks would talk to its card.
 func SlotFree(reader string) error {
-	ctx, err := within(5*time.Second, "establishing PC/SC context", scard.EstablishContext)
+	ctx, err := within(5*time.Second, "establishing PC/SC context", establish)
 	if err != nil {
 		return &NotRunError{What: fmt.Sprintf("pcscd does not answer (%v)", err), Do: "start pcscd with vsmartcard-vpcd, or run under scripts/with-pcscd"}
 	}

@@ -96,7 +96,7 @@ func pcscLiteVersions() string {
 
 // OnlyReader returns the single PC/SC reader there is.
 func OnlyReader() (string, error) {
-	ctx, err := within(5*time.Second, "establishing PC/SC context", scard.EstablishContext)
+	ctx, err := within(5*time.Second, "establishing PC/SC context", establish)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
+
+	"github.com/mynahil/mynahil/harness/readerstate"
 )
 
 // Context is a PC/SC resource-manager context (SCardEstablishContext). It
@@ -19,8 +21,11 @@ import (
 // Waits (WaitCard, WaitRemoved) block the context while they run; a suite
 // that transmits while it waits should open a second Context for waiting.
 type Context struct {
-	mu     sync.Mutex // held by every call into pcsc-lite but Cancel
-	ctx    *scard.Context
+	mu  sync.Mutex // held by every call into pcsc-lite but Cancel
+	ctx *scard.Context
+	// status answers SCardGetStatusChange and SCardCancel: github.com/ebfe/scard's
+	// GetStatusChange is not safe with other goroutines (package readerstate).
+	status *readerstate.Context
 	closed bool
 }
 
@@ -31,7 +36,12 @@ func Establish() (*Context, error) {
 	if err != nil {
 		return nil, wrap("establishing PC/SC context", err)
 	}
-	return &Context{ctx: c}, nil
+	st, err := readerstate.Establish()
+	if err != nil {
+		_ = c.Release()
+		return nil, wrap("opening the context for reader events", err)
+	}
+	return &Context{ctx: c, status: st}, nil
 }
 
 // Close cancels any blocked wait and releases the context. Cards connected
@@ -41,14 +51,14 @@ func (c *Context) Close() error {
 	if c.ctx == nil {
 		return nil
 	}
-	_ = c.ctx.Cancel()
+	_ = c.status.Cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return nil
 	}
 	c.closed = true
-	return wrap("releasing PC/SC context", c.ctx.Release())
+	return errors.Join(wrap("releasing PC/SC context", c.ctx.Release()), wrap("releasing PC/SC context", c.status.Release()))
 }
 
 func (c *Context) lock(action string) error {
@@ -156,7 +166,7 @@ func (c *Context) Readers() ([]ReaderInfo, error) {
 	for i, n := range names {
 		states[i] = scard.ReaderState{Reader: n, CurrentState: scard.StateUnaware}
 	}
-	if err := c.ctx.GetStatusChange(states, 0); err != nil {
+	if err := c.status.GetStatusChange(states, 0); err != nil {
 		return nil, wrap("reading reader states", err)
 	}
 	out := make([]ReaderInfo, len(names))
@@ -223,7 +233,7 @@ func (c *Context) wait(ctx context.Context, selector string, present bool) (Read
 	cancelled := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(cancelled)
-		_ = c.ctx.Cancel()
+		_ = c.status.Cancel()
 	})
 	defer func() {
 		if !stop() {
@@ -250,7 +260,7 @@ func (c *Context) wait(ctx context.Context, selector string, present bool) (Read
 		if err := c.lock(action); err != nil {
 			return r, err
 		}
-		err := c.ctx.GetStatusChange(rs, timeout)
+		err := c.status.GetStatusChange(rs, timeout)
 		c.mu.Unlock()
 		switch {
 		case errors.Is(err, scard.ErrTimeout):
