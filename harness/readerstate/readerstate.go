@@ -38,9 +38,12 @@ import (
 // is connected through. Cancel may be called while another goroutine is
 // blocked in GetStatusChange; Release cancels such a wait first.
 type Context struct {
-	mu       sync.Mutex // serialises calls on the context, as pcsc-lite requires
-	h        C.SCARDCONTEXT
-	released atomic.Bool // set once, under mu; read by Cancel without it
+	mu sync.Mutex // serialises calls on the context, as pcsc-lite requires
+	h  C.SCARDCONTEXT
+	// closing is set when Release begins: a wait that has not begun then
+	// refuses to. released is set once the context is gone, under mu;
+	// Cancel reads it without mu.
+	closing, released atomic.Bool
 }
 
 // ErrReleased is returned by calls on a released Context.
@@ -72,7 +75,7 @@ func (c *Context) GetStatusChange(states []scard.ReaderState, timeout time.Durat
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.released.Load() {
+	if c.closing.Load() {
 		return ErrReleased
 	}
 	n := len(states)
@@ -122,7 +125,8 @@ func timeoutMillis(d time.Duration) uint32 {
 
 // Cancel ends a GetStatusChange blocked on this context with
 // scard.ErrCancelled (SCardCancel). It is the one call allowed while
-// another goroutine is inside the context.
+// another goroutine is inside the context. A Cancel made before the wait
+// has reached pcscd does nothing (pcsc-lite cancels only a wait under way).
 func (c *Context) Cancel() error {
 	if c.released.Load() {
 		return ErrReleased
@@ -133,11 +137,30 @@ func (c *Context) Cancel() error {
 	return nil
 }
 
-// Release cancels a wait in progress and releases the context
-// (SCardReleaseContext). Releasing twice is harmless.
+// cancelEvery is how often Release repeats SCardCancel while a wait holds
+// the context: one cancel can come before that wait reaches pcscd.
+const cancelEvery = 10 * time.Millisecond
+
+// Release ends a wait in progress (scard.ErrCancelled) and releases the
+// context (SCardReleaseContext). A wait begun after Release returns
+// ErrReleased. Releasing twice is harmless.
 func (c *Context) Release() error {
-	_ = c.Cancel()
-	c.mu.Lock()
+	c.closing.Store(true)
+	locked := make(chan struct{})
+	go func() {
+		c.mu.Lock()
+		close(locked)
+	}()
+	tick := time.NewTicker(cancelEvery)
+	defer tick.Stop()
+	for done := false; !done; {
+		_ = c.Cancel()
+		select {
+		case <-locked:
+			done = true
+		case <-tick.C:
+		}
+	}
 	defer c.mu.Unlock()
 	if c.released.Load() {
 		return nil

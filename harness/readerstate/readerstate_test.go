@@ -147,6 +147,52 @@ func TestCancelAndRelease(t *testing.T) {
 	}
 }
 
+// Release right after a wait was started, many times: the wait may not
+// have taken the context yet, may hold it without having reached pcscd
+// (where one SCardCancel would come too early and Release would wait for
+// ever behind a wait without end), or may be waiting. Each time Release
+// returns and the wait ends cancelled or refused.
+func TestReleaseRacesAWait(t *testing.T) {
+	present, _ := withEchoCard(t)
+	first := establish(t)
+	rs := []scard.ReaderState{{Reader: present, CurrentState: scard.StateUnaware}}
+	if err := first.GetStatusChange(rs, 0); err != nil {
+		t.Fatal(err)
+	}
+	current := rs[0].EventState &^ scard.StateChanged
+	outcomes := map[string]int{}
+	for i := range 200 {
+		c, err := readerstate.Establish()
+		if err != nil {
+			t.Fatal(err)
+		}
+		waited := make(chan error, 1)
+		go func() {
+			waited <- c.GetStatusChange([]scard.ReaderState{{Reader: present, CurrentState: current}}, -1)
+		}()
+		released := make(chan error, 1)
+		go func() { released <- c.Release() }()
+		select {
+		case err := <-released:
+			if err != nil {
+				t.Fatalf("release %d: %v", i, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("release %d did not return within 30 s: it waits behind a wait it failed to cancel", i)
+		}
+		err = <-waited
+		switch {
+		case errors.Is(err, scard.ErrCancelled):
+			outcomes["cancelled"]++
+		case errors.Is(err, readerstate.ErrReleased):
+			outcomes["refused"]++
+		default:
+			t.Fatalf("wait %d: %v, want %v or %v", i, err, scard.ErrCancelled, readerstate.ErrReleased)
+		}
+	}
+	t.Logf("waits cancelled or refused: %v", outcomes)
+}
+
 // Many goroutines read reader states at once, each on a context of its
 // own and several on one shared context: the calls share no memory, so
 // nothing races (go test -race) and every answer is right.
