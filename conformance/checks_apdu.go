@@ -234,8 +234,9 @@ const (
 // advertisedExtended asks the reader for dwMaxAPDUDataSize; 0 when it says
 // nothing (Debian's vpcd answers no SCardControl, docs/vpcd-pcscd.md §9).
 func advertisedExtended(s *session) (int, string) {
+	c := s.card
 	feat, err := within(s.timeout, "SCardControl", func() ([]byte, error) {
-		return s.card.Control(scard.CtlCode(3400), nil)
+		return c.Control(scard.CtlCode(3400), nil)
 	})
 	if err != nil {
 		return 0, fmt.Sprintf("CM_IOCTL_GET_FEATURE_REQUEST: %v", err)
@@ -245,7 +246,7 @@ func advertisedExtended(s *session) (int, string) {
 			continue
 		}
 		ioctl := uint32(feat[i+2])<<24 | uint32(feat[i+3])<<16 | uint32(feat[i+4])<<8 | uint32(feat[i+5])
-		props, err := within(s.timeout, "SCardControl", func() ([]byte, error) { return s.card.Control(ioctl, nil) })
+		props, err := within(s.timeout, "SCardControl", func() ([]byte, error) { return c.Control(ioctl, nil) })
 		if err != nil {
 			return 0, fmt.Sprintf("FEATURE_GET_TLV_PROPERTIES: %v", err)
 		}

@@ -77,7 +77,8 @@ func checkR01(t *T) {
 		{"IFD serial number", scard.AttrVendorIfdSerialNo, true},
 		{"channel ID", scard.AttrChannelId, false},
 	} {
-		v, err := within(t.cfg.APDUTimeout, "reading attribute", func() ([]byte, error) { return s.card.GetAttrib(a.id) })
+		c := s.card
+		v, err := within(t.cfg.APDUTimeout, "reading attribute", func() ([]byte, error) { return c.GetAttrib(a.id) })
 		switch {
 		case err != nil:
 			t.Record("attribute "+a.name, "not supported (%v)", err)

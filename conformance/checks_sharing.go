@@ -42,11 +42,12 @@ func checkR15(t *T) {
 		t.Fatalf("second shared connect: %v", err)
 	}
 	// Transactions.
-	if _, err := within(t.cfg.APDUTimeout, "beginning a transaction", func() (struct{}, error) { return struct{}{}, a.card.BeginTransaction() }); err != nil {
+	ac, bc := a.card, b.card
+	if _, err := within(t.cfg.APDUTimeout, "beginning a transaction", func() (struct{}, error) { return struct{}{}, ac.BeginTransaction() }); err != nil {
 		t.Fatalf("%v", err)
 	}
 	got := make(chan error, 1)
-	go func() { got <- b.card.BeginTransaction() }()
+	go func() { got <- bc.BeginTransaction() }()
 	select {
 	case err := <-got:
 		t.Errorf("a second transaction began (%v) while the first was open", errOrOK(err))
@@ -196,7 +197,8 @@ func checkR20(t *T) {
 
 // endTx ends a transaction (SCARD_LEAVE_CARD), bounded by the timeout.
 func endTx(s *session) error {
-	_, err := within(s.timeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, s.card.EndTransaction(scard.LeaveCard) })
+	c := s.card
+	_, err := within(s.timeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, c.EndTransaction(scard.LeaveCard) })
 	return err
 }
 
@@ -218,7 +220,8 @@ func r20Worker(t *T, w, rounds int, ref *reference) error {
 	for i := 0; i < rounds; i++ {
 		// pcsc-lite lets waiting transactions poll for the lock, so a
 		// worker can wait for all the others: bound the wait by their work.
-		if _, err := within(lockWait, "beginning a transaction", func() (struct{}, error) { return struct{}{}, s.card.BeginTransaction() }); err != nil {
+		c := s.card
+		if _, err := within(lockWait, "beginning a transaction", func() (struct{}, error) { return struct{}{}, c.BeginTransaction() }); err != nil {
 			return fmt.Errorf("worker %d round %d: %w", w, i, err)
 		}
 		off := ((w*rounds + i) * 64) % 256

@@ -126,8 +126,11 @@ func (s *session) transmit(cmd []byte) ([]byte, time.Duration, error) {
 	if s.card == nil {
 		return nil, 0, errors.New("transmitting: not connected")
 	}
+	// The call may outlive its deadline: it keeps its own copy of the
+	// handle, since disconnect clears s.card meanwhile.
+	c := s.card
 	start := time.Now()
-	resp, err := within(s.timeout, "transmitting APDU", func() ([]byte, error) { return s.card.Transmit(cmd) })
+	resp, err := within(s.timeout, "transmitting APDU", func() ([]byte, error) { return c.Transmit(cmd) })
 	d := time.Since(start)
 	traceExchange(cmd, resp, d, err)
 	return resp, d, err
@@ -139,8 +142,9 @@ func (s *session) status() (*scard.CardStatus, error) {
 }
 
 func (s *session) reconnect(mode scard.ShareMode, disp scard.Disposition) error {
+	c := s.card
 	_, err := within(s.timeout, "reconnecting", func() (struct{}, error) {
-		return struct{}{}, s.card.Reconnect(mode, scard.ProtocolT0|scard.ProtocolT1, disp)
+		return struct{}{}, c.Reconnect(mode, scard.ProtocolT0|scard.ProtocolT1, disp)
 	})
 	return err
 }
