@@ -125,7 +125,7 @@ bench-lifecycle: deps ## the lifecycle suite's wall time in process and through 
 ISOLATE ?= $(if $(filter 0,$(shell id -u)),--isolate)
 REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle ./scenarios/cardinfo ./scenarios/cardinfoclient
 rehearsal: build ## the physical-card path against the simulated card through pcscd
-	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./testenv/cmd/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./scenarios/framework/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
 
 # physical-card: the suites against your physical test card, in two passes
 # (docs/physical-cards.md):

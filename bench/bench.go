@@ -18,11 +18,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/interop"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
-	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -78,22 +78,22 @@ type Options struct {
 	OpenSC bool // also time the OpenSC tools
 	// SignPIN and AuthPIN unlock the simulated card's keys for the OpenSC
 	// step (its profile's PINs).
-	AuthPIN, SignPIN jpki.PIN
+	AuthPIN, SignPIN jpkiclient.PIN
 }
 
 // Measure attaches card (the simulated card) to vpcd slot 0 and EchoCard to
 // slot 1 of the running pcscd, and times N interleaved round trips of
-// StatusQuery on each. pcscd must be running (testenv.StartPCSCD).
+// StatusQuery on each. pcscd must be running (pcscdenv.StartPCSCD).
 func Measure(ctx context.Context, issued *simcard.Issued, o Options) (*Report, error) {
 	if o.N <= 0 {
 		o.N = 2000
 	}
-	sim, err := testenv.Attach(ctx, issued.Card, 0)
+	sim, err := pcscdenv.Attach(ctx, issued.Card, 0)
 	if err != nil {
 		return nil, fmt.Errorf("measuring: %w", err)
 	}
 	defer sim.Detach(context.Background()) //nolint:errcheck // best effort
-	echo, err := testenv.Attach(ctx, vpcd.EchoCard{}, 1)
+	echo, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 1)
 	if err != nil {
 		return nil, fmt.Errorf("measuring: %w", err)
 	}
@@ -115,11 +115,11 @@ func Measure(ctx context.Context, issued *simcard.Issued, o Options) (*Report, e
 	}
 	defer echoCard.Close()
 
-	cl := jpki.New(simCard)
+	cl := jpkiclient.New(simCard)
 	if err := cl.SelectAP(); err != nil {
 		return nil, fmt.Errorf("measuring: %w", err)
 	}
-	if err := cl.SelectEF(jpki.EFAuthPIN); err != nil {
+	if err := cl.SelectEF(jpkiclient.EFAuthPIN); err != nil {
 		return nil, fmt.Errorf("measuring: %w", err)
 	}
 
@@ -189,7 +189,7 @@ func timeOpenSC(ctx context.Context, reader string, issued *simcard.Issued, o Op
 	var out []Timing
 	certs := []struct {
 		id   string
-		pin  jpki.PIN
+		pin  jpkiclient.PIN
 		want []byte
 	}{
 		{"01", "", issued.AuthCert.Raw},

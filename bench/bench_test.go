@@ -7,13 +7,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/interop"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -60,7 +60,7 @@ func issue(tb testing.TB) *simcard.Issued {
 // the echo card's by more than Goal (override with MYNAHIL_BENCH_MAX_RATIO
 // on a loaded machine). MYNAHIL_BENCH_N sets the round trips per card.
 func TestRoundTrip(t *testing.T) {
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	n := 2000
 	if s := os.Getenv("MYNAHIL_BENCH_N"); s != "" {
 		var err error
@@ -79,14 +79,14 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := interop.PKCS11Module(); err != nil {
 		withOpenSC = false
 	}
-	if !withOpenSC && testenv.InCI() {
+	if !withOpenSC && pcscdenv.InCI() {
 		t.Fatal("CI=true: OpenSC and openssl must be installed for the OpenSC timings")
 	}
 	issued := issue(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	r, err := Measure(ctx, issued, Options{N: n, OpenSC: withOpenSC,
-		AuthPIN: jpki.PIN(issued.Profile.PINs.Auth), SignPIN: jpki.PIN(issued.Profile.PINs.Sign)})
+		AuthPIN: jpkiclient.PIN(issued.Profile.PINs.Auth), SignPIN: jpkiclient.PIN(issued.Profile.PINs.Sign)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestRoundTrip(t *testing.T) {
 // BenchmarkPCSCD times one StatusQuery round trip through pcscd to each
 // card: go test -bench . -run '^$' ./bench
 func BenchmarkPCSCD(b *testing.B) {
-	testenv.Require(b)
+	pcscdenv.Require(b)
 	issued := issue(b)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -112,7 +112,7 @@ func BenchmarkPCSCD(b *testing.B) {
 		slot int
 	}{{"sim", issued.Card, 0}, {"echo", vpcd.EchoCard{}, 1}} {
 		b.Run(bc.name, func(b *testing.B) {
-			a, err := testenv.Attach(ctx, bc.card, bc.slot)
+			a, err := pcscdenv.Attach(ctx, bc.card, bc.slot)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -128,11 +128,11 @@ func BenchmarkPCSCD(b *testing.B) {
 			}
 			defer c.Close()
 			if bc.name == "sim" {
-				cl := jpki.New(c)
+				cl := jpkiclient.New(c)
 				if err := cl.SelectAP(); err != nil {
 					b.Fatal(err)
 				}
-				if err := cl.SelectEF(jpki.EFAuthPIN); err != nil {
+				if err := cl.SelectEF(jpkiclient.EFAuthPIN); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 // EnvLifecycle opts in to TestLifecycleWallTime (make bench-lifecycle): it
@@ -104,7 +104,7 @@ func detection(t *testing.T, n int) (removal, insertion time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	p, err := testenv.StartPCSCD(ctx)
+	p, err := pcscdenv.StartPCSCD(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func detection(t *testing.T, n int) (removal, insertion time.Duration) {
 	var ins, rem []time.Duration
 	for range n {
 		start := time.Now()
-		a, err := testenv.Attach(ctx, issued.Card, 1)
+		a, err := pcscdenv.Attach(ctx, issued.Card, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

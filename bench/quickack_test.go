@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -68,10 +68,10 @@ func tcpPingPong(t *testing.T, n int) []time.Duration {
 // bounded to 5–25 ms so that a machine slowed down by other work neither
 // fails nor hides a 40 ms stall.
 func TestNoDelayedACKStall(t *testing.T) {
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	echo, err := testenv.Attach(ctx, vpcd.EchoCard{}, 0)
+	echo, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // definedErr reports whether sw is a defined error answer to a malformed or
@@ -36,14 +36,14 @@ func checkR06(t *T) {
 	ref := t.ref(s)
 
 	// Case 1.
-	t.enterEF(s, jpki.EFAuthPIN)
+	t.enterEF(s, jpkiclient.EFAuthPIN)
 	resp := t.xfer(s, triesQuery)
 	if sw, _ := swOf(resp); len(resp) != 2 || sw&0xFFF0 != 0x63C0 {
 		t.Errorf("case 1 (VERIFY tries-left query): got %s, want 63Cx", describe(resp))
 	}
 
 	// Case 2, every Le.
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	bad := 0
 	for n := 1; n <= 256; n++ {
 		resp, _, err := chained(s, readBinary(0, n))
@@ -79,7 +79,7 @@ func checkR06(t *T) {
 		bad, partial := 0, 0
 		for n := 1; n <= 255; n++ {
 			data := make([]byte, n)
-			copy(data, jpki.AID)
+			copy(data, jpkiclient.AID)
 			cmd := selectAID(data, c.p2)
 			if c.le {
 				cmd = append(cmd, 0x00)
@@ -91,9 +91,9 @@ func checkR06(t *T) {
 			sw, _ := swOf(resp)
 			ok := false
 			switch {
-			case n == len(jpki.AID):
+			case n == len(jpkiclient.AID):
 				ok = sw == 0x9000
-			case n < len(jpki.AID):
+			case n < len(jpkiclient.AID):
 				ok = sw == 0x9000 || definedErr(sw)
 				if sw == 0x9000 {
 					partial++
@@ -112,10 +112,10 @@ func checkR06(t *T) {
 
 	// Case 4 echo through the signature.
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.skipPIN("case 4 signature echo", jpki.AuthPIN, why)
+		t.skipPIN("case 4 signature echo", jpkiclient.AuthPIN, why)
 		return
 	}
-	t.expectSW(s, "selecting the auth key", selectEF(jpki.EFAuthKey), 0x9000)
+	t.expectSW(s, "selecting the auth key", selectEF(jpkiclient.EFAuthKey), 0x9000)
 	lengths := []int{1, 2, 3, 15, 16, 17, 32, 34, 51, 63, 64, 65, 127, 128, 129, 200, 244, 245}
 	if t.cfg.Full {
 		lengths = lengths[:0]
@@ -171,16 +171,16 @@ func checkR07(t *T) {
 	if len(ref.authCert) <= 256 {
 		t.Fatalf("the auth certificate has only %d bytes: no full Le=00 chunk to read", len(ref.authCert))
 	}
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	t.le00(s, "READ BINARY Le=00", readBinary(0, 256), ref.authCert[:256])
 	t.le00(s, "GET CHALLENGE Le=00", getChallenge(256), nil)
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.skipPIN("signature Le=00", jpki.AuthPIN, why)
+		t.skipPIN("signature Le=00", jpkiclient.AuthPIN, why)
 		return
 	}
-	t.expectSW(s, "selecting the auth key", selectEF(jpki.EFAuthKey), 0x9000)
+	t.expectSW(s, "selecting the auth key", selectEF(jpkiclient.EFAuthKey), 0x9000)
 	h := sha256.Sum256([]byte("mynahil R07"))
-	di, err := jpki.DigestInfo(crypto.SHA256, h[:])
+	di, err := jpkiclient.DigestInfo(crypto.SHA256, h[:])
 	if err != nil {
 		t.Fatalf("building DigestInfo: %v", err)
 	}
@@ -191,7 +191,7 @@ func checkR08(t *T) {
 	s := t.open(scard.ShareShared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	probes, chainedN := 0, 0
 	for _, n := range []int{1, 128, 255, 256} {
 		for _, p := range []struct {
@@ -287,7 +287,7 @@ func checkR09(t *T) {
 		n = min(n, max)
 	}
 	case2E := []byte{0x00, 0xB0, 0x00, 0x00, 0x00, byte(n >> 8), byte(n)}
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	if max == 0 {
 		resp, _, err := chained(s, case2E)
 		t.Record("probe", "case 2E READ BINARY Le %d: %s", n, probeResult(resp, err))
@@ -304,7 +304,7 @@ func checkR09(t *T) {
 	default:
 		t.Record("case 2E", "%d-byte response in %.2f ms (%d GET RESPONSE rounds)", len(resp), float64(time.Since(start).Microseconds())/1000, rounds)
 	}
-	aid := jpki.AID
+	aid := jpkiclient.AID
 	unknown := make([]byte, 16) // the longest DF name (ISO/IEC 7816-4 clause 8.2.1.2)
 	for _, c := range []struct {
 		name string
@@ -350,7 +350,7 @@ func checkR10(t *T) {
 		le bool
 	}{{253, false}, {254, false}, {255, false}, {255, true}} {
 		data := make([]byte, c.lc)
-		copy(data, jpki.AID)
+		copy(data, jpkiclient.AID)
 		p2 := byte(0x0C)
 		if c.le {
 			p2 = 0x00

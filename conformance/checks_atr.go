@@ -10,7 +10,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 func checkR05(t *T) {
@@ -51,7 +51,7 @@ func checkR05(t *T) {
 	if proto != scard.ProtocolT1 {
 		t.Errorf("SCardConnect negotiated %s, want T=1", protoName(proto))
 	}
-	t.expectSW(s, "SELECT of the JPKI AID", selectAID(jpki.AID, 0x0C), 0x9000)
+	t.expectSW(s, "SELECT of the JPKI AID", selectAID(jpkiclient.AID, 0x0C), 0x9000)
 	t.expectSW(s, "SELECT of an unknown AID", selectAID([]byte{0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0xEE}, 0x0C), 0x6A82)
 }
 

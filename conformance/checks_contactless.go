@@ -12,7 +12,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 func checkR18(t *T) {
@@ -32,7 +32,7 @@ func checkR18(t *T) {
 		}
 		a, _ := ParseATR(st.Atr)
 		t.Record(iface+" ATR", "%s (%s)", hexs(st.Atr), interfaceOf(a))
-		t.enterEF(s, jpki.EFAuthCert)
+		t.enterEF(s, jpkiclient.EFAuthCert)
 		der, err := readDER(s)
 		_ = s.close()
 		if err != nil {
@@ -90,10 +90,10 @@ func placementOK(t *T, s0 *session) bool {
 	if s.connect(scard.ShareShared) != nil {
 		return false
 	}
-	if r, _, err := chained(s, selectAID(jpki.AID, 0x0C)); err != nil || !bytes.HasSuffix(r, []byte{0x90, 0x00}) {
+	if r, _, err := chained(s, selectAID(jpkiclient.AID, 0x0C)); err != nil || !bytes.HasSuffix(r, []byte{0x90, 0x00}) {
 		return false
 	}
-	if r, _, err := chained(s, selectEF(jpki.EFAuthCert)); err != nil || !bytes.HasSuffix(r, []byte{0x90, 0x00}) {
+	if r, _, err := chained(s, selectEF(jpkiclient.EFAuthCert)); err != nil || !bytes.HasSuffix(r, []byte{0x90, 0x00}) {
 		return false
 	}
 	_, err = readDER(s)

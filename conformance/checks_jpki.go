@@ -13,19 +13,19 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 func checkR17(t *T) {
 	s := t.open(scard.ShareShared)
 	defer func() { _ = s.close() }()
-	c := jpki.New(transport{s})
+	c := jpkiclient.New(transport{s})
 	if err := c.SelectAP(); err != nil {
 		t.Fatalf("%v", err)
 	}
-	certs := map[jpki.Cert][]byte{}
-	for _, k := range []jpki.Cert{jpki.AuthCert, jpki.AuthCACert, jpki.SignCACert} {
+	certs := map[jpkiclient.Cert][]byte{}
+	for _, k := range []jpkiclient.Cert{jpkiclient.AuthCert, jpkiclient.AuthCACert, jpkiclient.SignCACert} {
 		_, der, err := c.ReadCertificate(k)
 		if err != nil {
 			t.Fatalf("reading the %v: %v", k, err)
@@ -33,18 +33,18 @@ func checkR17(t *T) {
 		certs[k] = der
 		t.Record(k.String(), "%d bytes", len(der))
 	}
-	auth, err := x509.ParseCertificate(certs[jpki.AuthCert])
+	auth, err := x509.ParseCertificate(certs[jpkiclient.AuthCert])
 	if err != nil {
 		t.Fatalf("parsing the auth certificate: %v", err)
 	}
-	authCA, err := x509.ParseCertificate(certs[jpki.AuthCACert])
+	authCA, err := x509.ParseCertificate(certs[jpkiclient.AuthCACert])
 	if err != nil {
 		t.Fatalf("parsing the auth CA certificate: %v", err)
 	}
 	if err := auth.CheckSignatureFrom(authCA); err != nil {
 		t.Errorf("the auth certificate is not signed by the auth CA certificate read from the card: %v", err)
 	}
-	for _, p := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+	for _, p := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
 		n, err := c.TriesLeft(p)
 		if err != nil {
 			t.Errorf("tries left for the %v: %v", p, err)
@@ -52,17 +52,17 @@ func checkR17(t *T) {
 		}
 		t.Record("tries left, "+p.String(), "%d of %d", n, p.MaxTries())
 	}
-	why := t.verifyPIN(s, jpki.SignPIN)
+	why := t.verifyPIN(s, jpkiclient.SignPIN)
 	if why != "" {
-		t.skipPIN("reading the sign certificate", jpki.SignPIN, why)
+		t.skipPIN("reading the sign certificate", jpkiclient.SignPIN, why)
 	}
 	if why == "" {
-		if _, der, err := c.ReadCertificate(jpki.SignCert); err != nil {
+		if _, der, err := c.ReadCertificate(jpkiclient.SignCert); err != nil {
 			t.Errorf("reading the sign certificate after VERIFY of the sign PIN: %v", err)
 		} else {
-			t.Record(jpki.SignCert.String(), "%d bytes (sign PIN verified)", len(der))
+			t.Record(jpkiclient.SignCert.String(), "%d bytes (sign PIN verified)", len(der))
 		}
-	} else if err := c.SelectEF(jpki.EFSignCert); err != nil {
+	} else if err := c.SelectEF(jpkiclient.EFSignCert); err != nil {
 		t.Errorf("selecting the sign certificate: %v", err)
 	} else {
 		resp := t.xfer(s, readBinary(0, 7))
@@ -73,22 +73,22 @@ func checkR17(t *T) {
 	}
 	h := sha256.Sum256([]byte("mynahil R17 " + time.Now().String()))
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.skipPIN("signing with the auth key", jpki.AuthPIN, why)
+		t.skipPIN("signing with the auth key", jpkiclient.AuthPIN, why)
 		if err := c.SelectAP(); err != nil {
 			t.Fatalf("%v", err)
 		}
-		_, err := c.Sign(jpki.AuthKey, h[:], crypto.SHA256)
+		_, err := c.Sign(jpkiclient.AuthKey, h[:], crypto.SHA256)
 		if !isSW(err, 0x6982) {
 			t.Errorf("signing without the auth PIN: got %v, want 6982", err)
 		}
 		return
 	}
-	n, err := c.TriesLeft(jpki.AuthPIN)
-	if err != nil || n != jpki.AuthPIN.MaxTries() {
-		t.Errorf("after VERIFY the auth PIN should have %d tries: got %d (%v)", jpki.AuthPIN.MaxTries(), n, err)
+	n, err := c.TriesLeft(jpkiclient.AuthPIN)
+	if err != nil || n != jpkiclient.AuthPIN.MaxTries() {
+		t.Errorf("after VERIFY the auth PIN should have %d tries: got %d (%v)", jpkiclient.AuthPIN.MaxTries(), n, err)
 	}
 	start := time.Now()
-	sig, err := c.Sign(jpki.AuthKey, h[:], crypto.SHA256)
+	sig, err := c.Sign(jpkiclient.AuthKey, h[:], crypto.SHA256)
 	if err != nil {
 		t.Fatalf("signing: %v", err)
 	}
@@ -103,7 +103,7 @@ func checkR17(t *T) {
 }
 
 func isSW(err error, sw uint16) bool {
-	got, ok := apdu.StatusOf(err)
+	got, ok := apduclient.StatusOf(err)
 	return ok && got == sw
 }
 

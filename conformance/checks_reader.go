@@ -14,7 +14,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 func checkR01(t *T) {
@@ -201,7 +201,7 @@ func checkR04(t *T) {
 			_ = s.close()
 		}
 	}()
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	cmd := readBinary(0, 256)
 	var resp []byte
 	var err error
@@ -231,7 +231,7 @@ func checkR04(t *T) {
 	}
 	var after error
 	for time.Since(vanished) < 3*time.Second {
-		if _, _, after = s.transmit(selectAID(jpki.AID, 0x0C)); after != nil {
+		if _, _, after = s.transmit(selectAID(jpkiclient.AID, 0x0C)); after != nil {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)

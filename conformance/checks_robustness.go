@@ -14,7 +14,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 func checkR11(t *T) {
@@ -22,7 +22,7 @@ func checkR11(t *T) {
 	defer func() { _ = s.close() }()
 	budget := t.cfg.SlowBudget
 	var worst time.Duration
-	for _, ef := range []jpki.FileID{jpki.EFAuthCert, jpki.EFAuthCA} {
+	for _, ef := range []jpkiclient.FileID{jpkiclient.EFAuthCert, jpkiclient.EFAuthCA} {
 		t.enterEF(s, ef)
 		start := time.Now()
 		der, err := readDER(s)
@@ -35,11 +35,11 @@ func checkR11(t *T) {
 		worst = max(worst, d/time.Duration((len(der)+255)/256))
 	}
 	if why := t.verifyAuthPIN(s); why != "" {
-		t.skipPIN("signature", jpki.AuthPIN, why)
+		t.skipPIN("signature", jpkiclient.AuthPIN, why)
 	} else {
-		t.expectSW(s, "selecting the auth key", selectEF(jpki.EFAuthKey), 0x9000)
+		t.expectSW(s, "selecting the auth key", selectEF(jpkiclient.EFAuthKey), 0x9000)
 		h := sha256.Sum256([]byte("mynahil R11"))
-		di, _ := jpki.DigestInfo(crypto.SHA256, h[:])
+		di, _ := jpkiclient.DigestInfo(crypto.SHA256, h[:])
 		start := time.Now()
 		t.expectSW(s, "signature", signCmd(di), 0x9000)
 		d := time.Since(start)
@@ -56,17 +56,17 @@ func checkR12(t *T) {
 	before := hangs.Load() - t.run.hangsAtStart
 	s := t.open(scard.ShareShared)
 	defer func() { _ = s.close() }()
-	t.enterEF(s, jpki.EFAuthPIN)
+	t.enterEF(s, jpkiclient.EFAuthPIN)
 	var l latencies
 	for i := 0; i < 5; i++ {
-		for _, cmd := range [][]byte{triesQuery, getChallenge(8), selectEF(jpki.EFAuthPIN), append(selectAID(jpki.AID[:8], 0x00), 0x00)} {
+		for _, cmd := range [][]byte{triesQuery, getChallenge(8), selectEF(jpkiclient.EFAuthPIN), append(selectAID(jpkiclient.AID[:8], 0x00), 0x00)} {
 			_, d, err := s.transmit(cmd)
 			if err != nil {
 				t.Fatalf("exchange % X: %v", cmd[:4], err)
 			}
 			l = append(l, d)
 			if len(cmd) > 5 && cmd[1] == 0xA4 && cmd[2] == 0x04 {
-				t.expectSW(s, "reselecting the PIN EF", selectEF(jpki.EFAuthPIN), 0x9000)
+				t.expectSW(s, "reselecting the PIN EF", selectEF(jpkiclient.EFAuthPIN), 0x9000)
 			}
 		}
 	}
@@ -81,7 +81,7 @@ func checkR12(t *T) {
 func checkR13(t *T) {
 	s := t.open(scard.ShareShared)
 	defer func() { _ = s.close() }()
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	for _, c := range []struct {
 		name string
 		cmd  []byte
@@ -112,7 +112,7 @@ func checkR14(t *T) {
 	s := t.open(scard.ShareShared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	r, err := within(t.cfg.APDUTimeout, "connecting", func() (*rawCard, error) { return rawConnect(t.cfg.Reader) })
 	if err != nil {
 		t.Fatalf("%v", err)

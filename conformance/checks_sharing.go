@@ -12,7 +12,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 func checkR15(t *T) {
@@ -74,7 +74,7 @@ func checkR15(t *T) {
 		t.Errorf("SCardEndTransaction without a transaction: got %v, want SCARD_E_NOT_TRANSACTED", errOrOK(err))
 	}
 	// Card state across handles and resets.
-	t.enterEF(a, jpki.EFAuthCert)
+	t.enterEF(a, jpkiclient.EFAuthCert)
 	if err := a.disconnect(scard.LeaveCard); err != nil {
 		t.Errorf("disconnecting with SCARD_LEAVE_CARD: %v", err)
 	}
@@ -112,7 +112,7 @@ func checkR16(t *T) {
 		if i >= 10 {
 			disp, kind = scard.UnpowerCard, "cold"
 		}
-		t.enterEF(s, jpki.EFAuthCert)
+		t.enterEF(s, jpkiclient.EFAuthCert)
 		start := time.Now()
 		if err := s.reconnect(scard.ShareShared, disp); err != nil {
 			t.Fatalf("%s reset %d: %v", kind, i+1, err)
@@ -128,14 +128,14 @@ func checkR16(t *T) {
 	}
 	t.Ms("reset max", resets.max())
 
-	t.expectSW(s, "selecting the JPKI AP", selectAID(jpki.AID, 0x0C), 0x9000)
+	t.expectSW(s, "selecting the JPKI AP", selectAID(jpkiclient.AID, 0x0C), 0x9000)
 	var l latencies
 	bad := 0
 	for i := 0; i < t.cfg.SoakCount; i++ {
 		var cmd []byte
 		off := (i / 2 * 32) % 256
 		if i%2 == 0 {
-			cmd = selectEF(jpki.EFAuthCert)
+			cmd = selectEF(jpkiclient.EFAuthCert)
 		} else {
 			cmd = readBinary(off, 32)
 		}
@@ -229,12 +229,12 @@ func r20Worker(t *T, w, rounds int, ref *reference) error {
 			cmd  []byte
 			want func([]byte) bool
 		}{
-			{selectAID(jpki.AID, 0x0C), func(r []byte) bool { return bytes.Equal(r, []byte{0x90, 0x00}) }},
-			{selectEF(jpki.EFAuthCert), func(r []byte) bool { return bytes.Equal(r, []byte{0x90, 0x00}) }},
+			{selectAID(jpkiclient.AID, 0x0C), func(r []byte) bool { return bytes.Equal(r, []byte{0x90, 0x00}) }},
+			{selectEF(jpkiclient.EFAuthCert), func(r []byte) bool { return bytes.Equal(r, []byte{0x90, 0x00}) }},
 			{readBinary(off, 64), func(r []byte) bool {
 				return bytes.Equal(r, append(append([]byte(nil), ref.authCert[off:off+64]...), 0x90, 0x00))
 			}},
-			{selectEF(jpki.EFAuthPIN), func(r []byte) bool { return bytes.Equal(r, []byte{0x90, 0x00}) }},
+			{selectEF(jpkiclient.EFAuthPIN), func(r []byte) bool { return bytes.Equal(r, []byte{0x90, 0x00}) }},
 			{triesQuery, func(r []byte) bool { sw, _ := swOf(r); return len(r) == 2 && sw&0xFFF0 == 0x63C0 }},
 		} {
 			resp, _, err := chained(s, step.cmd)

@@ -13,8 +13,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/conformance"
-	"github.com/mynahil/mynahil/harness/jpki"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -26,7 +26,7 @@ import (
 // runs every check against a reader (one It per check, labelled with its ID
 // and "mandatory" or "optional"); MYNAHIL_CONFORMANCE_SIM=1 instead serves
 // the simulated card on vpcd slot 0 of pcscd (started or reused through
-// testenv, which also serialises the vpcd slots between test processes).
+// pcscdenv, which also serialises the vpcd slots between test processes).
 // MYNAHIL_CONFORMANCE_HTML=DIR also writes DIR/report.html.
 // The fault matrix (fault_matrix_test.go) runs unless -short is given.
 func TestConformance(t *testing.T) {
@@ -48,8 +48,8 @@ var _ = Describe("Reader conformance", Ordered, Label("reader"), func() {
 		}
 		cfg = conformance.Config{
 			Reader:      reader,
-			AuthPIN:     jpki.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
-			SignPIN:     jpki.PIN(os.Getenv("MYNAHIL_SIGN_PIN")),
+			AuthPIN:     jpkiclient.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
+			SignPIN:     jpkiclient.PIN(os.Getenv("MYNAHIL_SIGN_PIN")),
 			Interactive: os.Getenv("MYNAHIL_INTERACTIVE") != "",
 			Log:         GinkgoWriter,
 		}
@@ -145,14 +145,14 @@ func (ginkgoPrompter) Prompt(msg string) error {
 }
 
 // startPCSCD starts or reuses pcscd with the vpcd readers for the rest of
-// the container and holds testenv's vpcd slot lock meanwhile. Without a
+// the container and holds pcscdenv's vpcd slot lock meanwhile. Without a
 // pcscd binary it skips, except in CI.
 func startPCSCD() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	p, err := testenv.StartPCSCD(ctx)
+	p, err := pcscdenv.StartPCSCD(ctx)
 	if err != nil {
-		if why, ok := testenv.SkipReason(err); ok {
+		if why, ok := pcscdenv.SkipReason(err); ok {
 			Skip(why)
 		}
 		Fail("starting pcscd: " + err.Error())

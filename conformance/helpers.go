@@ -11,8 +11,8 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // presenceWait is how long a check waits for the card at its start (after a
@@ -74,7 +74,7 @@ func describe(resp []byte) string {
 	if !ok {
 		return fmt.Sprintf("a %d-byte response without status word", len(resp))
 	}
-	return fmt.Sprintf("%04X (%s) after %d data bytes", sw, apdu.Describe(sw), len(resp)-2)
+	return fmt.Sprintf("%04X (%s) after %d data bytes", sw, apduclient.Describe(sw), len(resp)-2)
 }
 
 // maxChain bounds GET RESPONSE rounds (a card or reader announcing 61xx
@@ -110,7 +110,7 @@ func selectAID(aid []byte, p2 byte) []byte {
 	return append([]byte{0x00, 0xA4, 0x04, p2, byte(len(aid))}, aid...)
 }
 
-func selectEF(id jpki.FileID) []byte {
+func selectEF(id jpkiclient.FileID) []byte {
 	return []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, byte(id >> 8), byte(id)}
 }
 
@@ -125,8 +125,8 @@ func getChallenge(n int) []byte { return []byte{0x00, 0x84, 0x00, 0x00, byte(n)}
 var triesQuery = []byte{0x00, 0x20, 0x00, 0x80}
 
 // enterEF selects the JPKI AP and then ef.
-func (t *T) enterEF(s *session, ef jpki.FileID) {
-	t.expectSW(s, "selecting the JPKI AP", selectAID(jpki.AID, 0x0C), 0x9000)
+func (t *T) enterEF(s *session, ef jpkiclient.FileID) {
+	t.expectSW(s, "selecting the JPKI AP", selectAID(jpkiclient.AID, 0x0C), 0x9000)
 	t.expectSW(s, "selecting "+ef.String(), selectEF(ef), 0x9000)
 }
 
@@ -145,7 +145,7 @@ func (t *T) ref(s *session) *reference {
 	if r != nil {
 		return r
 	}
-	t.enterEF(s, jpki.EFAuthCert)
+	t.enterEF(s, jpkiclient.EFAuthCert)
 	// Half chunks: the reference must not depend on the Le=00 path that
 	// R07 and R10 test.
 	der, err := readDERChunks(s, 128)
@@ -193,7 +193,7 @@ func readDERChunks(s *session, chunk int) ([]byte, error) {
 		out = append(out, data...)
 		off += len(data)
 		if total < 0 {
-			h, err := jpki.ParseDERHeader(out)
+			h, err := jpkiclient.ParseDERHeader(out)
 			if err != nil {
 				return nil, fmt.Errorf("parsing DER header: %w", err)
 			}
@@ -207,9 +207,9 @@ func readDERChunks(s *session, chunk int) ([]byte, error) {
 // given, the card has not refused it in this run, and at least two tries
 // are left (so a wrong PIN can never block it). The PIN's EF must be
 // selected.
-func (t *T) pinFor(s *session, ref jpki.PINRef) (jpki.PIN, string) {
+func (t *T) pinFor(s *session, ref jpkiclient.PINRef) (jpkiclient.PIN, string) {
 	pin, env := t.cfg.AuthPIN, "MYNAHIL_AUTH_PIN"
-	if ref == jpki.SignPIN {
+	if ref == jpkiclient.SignPIN {
 		pin, env = t.cfg.SignPIN, "MYNAHIL_SIGN_PIN"
 	}
 	if pin == "" {
@@ -235,7 +235,7 @@ func (t *T) pinFor(s *session, ref jpki.PINRef) (jpki.PIN, string) {
 // verifyPIN selects the AP and the PIN's EF and verifies the given PIN if
 // allowed; it returns "" on success, else why the PIN-dependent part is
 // skipped. A refusal ends the check and bars the PIN for the rest of the run.
-func (t *T) verifyPIN(s *session, ref jpki.PINRef) string {
+func (t *T) verifyPIN(s *session, ref jpkiclient.PINRef) string {
 	t.enterEF(s, ref.EF())
 	pin, why := t.pinFor(s, ref)
 	if why != "" {
@@ -255,16 +255,16 @@ func (t *T) verifyPIN(s *session, ref jpki.PINRef) string {
 }
 
 // skipPIN records that the part name did not run for want of the PIN ref.
-func (t *T) skipPIN(name string, ref jpki.PINRef, why string) {
+func (t *T) skipPIN(name string, ref jpkiclient.PINRef, why string) {
 	env := "MYNAHIL_AUTH_PIN"
-	if ref == jpki.SignPIN {
+	if ref == jpkiclient.SignPIN {
 		env = "MYNAHIL_SIGN_PIN"
 	}
 	t.SkipPart(name, fmt.Sprintf("the %v (%s)", ref, env), why)
 }
 
 // verifyAuthPIN is verifyPIN for the auth PIN.
-func (t *T) verifyAuthPIN(s *session) string { return t.verifyPIN(s, jpki.AuthPIN) }
+func (t *T) verifyAuthPIN(s *session) string { return t.verifyPIN(s, jpkiclient.AuthPIN) }
 
 // signCmd is COMPUTE DIGITAL SIGNATURE 80 2A 00 80 Lc data 00 on the
 // current key EF (docs/conformance-checklist.md, Background).

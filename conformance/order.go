@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // needsCard reports whether the check starts with a card in the reader:
@@ -174,7 +174,7 @@ func probe(cfg *Config) bool {
 	if s.connect(scard.ShareShared) != nil {
 		return false
 	}
-	resp, _, err := s.transmit(selectAID(jpki.AID, 0x0C))
+	resp, _, err := s.transmit(selectAID(jpkiclient.AID, 0x0C))
 	sw, _ := swOf(resp)
 	return err == nil && sw == 0x9000
 }

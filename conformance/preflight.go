@@ -8,7 +8,7 @@ import (
 
 	"github.com/ebfe/scard"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // NotRunError says why a run could not start. It is never a verdict on
@@ -99,7 +99,7 @@ func identify(cfg *Config) (Baseline, error) {
 	}
 	var l latencies
 	for i := 0; i < 20; i++ {
-		resp, d, err := s.transmit(selectAID(jpki.AID, 0x0C))
+		resp, d, err := s.transmit(selectAID(jpkiclient.AID, 0x0C))
 		if err != nil {
 			return Baseline{}, nil
 		}

@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // Status is the outcome of one check.
@@ -109,9 +109,9 @@ type Notifier interface {
 
 // Config is what a run needs.
 type Config struct {
-	Reader  string   // PC/SC reader name; "" picks the only reader with a card
-	AuthPIN jpki.PIN // "" for none: the PIN-dependent parts are skipped
-	SignPIN jpki.PIN // "" for none: the sign certificate is only checked to be protected (6982)
+	Reader  string         // PC/SC reader name; "" picks the only reader with a card
+	AuthPIN jpkiclient.PIN // "" for none: the PIN-dependent parts are skipped
+	SignPIN jpkiclient.PIN // "" for none: the sign certificate is only checked to be protected (6982)
 	// SoakCount is the number of APDUs in R16's soak (default 1000).
 	SoakCount int
 	// APDUTimeout bounds every PC/SC call (default 5 s); a call that takes
@@ -259,7 +259,7 @@ type RunState struct {
 	mu sync.Mutex
 	// pinRefused is set once the card refused a given PIN: the suite never
 	// sends it again (at most one wrong try per PIN and run).
-	pinRefused map[jpki.PINRef]bool
+	pinRefused map[jpkiclient.PINRef]bool
 	ref        *reference
 	// hangsAtStart is the process's hang count when the run began (R12
 	// counts only this run's).
@@ -317,7 +317,7 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 
 // NewRun returns the state shared by the checks of one run.
 func NewRun() *RunState {
-	return &RunState{pinRefused: map[jpki.PINRef]bool{}, hangsAtStart: hangs.Load()}
+	return &RunState{pinRefused: map[jpkiclient.PINRef]bool{}, hangsAtStart: hangs.Load()}
 }
 
 // Selected returns the checks cfg asks for, in ID order: all of them, or

@@ -11,17 +11,17 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/interop"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 // The suite serves the simulated card on vpcd slot 0 of a real pcscd
-// (testenv) and checks it through OpenSC and pcsc-tools, the outside judges.
+// (pcscdenv) and checks it through OpenSC and pcsc-tools, the outside judges.
 // Without pcscd or the tools it skips, except in
 // CI (CI=true), where it fails.
 func TestInterop(t *testing.T) {
@@ -29,18 +29,18 @@ func TestInterop(t *testing.T) {
 	RunSpecs(t, "OpenSC and pcsc-tools interop")
 }
 
-const reader = testenv.VPCDReader0
+const reader = pcscdenv.VPCDReader0
 
 var (
 	issued *simcard.Issued
-	pins   struct{ auth, sign jpki.PIN }
+	pins   struct{ auth, sign jpkiclient.PIN }
 )
 
 // The card sits on vpcd slot 0, so only process 1 serves it and every
 // spec is Serial (ginkgo -p runs them on process 1).
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
-	p, err := testenv.StartPCSCD(ctx)
-	if reason, ok := testenv.SkipReason(err); ok {
+	p, err := pcscdenv.StartPCSCD(ctx)
+	if reason, ok := pcscdenv.SkipReason(err); ok {
 		Skip(reason)
 	}
 	Expect(err).NotTo(HaveOccurred())
@@ -50,7 +50,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	if err == nil {
 		_, err = interop.PKCS11Module()
 	}
-	if err != nil && !testenv.InCI() {
+	if err != nil && !pcscdenv.InCI() {
 		Skip(err.Error())
 	}
 	Expect(err).NotTo(HaveOccurred(), "CI=true: the interop tools must be installed")
@@ -59,8 +59,8 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred())
 	issued, err = is.Issue(profile.Default())
 	Expect(err).NotTo(HaveOccurred())
-	pins.auth, pins.sign = jpki.PIN(issued.Profile.PINs.Auth), jpki.PIN(issued.Profile.PINs.Sign)
-	a, err := testenv.Attach(ctx, issued.Card, 0)
+	pins.auth, pins.sign = jpkiclient.PIN(issued.Profile.PINs.Auth), jpkiclient.PIN(issued.Profile.PINs.Sign)
+	a, err := pcscdenv.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(a.Detach)
 	return nil
@@ -75,7 +75,7 @@ func run(ctx context.Context, name string, args ...string) string {
 
 // triesLeft asks the card directly, through PC/SC and the harness client,
 // not through OpenSC: the counter is judged independently of the tool.
-func triesLeft(ref jpki.PINRef) int {
+func triesLeft(ref jpkiclient.PINRef) int {
 	GinkgoHelper()
 	c, err := pcsc.Establish()
 	Expect(err).NotTo(HaveOccurred())
@@ -83,7 +83,7 @@ func triesLeft(ref jpki.PINRef) int {
 	card, err := c.Connect(reader, pcsc.Shared)
 	Expect(err).NotTo(HaveOccurred())
 	defer card.Close()
-	cl := jpki.New(card)
+	cl := jpkiclient.New(card)
 	Expect(cl.SelectAP()).To(Succeed())
 	n, err := cl.TriesLeft(ref)
 	Expect(err).NotTo(HaveOccurred())
@@ -129,15 +129,15 @@ var _ = Describe("pkcs15-tool", Serial, func() {
 	}, SpecTimeout(20*time.Second))
 
 	DescribeTable("--read-certificate returns exactly the card's certificate",
-		func(ctx SpecContext, id string, pin func() jpki.PIN, want func() []byte) {
+		func(ctx SpecContext, id string, pin func() jpkiclient.PIN, want func() []byte) {
 			der, err := interop.ReadCertificate(ctx, reader, id, "02", pin())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(der).To(Equal(want()))
 		},
-		Entry("01 auth", "01", func() jpki.PIN { return "" }, func() []byte { return issued.AuthCert.Raw }, SpecTimeout(20*time.Second)),
-		Entry("02 sign, with the sign PIN", "02", func() jpki.PIN { return pins.sign }, func() []byte { return issued.SignCert.Raw }, SpecTimeout(20*time.Second)),
-		Entry("03 auth CA", "03", func() jpki.PIN { return "" }, func() []byte { return issued.Authority().AuthCA.Cert.Raw }, SpecTimeout(20*time.Second)),
-		Entry("04 sign CA", "04", func() jpki.PIN { return "" }, func() []byte { return issued.Authority().SignCA.Cert.Raw }, SpecTimeout(20*time.Second)),
+		Entry("01 auth", "01", func() jpkiclient.PIN { return "" }, func() []byte { return issued.AuthCert.Raw }, SpecTimeout(20*time.Second)),
+		Entry("02 sign, with the sign PIN", "02", func() jpkiclient.PIN { return pins.sign }, func() []byte { return issued.SignCert.Raw }, SpecTimeout(20*time.Second)),
+		Entry("03 auth CA", "03", func() jpkiclient.PIN { return "" }, func() []byte { return issued.Authority().AuthCA.Cert.Raw }, SpecTimeout(20*time.Second)),
+		Entry("04 sign CA", "04", func() jpkiclient.PIN { return "" }, func() []byte { return issued.Authority().SignCA.Cert.Raw }, SpecTimeout(20*time.Second)),
 	)
 
 	It("does not hand out the sign certificate without the sign PIN", func(ctx SpecContext) {
@@ -153,7 +153,7 @@ var _ = Describe("pkcs11-tool", Ordered, Serial, func() {
 	It("signs with the auth key after C_Login, and openssl verifies it with the auth certificate", func(ctx SpecContext) {
 		sig, err := interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", pins.auth, data)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(sig).To(HaveLen(jpki.SignatureLen))
+		Expect(sig).To(HaveLen(jpkiclient.SignatureLen))
 		Expect(interop.OpenSSLVerify(ctx, issued.AuthCert.Raw, data, sig)).To(Succeed())
 		Expect(interop.OpenSSLVerify(ctx, issued.AuthCert.Raw, append([]byte("x"), data...), sig)).NotTo(Succeed(),
 			"openssl accepted the signature over other data")
@@ -162,16 +162,16 @@ var _ = Describe("pkcs11-tool", Ordered, Serial, func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("spends exactly one auth try on a wrong PIN, and a right one restores them", Label("destructive"), func(ctx SpecContext) {
-		Expect(triesLeft(jpki.AuthPIN)).To(Equal(3))
+		Expect(triesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 		_, err := interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", "9999", data)
 		Expect(err).To(MatchError(ContainSubstring("CKR_PIN_INCORRECT")))
 		Expect(err.Error()).NotTo(ContainSubstring("9999"))
-		Expect(triesLeft(jpki.AuthPIN)).To(Equal(2))
-		Expect(triesLeft(jpki.SignPIN)).To(Equal(5), "a wrong auth PIN touched the sign PIN")
+		Expect(triesLeft(jpkiclient.AuthPIN)).To(Equal(2))
+		Expect(triesLeft(jpkiclient.SignPIN)).To(Equal(5), "a wrong auth PIN touched the sign PIN")
 
 		_, err = interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", pins.auth, data)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(triesLeft(jpki.AuthPIN)).To(Equal(3))
+		Expect(triesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 	}, SpecTimeout(30*time.Second))
 
 	It("needs the sign PIN, not the auth PIN, for the signing key", Label("destructive"), func(ctx SpecContext) {
@@ -180,16 +180,16 @@ var _ = Describe("pkcs11-tool", Ordered, Serial, func() {
 		Expect(err).To(HaveOccurred())
 
 		// A wrong sign PIN of valid form reaches the card and costs one sign try.
-		Expect(triesLeft(jpki.SignPIN)).To(Equal(5))
+		Expect(triesLeft(jpkiclient.SignPIN)).To(Equal(5))
 		_, err = interop.Sign(ctx, reader, interop.SignToken, "02", "SHA256-RSA-PKCS", "WRONG1", data)
 		Expect(err).To(MatchError(ContainSubstring("CKR_PIN_INCORRECT")))
-		Expect(triesLeft(jpki.SignPIN)).To(Equal(4))
-		Expect(triesLeft(jpki.AuthPIN)).To(Equal(3), "a wrong sign PIN touched the auth PIN")
+		Expect(triesLeft(jpkiclient.SignPIN)).To(Equal(4))
+		Expect(triesLeft(jpkiclient.AuthPIN)).To(Equal(3), "a wrong sign PIN touched the auth PIN")
 
 		sig, err := interop.Sign(ctx, reader, interop.SignToken, "02", "SHA256-RSA-PKCS", pins.sign, data)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(interop.OpenSSLVerify(ctx, issued.SignCert.Raw, data, sig)).To(Succeed())
 		Expect(interop.OpenSSLVerify(ctx, issued.AuthCert.Raw, data, sig)).NotTo(Succeed())
-		Expect(triesLeft(jpki.SignPIN)).To(Equal(5))
+		Expect(triesLeft(jpkiclient.SignPIN)).To(Equal(5))
 	}, SpecTimeout(30*time.Second))
 })

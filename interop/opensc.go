@@ -20,7 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // ErrToolMissing: an OpenSC or pcsc-tools program is not installed.
@@ -62,7 +62,7 @@ func Require(names ...string) error {
 // put in the child's environment as MYNAHIL_INTEROP_PIN for an
 // `env:MYNAHIL_INTEROP_PIN` argument. A non-zero exit is an error carrying
 // the output (which the tools never fill with the PIN).
-func Run(ctx context.Context, pin jpki.PIN, name string, args ...string) (string, error) {
+func Run(ctx context.Context, pin jpkiclient.PIN, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = os.Environ()
 	if pin != "" {
@@ -143,7 +143,7 @@ func ParsePINTries(out string) map[string]int {
 // ReadCertificate runs `pkcs15-tool --read-certificate id` and returns the
 // DER of the PEM it prints. With a PIN it first verifies it for authID
 // (the private sign certificate needs the sign PIN, auth ID 02).
-func ReadCertificate(ctx context.Context, reader, id string, authID string, pin jpki.PIN) ([]byte, error) {
+func ReadCertificate(ctx context.Context, reader, id string, authID string, pin jpkiclient.PIN) ([]byte, error) {
 	args := []string{"--reader", reader, "--read-certificate", id}
 	if pin != "" {
 		args = append(args, "--verify-pin", "--auth-id", authID, "--pin", PINArg)
@@ -217,7 +217,7 @@ func ParseSlot(out, reader, token string) string {
 // Sign signs data with pkcs11-tool: log in to the token labelled token in
 // reader (AuthToken or SignToken) with pin and sign with the key id using
 // mechanism (e.g. SHA256-RSA-PKCS). It returns the signature.
-func Sign(ctx context.Context, reader, token, id, mechanism string, pin jpki.PIN, data []byte) ([]byte, error) {
+func Sign(ctx context.Context, reader, token, id, mechanism string, pin jpkiclient.PIN, data []byte) ([]byte, error) {
 	module, err := PKCS11Module()
 	if err != nil {
 		return nil, err

@@ -16,9 +16,9 @@ import (
 	"github.com/ebfe/scard"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 // loadSize is the APDUs per PC/SC context of TestOfficeUnderLoad:
@@ -81,7 +81,7 @@ func handled(err error) bool {
 // after which the client connects again: 0 wrong answers. Each context
 // goes on until it has loadSize answers.
 func TestOfficeUnderLoad(t *testing.T) {
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	const slot, workers = 1, 4
 	reader := ReaderName(slot)
 	n := loadSize(t)
@@ -91,7 +91,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("waiting for %q to be free: %v", reader, err)
 	}
 	d, err := Open(Config{StateDir: shortTempDir(t), FirstSlot: slot, Backoff: 20 * time.Millisecond,
@@ -108,7 +108,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("card never appeared in %q: %v", reader, err)
 	}
 	c, err := DialClient(d.ControlAddr())
@@ -283,12 +283,12 @@ func roundAll(ds []time.Duration) []time.Duration {
 // visit (reset-pin) as an application waiting on the reader sees it. The
 // figures are logged; the test fails only if pcscd misses a change.
 func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	const slot, cycles = 1, 5
 	reader := ReaderName(slot)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("waiting for %q to be free: %v", reader, err)
 	}
 	d, err := Open(Config{StateDir: shortTempDir(t), FirstSlot: slot, Backoff: 20 * time.Millisecond,
@@ -305,7 +305,7 @@ func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("card never appeared in %q: %v", reader, err)
 	}
 	s := slot
@@ -315,7 +315,7 @@ func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
 		if _, err := d.Remove(Selector{Slot: &s}); err != nil {
 			t.Fatal(err)
 		}
-		if err := testenv.WaitState(ctx, reader, false); err != nil {
+		if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 			t.Fatalf("pcscd did not see the removal: %v", err)
 		}
 		removals = append(removals, time.Since(start))
@@ -323,7 +323,7 @@ func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
 		if _, err := d.Insert(Selector{Slot: &s}); err != nil {
 			t.Fatal(err)
 		}
-		if err := testenv.WaitState(ctx, reader, true); err != nil {
+		if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 			t.Fatalf("pcscd did not see the insertion: %v", err)
 		}
 		insertions = append(insertions, time.Since(start))
@@ -342,11 +342,11 @@ func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
 		_, err := c.ResetPIN(ctx, "card-1", authority.Auth, profile.Default().PINs.Auth)
 		visit <- err
 	}()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("pcscd did not see the office take the card out: %v", err)
 	}
 	out := time.Since(start)
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("pcscd did not see the office put the card back: %v", err)
 	}
 	back := time.Since(start)

@@ -10,12 +10,12 @@ import (
 
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard/card"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 // TestThroughPCSCD runs the daemon against the real pcscd + vpcd (a
-// private pcscd from testenv, or a running one that serves both vpcd
+// private pcscd from pcscdenv, or a running one that serves both vpcd
 // readers): the card appears in "Virtual PCD 00 01", answers through
 // PC/SC, and sim.remove / sim.insert are seen by PC/SC applications
 // (docs/vpcd-pcscd.md §3.4). It uses slot 1 to stay out of the way of suites
@@ -24,12 +24,12 @@ func TestThroughPCSCD(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs pcscd")
 	}
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	const slot = 1
 	reader := ReaderName(slot)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("waiting for %q to be free: %v", reader, err)
 	}
 
@@ -47,13 +47,13 @@ func TestThroughPCSCD(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Errorf("Run: %v", err)
 		}
-		if err := testenv.WaitState(context.Background(), reader, false); err != nil {
+		if err := pcscdenv.WaitState(context.Background(), reader, false); err != nil {
 			t.Errorf("reader after shutdown: %v", err)
 		}
 	}()
 
 	start := time.Now()
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("card never appeared in %q: %v", reader, err)
 	}
 	t.Logf("card present in %q %v after Run", reader, time.Since(start).Round(time.Millisecond))
@@ -95,7 +95,7 @@ func TestThroughPCSCD(t *testing.T) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("pcscd did not see the removal: %v", err)
 	}
 	t.Logf("removal seen by PC/SC after %v", time.Since(start).Round(time.Millisecond))
@@ -103,7 +103,7 @@ func TestThroughPCSCD(t *testing.T) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("pcscd did not see the insertion: %v", err)
 	}
 	t.Logf("insertion seen by PC/SC after %v", time.Since(start).Round(time.Millisecond))

@@ -12,10 +12,10 @@ import (
 
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 // otherATR is a built-in ATR other than the default, so that PC/SC tells
@@ -41,12 +41,12 @@ func TestPlaceThroughPCSCD(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs pcscd")
 	}
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	const slot = 1
 	reader := ReaderName(slot)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("waiting for %q to be free: %v", reader, err)
 	}
 	d, err := Open(Config{StateDir: shortTempDir(t), FirstSlot: slot, Backoff: 20 * time.Millisecond,
@@ -60,9 +60,9 @@ func TestPlaceThroughPCSCD(t *testing.T) {
 	defer func() {
 		stop()
 		<-done
-		_ = testenv.WaitState(context.Background(), reader, false)
+		_ = pcscdenv.WaitState(context.Background(), reader, false)
 	}()
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("first card never appeared: %v", err)
 	}
 	cl, err := control.Dial(d.ControlAddr())

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/interop"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/office"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 // fetch GETs url and returns the body.
@@ -53,7 +53,7 @@ func newOCSPChecker(t *testing.T, c *Client, kind authority.Kind) *ocspChecker {
 	t.Helper()
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
-		if testenv.InCI() {
+		if pcscdenv.InCI() {
 			t.Fatal("openssl not installed")
 		}
 		t.Skip("openssl not installed")
@@ -174,9 +174,9 @@ func TestVirtualTimeRevocation(t *testing.T) {
 // certificate from the card, and openssl ocsp sees the old one revoked
 // (superseded) and the new one good at the virtual time.
 func TestRenewalThroughPCSCD(t *testing.T) {
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	if err := interop.Require("pkcs15-tool", "openssl"); err != nil {
-		if testenv.InCI() {
+		if pcscdenv.InCI() {
 			t.Fatal(err)
 		}
 		t.Skip(err)
@@ -185,7 +185,7 @@ func TestRenewalThroughPCSCD(t *testing.T) {
 	reader := ReaderName(slot)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("waiting for %q to be free: %v", reader, err)
 	}
 	d, err := Open(Config{StateDir: shortTempDir(t), FirstSlot: slot, Backoff: 20 * time.Millisecond,
@@ -203,7 +203,7 @@ func TestRenewalThroughPCSCD(t *testing.T) {
 			t.Errorf("Run: %v", err)
 		}
 	}()
-	if err := testenv.WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("card never appeared in %q: %v", reader, err)
 	}
 	c, err := DialClient(d.ControlAddr())

@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/mynahil/mynahil/cli"
-	"github.com/mynahil/mynahil/fidelity"
 	"github.com/mynahil/mynahil/harness/transcript"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simreplay"
 )
 
 func init() {
@@ -51,11 +51,11 @@ func runCompare(cio *cli.IO, args []string) error {
 			return fs.Usagef("%v", err)
 		}
 	}
-	p, err := fidelity.ParseProfileFlags(base, *token, *atr)
+	p, err := simreplay.ParseProfileFlags(base, *token, *atr)
 	if err != nil {
 		return fs.Usagef("%v", err)
 	}
-	replayed, diffs, err := fidelity.Compare(recorded, p)
+	replayed, diffs, err := simreplay.Compare(recorded, p)
 	if err != nil {
 		return cli.Failed(err)
 	}

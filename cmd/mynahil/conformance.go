@@ -13,8 +13,8 @@ import (
 
 	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/conformance"
-	"github.com/mynahil/mynahil/harness/jpki"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -70,8 +70,8 @@ func runConformance(cio *cli.IO, args []string) error {
 	usage := func(err error) error { return fs.Usagef("%v", err) }
 	cfg := conformance.Config{
 		Reader:      *reader,
-		AuthPIN:     jpki.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
-		SignPIN:     jpki.PIN(os.Getenv("MYNAHIL_SIGN_PIN")),
+		AuthPIN:     jpkiclient.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
+		SignPIN:     jpkiclient.PIN(os.Getenv("MYNAHIL_SIGN_PIN")),
 		SoakCount:   *soak,
 		APDUTimeout: *timeout,
 		ExtendedMax: *extended,
@@ -178,7 +178,7 @@ func serveSim(log io.Writer, cfg *conformance.Config, env *conformance.Environme
 	if cfg.Reader == "" {
 		cfg.Reader = conformance.VirtualReader
 	}
-	release, err := testenv.ClaimSlots("mynahil conformance --sim")
+	release, err := pcscdenv.ClaimSlots("mynahil conformance --sim")
 	if err != nil {
 		return nil, &conformance.NotRunError{What: err.Error(), Do: "stop the other process (mynahil sim stops with Ctrl-C), or test the card it serves without --sim"}
 	}

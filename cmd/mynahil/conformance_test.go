@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/conformance"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -70,7 +70,7 @@ func TestConformanceSimRefusesABusySlot(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs pcscd with vpcd")
 	}
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	sim, err := conformance.StartSim(0, mustProfile(t), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/ebfe/scard"
 
 	"github.com/mynahil/mynahil/cli"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
@@ -84,11 +84,11 @@ func fingerprint(c *pcsc.Context, reader string) string {
 		return ""
 	}
 	defer card.End(scard.LeaveCard) //nolint:errcheck // Disconnect resets anyway
-	cl := jpki.New(card)
+	cl := jpkiclient.New(card)
 	if cl.SelectAP() != nil {
 		return ""
 	}
-	_, der, err := cl.ReadCertificate(jpki.AuthCert)
+	_, der, err := cl.ReadCertificate(jpkiclient.AuthCert)
 	if err != nil {
 		return ""
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 func TestPrintReaders(t *testing.T) {
@@ -73,7 +73,7 @@ func TestPrintReaders(t *testing.T) {
 // TestReadersThroughPCSCD lists the readers of a real pcscd with the
 // simulated card on slot 0 and vpcd's slot 1 empty, fingerprints included.
 func TestReadersThroughPCSCD(t *testing.T) {
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	is, err := simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestReadersThroughPCSCD(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	a, err := testenv.Attach(ctx, issued.Card, 0)
+	a, err := pcscdenv.Attach(ctx, issued.Card, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,9 +98,9 @@ func TestReadersThroughPCSCD(t *testing.T) {
 	var slot0, slot1 string
 	for _, line := range strings.Split(out.String(), "\n") {
 		switch {
-		case strings.Contains(line, testenv.VPCDReader0):
+		case strings.Contains(line, pcscdenv.VPCDReader0):
 			slot0 = line
-		case strings.Contains(line, testenv.VPCDReader1):
+		case strings.Contains(line, pcscdenv.VPCDReader1):
 			slot1 = line
 		}
 	}

@@ -7,12 +7,12 @@ import (
 	"os"
 
 	"github.com/mynahil/mynahil/cli"
-	"github.com/mynahil/mynahil/fidelity"
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/transcript"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simreplay"
 )
 
 func init() {
@@ -72,11 +72,11 @@ func record(cio *cli.IO, args []string, getenv func(string) string) error {
 		opts transcript.Options
 	)
 	if *sim {
-		p, err := fidelity.ParseProfileFlags(profile.Default(), *token, *atr)
+		p, err := simreplay.ParseProfileFlags(profile.Default(), *token, *atr)
 		if err != nil {
 			return fs.Usagef("%v", err)
 		}
-		s, err := fidelity.Issue(p)
+		s, err := simreplay.Issue(p)
 		if err != nil {
 			return cli.Failed(err)
 		}
@@ -88,8 +88,8 @@ func record(cio *cli.IO, args []string, getenv func(string) string) error {
 		}
 		t = card
 		opts = transcript.Options{
-			AuthPIN: jpki.PIN(getenv("MYNAHIL_AUTH_PIN")),
-			SignPIN: jpki.PIN(getenv("MYNAHIL_SIGN_PIN")),
+			AuthPIN: jpkiclient.PIN(getenv("MYNAHIL_AUTH_PIN")),
+			SignPIN: jpkiclient.PIN(getenv("MYNAHIL_SIGN_PIN")),
 			Card:    "card in reader " + card.Reader(),
 		}
 	}

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/cli"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
 	"github.com/mynahil/mynahil/simd/ready"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 func init() {
@@ -129,7 +129,7 @@ func simDaemon(cio *cli.IO, args []string) error {
 	}()
 	if *vpcdAddr == simd.DefaultVPCD {
 		// One card source per slot: refuse when another process serves them.
-		release, err := testenv.ClaimSlots("mynahil sim")
+		release, err := pcscdenv.ClaimSlots("mynahil sim")
 		if err != nil {
 			return cli.Env(err)
 		}

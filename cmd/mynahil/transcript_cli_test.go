@@ -36,7 +36,7 @@ func TestRecordAndCompareExitCodes(t *testing.T) {
 		code int
 		want string
 	}{
-		{"published answers, clean", []string{"../../fidelity/testdata/published-real-card.json"}, 0, "no differences"},
+		{"published answers, clean", []string{"../../simreplay/testdata/published-real-card.json"}, 0, "no differences"},
 		{"android recording vs plastic card", []string{android}, 1, "3 differences"},
 		{"android recording vs android", []string{"--token", "android", android}, 0, "no differences"},
 		{"no transcript", nil, 2, ""},

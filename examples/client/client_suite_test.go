@@ -15,8 +15,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/scenarios/framework"
 )
@@ -29,19 +29,19 @@ func TestClient(t *testing.T) {
 // login is the client under test: it proves the holder has the card and
 // knows the PIN by signing a challenge with the authentication key, as a
 // relying party's login does. Replace it with a call into your own code.
-func login(c *jpki.Client, pin jpki.PIN, challenge []byte) (cert *x509.Certificate, sig []byte, err error) {
+func login(c *jpkiclient.Client, pin jpkiclient.PIN, challenge []byte) (cert *x509.Certificate, sig []byte, err error) {
 	if err := c.SelectAP(); err != nil {
 		return nil, nil, err
 	}
-	cert, _, err = c.ReadCertificate(jpki.AuthCert)
+	cert, _, err = c.ReadCertificate(jpkiclient.AuthCert)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.VerifyPIN(jpki.AuthPIN, pin); err != nil {
+	if err := c.VerifyPIN(jpkiclient.AuthPIN, pin); err != nil {
 		return nil, nil, err
 	}
 	digest := sha256.Sum256(challenge)
-	sig, err = c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+	sig, err = c.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
 	return cert, sig, err
 }
 
@@ -56,7 +56,7 @@ var _ = BeforeSuite(func() {
 
 var _ = Describe("login with the card", func() {
 	It("signs the challenge with the key of the certificate it presents", func() {
-		c := jpki.New(tgt.Transport())
+		c := jpkiclient.New(tgt.Transport())
 		challenge := []byte("nonce from the relying party")
 		cert, sig, err := login(c, tgt.PINs().Auth, challenge)
 		Expect(err).NotTo(HaveOccurred())
@@ -70,14 +70,14 @@ var _ = Describe("login with the card", func() {
 		if d := tgt.Decide([]string{target.LabelDestructive}); !d.Run {
 			Skip(d.Reason)
 		}
-		c := jpki.New(tgt.Transport())
+		c := jpkiclient.New(tgt.Transport())
 		_, _, err := login(c, "0000", []byte("x"))
-		var wrong *apdu.WrongPINError
+		var wrong *apduclient.WrongPINError
 		Expect(errors.As(err, &wrong)).To(BeTrue(), "a wrong PIN is status word 63Cx, got %v", err)
 		Expect(wrong.TriesLeft).To(Equal(2))
-		Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(2))
+		Expect(c.TriesLeft(jpkiclient.AuthPIN)).To(Equal(2))
 		_, _, err = login(c, tgt.PINs().Auth, []byte("x"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(3))
+		Expect(c.TriesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 	})
 })

@@ -7,7 +7,7 @@ import (
 	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/types"
 
-	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
 )
 
 // Matchers for the card-info applets (package cardinfo; docs/card.md §3.2,
@@ -15,25 +15,25 @@ import (
 //
 //	Expect(n).To(BeValidMyNumber())
 //	Expect(client).To(HaveIntegrityVerified())
-//	Expect(status).To(HaveTriesLeftOn(cardinfo.TextPIN, 3))
+//	Expect(status).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 3))
 //	Expect(face.NameImage).To(BePNG())
 //	Expect(cert).To(BeCertifiedBy(textCA))
 //
 // Failure messages never show a My Number: it is 照合番号A.
 
-// BeValidMyNumber succeeds when actual (a cardinfo.MyNumber or a string) is
+// BeValidMyNumber succeeds when actual (a cardinfoclient.MyNumber or a string) is
 // 12 digits whose last is the check digit of the first eleven.
 func BeValidMyNumber() types.GomegaMatcher {
 	o := &outcome{}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		var n cardinfo.MyNumber
+		var n cardinfoclient.MyNumber
 		switch a := actual.(type) {
-		case cardinfo.MyNumber:
+		case cardinfoclient.MyNumber:
 			n = a
 		case string:
-			n = cardinfo.MyNumber(a)
+			n = cardinfoclient.MyNumber(a)
 		default:
-			return false, fmt.Errorf("BeValidMyNumber: want a cardinfo.MyNumber or a string, got %T", actual)
+			return false, fmt.Errorf("BeValidMyNumber: want a cardinfoclient.MyNumber or a string, got %T", actual)
 		}
 		o.Actual = fmt.Sprintf("a My Number of %d bytes", len(n))
 		if err := n.Validate(); err != nil {
@@ -45,7 +45,7 @@ func BeValidMyNumber() types.GomegaMatcher {
 	}).WithTemplate("Expected {{.Data.Actual}}\n{{.To}} be a valid My Number (12 digits, check digit right): {{.Data.Got}}", o)
 }
 
-// HaveIntegrityVerified succeeds when the card behind a *cardinfo.Client
+// HaveIntegrityVerified succeeds when the card behind a *cardinfoclient.Client
 // passes Client.VerifyIntegrity: text EF 0003's hashes match EFs 0001 and
 // 0002 and its signature verifies with the key in EF 0004. The text applet
 // must be selected and the card-info PIN verified. The matcher talks to the
@@ -53,9 +53,9 @@ func BeValidMyNumber() types.GomegaMatcher {
 func HaveIntegrityVerified() types.GomegaMatcher {
 	o := &outcome{}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		c, ok := actual.(*cardinfo.Client)
+		c, ok := actual.(*cardinfoclient.Client)
 		if !ok || c == nil {
-			return false, fmt.Errorf("HaveIntegrityVerified: want a *cardinfo.Client, got %T", actual)
+			return false, fmt.Errorf("HaveIntegrityVerified: want a *cardinfoclient.Client, got %T", actual)
 		}
 		if _, err := c.VerifyIntegrity(); err != nil {
 			o.Got = err.Error()
@@ -66,14 +66,14 @@ func HaveIntegrityVerified() types.GomegaMatcher {
 	}).WithTemplate("Expected the card's integrity record (text EF 0003)\n{{.To}} vouch for EF 0001 and EF 0002 with a signature by the EF 0004 key: {{.Data.Got}}", o)
 }
 
-// HaveTriesLeftOn succeeds when the cardinfo.PINStatus shows n tries left
+// HaveTriesLeftOn succeeds when the cardinfoclient.PINStatus shows n tries left
 // for key.
-func HaveTriesLeftOn(key cardinfo.Key, n int) types.GomegaMatcher {
+func HaveTriesLeftOn(key cardinfoclient.Key, n int) types.GomegaMatcher {
 	o := &outcome{Want: fmt.Sprintf("%d tries left on the %v", n, key)}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		s, ok := actual.(cardinfo.PINStatus)
+		s, ok := actual.(cardinfoclient.PINStatus)
 		if !ok {
-			return false, fmt.Errorf("HaveTriesLeftOn: want a cardinfo.PINStatus, got %T", actual)
+			return false, fmt.Errorf("HaveTriesLeftOn: want a cardinfoclient.PINStatus, got %T", actual)
 		}
 		o.Actual = fmt.Sprintf("%+v", s)
 		got := s.Of(key)
@@ -86,7 +86,7 @@ func HaveTriesLeftOn(key cardinfo.Key, n int) types.GomegaMatcher {
 }
 
 // BePNG succeeds when the []byte is a PNG image: signature and IHDR
-// (cardinfo.CheckPNG), the format of the card face's images (docs/card.md
+// (cardinfoclient.CheckPNG), the format of the card face's images (docs/card.md
 // §3.3).
 func BePNG() types.GomegaMatcher {
 	o := &outcome{}
@@ -96,7 +96,7 @@ func BePNG() types.GomegaMatcher {
 			return false, fmt.Errorf("BePNG: want []byte, got %T", actual)
 		}
 		o.Actual = describe(b)
-		if err := cardinfo.CheckPNG(b); err != nil {
+		if err := cardinfoclient.CheckPNG(b); err != nil {
 			o.Got = err.Error()
 			return false, nil
 		}
@@ -105,14 +105,14 @@ func BePNG() types.GomegaMatcher {
 	}).WithTemplate("Expected\n    {{.Data.Actual}}\n{{.To}} be a PNG image: {{.Data.Got}}", o)
 }
 
-// BeCertifiedBy succeeds when the *cardinfo.CVCertificate's signature
+// BeCertifiedBy succeeds when the *cardinfoclient.CVCertificate's signature
 // verifies with the CA key ca (CVCertificate.CheckSignature).
 func BeCertifiedBy(ca *rsa.PublicKey) types.GomegaMatcher {
 	o := &outcome{}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		c, ok := actual.(*cardinfo.CVCertificate)
+		c, ok := actual.(*cardinfoclient.CVCertificate)
 		if !ok || c == nil {
-			return false, fmt.Errorf("BeCertifiedBy: want a *cardinfo.CVCertificate, got %T", actual)
+			return false, fmt.Errorf("BeCertifiedBy: want a *cardinfoclient.CVCertificate, got %T", actual)
 		}
 		o.Actual = fmt.Sprintf("certificate with issuer key ID % X, subject key ID % X", c.IssuerKeyID, c.SubjectKeyID)
 		if err := c.CheckSignature(ca); err != nil {

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
 )
 
 // tlv writes a TLV the way the card does (short lengths, 82 HH LL from 128).
@@ -114,29 +114,29 @@ func TestCardinfoMatchers(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := textFiles(t, leafKey, caKey, false)
-	cert, err := cardinfo.ParseCVCertificate(good[4])
+	cert, err := cardinfoclient.ParseCVCertificate(good[4])
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := cardinfo.PINStatus{TextPIN: 3, TextCodeA: 10, JPKISignPIN: 5}
+	status := cardinfoclient.PINStatus{TextPIN: 3, TextCodeA: 10, JPKISignPIN: 5}
 	run(t, []matchCase{
-		{name: "valid My Number", matcher: BeValidMyNumber(), actual: cardinfo.MyNumber("537686677188"), want: true, msg: "not to be a valid My Number"},
+		{name: "valid My Number", matcher: BeValidMyNumber(), actual: cardinfoclient.MyNumber("537686677188"), want: true, msg: "not to be a valid My Number"},
 		{name: "string", matcher: BeValidMyNumber(), actual: "123456789018", want: true},
-		{name: "check digit wrong", matcher: BeValidMyNumber(), actual: cardinfo.MyNumber("537686677187"), want: false, msg: "the last digit is not the check digit"},
+		{name: "check digit wrong", matcher: BeValidMyNumber(), actual: cardinfoclient.MyNumber("537686677187"), want: false, msg: "the last digit is not the check digit"},
 		{name: "11 digits", matcher: BeValidMyNumber(), actual: "53768667718", want: false, msg: "a My Number of 11 bytes"},
 		{name: "not a number", matcher: BeValidMyNumber(), actual: 537686677188, wantErr: true},
 
-		{name: "integrity verified", matcher: HaveIntegrityVerified(), actual: cardinfo.New(&files{m: good}), want: true, msg: "not to vouch for EF 0001"},
-		{name: "integrity broken", matcher: HaveIntegrityVerified(), actual: cardinfo.New(&files{m: textFiles(t, leafKey, caKey, true)}), want: false, msg: "DF31 is not the SHA-256"},
+		{name: "integrity verified", matcher: HaveIntegrityVerified(), actual: cardinfoclient.New(&files{m: good}), want: true, msg: "not to vouch for EF 0001"},
+		{name: "integrity broken", matcher: HaveIntegrityVerified(), actual: cardinfoclient.New(&files{m: textFiles(t, leafKey, caKey, true)}), want: false, msg: "DF31 is not the SHA-256"},
 		{name: "integrity signed by another key", matcher: HaveIntegrityVerified(),
-			actual: cardinfo.New(&files{m: map[uint16][]byte{1: good[1], 2: good[2], 3: textFiles(t, other, caKey, false)[3], 4: good[4]}}), want: false, msg: "DF33 does not verify"},
-		{name: "integrity of a card without the files", matcher: HaveIntegrityVerified(), actual: cardinfo.New(&files{m: map[uint16][]byte{}}), want: false, msg: "SW 6A82"},
+			actual: cardinfoclient.New(&files{m: map[uint16][]byte{1: good[1], 2: good[2], 3: textFiles(t, other, caKey, false)[3], 4: good[4]}}), want: false, msg: "DF33 does not verify"},
+		{name: "integrity of a card without the files", matcher: HaveIntegrityVerified(), actual: cardinfoclient.New(&files{m: map[uint16][]byte{}}), want: false, msg: "SW 6A82"},
 		{name: "integrity of a non-client", matcher: HaveIntegrityVerified(), actual: good, wantErr: true},
 
-		{name: "tries left", matcher: HaveTriesLeftOn(cardinfo.TextPIN, 3), actual: status, want: true, msg: "not to show 3 tries left on the card-info PIN"},
-		{name: "tries left differ", matcher: HaveTriesLeftOn(cardinfo.JPKISignPIN, 4), actual: status, want: false, msg: "to show 4 tries left on the JPKI sign PIN, but it shows 5"},
-		{name: "unknown key", matcher: HaveTriesLeftOn(cardinfo.Key(99), 1), actual: status, wantErr: true},
-		{name: "tries of a non-status", matcher: HaveTriesLeftOn(cardinfo.TextPIN, 3), actual: 3, wantErr: true},
+		{name: "tries left", matcher: HaveTriesLeftOn(cardinfoclient.TextPIN, 3), actual: status, want: true, msg: "not to show 3 tries left on the card-info PIN"},
+		{name: "tries left differ", matcher: HaveTriesLeftOn(cardinfoclient.JPKISignPIN, 4), actual: status, want: false, msg: "to show 4 tries left on the JPKI sign PIN, but it shows 5"},
+		{name: "unknown key", matcher: HaveTriesLeftOn(cardinfoclient.Key(99), 1), actual: status, wantErr: true},
+		{name: "tries of a non-status", matcher: HaveTriesLeftOn(cardinfoclient.TextPIN, 3), actual: 3, wantErr: true},
 
 		{name: "PNG", matcher: BePNG(), actual: img.Bytes(), want: true, msg: "not to be a PNG image"},
 		{name: "JPEG 2000 is not PNG", matcher: BePNG(), actual: []byte("\x00\x00\x00\x0CjP  \r\n\x87\n"), want: false, msg: "not a PNG image"},
@@ -150,7 +150,7 @@ func TestCardinfoMatchers(t *testing.T) {
 
 func TestBeValidMyNumberHidesTheNumber(t *testing.T) {
 	m := BeValidMyNumber()
-	for _, n := range []any{cardinfo.MyNumber("537686677187"), "537686677187"} {
+	for _, n := range []any{cardinfoclient.MyNumber("537686677187"), "537686677187"} {
 		if ok, _ := m.Match(n); ok {
 			t.Fatal("wrong check digit accepted")
 		}

@@ -27,7 +27,7 @@ import (
 	"github.com/onsi/gomega/gcustom"
 	"github.com/onsi/gomega/types"
 
-	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/apduclient"
 )
 
 // outcome carries what a match found to the failure message template.
@@ -47,9 +47,9 @@ func describe(actual any) string {
 			return fmt.Sprintf("%d bytes: % X … % X", len(a), a[:8], a[len(a)-8:])
 		}
 		return fmt.Sprintf("% X", a)
-	case apdu.Response:
+	case apduclient.Response:
 		return fmt.Sprintf("data %s, SW %04X", describe(a.Data), a.SW)
-	case *apdu.Response:
+	case *apduclient.Response:
 		return describe(*a)
 	case *x509.Certificate:
 		if a == nil {
@@ -74,34 +74,34 @@ func publicSubject(c *x509.Certificate) string {
 	return n.String()
 }
 
-func sw(s uint16) string { return fmt.Sprintf("%04X (%s)", s, apdu.Describe(s)) }
+func sw(s uint16) string { return fmt.Sprintf("%04X (%s)", s, apduclient.Describe(s)) }
 
 // statusWordOf extracts a status word from a response APDU ([]byte), an
-// apdu.Response or an error (nil meaning 9000).
+// apduclient.Response or an error (nil meaning 9000).
 func statusWordOf(actual any) (uint16, error) {
 	switch a := actual.(type) {
 	case []byte:
-		r, err := apdu.ParseResponse(a)
+		r, err := apduclient.ParseResponse(a)
 		if err != nil {
 			return 0, err
 		}
 		return r.SW, nil
-	case apdu.Response:
+	case apduclient.Response:
 		return a.SW, nil
-	case *apdu.Response:
+	case *apduclient.Response:
 		return a.SW, nil
 	case nil:
-		return apdu.SWSuccess, nil
+		return apduclient.SWSuccess, nil
 	case error:
-		if s, ok := apdu.StatusOf(a); ok {
+		if s, ok := apduclient.StatusOf(a); ok {
 			return s, nil
 		}
 		return 0, fmt.Errorf("the error carries no status word: %v", a)
 	}
-	return 0, fmt.Errorf("want a response APDU ([]byte or apdu.Response) or an error, got %T", actual)
+	return 0, fmt.Errorf("want a response APDU ([]byte or apduclient.Response) or an error, got %T", actual)
 }
 
-// HaveStatusWord succeeds when the response APDU ([]byte, apdu.Response) or
+// HaveStatusWord succeeds when the response APDU ([]byte, apduclient.Response) or
 // the error (nil counts as 9000) carries the status word want.
 func HaveStatusWord(want uint16) types.GomegaMatcher {
 	o := &outcome{Want: sw(want)}
@@ -126,7 +126,7 @@ func BeWrongPIN() types.GomegaMatcher {
 			o.Got = "no error"
 			return false, nil
 		}
-		if err, ok := actual.(error); ok && errors.Is(err, apdu.ErrWrongPIN) {
+		if err, ok := actual.(error); ok && errors.Is(err, apduclient.ErrWrongPIN) {
 			return true, nil
 		}
 		got, err := statusWordOf(actual)
@@ -140,7 +140,7 @@ func BeWrongPIN() types.GomegaMatcher {
 }
 
 // HaveTriesLeft succeeds when a PIN has n tries left. actual is an int (from
-// jpki.Client.TriesLeft), an error wrapping *apdu.WrongPINError, or a
+// jpki.Client.TriesLeft), an error wrapping *apduclient.WrongPINError, or a
 // response APDU with SW 63Cx.
 func HaveTriesLeft(n int) types.GomegaMatcher {
 	o := &outcome{Want: fmt.Sprint(n)}
@@ -151,7 +151,7 @@ func HaveTriesLeft(n int) types.GomegaMatcher {
 			o.Got = fmt.Sprint(a)
 			return a == n, nil
 		case error:
-			var wp *apdu.WrongPINError
+			var wp *apduclient.WrongPINError
 			if !errors.As(a, &wp) {
 				o.Got = fmt.Sprintf("no count: the error is not a 63Cx answer (%v)", a)
 				return false, nil

@@ -17,7 +17,7 @@ import (
 
 	"github.com/onsi/gomega/types"
 
-	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/apduclient"
 )
 
 type matchCase struct {
@@ -60,17 +60,17 @@ func run(t *testing.T, tests []matchCase) {
 }
 
 func TestHaveStatusWord(t *testing.T) {
-	wrapped := fmt.Errorf("verifying auth PIN: %w", apdu.CheckSW(0x63C2))
+	wrapped := fmt.Errorf("verifying auth PIN: %w", apduclient.CheckSW(0x63C2))
 	run(t, []matchCase{
 		{name: "response bytes", matcher: HaveStatusWord(0x63C2), actual: []byte{0x63, 0xC2}, want: true, msg: "not to have status word 63C2"},
 		{name: "response with data", matcher: HaveStatusWord(0x9000), actual: []byte{1, 2, 0x90, 0x00}, want: true},
 		{name: "different SW", matcher: HaveStatusWord(0x63C3), actual: []byte{0x63, 0xC2}, want: false,
 			msg: "to have status word 63C3 (verification failed, 3 tries left), but it is 63C2 (verification failed, 2 tries left)"},
 		{name: "wrapped error", matcher: HaveStatusWord(0x63C2), actual: wrapped, want: true},
-		{name: "6982 error", matcher: HaveStatusWord(0x6982), actual: apdu.CheckSW(0x6982), want: true},
+		{name: "6982 error", matcher: HaveStatusWord(0x6982), actual: apduclient.CheckSW(0x6982), want: true},
 		{name: "nil error is 9000", matcher: HaveStatusWord(0x9000), actual: nil, want: true},
 		{name: "nil error is not 6A82", matcher: HaveStatusWord(0x6A82), actual: nil, want: false, msg: "but it is 9000 (success)"},
-		{name: "apdu.Response", matcher: HaveStatusWord(0x6B00), actual: apdu.Response{SW: 0x6B00}, want: true},
+		{name: "apduclient.Response", matcher: HaveStatusWord(0x6B00), actual: apduclient.Response{SW: 0x6B00}, want: true},
 		{name: "error without SW", matcher: HaveStatusWord(0x9000), actual: errors.New("reader gone"), wantErr: true},
 		{name: "one byte", matcher: HaveStatusWord(0x9000), actual: []byte{0x90}, wantErr: true},
 		{name: "wrong type", matcher: HaveStatusWord(0x9000), actual: 42, wantErr: true},
@@ -78,17 +78,17 @@ func TestHaveStatusWord(t *testing.T) {
 }
 
 func TestBeWrongPINAndTriesLeft(t *testing.T) {
-	wrong := fmt.Errorf("verifying sign PIN: %w", apdu.CheckSW(0x63C4))
+	wrong := fmt.Errorf("verifying sign PIN: %w", apduclient.CheckSW(0x63C4))
 	run(t, []matchCase{
 		{name: "63C4 error is wrong PIN", matcher: BeWrongPIN(), actual: wrong, want: true, msg: "not to be a wrong-PIN answer"},
-		{name: "6984 is not", matcher: BeWrongPIN(), actual: apdu.CheckSW(0x6984), want: false, msg: "but it is 6984 (reference data not usable)"},
+		{name: "6984 is not", matcher: BeWrongPIN(), actual: apduclient.CheckSW(0x6984), want: false, msg: "but it is 6984 (reference data not usable)"},
 		{name: "nil is not", matcher: BeWrongPIN(), actual: nil, want: false, msg: "but it is no error"},
 		{name: "63C1 response is", matcher: BeWrongPIN(), actual: []byte{0x63, 0xC1}, want: true},
 		{name: "tries from error", matcher: HaveTriesLeft(4), actual: wrong, want: true},
 		{name: "tries mismatch", matcher: HaveTriesLeft(3), actual: wrong, want: false, msg: "to show 3 PIN tries left, but it shows 4"},
 		{name: "tries from int", matcher: HaveTriesLeft(3), actual: 3, want: true},
 		{name: "tries from response", matcher: HaveTriesLeft(0), actual: []byte{0x63, 0xC0}, want: true},
-		{name: "no count in 6982", matcher: HaveTriesLeft(0), actual: apdu.CheckSW(0x6982), want: false, msg: "not a 63Cx answer"},
+		{name: "no count in 6982", matcher: HaveTriesLeft(0), actual: apduclient.CheckSW(0x6982), want: false, msg: "not a 63Cx answer"},
 		{name: "no count in 9000 response", matcher: HaveTriesLeft(0), actual: []byte{0x90, 0x00}, want: false, msg: "status word 9000"},
 		{name: "no error", matcher: HaveTriesLeft(3), actual: nil, want: false, msg: "there is no error"},
 	})

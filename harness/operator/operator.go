@@ -6,7 +6,7 @@
 // are tested too (docs/physical-cards.md).
 //
 // Steps never carry a PIN in their text: the PIN to set travels in Step.PIN
-// (a jpki.PIN, which prints as "****") and is never shown.
+// (a jpkiclient.PIN, which prints as "****") and is never shown.
 package operator
 
 import (
@@ -17,7 +17,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // EnvOperator selects the operator: "terminal" (prompts on /dev/tty) or
@@ -39,10 +39,10 @@ const (
 // Step is one thing the operator must do.
 type Step struct {
 	Action Action
-	PIN    jpki.PINRef // which PIN (ResetPIN)
+	PIN    jpkiclient.PINRef // which PIN (ResetPIN)
 	// Value is the PIN to set: the one the run was given, so the card
 	// leaves the office as it came.
-	Value jpki.PIN
+	Value jpkiclient.PIN
 	// Reader is the reader the card sits in.
 	Reader string
 }

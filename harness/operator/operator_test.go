@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/control"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 )
 
@@ -52,7 +52,7 @@ func TestSimResetsThePINOfTheCardInTheReader(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: jpki.SignPIN, Value: "SIGN2026", Reader: "Virtual PCD 00 01"}); err != nil {
+	if err := op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: jpkiclient.SignPIN, Value: "SIGN2026", Reader: "Virtual PCD 00 01"}); err != nil {
 		t.Fatal(err)
 	}
 	got := <-resets
@@ -62,14 +62,14 @@ func TestSimResetsThePINOfTheCardInTheReader(t *testing.T) {
 			t.Errorf("office.reset-pin %s = %q, want %q", k, got[k], v)
 		}
 	}
-	err = op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: jpki.AuthPIN, Value: "1234", Reader: "Some Other Reader"})
+	err = op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: jpkiclient.AuthPIN, Value: "1234", Reader: "Some Other Reader"})
 	if err == nil || !strings.Contains(err.Error(), "no card") {
 		t.Errorf("a reader without a sim card: %v, want a no-card error", err)
 	}
 }
 
 func TestInstructionNeverShowsThePIN(t *testing.T) {
-	s := operator.Step{Action: operator.ResetPIN, PIN: jpki.AuthPIN, Value: "9876", Reader: "R"}
+	s := operator.Step{Action: operator.ResetPIN, PIN: jpkiclient.AuthPIN, Value: "9876", Reader: "R"}
 	if in := s.Instruction(); strings.Contains(in, "9876") || !strings.Contains(in, "re-set the auth PIN") {
 		t.Errorf("Instruction() = %q", in)
 	}

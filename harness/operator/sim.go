@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/mynahil/mynahil/control"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // Sim is a scripted operator: it performs each step at the simulator's
@@ -49,7 +49,7 @@ func (s *Sim) Do(ctx context.Context, st Step) error {
 	switch st.Action {
 	case ResetPIN:
 		kind := "auth"
-		if st.PIN == jpki.SignPIN {
+		if st.PIN == jpkiclient.SignPIN {
 			kind = "sign"
 		}
 		if err := c.Call(ctx, "office.reset-pin", pinParams{Card: card, Kind: kind, PIN: string(st.Value)}, nil); err != nil {

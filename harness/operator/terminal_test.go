@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 )
 
@@ -56,7 +56,7 @@ func answer(t *testing.T, m *os.File, line string) <-chan string {
 
 func TestTerminalWaitsForEnter(t *testing.T) {
 	m, slave := pty(t)
-	step := operator.Step{Action: operator.ResetPIN, PIN: jpki.SignPIN, Value: "SECRET99", Reader: "Reader X"}
+	step := operator.Step{Action: operator.ResetPIN, PIN: jpkiclient.SignPIN, Value: "SECRET99", Reader: "Reader X"}
 	prompt := answer(t, m, "")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -13,19 +13,19 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
-// The suite drives a real pcscd with vpcd (testenv): the simulated My
+// The suite drives a real pcscd with vpcd (pcscdenv): the simulated My
 // Number Card on slot 0, vpcd.EchoCard on slot 1 where a spec needs it.
 func TestPCSC(t *testing.T) {
 	RegisterFailHandler(Fail)
@@ -34,14 +34,14 @@ func TestPCSC(t *testing.T) {
 
 var (
 	issued *simcard.Issued
-	sim    *testenv.Attached
+	sim    *pcscdenv.Attached
 )
 
 // The cards sit on fixed vpcd slots, so only process 1 serves them and
 // every spec is Serial (ginkgo -p runs them on process 1).
 var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
-	p, err := testenv.StartPCSCD(ctx)
-	if reason, ok := testenv.SkipReason(err); ok {
+	p, err := pcscdenv.StartPCSCD(ctx)
+	if reason, ok := pcscdenv.SkipReason(err); ok {
 		Skip(reason)
 	}
 	Expect(err).NotTo(HaveOccurred())
@@ -51,7 +51,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred())
 	issued, err = is.Issue(profile.Default())
 	Expect(err).NotTo(HaveOccurred())
-	sim, err = testenv.Attach(ctx, issued.Card, 0)
+	sim, err = pcscdenv.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(sim.Detach)
 	return nil
@@ -79,21 +79,21 @@ var _ = Describe("Context", Serial, func() {
 		for _, r := range rs {
 			byName[r.Name] = r
 		}
-		Expect(byName).To(HaveKey(testenv.VPCDReader0))
-		Expect(byName).To(HaveKey(testenv.VPCDReader1))
-		Expect(byName[testenv.VPCDReader0].Present()).To(BeTrue())
-		Expect(byName[testenv.VPCDReader0].ATR).To(Equal(card.DefaultATR))
-		Expect(byName[testenv.VPCDReader0].ATRHex()).To(Equal("3B E0 00 FF 81 31 FE 45 14"))
-		Expect(byName[testenv.VPCDReader1].Present()).To(BeFalse())
-		Expect(byName[testenv.VPCDReader1].StateString()).To(Equal("empty"))
-		Expect(byName[testenv.VPCDReader1].ATR).To(BeEmpty())
+		Expect(byName).To(HaveKey(pcscdenv.VPCDReader0))
+		Expect(byName).To(HaveKey(pcscdenv.VPCDReader1))
+		Expect(byName[pcscdenv.VPCDReader0].Present()).To(BeTrue())
+		Expect(byName[pcscdenv.VPCDReader0].ATR).To(Equal(card.DefaultATR))
+		Expect(byName[pcscdenv.VPCDReader0].ATRHex()).To(Equal("3B E0 00 FF 81 31 FE 45 14"))
+		Expect(byName[pcscdenv.VPCDReader1].Present()).To(BeFalse())
+		Expect(byName[pcscdenv.VPCDReader1].StateString()).To(Equal("empty"))
+		Expect(byName[pcscdenv.VPCDReader1].ATR).To(BeEmpty())
 	})
 
 	It("selects readers by index and substring like Select", func() {
 		c := establish()
 		r, err := c.Reader("pcd 00 00")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(r.Name).To(Equal(testenv.VPCDReader0))
+		Expect(r.Name).To(Equal(pcscdenv.VPCDReader0))
 		byIndex, err := c.Reader("0")
 		Expect(err).NotTo(HaveOccurred())
 		names, err := c.ReaderNames()
@@ -105,7 +105,7 @@ var _ = Describe("Context", Serial, func() {
 
 	It("refuses to connect to an empty reader or an unknown one", func() {
 		c := establish()
-		_, err := c.Connect(testenv.VPCDReader1, pcsc.Shared)
+		_, err := c.Connect(pcscdenv.VPCDReader1, pcsc.Shared)
 		Expect(err).To(MatchError(pcsc.ErrNoCard))
 		Expect(err.Error()).To(HavePrefix(`connecting to "Virtual PCD 00 01" (shared): `))
 		_, err = c.Connect("Nonexistent Reader", pcsc.Shared)
@@ -117,23 +117,23 @@ var _ = Describe("Context", Serial, func() {
 		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := c.WaitCard(short, testenv.VPCDReader1)
+		_, err := c.WaitCard(short, pcscdenv.VPCDReader1)
 		Expect(err).To(MatchError(pcsc.ErrCancelled))
 		Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(), "%v", err)
 		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
 
-		side := vpcd.NewCardSide(vpcd.EchoCard{}, vpcd.WithSlot(1), vpcd.WithLogger(testenv.QuietLogger()))
+		side := vpcd.NewCardSide(vpcd.EchoCard{}, vpcd.WithSlot(1), vpcd.WithLogger(pcscdenv.QuietLogger()))
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- side.Run(rctx) }()
 		DeferCleanup(func() { stop(); <-done })
 
-		r, err := c.WaitCard(ctx, testenv.VPCDReader1)
+		r, err := c.WaitCard(ctx, pcscdenv.VPCDReader1)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r.ATR).To(Equal(vpcd.EchoATR))
 
 		side.Remove()
-		r, err = c.WaitRemoved(ctx, testenv.VPCDReader1)
+		r, err = c.WaitRemoved(ctx, pcscdenv.VPCDReader1)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r.Present()).To(BeFalse())
 	}, SpecTimeout(15*time.Second))
@@ -141,8 +141,8 @@ var _ = Describe("Context", Serial, func() {
 	It("Open connects with a context of its own that Close releases", func() {
 		card, err := pcsc.Open("pcd 00 00", pcsc.Shared)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(card.Reader()).To(Equal(testenv.VPCDReader0))
-		Expect(jpki.New(card).SelectAP()).To(Succeed())
+		Expect(card.Reader()).To(Equal(pcscdenv.VPCDReader0))
+		Expect(jpkiclient.New(card).SelectAP()).To(Succeed())
 		Expect(card.Close()).To(Succeed())
 		_, err = pcsc.Open("no such reader", pcsc.Shared)
 		Expect(err).To(MatchError(pcsc.ErrReaderNotFound))
@@ -162,12 +162,12 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 	var (
 		c      *pcsc.Context
 		t      *pcsc.Card
-		client *jpki.Client
+		client *jpkiclient.Client
 	)
 	BeforeEach(func() {
 		c = establish()
-		t = connect(c, testenv.VPCDReader0, pcsc.Shared)
-		client = jpki.New(t)
+		t = connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
+		client = jpkiclient.New(t)
 	})
 
 	It("reports the card's ATR and T=1", func() {
@@ -175,12 +175,12 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(atr).To(Equal(issued.Card.ATR()))
 		Expect(t.Protocol()).To(Equal("T=1"))
-		Expect(t.Reader()).To(Equal(testenv.VPCDReader0))
+		Expect(t.Reader()).To(Equal(pcscdenv.VPCDReader0))
 	})
 
 	It("carries JPKI commands: the auth certificate read through pcscd is the issued one", func() {
 		Expect(client.SelectAP()).To(Succeed())
-		_, der, err := client.ReadCertificate(jpki.AuthCert)
+		_, der, err := client.ReadCertificate(jpkiclient.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(der).To(Equal(issued.AuthCert.Raw))
 	})
@@ -188,41 +188,41 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 	It("warm-resets with Reset: the verified PIN is gone", func() {
 		digest := sha256.Sum256([]byte("reset"))
 		Expect(client.SelectAP()).To(Succeed())
-		Expect(client.VerifyPIN(jpki.AuthPIN, jpki.PIN(issued.Profile.PINs.Auth))).To(Succeed())
-		sig, err := client.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		Expect(client.VerifyPIN(jpkiclient.AuthPIN, jpkiclient.PIN(issued.Profile.PINs.Auth))).To(Succeed())
+		sig, err := client.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sig).To(matchers.VerifySignature(issued.AuthCert, digest[:], crypto.SHA256))
 
 		Expect(t.Reset()).To(Succeed())
 		Expect(client.SelectAP()).To(Succeed())
-		_, err = client.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
-		Expect(err).To(MatchError(apdu.ErrSecurityStatusNotSatisfied))
+		_, err = client.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
+		Expect(err).To(MatchError(apduclient.ErrSecurityStatusNotSatisfied))
 	})
 
 	It("tells another application that the card was reset", func() {
-		other := connect(c, testenv.VPCDReader0, pcsc.Shared)
+		other := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
 		Expect(t.Reset()).To(Succeed())
 		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
 		Expect(err).To(MatchError(pcsc.ErrCardReset))
 		Expect(other.Reconnect(scard.LeaveCard)).To(Succeed())
-		Expect(jpki.New(other).SelectAP()).To(Succeed())
+		Expect(jpkiclient.New(other).SelectAP()).To(Succeed())
 	})
 
 	It("keeps others out in exclusive mode", func() {
 		Expect(t.Close()).To(Succeed())
-		ex := connect(c, testenv.VPCDReader0, pcsc.Exclusive)
+		ex := connect(c, pcscdenv.VPCDReader0, pcsc.Exclusive)
 		Expect(ex.Mode()).To(Equal(pcsc.Exclusive))
-		_, err := c.Connect(testenv.VPCDReader0, pcsc.Shared)
+		_, err := c.Connect(pcscdenv.VPCDReader0, pcsc.Shared)
 		Expect(err).To(MatchError(pcsc.ErrSharingViolation))
-		r, err := c.Reader(testenv.VPCDReader0)
+		r, err := c.Reader(pcscdenv.VPCDReader0)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r.Exclusive()).To(BeTrue())
 		Expect(ex.Close()).To(Succeed())
-		connect(c, testenv.VPCDReader0, pcsc.Shared)
+		connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
 	})
 
 	It("holds another application's transaction off until End", func() {
-		other := connect(establish(), testenv.VPCDReader0, pcsc.Shared)
+		other := connect(establish(), pcscdenv.VPCDReader0, pcsc.Shared)
 		Expect(t.Begin()).To(Succeed())
 		began := make(chan error, 1)
 		go func() { began <- other.Begin() }()
@@ -251,23 +251,23 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 var _ = Describe("Card removal", Serial, func() {
 	It("turns a removed card into ErrCardRemoved, and a re-inserted one is usable again", func(ctx SpecContext) {
 		c := establish()
-		t := connect(c, testenv.VPCDReader0, pcsc.Shared)
-		Expect(jpki.New(t).SelectAP()).To(Succeed())
+		t := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
+		Expect(jpkiclient.New(t).SelectAP()).To(Succeed())
 
 		sim.Side.Remove()
 		DeferCleanup(func(ctx SpecContext) {
 			sim.Side.Insert()
-			Expect(testenv.WaitState(ctx, testenv.VPCDReader0, true)).To(Succeed())
+			Expect(pcscdenv.WaitState(ctx, pcscdenv.VPCDReader0, true)).To(Succeed())
 		})
-		Expect(testenv.WaitState(ctx, testenv.VPCDReader0, false)).To(Succeed())
+		Expect(pcscdenv.WaitState(ctx, pcscdenv.VPCDReader0, false)).To(Succeed())
 		_, err := t.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
 		Expect(err).To(MatchError(pcsc.ErrCardRemoved))
 		Expect(t.Close()).To(Succeed())
 
 		sim.Side.Insert()
-		_, err = c.WaitCard(ctx, testenv.VPCDReader0)
+		_, err = c.WaitCard(ctx, pcscdenv.VPCDReader0)
 		Expect(err).NotTo(HaveOccurred())
-		again := connect(c, testenv.VPCDReader0, pcsc.Shared)
-		Expect(jpki.New(again).SelectAP()).To(Succeed())
+		again := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
+		Expect(jpkiclient.New(again).SelectAP()).To(Succeed())
 	}, SpecTimeout(20*time.Second))
 })

@@ -9,7 +9,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/pcscdenv"
 )
 
 // A wait that ends by its own deadline must not leave its SCardCancel to
@@ -21,12 +21,12 @@ var _ = Describe("Context waits", Serial, func() {
 		c := establish()
 		for i := range 40 {
 			short, cancel := context.WithTimeout(ctx, time.Duration(i%4)*time.Millisecond)
-			_, err := c.WaitCard(short, testenv.VPCDReader1)
+			_, err := c.WaitCard(short, pcscdenv.VPCDReader1)
 			cancel()
 			Expect(err).To(MatchError(pcsc.ErrCancelled))
 
 			next, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-			_, err = c.WaitCard(next, testenv.VPCDReader1)
+			_, err = c.WaitCard(next, pcscdenv.VPCDReader1)
 			cancel()
 			Expect(err).To(MatchError(pcsc.ErrCancelled), "wait %d", i)
 			Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(),

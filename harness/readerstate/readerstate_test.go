@@ -12,7 +12,7 @@ import (
 	"github.com/ebfe/scard"
 
 	"github.com/mynahil/mynahil/harness/readerstate"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -20,10 +20,10 @@ import (
 // on slot 0; slot 1 stays empty.
 func withEchoCard(t *testing.T) (present, empty string) {
 	t.Helper()
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := testenv.Attach(ctx, vpcd.EchoCard{}, 0)
+	a, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func withEchoCard(t *testing.T) (present, empty string) {
 			t.Error(err)
 		}
 	})
-	return testenv.VPCDReader0, testenv.VPCDReader1
+	return pcscdenv.VPCDReader0, pcscdenv.VPCDReader1
 }
 
 func establish(t *testing.T) *readerstate.Context {

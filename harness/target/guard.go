@@ -103,7 +103,7 @@ func skip(format string, args ...any) Decision {
 // operator: their card is fresh and its PINs are known.
 //
 // Every reason starts with its group ("needs the sign PIN: …"), the text
-// the run's summary line counts (package suitereport).
+// the run's summary line counts (package runsummary).
 func Decide(labels []string, f Facts) Decision {
 	has := func(l string) bool { return slices.Contains(labels, l) }
 	if !f.Physical {

@@ -13,11 +13,11 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/runsummary"
 )
 
 // More environment variables for physical cards (docs/physical-cards.md).
@@ -38,13 +38,13 @@ const officeTimeout = 30 * time.Minute
 type physical struct {
 	reader  string
 	op      operator.Operator
-	blocked map[jpki.PINRef]bool
+	blocked map[jpkiclient.PINRef]bool
 	swap    *swapTransport
 }
 
 // readPhysicalEnv reads the card-info PIN and the operator.
 func (c *Config) readPhysicalEnv() error {
-	c.CardInfoPIN = jpki.PIN(os.Getenv(EnvCardInfoPIN))
+	c.CardInfoPIN = jpkiclient.PIN(os.Getenv(EnvCardInfoPIN))
 	op, err := operator.FromEnv()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
@@ -99,12 +99,12 @@ func (t *Target) Reader() string { return t.ph.reader }
 // the run was given, waits for it, and on a physical card reconnects to the
 // card (it left the reader for the counter and came back). The caller then
 // checks the card again.
-func (t *Target) Office(ref jpki.PINRef) error {
+func (t *Target) Office(ref jpkiclient.PINRef) error {
 	if t.ph.op == nil {
 		return errors.New("asking the office: no operator (set " + EnvOperator + ")")
 	}
 	value := t.pins.Auth
-	if ref == jpki.SignPIN {
+	if ref == jpkiclient.SignPIN {
 		value = t.pins.Sign
 	}
 	if value == "" {
@@ -146,7 +146,7 @@ func (t *Target) reconnect(ctx context.Context) error {
 		}
 		card, err := pcsc.Open(t.ph.reader, pcsc.Exclusive)
 		if err == nil {
-			if err = jpki.New(card).SelectAP(); err == nil {
+			if err = jpkiclient.New(card).SelectAP(); err == nil {
 				t.ph.swap.mu.Lock()
 				t.ph.swap.Transport = card
 				t.ph.swap.mu.Unlock()
@@ -166,8 +166,8 @@ func (t *Target) reconnect(ctx context.Context) error {
 }
 
 // triesLeft asks the card (VERIFY without data: no try spent).
-func (t *Target) triesLeft(ref jpki.PINRef) (int, error) {
-	c := jpki.New(t.t)
+func (t *Target) triesLeft(ref jpkiclient.PINRef) (int, error) {
+	c := jpkiclient.New(t.t)
 	if err := c.SelectAP(); err != nil {
 		return 0, err
 	}
@@ -177,11 +177,11 @@ func (t *Target) triesLeft(ref jpki.PINRef) (int, error) {
 // refreshBlocked asks the card which PINs are blocked.
 func (t *Target) refreshBlocked() {
 	if t.ph.blocked == nil {
-		t.ph.blocked = map[jpki.PINRef]bool{}
+		t.ph.blocked = map[jpkiclient.PINRef]bool{}
 	}
-	for _, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+	for _, ref := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
 		n, err := t.triesLeft(ref)
-		t.ph.blocked[ref] = err == nil && n == 0 || errors.Is(err, apdu.ErrPINBlocked)
+		t.ph.blocked[ref] = err == nil && n == 0 || errors.Is(err, apduclient.ErrPINBlocked)
 	}
 	_ = t.t.Reset()
 }
@@ -190,13 +190,13 @@ func (t *Target) refreshBlocked() {
 // "auth PIN: 3 tries left, sign PIN blocked: the office must re-set it".
 func (t *Target) CardState() string {
 	var s string
-	for i, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+	for i, ref := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
 		if i > 0 {
 			s += ", "
 		}
 		n, err := t.triesLeft(ref)
 		switch {
-		case errors.Is(err, apdu.ErrPINBlocked) || err == nil && n == 0:
+		case errors.Is(err, apduclient.ErrPINBlocked) || err == nil && n == 0:
 			s += ref.String() + " blocked: the office must re-set it"
 		case err != nil:
 			s += ref.String() + ": unknown (" + err.Error() + ")"
@@ -216,7 +216,7 @@ func (t *Target) reportCardState() {
 		return
 	}
 	state := t.CardState()
-	ginkgo.AddReportEntry(suitereport.EntryCardState, state)
+	ginkgo.AddReportEntry(runsummary.EntryCardState, state)
 	fmt.Fprintf(os.Stdout, "mynahil: the card in %q is left with %s\n", t.ph.reader, state)
 }
 

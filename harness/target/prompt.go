@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // errNoTerminal: there is no controlling terminal to prompt on.
@@ -19,7 +19,7 @@ var errNoTerminal = errors.New("no terminal to prompt on")
 // works under `go test` and Ginkgo, whose stdin is not the terminal) with
 // echo off, and restores the terminal afterwards. An empty answer means "no
 // PIN". The PIN is never echoed, logged or put in an error.
-func promptPIN(label string) (jpki.PIN, error) {
+func promptPIN(label string) (jpkiclient.PIN, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return "", errNoTerminal
@@ -45,5 +45,5 @@ func promptPIN(label string) (jpki.PIN, error) {
 	if err != nil && line == "" {
 		return "", fmt.Errorf("reading %s from the terminal: %w", label, err)
 	}
-	return jpki.PIN(strings.TrimRight(line, "\r\n")), nil
+	return jpkiclient.PIN(strings.TrimRight(line, "\r\n")), nil
 }

@@ -6,13 +6,13 @@
 //     Go reader side of package vpcd (no pcscd; docs/vpcd-pcscd.md §2, §3);
 //   - pcsc: through pcscd (package pcsc). Without MYNAHIL_READER the suite
 //     serves the simulated card on a vpcd slot itself (starting pcscd with
-//     testenv if none runs); with MYNAHIL_READER it is a physical card in
+//     pcscdenv if none runs); with MYNAHIL_READER it is a physical card in
 //     that reader.
 //
 // A physical card is guarded: see Decide and the Label constants. Its PINs
 // come from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN or a no-echo prompt on the
 // terminal, never from the command line, and never appear in logs or errors
-// (they are jpki.PIN values, which print as "****"). physical.go adds what
+// (they are jpkiclient.PIN values, which print as "****"). physical.go adds what
 // a physical test card needs beyond that (docs/physical-cards.md): the
 // card-info PIN, the operator who plays the office (Office, then a fresh
 // connection to the card), the PINs the card reports blocked, the
@@ -37,10 +37,10 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
-	"github.com/mynahil/mynahil/testenv"
+	"github.com/mynahil/mynahil/pcscdenv"
 )
 
 // Kind names how the card is reached.
@@ -75,13 +75,13 @@ type Config struct {
 	AllowDestructive bool
 	Fingerprint      string
 	// AuthPIN and SignPIN are the physical card's PINs, if given.
-	AuthPIN, SignPIN jpki.PIN
+	AuthPIN, SignPIN jpkiclient.PIN
 	// Prompt asks on the terminal for PINs not given (physical only).
 	Prompt bool
 	// Slot is the vpcd slot of the pcsc target's simulated card.
 	Slot int
 	// CardInfoPIN is the physical card's card-info PIN, if given.
-	CardInfoPIN jpki.PIN
+	CardInfoPIN jpkiclient.PIN
 	// Operator performs the office's part (MYNAHIL_OPERATOR), nil for none.
 	Operator operator.Operator
 }
@@ -108,8 +108,8 @@ func FromEnv() (Config, error) {
 		Kind:        Kind(strings.ToLower(os.Getenv(EnvTarget))),
 		Reader:      os.Getenv(EnvReader),
 		Fingerprint: os.Getenv(EnvFingerprint),
-		AuthPIN:     jpki.PIN(os.Getenv(EnvAuthPIN)),
-		SignPIN:     jpki.PIN(os.Getenv(EnvSignPIN)),
+		AuthPIN:     jpkiclient.PIN(os.Getenv(EnvAuthPIN)),
+		SignPIN:     jpkiclient.PIN(os.Getenv(EnvSignPIN)),
 		Slot:        ginkgo.GinkgoParallelProcess() - 1,
 	}
 	var err error
@@ -123,7 +123,7 @@ func FromEnv() (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	c.Prompt = !noPrompt && !testenv.InCI()
+	c.Prompt = !noPrompt && !pcscdenv.InCI()
 	if s := os.Getenv(EnvSlot); s != "" {
 		if c.Slot, err = strconv.Atoi(s); err != nil {
 			return Config{}, fmt.Errorf("%w: %s=%q is not a number", ErrConfig, EnvSlot, s)
@@ -192,8 +192,8 @@ func Fingerprint(authCertDER []byte) string {
 
 // PINs are the card's PINs as known to the suite; empty means unknown.
 type PINs struct {
-	Auth, Sign jpki.PIN
-	CardInfo   jpki.PIN // the card-info input support applet's PIN
+	Auth, Sign jpkiclient.PIN
+	CardInfo   jpkiclient.PIN // the card-info input support applet's PIN
 }
 
 // Target is an opened card.
@@ -302,7 +302,7 @@ func (t *Target) openPhysical(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (t *Target) prompt(label string) jpki.PIN {
+func (t *Target) prompt(label string) jpkiclient.PIN {
 	pin, err := promptPIN(label)
 	if err != nil && !errors.Is(err, errNoTerminal) {
 		fmt.Fprintf(os.Stderr, "mynahil: %v; continuing without it\n", err)
@@ -314,9 +314,9 @@ func (t *Target) prompt(label string) jpki.PIN {
 // fingerprint the card, then warm-resets it so specs start from a clean
 // state. A card without a readable auth certificate has no fingerprint.
 func (t *Target) identify() {
-	c := jpki.New(t.t)
+	c := jpkiclient.New(t.t)
 	if err := c.SelectAP(); err == nil {
-		if _, der, err := c.ReadCertificate(jpki.AuthCert); err == nil {
+		if _, der, err := c.ReadCertificate(jpkiclient.AuthCert); err == nil {
 			t.fingerprint = Fingerprint(der)
 		}
 	}
@@ -359,8 +359,8 @@ func (t *Target) Facts() Facts {
 		HaveCardInfoPIN:  t.pins.CardInfo != "",
 		HaveOperator:     t.ph.op != nil,
 		DestructivePass:  destructivePass(),
-		AuthBlocked:      t.ph.blocked[jpki.AuthPIN],
-		SignBlocked:      t.ph.blocked[jpki.SignPIN],
+		AuthBlocked:      t.ph.blocked[jpkiclient.AuthPIN],
+		SignBlocked:      t.ph.blocked[jpkiclient.SignPIN],
 	}
 }
 
@@ -400,7 +400,7 @@ func OpenFromEnv() (*Target, error) {
 func OpenForSuite() *Target {
 	ginkgo.GinkgoHelper()
 	t, err := OpenFromEnv()
-	if reason, ok := testenv.SkipReason(err); ok {
+	if reason, ok := pcscdenv.SkipReason(err); ok {
 		ginkgo.Skip(reason)
 	}
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/apduclient"
 )
 
 // Content says what the response data of a command carries.
@@ -67,7 +67,7 @@ type Follower struct {
 // Next classifies the response data of cmd, then updates the selection
 // with cmd and its response resp (nil after a transport error).
 func (f *Follower) Next(cmd, resp []byte) Content {
-	c, err := apdu.ParseCommand(cmd)
+	c, err := apduclient.ParseCommand(cmd)
 	if err != nil || c.CLA&0x80 != 0 {
 		f.last = Public
 		return Public
@@ -99,7 +99,7 @@ func (f *Follower) Next(cmd, resp []byte) Content {
 	return content
 }
 
-func (f *Follower) follow(c apdu.Command, resp []byte) {
+func (f *Follower) follow(c apduclient.Command, resp []byte) {
 	ok := len(resp) >= 2 && (resp[len(resp)-2] == 0x90 && resp[len(resp)-1] == 0x00 || resp[len(resp)-2] == 0x61)
 	switch {
 	case c.P1 == 0x04:

@@ -35,7 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mynahil/mynahil/harness/apdu"
+	"github.com/mynahil/mynahil/harness/apduclient"
 )
 
 // MaskByte replaces every masked command byte in a recording.
@@ -200,16 +200,16 @@ func (e Exchange) render(b *strings.Builder, n int) {
 	case len(e.Response) < 2:
 		fmt.Fprintf(b, "     < % X  malformed response  (%v)\n", e.Response, e.Duration)
 	case e.Hidden > 0:
-		r, _ := apdu.ParseResponse(e.Response)
+		r, _ := apduclient.ParseResponse(e.Response)
 		fmt.Fprintf(b, "     < %s %02X %02X  %s  (%v)\n", HiddenText(e.Hidden),
-			e.Response[len(e.Response)-2], e.Response[len(e.Response)-1], apdu.Describe(r.SW), e.Duration)
+			e.Response[len(e.Response)-2], e.Response[len(e.Response)-1], apduclient.Describe(r.SW), e.Duration)
 	case e.ResponseMasked:
-		r, _ := apdu.ParseResponse(e.Response)
+		r, _ := apduclient.ParseResponse(e.Response)
 		fmt.Fprintf(b, "     < %s%02X %02X  %s, My Number masked  (%v)\n", strings.Repeat("** ", len(e.Response)-2),
-			e.Response[len(e.Response)-2], e.Response[len(e.Response)-1], apdu.Describe(r.SW), e.Duration)
+			e.Response[len(e.Response)-2], e.Response[len(e.Response)-1], apduclient.Describe(r.SW), e.Duration)
 	default:
-		r, _ := apdu.ParseResponse(e.Response)
-		fmt.Fprintf(b, "     < % X  %s  (%v)\n", e.Response, apdu.Describe(r.SW), e.Duration)
+		r, _ := apduclient.ParseResponse(e.Response)
+		fmt.Fprintf(b, "     < % X  %s  (%v)\n", e.Response, apduclient.Describe(r.SW), e.Duration)
 	}
 }
 
@@ -244,7 +244,7 @@ func Mask(cmd []byte) (masked []byte, offset, n int) {
 		return masked, 0, 0
 	}
 	offset, n = 4, len(cmd)-4
-	if c, err := apdu.ParseCommand(cmd); err == nil {
+	if c, err := apduclient.ParseCommand(cmd); err == nil {
 		if len(c.Data) == 0 {
 			return masked, 0, 0
 		}

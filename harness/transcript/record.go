@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 
 // Options make Record safe on a physical card.
@@ -17,7 +17,7 @@ type Options struct {
 	// AuthPIN and SignPIN enable the steps that need them; empty skips
 	// them. Record sends a PIN only after the card reports every try left
 	// (3 and 5), and stops at the first refusal.
-	AuthPIN, SignPIN jpki.PIN
+	AuthPIN, SignPIN jpkiclient.PIN
 	// Fingerprint, when set, is the SHA-256 (hex) of the auth certificate
 	// of the one card Record may touch; any other card is refused before
 	// a PIN or anything past the certificate read is sent.
@@ -57,7 +57,7 @@ func Record(t harness.Transport, o Options) (*Transcript, error) {
 		}
 		return tr, fmt.Errorf("recording: %w: card %s, given %s", ErrWrongCard, got, want)
 	}
-	pins := map[string]jpki.PIN{"auth": o.AuthPIN, "sign": o.SignPIN}
+	pins := map[string]jpkiclient.PIN{"auth": o.AuthPIN, "sign": o.SignPIN}
 	maxTries := map[string]uint16{"auth": 0x63C3, "sign": 0x63C5}
 	for _, p := range Probe() {
 		need := p.NeedsPIN()
@@ -88,7 +88,7 @@ func Record(t harness.Transport, o Options) (*Transcript, error) {
 
 // Replay sends the steps of a recorded transcript to t, in order, with the
 // given PINs in place of the placeholders, and returns what t answered.
-func Replay(t harness.Transport, recorded *Transcript, authPIN, signPIN jpki.PIN, card string) (*Transcript, error) {
+func Replay(t harness.Transport, recorded *Transcript, authPIN, signPIN jpkiclient.PIN, card string) (*Transcript, error) {
 	tr := &Transcript{Format: Format, Card: card, RecordedAt: time.Now().UTC()}
 	if fp, err := fingerprint(t); err == nil {
 		tr.Fingerprint = fp
@@ -106,11 +106,11 @@ func Replay(t harness.Transport, recorded *Transcript, authPIN, signPIN jpki.PIN
 // fingerprint reads the auth certificate with no PIN and resets the card.
 func fingerprint(t harness.Transport) (string, error) {
 	defer t.Reset() //nolint:errcheck // best effort: the probe starts with a reset anyway
-	c := jpki.New(t)
+	c := jpkiclient.New(t)
 	if err := c.SelectAP(); err != nil {
 		return "", err
 	}
-	_, der, err := c.ReadCertificate(jpki.AuthCert)
+	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
 	if err != nil {
 		return "", err
 	}

@@ -22,9 +22,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	hapdu "github.com/mynahil/mynahil/harness/apdu"
+	hapdu "github.com/mynahil/mynahil/harness/apduclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -36,7 +36,7 @@ func TestCardInfo(t *testing.T) {
 }
 
 // The run ends with one line: specs run, passed, skipped and why.
-var _ = suitereport.Register("Card-info, card-face, resident-registry and common applets")
+var _ = runsummary.Register("Card-info, card-face, resident-registry and common applets")
 
 // AIDs and file identifiers, from docs/card.md §2 and §3.
 const (

@@ -1,5 +1,5 @@
 // Package cardinfoclient_test runs the independent harness client for the
-// card-info applets (harness/cardinfo) against cards issued by the
+// card-info applets (harness/cardinfoclient) against cards issued by the
 // simulator: the My Number and the four facts with the PIN and with
 // 照合番号A/B, the integrity record, the card face and the status of all
 // seven PINs (docs/card.md §3.2, §3.3, §4.2, §5). Expected values come from
@@ -17,8 +17,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/cardinfo"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -30,17 +30,17 @@ func TestCardinfoClient(t *testing.T) {
 }
 
 // The run ends with one line: specs run, passed, skipped and why.
-var _ = suitereport.Register("Card-info applets through the independent client")
+var _ = runsummary.Register("Card-info applets through the independent client")
 
 // holder is a card under test and what its holder knows, with the codes
 // worked out by the client's own rules, not the simulator's.
 type holder struct {
-	c        *cardinfo.Client
+	c        *cardinfoclient.Client
 	t        harness.Transport
 	p        profile.Profile
-	pin      cardinfo.PIN
-	myNumber cardinfo.MyNumber
-	codeB    cardinfo.CodeB
+	pin      cardinfoclient.PIN
+	myNumber cardinfoclient.MyNumber
+	codeB    cardinfoclient.CodeB
 	expiry   time.Time
 	// textCA and visualCA certify EF 0004 of the text and visual applets:
 	// the trust anchors the suite is given (framework.World.CardInfoCAs).
@@ -61,12 +61,12 @@ func newHolder(p profile.Profile) *holder {
 	t := harness.Traced(w.Insert(card), ginkgotrace.ForSpec())
 	birth := p.Holder.BirthDate.Time
 	expiry := cardExpiry(birth, p.IssueDate.Time)
-	codeB, err := cardinfo.NewCodeB(birth, expiry.Year(), p.SecurityCode)
+	codeB, err := cardinfoclient.NewCodeB(birth, expiry.Year(), p.SecurityCode)
 	Expect(err).NotTo(HaveOccurred())
 	textCA, visualCA := w.CardInfoCAs()
 	return &holder{
-		c: cardinfo.New(t), t: t, p: p, pin: cardinfo.PIN(p.PINs.CardInfo),
-		myNumber: cardinfo.MyNumber(p.MyNumber), codeB: codeB, expiry: expiry,
+		c: cardinfoclient.New(t), t: t, p: p, pin: cardinfoclient.PIN(p.PINs.CardInfo),
+		myNumber: cardinfoclient.MyNumber(p.MyNumber), codeB: codeB, expiry: expiry,
 		textCA: textCA, visualCA: visualCA, w: w, card: card,
 	}
 }

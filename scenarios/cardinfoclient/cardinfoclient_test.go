@@ -7,8 +7,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -16,25 +16,25 @@ import (
 
 // sexCode is the JIS X 0303 code the card should write for a profile's sex
 // (docs/card.md §3.2).
-func sexCode(s profile.Sex) cardinfo.Sex {
+func sexCode(s profile.Sex) cardinfoclient.Sex {
 	switch s {
 	case profile.Male:
-		return cardinfo.SexMale
+		return cardinfoclient.SexMale
 	case profile.Female:
-		return cardinfo.SexFemale
+		return cardinfoclient.SexFemale
 	}
-	return cardinfo.SexNotApplicable
+	return cardinfoclient.SexNotApplicable
 }
 
 // lengthsNot82 returns the tags of the TLVs in the file (the outer object
 // and those inside it) whose length is 128 or more but not written 82 HH LL.
-func lengthsNot82(file []byte) []cardinfo.Tag {
-	outer, _, err := cardinfo.ParseTLV(file)
+func lengthsNot82(file []byte) []cardinfoclient.Tag {
+	outer, _, err := cardinfoclient.ParseTLV(file)
 	Expect(err).NotTo(HaveOccurred())
-	kids, err := cardinfo.ParseAll(outer.Value)
+	kids, err := cardinfoclient.ParseAll(outer.Value)
 	Expect(err).NotTo(HaveOccurred())
-	var out []cardinfo.Tag
-	for _, t := range append([]cardinfo.TLV{outer}, kids...) {
+	var out []cardinfoclient.Tag
+	for _, t := range append([]cardinfoclient.TLV{outer}, kids...) {
 		if t.Length >= 0x80 && t.Raw[t.HeaderLen-3] != 0x82 {
 			out = append(out, t.Tag)
 		}
@@ -42,8 +42,8 @@ func lengthsNot82(file []byte) []cardinfo.Tag {
 	return out
 }
 
-func dateOf(t time.Time) cardinfo.Date {
-	return cardinfo.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+func dateOf(t time.Time) cardinfoclient.Date {
+	return cardinfoclient.Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
 }
 
 // The profiles the reading specs run on: the default holder (born in
@@ -75,7 +75,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.
 	DescribeTable("gives the My Number and the four facts to the PIN",
 		func(mk func() profile.Profile) {
 			h := newHolder(mk())
-			Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 
 			n, err := h.c.MyNumber(h.pin)
 			Expect(err).NotTo(HaveOccurred())
@@ -91,8 +91,8 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.
 			Expect(lengthsNot82(f.Raw)).To(BeEmpty(), "lengths of 128 and more are written 82 HH LL (docs/card.md §3.2)")
 
 			By("keeping EF 0001 at its 17 physical bytes")
-			Expect(h.c.SelectEF(cardinfo.EFTextMyNumber)).To(Succeed())
-			r, err := h.c.Transmit(apdu.Command{INS: 0xB0, P2: 17, Ne: 1})
+			Expect(h.c.SelectEF(cardinfoclient.EFTextMyNumber)).To(Succeed())
+			r, err := h.c.Transmit(apduclient.Command{INS: 0xB0, P2: 17, Ne: 1})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(r).To(HaveStatusWord(0x6B00), "READ BINARY at offset 17")
 
@@ -105,7 +105,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.
 	DescribeTable("gives the My Number to 照合番号A and the facts to 照合番号B, and nothing more",
 		func(mk func() profile.Profile) {
 			h := newHolder(mk())
-			Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 			n, err := h.c.MyNumberWithCodeA(h.myNumber)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(string(n)).To(Equal(h.p.MyNumber))
@@ -113,7 +113,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.
 			Expect(err).To(HaveStatusWord(0x6982), "照合番号A opened EF 0002")
 			Expect(h.c.IntegrityRecord()).Error().NotTo(HaveOccurred(), "either code opens EF 0003")
 
-			Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 			f, err := h.c.FactsWithCodeB(h.codeB)
 			Expect(err).NotTo(HaveOccurred(), "照合番号B built from the birth date in era years, the expiry year and the security code")
 			Expect(f.Name).To(Equal(h.p.Holder.Name))
@@ -125,23 +125,23 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.
 
 	It("refuses EF 0001, 0002 and 0003 without a key, and forgets a key when the applet is selected again", func() {
 		h := newHolder(profile.Default())
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		_, err := h.c.ReadMyNumber()
-		Expect(err).To(MatchError(apdu.ErrSecurityStatusNotSatisfied))
+		Expect(err).To(MatchError(apduclient.ErrSecurityStatusNotSatisfied))
 		_, err = h.c.ReadFacts()
 		Expect(err).To(HaveStatusWord(0x6982))
 		_, err = h.c.IntegrityRecord()
 		Expect(err).To(HaveStatusWord(0x6982))
 
 		Expect(h.c.MyNumber(h.pin)).Error().NotTo(HaveOccurred())
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		_, err = h.c.ReadMyNumber()
 		Expect(err).To(HaveStatusWord(0x6982), "selecting the applet clears the PIN (docs/card.md §5.1)")
 	})
 
 	It("reads its certificate and basic info without a key", func() {
 		h := newHolder(profile.Default())
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		cert, err := h.c.Certificate()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cert).To(BeCertifiedBy(h.textCA))
@@ -159,11 +159,11 @@ var _ = Describe("The card-face applet (券面AP)", framework.Label(framework.Si
 	DescribeTable("shows the card face to either 照合番号",
 		func(mk func() profile.Profile, useB bool) {
 			h := newHolder(mk())
-			Expect(h.c.Select(cardinfo.VisualAP)).To(Succeed())
+			Expect(h.c.Select(cardinfoclient.VisualAP)).To(Succeed())
 			_, err := h.c.ReadFace()
 			Expect(err).To(HaveStatusWord(0x6982), "the face needs a code")
 
-			var code cardinfo.Code = h.myNumber
+			var code cardinfoclient.Code = h.myNumber
 			if useB {
 				code = h.codeB
 			}
@@ -192,7 +192,7 @@ var _ = Describe("The card-face applet (券面AP)", framework.Label(framework.Si
 })
 
 var _ = Describe("PIN status of all seven keys", func() {
-	fresh := cardinfo.PINStatus{
+	fresh := cardinfoclient.PINStatus{
 		TextPIN: 3, JPKIAuthPIN: 3, JPKISignPIN: 5,
 		// 10 for the codes: digital.go.jp for 照合番号B; "probably 10" for A
 		// (docs/card.md §3.2, §3.3, §10).
@@ -209,37 +209,37 @@ var _ = Describe("PIN status of all seven keys", func() {
 
 	It("counts a wrong PIN or code on its own key only, and a right one restores it", framework.Label(framework.Destructive, framework.SimOnly), func() {
 		h := newHolder(profile.Default())
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		_, err := h.c.MyNumber("0000")
 		Expect(err).To(HaveTriesLeft(2))
-		Expect(h.c.Select(cardinfo.VisualAP)).To(Succeed())
-		_, err = h.c.FaceData(cardinfo.CodeB("00000000000000"))
+		Expect(h.c.Select(cardinfoclient.VisualAP)).To(Succeed())
+		_, err = h.c.FaceData(cardinfoclient.CodeB("00000000000000"))
 		Expect(err).To(BeWrongPIN())
 
 		st, err := h.c.PINStatus()
 		Expect(err).NotTo(HaveOccurred())
-		Expect(st).To(HaveTriesLeftOn(cardinfo.TextPIN, 2))
-		Expect(st).To(HaveTriesLeftOn(cardinfo.VisualCodeB, 9))
-		for _, k := range []cardinfo.Key{cardinfo.TextCodeA, cardinfo.TextCodeB, cardinfo.VisualCodeA, cardinfo.JPKIAuthPIN, cardinfo.JPKISignPIN} {
+		Expect(st).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 2))
+		Expect(st).To(HaveTriesLeftOn(cardinfoclient.VisualCodeB, 9))
+		for _, k := range []cardinfoclient.Key{cardinfoclient.TextCodeA, cardinfoclient.TextCodeB, cardinfoclient.VisualCodeA, cardinfoclient.JPKIAuthPIN, cardinfoclient.JPKISignPIN} {
 			Expect(st).To(HaveTriesLeftOn(k, fresh.Of(k)))
 		}
 
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		Expect(h.c.MyNumber(h.pin)).Error().NotTo(HaveOccurred())
-		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfo.TextPIN, 3))
+		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 3))
 	})
 
 	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", framework.Label(framework.Destructive, framework.SimOnly), func() {
 		h := newHolder(profile.Default())
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		for left := 2; left >= 0; left-- {
 			_, err := h.c.MyNumber("9999")
 			Expect(err).To(HaveTriesLeft(left))
 		}
 		_, err := h.c.MyNumber(h.pin)
 		Expect(err).To(HaveStatusWord(0x6984))
-		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfo.TextPIN, 0))
-		Expect(h.c.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 0))
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		n, err := h.c.MyNumberWithCodeA(h.myNumber)
 		Expect(err).NotTo(HaveOccurred(), "照合番号A still opens the My Number")
 		Expect(string(n)).To(Equal(h.p.MyNumber))

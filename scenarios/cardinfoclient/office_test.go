@@ -5,8 +5,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/cardinfo"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -21,11 +21,11 @@ var _ = Describe("A change of address at the municipal office", framework.Label(
 		p := profile.Default()
 		h := newHolder(p)
 		o := h.w.Office
-		info, jp := h.c, jpki.New(h.t)
-		pin := cardinfo.PIN(p.PINs.CardInfo)
+		info, jp := h.c, jpkiclient.New(h.t)
+		pin := cardinfoclient.PIN(p.PINs.CardInfo)
 
 		By("reading the facts before the move")
-		Expect(info.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(info.Select(cardinfoclient.TextAP)).To(Succeed())
 		before, err := info.Facts(pin)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(before.Address).To(Equal(p.Holder.Address))
@@ -39,10 +39,10 @@ var _ = Describe("A change of address at the municipal office", framework.Label(
 		// The office took the card out of the reader for the change: the
 		// holder puts it back.
 		t := harness.Traced(h.w.Insert(h.card), ginkgotrace.ForSpec())
-		info, jp = cardinfo.New(t), jpki.New(t)
+		info, jp = cardinfoclient.New(t), jpkiclient.New(t)
 
 		By("the text applet shows the new address and its integrity record verifies")
-		Expect(info.Select(cardinfo.TextAP)).To(Succeed())
+		Expect(info.Select(cardinfoclient.TextAP)).To(Succeed())
 		after, err := info.Facts(pin)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(after.Address).To(Equal(moved.Address))

@@ -16,7 +16,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
@@ -30,7 +30,7 @@ func TestEdges(t *testing.T) {
 var tgt *target.Target
 
 // The run ends with one line: specs run, passed, skipped and why.
-var _ = suitereport.Register("Card edges")
+var _ = runsummary.Register("Card edges")
 
 var _ = BeforeSuite(func() { tgt = framework.OpenTarget() })
 

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -67,9 +67,9 @@ var _ = Describe("Commands real clients send", Label("physical-safe"), func() {
 
 var _ = Describe("Certificates shaped like the real ones", Label("physical-safe"), func() {
 	It("has an auth certificate within 10% of the real card's 1,571 bytes, still from a test authority on a simulated card", func() {
-		c := jpki.New(card())
+		c := jpkiclient.New(card())
 		Expect(c.SelectAP()).To(Succeed())
-		cert, der, err := c.ReadCertificate(jpki.AuthCert)
+		cert, der, err := c.ReadCertificate(jpkiclient.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(len(der)).To(BeNumerically("~", 1571, 157))
 		Expect(cert.KeyUsage).To(Equal(x509.KeyUsageDigitalSignature))
@@ -82,12 +82,12 @@ var _ = Describe("Certificates shaped like the real ones", Label("physical-safe"
 
 var _ = Describe("Token variants (myna CheckCard)", Label("physical-safe"), func() {
 	It("presents a token the clients accept", func() {
-		c := jpki.New(card())
+		c := jpkiclient.New(card())
 		Expect(c.SelectAP()).To(Succeed())
 		Expect(c.CheckToken()).To(Succeed())
 	})
 	It("lets clients tell the old Juki label and phone tokens apart", Label("sim-only"), func() {
-		for tok, want := range map[string]error{profile.TokenJuki: jpki.ErrUnexpectedToken, profile.TokenAndroid: nil, profile.TokenIPhone: nil} {
+		for tok, want := range map[string]error{profile.TokenJuki: jpkiclient.ErrUnexpectedToken, profile.TokenAndroid: nil, profile.TokenIPhone: nil} {
 			p := profile.Default()
 			p.Token = tok
 			c := simClient(p)
@@ -96,8 +96,8 @@ var _ = Describe("Token variants (myna CheckCard)", Label("physical-safe"), func
 				Expect(err).NotTo(HaveOccurred(), tok)
 				label, err := c.TokenLabel()
 				Expect(err).NotTo(HaveOccurred())
-				Expect(jpki.PhoneToken(label)).To(BeTrue())
-				_, _, err = c.ReadCertificate(jpki.AuthCert)
+				Expect(jpkiclient.PhoneToken(label)).To(BeTrue())
+				_, _, err = c.ReadCertificate(jpkiclient.AuthCert)
 				Expect(err).To(MatchError(ContainSubstring("6982")), "%s: auth certificate without the auth PIN", tok)
 			} else {
 				Expect(err).To(MatchError(want), tok)

@@ -4,22 +4,22 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/fidelity"
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simreplay"
 )
 
 // simClient issues a card of its own from p, in process, for sim-only
 // specs about variants the target's card is not.
-func simClient(p profile.Profile) *jpki.Client {
+func simClient(p profile.Profile) *jpkiclient.Client {
 	GinkgoHelper()
-	sim, err := fidelity.Issue(p)
+	sim, err := simreplay.Issue(p)
 	Expect(err).NotTo(HaveOccurred())
 	t := harness.Traced(sim.Transport, ginkgotrace.ForSpec())
 	DeferCleanup(t.Close)
-	c := jpki.New(t)
+	c := jpkiclient.New(t)
 	Expect(c.SelectAP()).To(Succeed())
 	return c
 }

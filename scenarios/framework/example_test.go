@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/target"
 	_ "github.com/mynahil/mynahil/scenarios/framework" // opens simulated targets
 )
@@ -21,12 +21,12 @@ func Example() {
 	}
 	defer tgt.Close()
 
-	c := jpki.New(tgt.Transport())
+	c := jpkiclient.New(tgt.Transport())
 	if err := c.SelectAP(); err != nil {
 		fmt.Println(err)
 		return
 	}
-	err = c.VerifyPIN(jpki.AuthPIN, tgt.PINs().Auth)
+	err = c.VerifyPIN(jpkiclient.AuthPIN, tgt.PINs().Auth)
 	fmt.Println("verified:", err == nil, "PIN prints as", tgt.PINs().Auth)
 	fmt.Println("destructive spec runs:", tgt.Decide([]string{target.LabelDestructive}).Run)
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/mynahil/mynahil/lifecyclereport"
+	"github.com/mynahil/mynahil/scenarios/framework/lifecyclereport"
 	"github.com/mynahil/mynahil/simcard/office"
 )
 

@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -59,7 +59,7 @@ func (s *SimCard) Restore(snap Snapshot) error { return s.Issued.Restore(snap) }
 //   - sim: in process (harness.InProcess);
 //   - vpcd: over the real vpcd wire format to the Go reader side of package
 //     vpcd (no pcscd; docs/vpcd-pcscd.md §2, §3);
-//   - pcsc: on vpcd slot cfg.Slot of a pcscd (started with testenv if none
+//   - pcsc: on vpcd slot cfg.Slot of a pcscd (started with pcscdenv if none
 //     serves the vpcd readers), connected shared through package pcsc.
 func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated, err error) {
 	p := profile.Default()
@@ -72,7 +72,7 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		return nil, err
 	}
 	s := &target.Simulated{
-		PINs: target.PINs{Auth: jpki.PIN(p.PINs.Auth), Sign: jpki.PIN(p.PINs.Sign), CardInfo: jpki.PIN(p.PINs.CardInfo)},
+		PINs: target.PINs{Auth: jpkiclient.PIN(p.PINs.Auth), Sign: jpkiclient.PIN(p.PINs.Sign), CardInfo: jpkiclient.PIN(p.PINs.CardInfo)},
 		Sim:  &SimCard{Issued: issued},
 	}
 	var closers closers
@@ -88,7 +88,7 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		closers.add(t.Close)
 		s.Transport, s.Desc = t, "sim: simulated card in process"
 	case target.VPCD:
-		r, err := vpcd.Listen("", vpcd.WithLogger(testenv.QuietLogger()))
+		r, err := vpcd.Listen("", vpcd.WithLogger(pcscdenv.QuietLogger()))
 		if err != nil {
 			return nil, err
 		}
@@ -99,16 +99,16 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		}
 		s.Transport, s.Desc = r, "vpcd: simulated card over the vpcd wire format at "+r.Addr()
 	case target.PCSC:
-		d, err := testenv.StartPCSCD(ctx)
+		d, err := pcscdenv.StartPCSCD(ctx)
 		if err != nil {
 			return nil, err
 		}
 		closers.add(d.Stop)
-		reader := testenv.ReaderName(cfg.Slot)
+		reader := pcscdenv.ReaderName(cfg.Slot)
 		targetSlot.Store(int32(cfg.Slot))
 		closers.add(func() error { targetSlot.Store(-1); return nil })
 		s.Sim.(*SimCard).Side = serve(&closers, issued.Card, vpcd.WithSlot(cfg.Slot))
-		if err := testenv.WaitState(ctx, reader, true); err != nil {
+		if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 			return nil, fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
 		}
 		c, err := pcsc.Open(reader, pcsc.Shared)
@@ -125,7 +125,7 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 
 // serve runs a vpcd card side for c until the closers run.
 func serve(cl *closers, c vpcd.Card, opts ...vpcd.Option) *vpcd.CardSide {
-	side := vpcd.NewCardSide(c, append([]vpcd.Option{vpcd.WithLogger(testenv.QuietLogger())}, opts...)...)
+	side := vpcd.NewCardSide(c, append([]vpcd.Option{vpcd.WithLogger(pcscdenv.QuietLogger())}, opts...)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -16,18 +16,18 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/cardinfo"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/trace"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 func TestFramework(t *testing.T) {
@@ -39,9 +39,9 @@ func TestFramework(t *testing.T) {
 var pcscdErr error
 
 var _ = BeforeSuite(func(ctx SpecContext) {
-	p, err := testenv.StartPCSCD(ctx)
+	p, err := pcscdenv.StartPCSCD(ctx)
 	if err != nil {
-		if _, skip := testenv.SkipReason(err); !skip {
+		if _, skip := pcscdenv.SkipReason(err); !skip {
 			Fail(err.Error())
 		}
 		pcscdErr = err
@@ -51,7 +51,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 }, NodeTimeout(3*time.Minute)) // includes waiting for the vpcd slot lock
 
 func needPCSCD() {
-	if reason, ok := testenv.SkipReason(pcscdErr); ok {
+	if reason, ok := pcscdenv.SkipReason(pcscdErr); ok {
 		Skip(reason)
 	}
 }
@@ -87,20 +87,20 @@ var _ = DescribeTable("every kind carries the same JPKI conversation to a fresh 
 			Expect(framework.Sim(tgt).Side).NotTo(BeNil())
 		}
 
-		c := jpki.New(tgt.Transport())
+		c := jpkiclient.New(tgt.Transport())
 		Expect(c.SelectAP()).To(Succeed())
-		_, der, err := c.ReadCertificate(jpki.AuthCert)
+		_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(der).To(Equal(framework.Sim(tgt).Issued.AuthCert.Raw))
 		Expect(tgt.Fingerprint()).To(Equal(sha256hex(der)))
 
 		pins := tgt.PINs()
-		Expect(pins.Auth).To(Equal(jpki.PIN(profile.Default().PINs.Auth)))
-		Expect(pins.Sign).To(Equal(jpki.PIN(profile.Default().PINs.Sign)))
-		Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(3), "identifying the card must not spend a try")
-		Expect(c.VerifyPIN(jpki.AuthPIN, pins.Auth)).To(Succeed())
+		Expect(pins.Auth).To(Equal(jpkiclient.PIN(profile.Default().PINs.Auth)))
+		Expect(pins.Sign).To(Equal(jpkiclient.PIN(profile.Default().PINs.Sign)))
+		Expect(c.TriesLeft(jpkiclient.AuthPIN)).To(Equal(3), "identifying the card must not spend a try")
+		Expect(c.VerifyPIN(jpkiclient.AuthPIN, pins.Auth)).To(Succeed())
 		digest := sha256.Sum256([]byte(kind))
-		sig, err := c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		sig, err := c.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sig).To(matchers.VerifySignature(framework.Sim(tgt).Issued.AuthCert, digest[:], crypto.SHA256))
 
@@ -142,7 +142,7 @@ var _ = Describe("Open", func() {
 	It("reports an empty reader as no card", Serial, func(ctx SpecContext) {
 		needPCSCD()
 		skipParallel()
-		_, err := target.Open(ctx, target.Config{Kind: target.PCSC, Reader: testenv.VPCDReader1})
+		_, err := target.Open(ctx, target.Config{Kind: target.PCSC, Reader: pcscdenv.VPCDReader1})
 		Expect(err).To(MatchError(pcsc.ErrNoCard))
 	})
 })
@@ -162,11 +162,11 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		issued, err = is.Issue(profile.Default())
 		Expect(err).NotTo(HaveOccurred())
-		a, err := testenv.Attach(ctx, issued.Card, 1)
+		a, err := pcscdenv.Attach(ctx, issued.Card, 1)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(a.Detach)
 
-		tgt, err = target.Open(ctx, target.Config{Kind: target.PCSC, Reader: "pcd 00 01", AuthPIN: jpki.PIN(issued.Profile.PINs.Auth)})
+		tgt, err = target.Open(ctx, target.Config{Kind: target.PCSC, Reader: "pcd 00 01", AuthPIN: jpkiclient.PIN(issued.Profile.PINs.Auth)})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(tgt.Close)
 	})
@@ -187,7 +187,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		c, err := pcsc.Establish()
 		Expect(err).NotTo(HaveOccurred())
 		defer c.Close()
-		_, err = c.Connect(testenv.VPCDReader1, pcsc.Shared)
+		_, err = c.Connect(pcscdenv.VPCDReader1, pcsc.Shared)
 		Expect(err).To(MatchError(pcsc.ErrSharingViolation))
 	})
 
@@ -217,9 +217,9 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 			Fail("the guard let a spec run without the sign PIN")
 		})
 		It("runs a physical-safe read", Label(target.LabelPhysicalSafe), func() {
-			c := jpki.New(tgt.Transport())
+			c := jpkiclient.New(tgt.Transport())
 			Expect(c.SelectAP()).To(Succeed())
-			Expect(c.TriesLeft(jpki.AuthPIN)).To(Equal(3))
+			Expect(c.TriesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 		})
 		It("ran exactly the physical-safe spec", Label(target.LabelPhysicalSafe), func() {
 			Expect(ran).To(Equal([]string{"runs a physical-safe read"}))
@@ -242,16 +242,16 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		read := func() {
 			t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 			Expect(t.Reset()).To(Succeed())
-			c := jpki.New(t)
+			c := jpkiclient.New(t)
 			Expect(c.SelectAP()).To(Succeed())
-			Expect(c.VerifyPIN(jpki.SignPIN, jpki.PIN(issued.Profile.PINs.Sign))).To(Succeed())
-			_, der, err := c.ReadCertificate(jpki.SignCert)
+			Expect(c.VerifyPIN(jpkiclient.SignPIN, jpkiclient.PIN(issued.Profile.PINs.Sign))).To(Succeed())
+			_, der, err := c.ReadCertificate(jpkiclient.SignCert)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(string(der)).To(ContainSubstring(issued.Profile.Holder.Name), "the certificate carries the name")
 			signLen = len(der)
-			ci := cardinfo.New(t)
-			Expect(ci.Select(cardinfo.TextAP)).To(Succeed())
-			f, err := ci.Facts(cardinfo.PIN(issued.Profile.PINs.CardInfo))
+			ci := cardinfoclient.New(t)
+			Expect(ci.Select(cardinfoclient.TextAP)).To(Succeed())
+			f, err := ci.Facts(cardinfoclient.PIN(issued.Profile.PINs.CardInfo))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(f.Name).To(Equal(issued.Profile.Holder.Name))
 			factsLen = len(f.Raw)

@@ -22,6 +22,7 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/cardinfo"
@@ -29,7 +30,6 @@ import (
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
-	"github.com/mynahil/mynahil/testenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -263,7 +263,7 @@ type daemon struct {
 	sim    *simd.Daemon
 	ctl    *control.Client
 	reader *vpcd.Reader // vpcd
-	pcscd  *testenv.PCSCD
+	pcscd  *pcscdenv.PCSCD
 	card   *pcsc.Card // pcsc: the open connection, reset at each insertion
 	cl     closers
 }
@@ -281,12 +281,12 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 	d.cl.add(func() error { return os.RemoveAll(dir) })
 	cfg := simd.Config{
 		StateDir: dir, Profiles: []profile.Profile{p}, FirstSlot: d.slot,
-		Control: control.DefaultAddr(dir), Logger: testenv.QuietLogger(), Clock: clock.NewVirtual(now),
+		Control: control.DefaultAddr(dir), Logger: pcscdenv.QuietLogger(), Clock: clock.NewVirtual(now),
 		Backoff: 20 * time.Millisecond,
 	}
 	switch d.kind {
 	case target.VPCD:
-		if d.reader, err = vpcd.Listen("", vpcd.WithLogger(testenv.QuietLogger())); err != nil {
+		if d.reader, err = vpcd.Listen("", vpcd.WithLogger(pcscdenv.QuietLogger())); err != nil {
 			return err
 		}
 		d.cl.add(d.reader.Close)
@@ -296,7 +296,7 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 		cfg.RemovalTime = 3 * pollInterval
 		d.cl.add(poll(d.reader))
 	case target.PCSC:
-		if d.pcscd, err = testenv.StartPCSCD(ctx); err != nil {
+		if d.pcscd, err = pcscdenv.StartPCSCD(ctx); err != nil {
 			return err
 		}
 		d.cl.add(d.pcscd.Stop)
@@ -372,7 +372,7 @@ func (d *daemon) insert() harness.Transport {
 		}).WithTimeout(time.Minute).Should(gomega.Succeed(), "the card in the vpcd reader")
 		return nopClose{d.reader}
 	default:
-		reader := testenv.ReaderName(d.slot)
+		reader := pcscdenv.ReaderName(d.slot)
 		gomega.Eventually(func() error {
 			// A fresh connection each time, as a holder's application
 			// opens one when the card is put in: a handle from before an
@@ -383,7 +383,7 @@ func (d *daemon) insert() harness.Transport {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			if err := testenv.WaitState(ctx, reader, true); err != nil {
+			if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 				return err
 			}
 			c, err := pcsc.Open(reader, pcsc.Shared)
@@ -416,7 +416,7 @@ func (d *daemon) close() error {
 		// has seen this one leave.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = testenv.WaitState(ctx, testenv.ReaderName(d.slot), false)
+		_ = pcscdenv.WaitState(ctx, pcscdenv.ReaderName(d.slot), false)
 	}
 	return err
 }

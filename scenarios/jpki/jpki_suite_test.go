@@ -12,8 +12,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
@@ -26,7 +26,7 @@ func TestJPKI(t *testing.T) {
 }
 
 // The run ends with one line: specs run, passed, skipped and why.
-var _ = suitereport.Register("JPKI applet")
+var _ = runsummary.Register("JPKI applet")
 
 var (
 	tgt *target.Target
@@ -48,10 +48,10 @@ var _ = BeforeEach(func() { tgt.Guard() })
 
 // holder is a card under test with what its holder knows.
 type holder struct {
-	client  *jpki.Client
+	client  *jpkiclient.Client
 	t       harness.Transport
-	authPIN jpki.PIN
-	signPIN jpki.PIN
+	authPIN jpkiclient.PIN
+	signPIN jpkiclient.PIN
 }
 
 // targetHolder opens the suite's target through a traced transport (the
@@ -63,7 +63,7 @@ func targetHolder() *holder {
 	}
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 	Expect(t.Reset()).To(Succeed())
-	c := jpki.New(t)
+	c := jpkiclient.New(t)
 	Expect(c.SelectAP()).To(Succeed())
 	pins := tgt.PINs()
 	return &holder{client: c, t: t, authPIN: pins.Auth, signPIN: pins.Sign}
@@ -76,7 +76,7 @@ func simHolder(p profile.Profile) *holder {
 	c, err := w.Office.IssueCard(p)
 	Expect(err).NotTo(HaveOccurred())
 	t := harness.Traced(w.Insert(c), ginkgotrace.ForSpec())
-	cl := jpki.New(t)
+	cl := jpkiclient.New(t)
 	Expect(cl.SelectAP()).To(Succeed())
-	return &holder{client: cl, t: t, authPIN: jpki.PIN(p.PINs.Auth), signPIN: jpki.PIN(p.PINs.Sign)}
+	return &holder{client: cl, t: t, authPIN: jpkiclient.PIN(p.PINs.Auth), signPIN: jpkiclient.PIN(p.PINs.Sign)}
 }

@@ -10,8 +10,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -40,22 +40,22 @@ var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 	})
 
 	It("gives all four certificates, each end-entity one signed by its CA", framework.Label("needs-sign-pin"), func() {
-		authCA, _, err := h.client.ReadCertificate(jpki.AuthCACert)
+		authCA, _, err := h.client.ReadCertificate(jpkiclient.AuthCACert)
 		Expect(err).NotTo(HaveOccurred())
-		signCA, _, err := h.client.ReadCertificate(jpki.SignCACert)
+		signCA, _, err := h.client.ReadCertificate(jpkiclient.SignCACert)
 		Expect(err).NotTo(HaveOccurred())
-		auth, _, err := h.client.ReadCertificate(jpki.AuthCert)
+		auth, _, err := h.client.ReadCertificate(jpkiclient.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(auth).To(BeSignedBy(authCA))
 		Expect(auth).NotTo(BeSignedBy(signCA))
 
 		By("refusing the signing certificate without the sign PIN")
-		_, _, err = h.client.ReadCertificate(jpki.SignCert)
-		Expect(err).To(MatchError(apdu.ErrSecurityStatusNotSatisfied))
+		_, _, err = h.client.ReadCertificate(jpkiclient.SignCert)
+		Expect(err).To(MatchError(apduclient.ErrSecurityStatusNotSatisfied))
 		Expect(err).To(HaveStatusWord(0x6982))
 
-		Expect(h.client.VerifyPIN(jpki.SignPIN, h.signPIN)).To(Succeed())
-		sign, _, err := h.client.ReadCertificate(jpki.SignCert)
+		Expect(h.client.VerifyPIN(jpkiclient.SignPIN, h.signPIN)).To(Succeed())
+		sign, _, err := h.client.ReadCertificate(jpkiclient.SignCert)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sign).To(BeSignedBy(signCA))
 		Expect(sign).To(BeValidAt(sign.NotBefore.Add(time.Hour)))
@@ -63,27 +63,27 @@ var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 	})
 
 	It("reports the tries left of both PINs without spending any", func() {
-		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(HaveTriesLeft(3))
-		Expect(h.client.TriesLeft(jpki.SignPIN)).To(HaveTriesLeft(5))
-		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(HaveTriesLeft(3))
+		Expect(h.client.TriesLeft(jpkiclient.AuthPIN)).To(HaveTriesLeft(3))
+		Expect(h.client.TriesLeft(jpkiclient.SignPIN)).To(HaveTriesLeft(5))
+		Expect(h.client.TriesLeft(jpkiclient.AuthPIN)).To(HaveTriesLeft(3))
 	})
 })
 
 var _ = Describe("Authenticating with the card", framework.Label("physical-safe", "needs-auth-pin"), func() {
 	It("signs a challenge with the authentication key, verifiable with the auth certificate", func() {
 		h := targetHolder()
-		auth, _, err := h.client.ReadCertificate(jpki.AuthCert)
+		auth, _, err := h.client.ReadCertificate(jpkiclient.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
 		challenge := make([]byte, 32)
 		_, _ = rand.Read(challenge)
 		digest := digestOf(crypto.SHA256, challenge)
 
 		By("refusing the key before the auth PIN is verified")
-		_, err = h.client.Sign(jpki.AuthKey, digest, crypto.SHA256)
+		_, err = h.client.Sign(jpkiclient.AuthKey, digest, crypto.SHA256)
 		Expect(err).To(HaveStatusWord(0x6982))
 
-		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
-		sig, err := h.client.Sign(jpki.AuthKey, digest, crypto.SHA256)
+		Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, h.authPIN)).To(Succeed())
+		sig, err := h.client.Sign(jpkiclient.AuthKey, digest, crypto.SHA256)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sig).To(HaveLen(256))
 		Expect(sig).To(VerifySignature(auth, digest, crypto.SHA256))
@@ -94,18 +94,18 @@ var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-a
 	DescribeTable("with the signing key, verifiable with the sign certificate",
 		func(hash crypto.Hash) {
 			h := targetHolder()
-			Expect(h.client.VerifyPIN(jpki.SignPIN, h.signPIN)).To(Succeed())
-			sign, _, err := h.client.ReadCertificate(jpki.SignCert)
+			Expect(h.client.VerifyPIN(jpkiclient.SignPIN, h.signPIN)).To(Succeed())
+			sign, _, err := h.client.ReadCertificate(jpkiclient.SignCert)
 			Expect(err).NotTo(HaveOccurred())
 			digest := digestOf(hash, []byte("申請書 / application form"))
-			sig, err := h.client.Sign(jpki.SignKey, digest, hash)
+			sig, err := h.client.Sign(jpkiclient.SignKey, digest, hash)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(sig).To(VerifySignature(sign, digest, hash))
 
 			By("not signing with the auth PIN alone")
 			Expect(h.client.SelectAP()).To(Succeed())
-			Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
-			_, err = h.client.Sign(jpki.SignKey, digest, hash)
+			Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, h.authPIN)).To(Succeed())
+			_, err = h.client.Sign(jpkiclient.SignKey, digest, hash)
 			Expect(err).To(HaveStatusWord(0x6982))
 		},
 		Entry("SHA-256", crypto.SHA256),
@@ -116,10 +116,10 @@ var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-a
 
 var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 	DescribeTable("counts down, blocks on the last try and stays blocked",
-		func(ref jpki.PINRef, wrong jpki.PIN, key jpki.Key) {
+		func(ref jpkiclient.PINRef, wrong jpkiclient.PIN, key jpkiclient.Key) {
 			h := targetHolder()
 			right := h.authPIN
-			if ref == jpki.SignPIN {
+			if ref == jpkiclient.SignPIN {
 				right = h.signPIN
 			}
 			max := ref.MaxTries()
@@ -155,27 +155,27 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 			By("answering 6984 afterwards, even to the right PIN")
 			err = h.client.VerifyPIN(ref, right)
 			Expect(err).To(HaveStatusWord(0x6984))
-			Expect(err).To(MatchError(apdu.ErrPINBlocked))
+			Expect(err).To(MatchError(apduclient.ErrPINBlocked))
 
 			By("refusing to sign")
 			_, err = h.client.Sign(key, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
 			Expect(err).To(HaveStatusWord(0x6982))
 		},
-		Entry("auth PIN: 3 tries", framework.Label("needs-auth-pin"), jpki.AuthPIN, jpki.PIN("9999"), jpki.AuthKey),
-		Entry("sign PIN: 5 tries", framework.Label("needs-sign-pin"), jpki.SignPIN, jpki.PIN("WRONG99"), jpki.SignKey),
+		Entry("auth PIN: 3 tries", framework.Label("needs-auth-pin"), jpkiclient.AuthPIN, jpkiclient.PIN("9999"), jpkiclient.AuthKey),
+		Entry("sign PIN: 5 tries", framework.Label("needs-sign-pin"), jpkiclient.SignPIN, jpkiclient.PIN("WRONG99"), jpkiclient.SignKey),
 	)
 })
 
 var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 	DescribeTable("enforces the format and takes effect",
-		func(ref jpki.PINRef, next jpki.PIN, bad []string) {
+		func(ref jpkiclient.PINRef, next jpkiclient.PIN, bad []string) {
 			h := targetHolder()
 			old := h.authPIN
-			if ref == jpki.SignPIN {
+			if ref == jpkiclient.SignPIN {
 				old = h.signPIN
 			}
 			for _, b := range bad {
-				Expect(h.client.ChangePIN(ref, old, jpki.PIN(b))).NotTo(Succeed(), "new PIN of %d characters", len(b))
+				Expect(h.client.ChangePIN(ref, old, jpkiclient.PIN(b))).NotTo(Succeed(), "new PIN of %d characters", len(b))
 			}
 			Expect(h.client.ChangePIN(ref, old, next)).To(Succeed())
 			// Set back before the spec ends, so a physical card leaves
@@ -189,19 +189,19 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 			Expect(h.client.VerifyPIN(ref, old)).To(BeWrongPIN())
 			Expect(h.client.VerifyPIN(ref, next)).To(Succeed())
 		},
-		Entry("auth PIN: exactly 4 digits", framework.Label("needs-auth-pin"), jpki.AuthPIN, jpki.PIN("4321"), []string{"123", "12345", "12a4"}),
-		Entry("sign PIN: 6–16 of A–Z 0–9", framework.Label("needs-sign-pin"), jpki.SignPIN, jpki.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
+		Entry("auth PIN: exactly 4 digits", framework.Label("needs-auth-pin"), jpkiclient.AuthPIN, jpkiclient.PIN("4321"), []string{"123", "12345", "12a4"}),
+		Entry("sign PIN: 6–16 of A–Z 0–9", framework.Label("needs-sign-pin"), jpkiclient.SignPIN, jpkiclient.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
 	)
 
 	It("is refused by the card without a VERIFY of that PIN in the selected applet", framework.Label("needs-auth-pin"), func() {
 		h := targetHolder()
 		Expect(h.client.SelectAP()).To(Succeed())
-		Expect(h.client.SelectEF(jpki.EFAuthPIN)).To(Succeed())
-		_, err := h.client.Do(apdu.Command{CLA: 0x00, INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte("4321")})
+		Expect(h.client.SelectEF(jpkiclient.EFAuthPIN)).To(Succeed())
+		_, err := h.client.Do(apduclient.Command{CLA: 0x00, INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte("4321")})
 		Expect(err).To(HaveStatusWord(0x6982))
 		By("and a format the card refuses answers 6A80")
-		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
-		_, err = h.client.Do(apdu.Command{CLA: 0x00, INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte("12")})
+		Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, h.authPIN)).To(Succeed())
+		_, err = h.client.Do(apduclient.Command{CLA: 0x00, INS: 0x24, P1: 0x01, P2: 0x80, Data: []byte("12")})
 		Expect(err).To(HaveStatusWord(0x6A80))
 	})
 })
@@ -209,17 +209,17 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth-pin"), func() {
 	var h *holder
 	signOnce := func() error {
-		if err := h.client.SelectEF(jpki.EFAuthKey); err != nil {
+		if err := h.client.SelectEF(jpkiclient.EFAuthKey); err != nil {
 			return err
 		}
-		di, err := jpki.DigestInfo(crypto.SHA256, digestOf(crypto.SHA256, []byte("login")))
+		di, err := jpkiclient.DigestInfo(crypto.SHA256, digestOf(crypto.SHA256, []byte("login")))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = h.client.Do(apdu.Command{CLA: 0x80, INS: 0x2A, P1: 0x00, P2: 0x80, Data: di, Ne: 256})
+		_, err = h.client.Do(apduclient.Command{CLA: 0x80, INS: 0x2A, P1: 0x00, P2: 0x80, Data: di, Ne: 256})
 		return err
 	}
 	BeforeEach(func() {
 		h = targetHolder()
-		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
+		Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, h.authPIN)).To(Succeed())
 		Expect(signOnce()).To(Succeed())
 	})
 
@@ -242,12 +242,12 @@ var _ = Describe("A holder aged 14", framework.Label("sim-only"), func() {
 		p.IssueDate = profile.NewDate(2026, time.April, 1)
 		h := simHolder(p)
 		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", false), HaveField("Auth", true)))
-		_, _, err := h.client.ReadCertificate(jpki.SignCert)
+		_, _, err := h.client.ReadCertificate(jpkiclient.SignCert)
 		Expect(err).To(HaveStatusWord(0x6A82))
-		_, err = h.client.Sign(jpki.SignKey, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
+		_, err = h.client.Sign(jpkiclient.SignKey, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
 		Expect(err).To(HaveOccurred())
-		Expect(h.client.TriesLeft(jpki.SignPIN)).To(HaveTriesLeft(0))
+		Expect(h.client.TriesLeft(jpkiclient.SignPIN)).To(HaveTriesLeft(0))
 		By("while authentication works as for anyone")
-		Expect(h.client.VerifyPIN(jpki.AuthPIN, h.authPIN)).To(Succeed())
+		Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, h.authPIN)).To(Succeed())
 	})
 })

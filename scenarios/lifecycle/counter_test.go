@@ -6,8 +6,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -30,9 +30,9 @@ var _ = Describe("A proxy at the counter", Ordered, framework.Label(framework.Si
 		Expect(err).NotTo(HaveOccurred())
 		h := w.insert(c)
 		for range 3 {
-			Expect(h.client.VerifyPIN(jpki.AuthPIN, "0000")).To(MatchError(apdu.ErrWrongPIN))
+			Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, "0000")).To(MatchError(apduclient.ErrWrongPIN))
 		}
-		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(Equal(0))
+		Expect(h.client.TriesLeft(jpkiclient.AuthPIN)).To(Equal(0))
 	})
 
 	It("files the application and leaves the PIN locked", func() {
@@ -41,21 +41,21 @@ var _ = Describe("A proxy at the counter", Ordered, framework.Label(framework.Si
 		q, err = w.Office.FileProxy(c.ID, framework.ProxyResetPIN, framework.AuthCert)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(q.ID).NotTo(BeEmpty())
-		Expect(w.insert(c).client.TriesLeft(jpki.AuthPIN)).To(Equal(0))
+		Expect(w.insert(c).client.TriesLeft(jpkiclient.AuthPIN)).To(Equal(0))
 	})
 
 	It("refuses to complete on the same day", func() {
 		w.Clock.Set(at(2026, time.May, 11, 16))
 		Expect(w.Office.AnswerInquiry(q.ID, "2468")).To(refusedBy(framework.RuleProxyTwoVisits))
-		Expect(w.insert(c).client.TriesLeft(jpki.AuthPIN)).To(Equal(0))
+		Expect(w.insert(c).client.TriesLeft(jpkiclient.AuthPIN)).To(Equal(0))
 	})
 
 	It("completes with the sealed answer on a later visit", func() {
 		w.Clock.Set(at(2026, time.May, 18, 10))
 		Expect(w.Office.AnswerInquiry(q.ID, "2468")).To(Succeed())
 		h := w.insert(c)
-		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(Equal(3))
-		Expect(h.client.VerifyPIN(jpki.AuthPIN, "2468")).To(Succeed())
+		Expect(h.client.TriesLeft(jpkiclient.AuthPIN)).To(Equal(3))
+		Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, "2468")).To(Succeed())
 		w.expectVerdict(h.authCert(), relyingparty.Valid{})
 		Expect(w.Office.Inquiries()).To(BeEmpty())
 	})
@@ -63,6 +63,6 @@ var _ = Describe("A proxy at the counter", Ordered, framework.Label(framework.Si
 	It("lets the holder in person complete at once", func() {
 		Expect(w.Office.ResetPIN(c.ID, framework.SignCert, "INPERSON1")).To(Succeed())
 		h := w.insert(c)
-		Expect(h.client.VerifyPIN(jpki.SignPIN, "INPERSON1")).To(Succeed())
+		Expect(h.client.VerifyPIN(jpkiclient.SignPIN, "INPERSON1")).To(Succeed())
 	})
 })

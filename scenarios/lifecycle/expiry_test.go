@@ -8,7 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -59,7 +59,7 @@ var _ = Describe("Validity to the 5th birthday after issuance", framework.Label(
 		Expect(err).NotTo(HaveOccurred())
 		h := w.insert(c)
 		Expect(h.presence().Raw).To(Equal([3]byte{0x00, 0x8F, 0x00}), "no signing certificate at 13")
-		Expect(h.client.TriesLeft(jpki.SignPIN)).To(Equal(0), "the sign PIN of a card without one answers 63C0")
+		Expect(h.client.TriesLeft(jpkiclient.SignPIN)).To(Equal(0), "the sign PIN of a card without one answers 63C0")
 
 		w.Clock.Set(at(2027, time.May, 19, 15))
 		Expect(w.Office.IssueCertificate(c.ID, framework.SignCert, "TURNING15")).To(refusedBy(framework.RuleSignMinAge))

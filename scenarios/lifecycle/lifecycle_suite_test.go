@@ -22,10 +22,10 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/relyingparty"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -37,7 +37,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 // The run ends with one line: specs run, passed, skipped and why.
-var _ = suitereport.Register("Card lifecycle")
+var _ = runsummary.Register("Card lifecycle")
 
 // world is one municipality at one virtual time (framework.World).
 type world struct{ *framework.World }
@@ -102,7 +102,7 @@ func sameVerdict(got, want relyingparty.Verdict) bool {
 // holder is the card in its holder's reader: the independent JPKI client
 // over the world's transport, traced with PINs masked.
 type holder struct {
-	client *jpki.Client
+	client *jpkiclient.Client
 	t      harness.Transport
 }
 
@@ -110,13 +110,13 @@ func (w *world) insert(c *framework.Card) *holder {
 	GinkgoHelper()
 	t := harness.Traced(w.Insert(c), ginkgotrace.ForSpec())
 	DeferCleanup(t.Close)
-	cl := jpki.New(t)
+	cl := jpkiclient.New(t)
 	Expect(cl.SelectAP()).To(Succeed())
 	return &holder{client: cl, t: t}
 }
 
 // presence reads EF 0008 afresh.
-func (h *holder) presence() jpki.Presence {
+func (h *holder) presence() jpkiclient.Presence {
 	GinkgoHelper()
 	Expect(h.client.SelectAP()).To(Succeed())
 	p, err := h.client.CertificatesPresent()
@@ -128,8 +128,8 @@ func (h *holder) presence() jpki.Presence {
 func (h *holder) authCert() []byte {
 	GinkgoHelper()
 	Expect(h.client.SelectAP()).To(Succeed())
-	_, der, err := h.client.ReadCertificate(jpki.AuthCert)
-	if errors.Is(err, apdu.ErrFileNotFound) {
+	_, der, err := h.client.ReadCertificate(jpkiclient.AuthCert)
+	if errors.Is(err, apduclient.ErrFileNotFound) {
 		return nil
 	}
 	Expect(err).NotTo(HaveOccurred())
@@ -140,9 +140,9 @@ func (h *holder) authCert() []byte {
 func (h *holder) signCert(pin string) []byte {
 	GinkgoHelper()
 	Expect(h.client.SelectAP()).To(Succeed())
-	Expect(h.client.VerifyPIN(jpki.SignPIN, jpki.PIN(pin))).To(Succeed())
-	_, der, err := h.client.ReadCertificate(jpki.SignCert)
-	if errors.Is(err, apdu.ErrFileNotFound) {
+	Expect(h.client.VerifyPIN(jpkiclient.SignPIN, jpkiclient.PIN(pin))).To(Succeed())
+	_, der, err := h.client.ReadCertificate(jpkiclient.SignCert)
+	if errors.Is(err, apduclient.ErrFileNotFound) {
 		return nil
 	}
 	Expect(err).NotTo(HaveOccurred())

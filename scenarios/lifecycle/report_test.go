@@ -8,7 +8,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/mynahil/mynahil/lifecyclereport"
+	"github.com/mynahil/mynahil/scenarios/framework/lifecyclereport"
 )
 
 // timelines collects every world's story for the HTML lifecycle report.

@@ -11,8 +11,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -70,14 +70,14 @@ var _ = Describe("A resident's ten years", Ordered, framework.Label(framework.Si
 		h := w.insert(c)
 		digest := sha256.Sum256([]byte("e-Tax return 2026"))
 		for _, u := range []struct {
-			key  jpki.Key
-			pin  jpki.PINRef
+			key  jpkiclient.Key
+			pin  jpkiclient.PINRef
 			val  string
 			der  []byte
 			what string
-		}{{jpki.AuthKey, jpki.AuthPIN, authPIN, authDER, "logged in to Mynaportal"}, {jpki.SignKey, jpki.SignPIN, signPIN, signDER, "signed an e-Tax return"}} {
+		}{{jpkiclient.AuthKey, jpkiclient.AuthPIN, authPIN, authDER, "logged in to Mynaportal"}, {jpkiclient.SignKey, jpkiclient.SignPIN, signPIN, signDER, "signed an e-Tax return"}} {
 			Expect(h.client.SelectAP()).To(Succeed())
-			Expect(h.client.VerifyPIN(u.pin, jpki.PIN(u.val))).To(Succeed())
+			Expect(h.client.VerifyPIN(u.pin, jpkiclient.PIN(u.val))).To(Succeed())
 			sig, err := h.client.Sign(u.key, digest[:], crypto.SHA256)
 			Expect(err).NotTo(HaveOccurred())
 			cert, _ := x509.ParseCertificate(u.der)
@@ -91,11 +91,11 @@ var _ = Describe("A resident's ten years", Ordered, framework.Label(framework.Si
 		w.Clock.Set(at(2027, time.February, 1, 9))
 		h := w.insert(c)
 		for left := 4; left >= 0; left-- {
-			Expect(h.client.VerifyPIN(jpki.SignPIN, "WRONG1")).To(MatchError(apdu.ErrWrongPIN))
+			Expect(h.client.VerifyPIN(jpkiclient.SignPIN, "WRONG1")).To(MatchError(apduclient.ErrWrongPIN))
 		}
-		Expect(h.client.TriesLeft(jpki.SignPIN)).To(Equal(0))
-		Expect(h.client.VerifyPIN(jpki.SignPIN, jpki.PIN(signPIN))).NotTo(Succeed(), "a locked PIN refuses even the right value")
-		Expect(h.client.TriesLeft(jpki.AuthPIN)).To(Equal(3), "the auth PIN is separate")
+		Expect(h.client.TriesLeft(jpkiclient.SignPIN)).To(Equal(0))
+		Expect(h.client.VerifyPIN(jpkiclient.SignPIN, jpkiclient.PIN(signPIN))).NotTo(Succeed(), "a locked PIN refuses even the right value")
+		Expect(h.client.TriesLeft(jpkiclient.AuthPIN)).To(Equal(3), "the auth PIN is separate")
 		rep, err := w.Office.Report(c.ID)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rep.SignTriesLeft).To(Equal(0))
@@ -107,9 +107,9 @@ var _ = Describe("A resident's ten years", Ordered, framework.Label(framework.Si
 		signPIN = "NEWSIGN27"
 		Expect(w.Office.ResetPIN(c.ID, framework.SignCert, signPIN)).To(Succeed())
 		h := w.insert(c)
-		Expect(h.client.TriesLeft(jpki.SignPIN)).To(Equal(5))
-		Expect(h.client.VerifyPIN(jpki.SignPIN, "SIGN2026")).To(MatchError(apdu.ErrWrongPIN), "the old PIN is gone")
-		Expect(h.client.VerifyPIN(jpki.SignPIN, jpki.PIN(signPIN))).To(Succeed())
+		Expect(h.client.TriesLeft(jpkiclient.SignPIN)).To(Equal(5))
+		Expect(h.client.VerifyPIN(jpkiclient.SignPIN, "SIGN2026")).To(MatchError(apduclient.ErrWrongPIN), "the old PIN is gone")
+		Expect(h.client.VerifyPIN(jpkiclient.SignPIN, jpkiclient.PIN(signPIN))).To(Succeed())
 		Expect(h.signCert(signPIN)).To(Equal(signDER), "re-setting a PIN keeps the certificate")
 		w.Timeline.Add("office re-sets the sign PIN: 5 tries, same certificate")
 	})

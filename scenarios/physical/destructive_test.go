@@ -7,15 +7,15 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/scenarios/framework"
 )
 
 // other returns a PIN of the same format as p that differs from it in the
 // last character (a digit counts up, a letter moves on), step places on.
-func other(p jpki.PIN, step int) jpki.PIN {
+func other(p jpkiclient.PIN, step int) jpkiclient.PIN {
 	b := []byte(p)
 	if len(b) == 0 {
 		return p
@@ -27,21 +27,21 @@ func other(p jpki.PIN, step int) jpki.PIN {
 	case *last >= 'A' && *last <= 'Z':
 		*last = 'A' + byte((int(*last-'A')+step)%26)
 	}
-	return jpki.PIN(b)
+	return jpkiclient.PIN(b)
 }
 
 // keyOf is the private key a PIN guards.
-func keyOf(ref jpki.PINRef) jpki.Key {
-	if ref == jpki.SignPIN {
-		return jpki.SignKey
+func keyOf(ref jpkiclient.PINRef) jpkiclient.Key {
+	if ref == jpkiclient.SignPIN {
+		return jpkiclient.SignKey
 	}
-	return jpki.AuthKey
+	return jpkiclient.AuthKey
 }
 
 // needs skips with the guard's reason when the run was not given ref.
-func needs(s *session, ref jpki.PINRef) {
+func needs(s *session, ref jpkiclient.PINRef) {
 	if s.pin(ref) == "" {
-		Skip("needs the " + ref.String() + ": set MYNAHIL_" + map[jpki.PINRef]string{jpki.AuthPIN: "AUTH", jpki.SignPIN: "SIGN"}[ref] + "_PIN")
+		Skip("needs the " + ref.String() + ": set MYNAHIL_" + map[jpkiclient.PINRef]string{jpkiclient.AuthPIN: "AUTH", jpkiclient.SignPIN: "SIGN"}[ref] + "_PIN")
 	}
 }
 
@@ -50,9 +50,9 @@ func needs(s *session, ref jpki.PINRef) {
 // Each PIN's three steps run in order: a change that is set back, a
 // lockout, and the office's re-set after which the card is checked again.
 var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), func() {
-	for _, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+	for _, ref := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
 		needsPIN := framework.Label(framework.NeedsAuthPIN)
-		if ref == jpki.SignPIN {
+		if ref == jpkiclient.SignPIN {
 			needsPIN = framework.Label(framework.NeedsSignPIN)
 		}
 		Context("the "+ref.String(), Ordered, func() {
@@ -92,7 +92,7 @@ var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), f
 				Expect(s.c.VerifyPIN(ref, wrong)).To(HaveStatusWord(0x63C0))
 				err := s.c.VerifyPIN(ref, right)
 				Expect(err).To(HaveStatusWord(0x6984))
-				Expect(err).To(MatchError(apdu.ErrPINBlocked))
+				Expect(err).To(MatchError(apduclient.ErrPINBlocked))
 				digest := sha256.Sum256([]byte("x"))
 				_, err = s.c.Sign(keyOf(ref), digest[:], crypto.SHA256)
 				Expect(err).To(HaveStatusWord(0x6982))

@@ -21,9 +21,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
-	"github.com/mynahil/mynahil/harness/suitereport"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/scenarios/framework"
@@ -34,7 +34,7 @@ func TestPhysical(t *testing.T) {
 	RunSpecs(t, "Physical test card")
 }
 
-var _ = suitereport.Register("Physical test card")
+var _ = runsummary.Register("Physical test card")
 
 var tgt *target.Target
 
@@ -57,7 +57,7 @@ var _ = BeforeEach(func() { tgt.Guard() })
 // trace), reset, with the JPKI applet selected.
 type session struct {
 	t    harness.Transport
-	c    *jpki.Client
+	c    *jpkiclient.Client
 	pins target.PINs
 }
 
@@ -65,14 +65,14 @@ func open() *session {
 	GinkgoHelper()
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 	Expect(t.Reset()).To(Succeed())
-	c := jpki.New(t)
+	c := jpkiclient.New(t)
 	Expect(c.SelectAP()).To(Succeed())
 	return &session{t: t, c: c, pins: tgt.PINs()}
 }
 
 // pin is the value the run was given for ref.
-func (s *session) pin(ref jpki.PINRef) jpki.PIN {
-	if ref == jpki.SignPIN {
+func (s *session) pin(ref jpkiclient.PINRef) jpkiclient.PIN {
+	if ref == jpkiclient.SignPIN {
 		return s.pins.Sign
 	}
 	return s.pins.Auth

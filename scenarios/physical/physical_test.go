@@ -13,10 +13,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/mynahil/mynahil/harness/apdu"
-	"github.com/mynahil/mynahil/harness/cardinfo"
+	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/holder"
-	"github.com/mynahil/mynahil/harness/jpki"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/harness/target"
@@ -30,7 +30,7 @@ var (
 	needsCIPIN   = framework.Label(target.LabelNeedsCardInfoPIN)
 )
 
-func read(s *session, kind jpki.Cert) (*x509.Certificate, []byte) {
+func read(s *session, kind jpkiclient.Cert) (*x509.Certificate, []byte) {
 	GinkgoHelper()
 	c, der, err := s.c.ReadCertificate(kind)
 	Expect(err).NotTo(HaveOccurred(), "reading the %v", kind)
@@ -40,8 +40,8 @@ func read(s *session, kind jpki.Cert) (*x509.Certificate, []byte) {
 // signCert verifies the sign PIN and reads the signing certificate.
 func signCert(s *session) *x509.Certificate {
 	GinkgoHelper()
-	Expect(s.c.VerifyPIN(jpki.SignPIN, s.pins.Sign)).To(Succeed())
-	c, _ := read(s, jpki.SignCert)
+	Expect(s.c.VerifyPIN(jpkiclient.SignPIN, s.pins.Sign)).To(Succeed())
+	c, _ := read(s, jpkiclient.SignCert)
 	return c
 }
 
@@ -52,31 +52,31 @@ var _ = Describe("Without a PIN", physicalSafe, func() {
 	It("is a My Number Card token whose auth certificate chains to the auth CA and names this card", func() {
 		Expect(s.c.CheckToken()).To(Succeed())
 		Expect(s.c.CertificatesPresent()).To(HaveField("Auth", true))
-		ca, _ := read(s, jpki.AuthCACert)
-		auth, der := read(s, jpki.AuthCert)
+		ca, _ := read(s, jpkiclient.AuthCACert)
+		auth, der := read(s, jpkiclient.AuthCert)
 		Expect(auth).To(BeSignedBy(ca))
 		Expect(target.Fingerprint(der)).To(Equal(tgt.Fingerprint()))
-		signCA, _ := read(s, jpki.SignCACert)
+		signCA, _ := read(s, jpkiclient.SignCACert)
 		Expect(auth).NotTo(BeSignedBy(signCA))
 	})
 
 	It("gives an auth certificate that holds no personal data", func() {
-		auth, _ := read(s, jpki.AuthCert)
+		auth, _ := read(s, jpkiclient.AuthCert)
 		Expect(holder.PersonalData(auth)).To(BeEmpty(), "the auth certificate identifies the card, not its holder")
 		_, err := holder.FromCertificate(auth)
 		Expect(err).To(MatchError(holder.ErrNoFacts))
 	})
 
 	It("refuses the signing certificate without the sign PIN", func() {
-		_, _, err := s.c.ReadCertificate(jpki.SignCert)
+		_, _, err := s.c.ReadCertificate(jpkiclient.SignCert)
 		Expect(err).To(HaveStatusWord(0x6982))
 	})
 
 	It("reports the tries left of both PINs without spending any", func() {
-		for _, ref := range []jpki.PINRef{jpki.AuthPIN, jpki.SignPIN} {
+		for _, ref := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
 			n, err := s.c.TriesLeft(ref)
 			if err != nil {
-				Expect(err).To(MatchError(apdu.ErrPINBlocked), "asking the %v's tries", ref)
+				Expect(err).To(MatchError(apduclient.ErrPINBlocked), "asking the %v's tries", ref)
 			}
 			Expect(n).To(BeNumerically("<=", ref.MaxTries()))
 			AddReportEntry(ref.String()+" tries left", n)
@@ -90,7 +90,7 @@ var _ = Describe("With the sign PIN", physicalSafe, needsSignPIN, func() {
 	BeforeEach(func() { s = open() })
 
 	It("gives the signing certificate, chained to the sign CA, stating the holder's four facts", func() {
-		ca, _ := read(s, jpki.SignCACert)
+		ca, _ := read(s, jpkiclient.SignCACert)
 		sign := signCert(s)
 		Expect(sign).To(BeSignedBy(ca))
 		f, err := holder.FromCertificate(sign)
@@ -100,7 +100,7 @@ var _ = Describe("With the sign PIN", physicalSafe, needsSignPIN, func() {
 	})
 
 	It("ends each certificate on the holder's 5th birthday after its issue date", func() {
-		auth, _ := read(s, jpki.AuthCert)
+		auth, _ := read(s, jpkiclient.AuthCert)
 		sign := signCert(s)
 		f, err := holder.FromCertificate(sign)
 		Expect(err).NotTo(HaveOccurred())
@@ -111,7 +111,7 @@ var _ = Describe("With the sign PIN", physicalSafe, needsSignPIN, func() {
 	It("signs a document with the signing key, verifiable with the signing certificate", func() {
 		sign := signCert(s)
 		digest := sha256.Sum256([]byte("申請書 / application form"))
-		sig, err := s.c.Sign(jpki.SignKey, digest[:], crypto.SHA256)
+		sig, err := s.c.Sign(jpkiclient.SignKey, digest[:], crypto.SHA256)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sig).To(VerifySignature(sign, digest[:], crypto.SHA256))
 	})
@@ -120,33 +120,33 @@ var _ = Describe("With the sign PIN", physicalSafe, needsSignPIN, func() {
 var _ = Describe("With the auth PIN", physicalSafe, needsAuthPIN, func() {
 	It("signs a challenge with the auth key only after the PIN, verifiable with the auth certificate", func() {
 		s := open()
-		auth, _ := read(s, jpki.AuthCert)
+		auth, _ := read(s, jpkiclient.AuthCert)
 		challenge := make([]byte, 32)
 		_, _ = rand.Read(challenge)
 		digest := sha256.Sum256(challenge)
-		_, err := s.c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		_, err := s.c.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
 		Expect(err).To(HaveStatusWord(0x6982))
-		Expect(s.c.VerifyPIN(jpki.AuthPIN, s.pins.Auth)).To(Succeed())
-		sig, err := s.c.Sign(jpki.AuthKey, digest[:], crypto.SHA256)
+		Expect(s.c.VerifyPIN(jpkiclient.AuthPIN, s.pins.Auth)).To(Succeed())
+		sig, err := s.c.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sig).To(VerifySignature(auth, digest[:], crypto.SHA256))
 	})
 })
 
 // cardInfo opens the card-info input support applet with its PIN.
-func cardInfo(s *session) *cardinfo.Client {
+func cardInfo(s *session) *cardinfoclient.Client {
 	GinkgoHelper()
-	c := cardinfo.New(s.t)
-	Expect(c.Select(cardinfo.TextAP)).To(Succeed())
-	Expect(c.Verify(cardinfo.TextPIN, s.pins.CardInfo)).To(Succeed())
+	c := cardinfoclient.New(s.t)
+	Expect(c.Select(cardinfoclient.TextAP)).To(Succeed())
+	Expect(c.Verify(cardinfoclient.TextPIN, s.pins.CardInfo)).To(Succeed())
 	return c
 }
 
 // sanSex maps the card-info applet's JIS X 0303 code to the certificate's
 // (1 male, 2 female, 3 unknown).
-func sanSex(s cardinfo.Sex) byte {
+func sanSex(s cardinfoclient.Sex) byte {
 	switch s {
-	case cardinfo.SexMale, cardinfo.SexFemale:
+	case cardinfoclient.SexMale, cardinfoclient.SexFemale:
 		return byte(s)
 	}
 	return '3'
@@ -178,8 +178,8 @@ var _ = Describe("The card-info applet", physicalSafe, needsCIPIN, func() {
 // Revocation is checked against endpoints the user configures: a physical
 // card's CA publishes its CRL and OCSP where the user says.
 type endpoint struct {
-	cert   jpki.Cert
-	ca     jpki.Cert
+	cert   jpkiclient.Cert
+	ca     jpkiclient.Cert
 	method relyingparty.Method
 	env    string
 }
@@ -193,8 +193,8 @@ var _ = Describe("Revocation", physicalSafe, func() {
 			}
 			s := open()
 			ca, _ := read(s, e.ca)
-			if e.cert == jpki.SignCert {
-				Expect(s.c.VerifyPIN(jpki.SignPIN, s.pins.Sign)).To(Succeed())
+			if e.cert == jpkiclient.SignCert {
+				Expect(s.c.VerifyPIN(jpkiclient.SignPIN, s.pins.Sign)).To(Succeed())
 			}
 			_, der := read(s, e.cert)
 			root := relyingparty.Root{Cert: ca}
@@ -212,10 +212,10 @@ var _ = Describe("Revocation", physicalSafe, func() {
 			defer cancel()
 			Expect(v.Verify(ctx, der, e.method)).To(Equal(relyingparty.Valid{}))
 		},
-		Entry("auth certificate, CRL", endpoint{jpki.AuthCert, jpki.AuthCACert, relyingparty.CRL, EnvAuthCRL}),
-		Entry("auth certificate, OCSP", endpoint{jpki.AuthCert, jpki.AuthCACert, relyingparty.OCSP, EnvAuthOCSP}),
-		Entry("signing certificate, CRL", needsSignPIN, endpoint{jpki.SignCert, jpki.SignCACert, relyingparty.CRL, EnvSignCRL}),
-		Entry("signing certificate, OCSP", needsSignPIN, endpoint{jpki.SignCert, jpki.SignCACert, relyingparty.OCSP, EnvSignOCSP}),
+		Entry("auth certificate, CRL", endpoint{jpkiclient.AuthCert, jpkiclient.AuthCACert, relyingparty.CRL, EnvAuthCRL}),
+		Entry("auth certificate, OCSP", endpoint{jpkiclient.AuthCert, jpkiclient.AuthCACert, relyingparty.OCSP, EnvAuthOCSP}),
+		Entry("signing certificate, CRL", needsSignPIN, endpoint{jpkiclient.SignCert, jpkiclient.SignCACert, relyingparty.CRL, EnvSignCRL}),
+		Entry("signing certificate, OCSP", needsSignPIN, endpoint{jpkiclient.SignCert, jpkiclient.SignCACert, relyingparty.OCSP, EnvSignOCSP}),
 	)
 })
 

@@ -14,8 +14,8 @@ import (
 
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simd"
-	"github.com/mynahil/mynahil/testenv"
 )
 
 func quiet() *slog.Logger {
@@ -76,12 +76,12 @@ func TestWaitThroughPCSCD(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs pcscd")
 	}
-	testenv.Require(t)
+	pcscdenv.Require(t)
 	const slot = 1
 	reader := simd.ReaderName(slot)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := testenv.WaitState(ctx, reader, false); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		t.Fatalf("waiting for %q to be free: %v", reader, err)
 	}
 	state := shortDir(t)
@@ -106,7 +106,7 @@ func TestWaitThroughPCSCD(t *testing.T) {
 	defer func() {
 		stop()
 		<-done
-		_ = testenv.WaitState(context.Background(), reader, false)
+		_ = pcscdenv.WaitState(context.Background(), reader, false)
 	}()
 
 	r := <-got

@@ -1,0 +1,199 @@
+// Command with-pcscd runs a command with a private pcscd serving the vpcd
+// readers, and stops that pcscd afterwards (package pcscdenv). The exit code
+// is the command's. scripts/with-pcscd builds and runs it.
+//
+//	with-pcscd [--isolate] [--debug] [--log FILE] [--] command [args...]
+//
+// --isolate runs pcscd and the command in a private network and mount
+// namespace with its own /run/pcscd (docs/vpcd-pcscd.md §6.4; needs root and
+// unshare): nothing on the host's ports 35963/35964 or in its /run/pcscd is
+// touched, and parallel runs cannot meet. The command then has no network
+// beyond its own loopback.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mynahil/mynahil/pcscdenv"
+)
+
+// nsMarker tells the re-executed copy that it already runs in the private
+// namespaces.
+const nsMarker = "MYNAHIL_PCSCD_NAMESPACE"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run is the whole program; it returns the exit code.
+func run(argv []string) int {
+	fs := flag.NewFlagSet("with-pcscd", flag.ContinueOnError)
+	isolate := fs.Bool("isolate", os.Getenv("MYNAHIL_PCSCD_ISOLATE") == "1", "run in a private network and mount namespace (root; also MYNAHIL_PCSCD_ISOLATE=1)")
+	debug := fs.Bool("debug", false, "run pcscd with --debug (never --apdu: that would log PINs)")
+	logFile := fs.String("log", os.Getenv("MYNAHIL_PCSCD_LOG"), "append pcscd's output to this file (also MYNAHIL_PCSCD_LOG)")
+	binary := fs.String("pcscd", "", "pcscd binary (default: PATH, then /usr/sbin/pcscd)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: with-pcscd [--isolate] [--debug] [--log FILE] [--pcscd PATH] [--] command [args...]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(argv); err != nil {
+		return 2
+	}
+	args := fs.Args()
+	if len(args) == 0 {
+		fs.Usage()
+		return 2
+	}
+	if *isolate && os.Getenv(nsMarker) == "" {
+		return reexecIsolated(argv)
+	}
+	if os.Getenv(nsMarker) != "" {
+		// Consumed here: the command (perhaps another with-pcscd) must not
+		// set up the namespace again over the running pcscd.
+		_ = os.Unsetenv(nsMarker)
+		if err := setUpNamespace(); err != nil {
+			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+			return 1
+		}
+	}
+
+	// The command's test processes take the slot lock; this one serves no card.
+	opts := []pcscdenv.Option{pcscdenv.WithoutSlotLock()}
+	if *debug {
+		opts = append(opts, pcscdenv.WithDebug())
+	}
+	if *logFile != "" {
+		opts = append(opts, pcscdenv.WithLogFile(*logFile))
+	}
+	if *binary != "" {
+		opts = append(opts, pcscdenv.WithBinary(*binary))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	p, err := pcscdenv.StartPCSCD(ctx, opts...)
+	cancel()
+	switch {
+	case errors.Is(err, pcscdenv.ErrNotInstalled) && pcscdenv.InCI():
+		fmt.Fprintf(os.Stderr, "with-pcscd: FAIL: %v (CI=true: a missing pcscd is a failure)\n", err)
+		return 1
+	case errors.Is(err, pcscdenv.ErrNotInstalled):
+		// Outside CI the suites skip their PC/SC specs themselves.
+		fmt.Fprintf(os.Stderr, "with-pcscd: %v; running without it, PC/SC suites will skip\n", err)
+		return runCommand(args)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+		return 1
+	}
+	if p.Owned() {
+		fmt.Fprintf(os.Stderr, "with-pcscd: started pcscd (pid %d)\n", p.PID())
+	} else {
+		pid := "unknown: it keeps no pid file"
+		if p.PID() != 0 {
+			pid = fmt.Sprint(p.PID())
+		}
+		fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %s), which serves the vpcd readers\n", pid)
+	}
+	code := runCommand(args)
+	if err := p.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+// runCommand runs args with the terminal's streams, forwarding SIGINT and
+// SIGTERM, and returns its exit code (128+n for a signal, like a shell).
+func runCommand(args []string) int {
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: starting %s: %v\n", args[0], err)
+		return 127
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	fmt.Fprintf(os.Stderr, "with-pcscd: running %s: %v\n", args[0], err)
+	return 1
+}
+
+// reexecIsolated runs this program again under unshare(1) in a new network
+// and mount namespace (docs/vpcd-pcscd.md §6.4).
+func reexecIsolated(argv []string) int {
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: finding own executable: %v\n", err)
+		return 1
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "with-pcscd: --isolate needs unshare (util-linux): %v\n", err)
+		return 1
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintf(os.Stderr, "with-pcscd: --isolate needs root (new network and mount namespaces)\n")
+		return 1
+	}
+	args := append([]string{"--net", "--mount", "--propagation", "private", "--", self}, argv...)
+	cmd := exec.Command(unshare, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.Env = append(os.Environ(), nsMarker+"=1")
+	signal.Ignore(syscall.SIGINT) // the child handles ^C and reports its code
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	fmt.Fprintf(os.Stderr, "with-pcscd: running unshare: %v\n", err)
+	return 1
+}
+
+// setUpNamespace brings loopback up and gives the namespace its own
+// /run/pcscd, so that the host's pcscd files are neither seen nor touched.
+func setUpNamespace() error {
+	if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		return fmt.Errorf("bringing up loopback in the private namespace: %v: %s", err, out)
+	}
+	if err := os.MkdirAll(pcscdenv.RunDir, 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", pcscdenv.RunDir, err)
+	}
+	if err := syscall.Mount("tmpfs", pcscdenv.RunDir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "mode=0755"); err != nil {
+		return fmt.Errorf("mounting a private %s: %w", pcscdenv.RunDir, err)
+	}
+	return nil
+}

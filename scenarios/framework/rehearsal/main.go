@@ -1,0 +1,330 @@
+// Command rehearsal runs the physical-card path against the simulated card
+// (docs/physical-cards.md, "The rehearsal"): it starts 'mynahil sim' with a
+// fresh state directory, waits for its card in the vpcd reader through
+// pcscd, reads the card's fingerprint as a user would, and runs the scenario
+// suites twice with MYNAHIL_READER naming that reader, both PINs, the
+// destructive opt-in, the fingerprint, the sim's revocation endpoints and
+// the sim's office as the scripted operator: first every spec but the
+// destructive ones, then the destructive ones alone. It then checks the
+// two JSON reports: every spec labelled physical-safe, destructive or
+// interactive (and not sim-only) must have passed in one of the passes.
+//
+// Run it inside a private pcscd: make rehearsal does
+//
+//	scripts/with-pcscd --isolate -- go run ./scenarios/framework/rehearsal -mynahil bin/mynahil ./scenarios/...
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/simcard/profile"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "rehearsal:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	mynahil, reports, ginkgo string
+	pkgs                     []string
+}
+
+func run() error {
+	var o options
+	flag.StringVar(&o.mynahil, "mynahil", "bin/mynahil", "the mynahil binary")
+	flag.StringVar(&o.reports, "reports", "reports", "directory for the JSON reports and the summary")
+	flag.StringVar(&o.ginkgo, "ginkgo", "go tool ginkgo", "the ginkgo command")
+	flag.Parse()
+	o.pkgs = flag.Args()
+	if len(o.pkgs) == 0 {
+		o.pkgs = []string{"./scenarios/..."}
+	}
+	if err := os.MkdirAll(o.reports, 0o755); err != nil {
+		return err
+	}
+	// Ginkgo runs each suite in its package's directory.
+	var err error
+	if o.reports, err = filepath.Abs(o.reports); err != nil {
+		return err
+	}
+	state, err := os.MkdirTemp("", "mynahil-rehearsal-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(state)
+
+	ctl := "unix:" + filepath.Join(state, "control.sock")
+	stop, err := startSim(o.mynahil, state, ctl)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := dial(ctx, ctl)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	reader, err := cardReader(ctx, c)
+	if err != nil {
+		return err
+	}
+	fp, err := fingerprint(ctx, reader)
+	if err != nil {
+		return err
+	}
+	var ep struct {
+		CRLAuth  string `json:"crl_auth"`
+		CRLSign  string `json:"crl_sign"`
+		OCSPAuth string `json:"ocsp_auth"`
+		OCSPSign string `json:"ocsp_sign"`
+	}
+	if err := c.Call(ctx, "office.endpoints", nil, &ep); err != nil {
+		return fmt.Errorf("asking the sim for its revocation endpoints: %w", err)
+	}
+	fmt.Printf("rehearsal: the simulated card in %q as a physical card, auth certificate SHA-256 %s\n", reader, fp)
+
+	pins := profile.Default().PINs
+	summary := filepath.Join(o.reports, "rehearsal-summary.txt")
+	_ = os.Remove(summary)
+	env := append(cleanEnv(),
+		target.EnvReader+"="+reader,
+		target.EnvAuthPIN+"="+pins.Auth,
+		target.EnvSignPIN+"="+pins.Sign,
+		target.EnvCardInfoPIN+"="+pins.CardInfo,
+		target.EnvAllowDestructive+"=1",
+		target.EnvFingerprint+"="+fp,
+		target.EnvNoPrompt+"=1",
+		target.EnvOperator+"=sim:"+ctl,
+		"MYNAHIL_STRICT=1",
+		"MYNAHIL_SUMMARY_FILE="+summary,
+		"MYNAHIL_AUTH_CRL_URL="+ep.CRLAuth,
+		"MYNAHIL_SIGN_CRL_URL="+ep.CRLSign,
+		"MYNAHIL_AUTH_OCSP_URL="+ep.OCSPAuth,
+		"MYNAHIL_SIGN_OCSP_URL="+ep.OCSPSign,
+	)
+	var failed []string
+	var reports []string
+	for i, filter := range []string{"!destructive", "destructive"} {
+		name := fmt.Sprintf("rehearsal-%d.json", i+1)
+		reports = append(reports, filepath.Join(o.reports, name))
+		fmt.Printf("rehearsal: pass %d, --label-filter=%s\n", i+1, filter)
+		args := append(strings.Fields(o.ginkgo)[1:], "--keep-going", "--label-filter="+filter, "--output-dir="+o.reports, "--json-report="+name)
+		cmd := exec.Command(strings.Fields(o.ginkgo)[0], append(args, o.pkgs...)...)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			failed = append(failed, fmt.Sprintf("pass %d (%s): %v", i+1, filter, err))
+		}
+	}
+	missing, err := unpassed(reports)
+	if err != nil {
+		return err
+	}
+	if b, err := os.ReadFile(summary); err == nil {
+		fmt.Printf("rehearsal: summary\n%s", b)
+	}
+	for _, m := range missing {
+		failed = append(failed, "did not pass in either pass: "+m)
+	}
+	leaks, err := personalData(reports, profile.Default())
+	if err != nil {
+		return err
+	}
+	failed = append(failed, leaks...)
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "\n  "))
+	}
+	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data")
+	return nil
+}
+
+// personalData names the holder's facts (name, address, birth date, My
+// Number) that a report shows, as UTF-8 or as a trace's hex: a physical
+// card's reports must show none (docs/physical-cards.md, "Personal data in
+// reports"). The card is the simulated one issued from p.
+func personalData(paths []string, p profile.Profile) ([]string, error) {
+	facts := map[string]string{
+		"name":       p.Holder.Name,
+		"address":    p.Holder.Address,
+		"birth date": p.Holder.BirthDate.Format("20060102"),
+		"My Number":  p.MyNumber,
+	}
+	var leaks []string
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading report: %w", err)
+		}
+		for _, what := range slices.Sorted(maps.Keys(facts)) {
+			v := facts[what]
+			if strings.Contains(string(b), v) || strings.Contains(string(b), fmt.Sprintf("% X", v)) {
+				leaks = append(leaks, fmt.Sprintf("%s shows the holder's %s", filepath.Base(path), what))
+			}
+		}
+	}
+	return leaks, nil
+}
+
+// cleanEnv is the environment without the variables the rehearsal sets or
+// that would change the target.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "MYNAHIL_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// startSim starts 'mynahil sim' on a fresh state directory; stop ends it.
+func startSim(bin, state, ctl string) (stop func(), err error) {
+	log, err := os.Create(filepath.Join(state, "sim.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "sim", "--state", state, "--control", ctl)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.Env = cleanEnv()
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return nil, fmt.Errorf("starting %s sim: %w", bin, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		log.Close()
+	}, nil
+}
+
+// dial connects to the sim's control socket once it listens.
+func dial(ctx context.Context, addr string) (*control.Client, error) {
+	for {
+		c, err := control.Dial(addr)
+		if err == nil {
+			return c, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the sim's control socket: %w", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// cardReader is the reader of the sim's first card.
+func cardReader(ctx context.Context, c *control.Client) (string, error) {
+	var slots []struct {
+		Card   string `json:"card"`
+		Reader string `json:"reader"`
+	}
+	if err := c.Call(ctx, "sim.list", nil, &slots); err != nil {
+		return "", fmt.Errorf("listing the sim's cards: %w", err)
+	}
+	if len(slots) == 0 {
+		return "", errors.New("the sim has no card")
+	}
+	return slots[0].Reader, nil
+}
+
+// fingerprint waits for the card in reader and reads its auth
+// certificate, as 'mynahil readers -fingerprint' does for a user.
+func fingerprint(ctx context.Context, reader string) (string, error) {
+	pc, err := pcsc.Establish()
+	if err != nil {
+		return "", err
+	}
+	defer pc.Close()
+	if _, err := pc.WaitCard(ctx, reader); err != nil {
+		return "", fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
+	}
+	card, err := pcsc.Open(reader, pcsc.Shared)
+	if err != nil {
+		return "", err
+	}
+	defer card.Close()
+	c := jpkiclient.New(card)
+	if err := c.SelectAP(); err != nil {
+		return "", err
+	}
+	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
+	if err != nil {
+		return "", fmt.Errorf("reading the auth certificate: %w", err)
+	}
+	return target.Fingerprint(der), nil
+}
+
+// unpassed lists the specs labelled physical-safe, destructive or
+// interactive (not sim-only) that passed in none of the reports.
+func unpassed(paths []string) ([]string, error) {
+	seen := map[string]bool{} // spec → passed somewhere
+	var order []string
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading report: %w", err)
+		}
+		var reports []types.Report
+		if err := json.Unmarshal(b, &reports); err != nil {
+			return nil, fmt.Errorf("decoding report %s: %w", p, err)
+		}
+		for _, r := range reports {
+			for _, sr := range r.SpecReports {
+				if sr.LeafNodeType != types.NodeTypeIt {
+					continue
+				}
+				labels := sr.Labels()
+				if slices.Contains(labels, target.LabelSimOnly) ||
+					!(slices.Contains(labels, target.LabelPhysicalSafe) || slices.Contains(labels, target.LabelDestructive) || slices.Contains(labels, target.LabelInteractive)) {
+					continue
+				}
+				key := r.SuiteDescription + ": " + sr.FullText()
+				if _, ok := seen[key]; !ok {
+					order = append(order, key)
+				}
+				seen[key] = seen[key] || sr.State == types.SpecStatePassed
+			}
+		}
+	}
+	var out []string
+	for _, k := range order {
+		if !seen[k] {
+			out = append(out, k)
+		}
+	}
+	if len(order) == 0 {
+		return nil, errors.New("the reports hold no physical-safe, destructive or interactive spec")
+	}
+	return out, nil
+}
