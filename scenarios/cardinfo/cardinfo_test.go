@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
+	"github.com/mynahil/mynahil/harness"
 	"image/png"
 	"time"
 
@@ -301,14 +302,14 @@ var _ = Describe("共通カードAP and 住基AP", func() {
 var _ = Describe("MF level (docs/card.md §3.6)", func() {
 	It("answers GET DATA for the municipality, the expiry and the ATR, and refuses to read 001E", func() {
 		s := open(profile.Default())
-		Expect(s.t.Reset()).To(Succeed())
+		Expect(harness.Reset(s.t)).To(Succeed())
 		Expect(s.send("00 A4 00 00")).To(HaveStatusWord(0x6A86))
 		r := s.send("00 CA 00 F2 00")
 		Expect(r).To(HaveStatusWord(0x9000))
 		Expect(string(r.Data)).To(Equal("20360102"))
 		r = s.send("00 CA 00 F0 00")
 		Expect(string(r.Data)).To(Equal("13101"))
-		atr, err := s.t.ATR()
+		atr, err := harness.ATR(s.t)
 		Expect(err).NotTo(HaveOccurred())
 		r = s.send("00 CA 5F 51 00")
 		Expect(r).To(HaveStatusWord(0x9000))

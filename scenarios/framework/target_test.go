@@ -241,7 +241,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		ReportAfterEach(func(r SpecReport) { entries = r.ReportEntries })
 		read := func() {
 			t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
-			Expect(t.Reset()).To(Succeed())
+			Expect(harness.Reset(t)).To(Succeed())
 			c := jpkiclient.New(t)
 			Expect(c.SelectAP()).To(Succeed())
 			Expect(c.VerifyPIN(jpkiclient.SignPIN, jpkiclient.PIN(issued.Profile.PINs.Sign))).To(Succeed())
@@ -255,7 +255,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(f.Name).To(Equal(issued.Profile.Holder.Name))
 			factsLen = len(f.Raw)
-			Expect(t.Reset()).To(Succeed())
+			Expect(harness.Reset(t)).To(Succeed())
 		}
 		shown := func() (trace string, found []string) {
 			Expect(entries).To(HaveLen(1))

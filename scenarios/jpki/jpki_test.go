@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"github.com/mynahil/mynahil/harness"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -132,7 +133,7 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 				DeferCleanup(func() {
 					By("having the office re-set the " + ref.String())
 					Expect(tgt.Office(ref)).To(Succeed())
-					Expect(h.t.Reset()).To(Succeed())
+					Expect(harness.Reset(h.t)).To(Succeed())
 					Expect(h.client.SelectAP()).To(Succeed())
 					Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
 					Expect(h.client.VerifyPIN(ref, right)).To(Succeed())
@@ -181,7 +182,7 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 			// Set back before the spec ends, so a physical card leaves
 			// with the PIN its holder knows.
 			DeferCleanup(func() {
-				Expect(h.t.Reset()).To(Succeed())
+				Expect(harness.Reset(h.t)).To(Succeed())
 				Expect(h.client.SelectAP()).To(Succeed())
 				Expect(h.client.ChangePIN(ref, next, old)).To(Succeed())
 				Expect(h.client.VerifyPIN(ref, old)).To(Succeed())
@@ -229,7 +230,7 @@ var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth
 	})
 
 	It("is cleared by a reset", func() {
-		Expect(h.t.Reset()).To(Succeed())
+		Expect(harness.Reset(h.t)).To(Succeed())
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(signOnce()).To(HaveStatusWord(0x6982))
 	})

@@ -3,6 +3,7 @@ package physical_test
 import (
 	"crypto"
 	"crypto/sha256"
+	"github.com/mynahil/mynahil/harness"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -64,12 +65,12 @@ var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), f
 				Expect(s.c.ChangePIN(ref, old, next)).To(Succeed())
 				DeferCleanup(func() {
 					By("setting the " + ref.String() + " back")
-					Expect(s.t.Reset()).To(Succeed())
+					Expect(harness.Reset(s.t)).To(Succeed())
 					Expect(s.c.SelectAP()).To(Succeed())
 					Expect(s.c.ChangePIN(ref, next, old)).To(Succeed())
 					Expect(s.c.VerifyPIN(ref, old)).To(Succeed())
 				})
-				Expect(s.t.Reset()).To(Succeed())
+				Expect(harness.Reset(s.t)).To(Succeed())
 				Expect(s.c.SelectAP()).To(Succeed())
 				Expect(s.c.VerifyPIN(ref, old)).To(BeWrongPIN())
 				Expect(s.c.VerifyPIN(ref, next)).To(Succeed())
