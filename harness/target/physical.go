@@ -18,6 +18,7 @@ import (
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/runsummary"
+	"github.com/mynahil/mynahil/harness/speclabel"
 )
 
 // More environment variables for physical cards (docs/physical-cards.md).
@@ -233,10 +234,11 @@ func destructiveOnly(labelFilter string) bool {
 	if err != nil {
 		return false
 	}
-	probes := [][]string{{LabelPhysicalSafe}}
-	for l := range Labels {
-		if l != LabelDestructive {
-			probes = append(probes, []string{LabelPhysicalSafe, l}, []string{l})
+	safe := string(speclabel.PhysicalSafe)
+	probes := [][]string{{safe}}
+	for _, l := range speclabel.All() {
+		if l != speclabel.Destructive {
+			probes = append(probes, []string{safe, string(l)}, []string{string(l)})
 		}
 	}
 	for _, p := range probes {

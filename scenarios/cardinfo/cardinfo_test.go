@@ -5,15 +5,16 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
-	"github.com/mynahil/mynahil/harness"
 	"image/png"
 	"time"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/speclabel"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -154,7 +155,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(got).To(Equal([]uint16{0x63C3, 0x63CA, 0x63CA, 0x63CA, 0x63CA, 0x63C3, 0x63C5}))
 	})
 
-	It("locks the card-info PIN without touching the JPKI authentication PIN", framework.Label(framework.Destructive, framework.SimOnly), func() {
+	It("locks the card-info PIN without touching the JPKI authentication PIN", speclabel.Of(speclabel.Destructive, speclabel.SimOnly), func() {
 		s := open(profile.Default())
 		s.selectAP(aidText)
 		for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
@@ -169,7 +170,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(s.verify("0018", s.p.PINs.Auth)).To(HaveStatusWord(0x9000))
 	})
 
-	DescribeTable("each applet counts its own tries", framework.Label(framework.Destructive, framework.SimOnly),
+	DescribeTable("each applet counts its own tries", speclabel.Of(speclabel.Destructive, speclabel.SimOnly),
 		func(aid, fid, wrong string, max int) {
 			s := open(profile.Default())
 			s.selectAP(aid)

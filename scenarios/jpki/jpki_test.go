@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
-	"github.com/mynahil/mynahil/harness"
 	"time"
+
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/speclabel"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -14,7 +16,6 @@ import (
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -31,7 +32,7 @@ func digestOf(h crypto.Hash, msg []byte) []byte {
 	return d[:]
 }
 
-var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
+var _ = Describe("Reading the card", speclabel.Of(speclabel.PhysicalSafe), func() {
 	var h *holder
 	BeforeEach(func() { h = targetHolder() })
 
@@ -40,7 +41,7 @@ var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", true), HaveField("Auth", true), HaveField("Raw", Equal([3]byte{0x8F, 0x8F, 0x00}))))
 	})
 
-	It("gives all four certificates, each end-entity one signed by its CA", framework.Label("needs-sign-pin"), func() {
+	It("gives all four certificates, each end-entity one signed by its CA", speclabel.Of(speclabel.NeedsSignPIN), func() {
 		authCA, _, err := h.client.ReadCertificate(jpkiclient.AuthCACert)
 		Expect(err).NotTo(HaveOccurred())
 		signCA, _, err := h.client.ReadCertificate(jpkiclient.SignCACert)
@@ -70,7 +71,7 @@ var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 	})
 })
 
-var _ = Describe("Authenticating with the card", framework.Label("physical-safe", "needs-auth-pin"), func() {
+var _ = Describe("Authenticating with the card", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN), func() {
 	It("signs a challenge with the authentication key, verifiable with the auth certificate", func() {
 		h := targetHolder()
 		auth, _, err := h.client.ReadCertificate(jpkiclient.AuthCert)
@@ -91,7 +92,7 @@ var _ = Describe("Authenticating with the card", framework.Label("physical-safe"
 	})
 })
 
-var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-auth-pin", "needs-sign-pin"), func() {
+var _ = Describe("Signing a document", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN, speclabel.NeedsSignPIN), func() {
 	DescribeTable("with the signing key, verifiable with the sign certificate",
 		func(hash crypto.Hash) {
 			h := targetHolder()
@@ -115,7 +116,7 @@ var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-a
 	)
 })
 
-var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
+var _ = Describe("PIN lockout", speclabel.Of(speclabel.Destructive), func() {
 	DescribeTable("counts down, blocks on the last try and stays blocked",
 		func(ref jpkiclient.PINRef, wrong jpkiclient.PIN, key jpkiclient.Key) {
 			h := targetHolder()
@@ -162,12 +163,12 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 			_, err = h.client.Sign(key, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
 			Expect(err).To(HaveStatusWord(0x6982))
 		},
-		Entry("auth PIN: 3 tries", framework.Label("needs-auth-pin"), jpkiclient.AuthPIN, jpkiclient.PIN("9999"), jpkiclient.AuthKey),
-		Entry("sign PIN: 5 tries", framework.Label("needs-sign-pin"), jpkiclient.SignPIN, jpkiclient.PIN("WRONG99"), jpkiclient.SignKey),
+		Entry("auth PIN: 3 tries", speclabel.Of(speclabel.NeedsAuthPIN), jpkiclient.AuthPIN, jpkiclient.PIN("9999"), jpkiclient.AuthKey),
+		Entry("sign PIN: 5 tries", speclabel.Of(speclabel.NeedsSignPIN), jpkiclient.SignPIN, jpkiclient.PIN("WRONG99"), jpkiclient.SignKey),
 	)
 })
 
-var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
+var _ = Describe("Changing a PIN", speclabel.Of(speclabel.Destructive), func() {
 	DescribeTable("enforces the format and takes effect",
 		func(ref jpkiclient.PINRef, next jpkiclient.PIN, bad []string) {
 			h := targetHolder()
@@ -190,11 +191,11 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 			Expect(h.client.VerifyPIN(ref, old)).To(BeWrongPIN())
 			Expect(h.client.VerifyPIN(ref, next)).To(Succeed())
 		},
-		Entry("auth PIN: exactly 4 digits", framework.Label("needs-auth-pin"), jpkiclient.AuthPIN, jpkiclient.PIN("4321"), []string{"123", "12345", "12a4"}),
-		Entry("sign PIN: 6–16 of A–Z 0–9", framework.Label("needs-sign-pin"), jpkiclient.SignPIN, jpkiclient.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
+		Entry("auth PIN: exactly 4 digits", speclabel.Of(speclabel.NeedsAuthPIN), jpkiclient.AuthPIN, jpkiclient.PIN("4321"), []string{"123", "12345", "12a4"}),
+		Entry("sign PIN: 6–16 of A–Z 0–9", speclabel.Of(speclabel.NeedsSignPIN), jpkiclient.SignPIN, jpkiclient.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
 	)
 
-	It("is refused by the card without a VERIFY of that PIN in the selected applet", framework.Label("needs-auth-pin"), func() {
+	It("is refused by the card without a VERIFY of that PIN in the selected applet", speclabel.Of(speclabel.NeedsAuthPIN), func() {
 		h := targetHolder()
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(h.client.SelectEF(jpkiclient.EFAuthPIN)).To(Succeed())
@@ -207,7 +208,7 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 	})
 })
 
-var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth-pin"), func() {
+var _ = Describe("Security status", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN), func() {
 	var h *holder
 	signOnce := func() error {
 		if err := h.client.SelectEF(jpkiclient.EFAuthKey); err != nil {
@@ -236,7 +237,7 @@ var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth
 	})
 })
 
-var _ = Describe("A holder aged 14", framework.Label("sim-only"), func() {
+var _ = Describe("A holder aged 14", speclabel.Of(speclabel.SimOnly), func() {
 	It("has no signing certificate, and the signing key is refused", func() {
 		p := profile.Default()
 		p.Holder.BirthDate = profile.NewDate(2011, time.June, 15)
