@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebfe/scard"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -204,7 +203,7 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		Expect(t.Reset()).To(Succeed())
 		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
 		Expect(err).To(MatchError(pcsc.ErrCardReset))
-		Expect(other.Reconnect(scard.LeaveCard)).To(Succeed())
+		Expect(other.Reconnect(pcsc.LeaveCard)).To(Succeed())
 		Expect(jpkiclient.New(other).SelectAP()).To(Succeed())
 	})
 
@@ -228,9 +227,9 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		go func() { began <- other.Begin() }()
 		Consistently(began, 300*time.Millisecond).ShouldNot(Receive())
 		Expect(client.SelectAP()).To(Succeed())
-		Expect(t.End(scard.LeaveCard)).To(Succeed())
+		Expect(t.End(pcsc.LeaveCard)).To(Succeed())
 		Eventually(began, 5*time.Second).Should(Receive(BeNil()))
-		Expect(other.End(scard.LeaveCard)).To(Succeed())
+		Expect(other.End(pcsc.LeaveCard)).To(Succeed())
 	})
 
 	It("refuses bad input without a panic, and calls after Close", func() {
