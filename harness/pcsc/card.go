@@ -31,7 +31,9 @@ const maxCommand = MaxResponse
 // Card is a connection to a card through pcscd. It implements
 // harness.Transport and is safe for concurrent use: pcsc-lite serialises
 // the calls of one context itself, and lets a call that waits for another
-// application's transaction poll without holding up the others.
+// application's transaction poll without holding up the others. A call
+// made after Close says harness.ErrClosed; one that races with Close may
+// end with the Error SCARD_E_INVALID_HANDLE instead.
 type Card struct {
 	h      C.SCARDHANDLE
 	proto  atomic.Uint32 // the active protocol; Reconnect may change it
@@ -88,15 +90,6 @@ func (c *Card) check(action string) error {
 	return nil
 }
 
-// wrap is the package's wrap, except that a call that raced with Close
-// (pcsc-lite then knows the handle no more) says harness.ErrClosed.
-func (c *Card) wrap(action string, err error) error {
-	if errors.Is(err, eInvalidHandle) && c.closed.Load() {
-		return fmt.Errorf("%s: %w", action, harness.ErrClosed)
-	}
-	return wrap(action, err)
-}
-
 // Transmit sends one command APDU with SCardTransmit and returns the
 // response (data + SW1 SW2). A response shorter than a status word is an
 // error: an empty "success" is what pcscd returns when a vpcd card vanished
@@ -117,7 +110,7 @@ func (c *Card) Transmit(command []byte) ([]byte, error) {
 	rsp := make([]byte, MaxResponse)
 	n, err := c.transmit(command, rsp, len(rsp))
 	if err != nil {
-		return nil, c.wrap("transmitting APDU", err)
+		return nil, wrap("transmitting APDU", err)
 	}
 	switch n {
 	case 0:
@@ -188,7 +181,7 @@ func (c *Card) TransmitBuffer(command []byte, bufLen int) (Received, error) {
 		r.Overflowed = r.Overflowed || b != canary
 	}
 	if err != nil {
-		return r, c.wrap("transmitting APDU", err)
+		return r, wrap("transmitting APDU", err)
 	}
 	r.Data = append([]byte{}, rsp[:min(n, bufLen)]...)
 	return r, nil
@@ -222,7 +215,7 @@ func (c *Card) Status() (*CardStatus, error) {
 	readerLen, atrLen := C.DWORD(len(reader)), C.DWORD(len(atr))
 	var state, proto C.DWORD
 	if err := code(C.SCardStatus(c.h, &reader[0], &readerLen, &state, &proto, &atr[0], &atrLen)); err != nil {
-		return nil, c.wrap("reading card status", err)
+		return nil, wrap("reading card status", err)
 	}
 	return &CardStatus{
 		Reader:   C.GoString(&reader[0]),
@@ -251,7 +244,7 @@ func (c *Card) Reconnect(d Disposition) error {
 	}
 	var proto C.DWORD
 	if err := code(C.SCardReconnect(c.h, c.mode.share(), C.SCARD_PROTOCOL_T0|C.SCARD_PROTOCOL_T1, C.DWORD(d), &proto)); err != nil {
-		return c.wrap(action, err)
+		return wrap(action, err)
 	}
 	c.proto.Store(uint32(proto))
 	return nil
@@ -265,7 +258,7 @@ func (c *Card) Begin() error {
 	if err := c.check("beginning transaction"); err != nil {
 		return err
 	}
-	return c.wrap("beginning transaction", code(C.SCardBeginTransaction(c.h)))
+	return wrap("beginning transaction", code(C.SCardBeginTransaction(c.h)))
 }
 
 // End ends the transaction with a disposition: LeaveCard keeps the card's
@@ -274,7 +267,7 @@ func (c *Card) End(d Disposition) error {
 	if err := c.check("ending transaction"); err != nil {
 		return err
 	}
-	return c.wrap("ending transaction", code(C.SCardEndTransaction(c.h, C.DWORD(d))))
+	return wrap("ending transaction", code(C.SCardEndTransaction(c.h, C.DWORD(d))))
 }
 
 // Control sends a command to the reader itself (SCardControl, PC/SC part
@@ -291,7 +284,7 @@ func (c *Card) Control(ioctl uint32, in []byte) ([]byte, error) {
 	out := make([]byte, MaxResponse)
 	var n C.DWORD
 	if err := code(C.SCardControl(c.h, C.DWORD(ioctl), C.LPCVOID(inp), C.DWORD(len(in)), C.LPVOID(unsafe.Pointer(&out[0])), C.DWORD(len(out)), &n)); err != nil {
-		return nil, c.wrap(action, err)
+		return nil, wrap(action, err)
 	}
 	return append([]byte(nil), out[:n]...), nil
 }
@@ -304,14 +297,14 @@ func (c *Card) GetAttrib(id Attrib) ([]byte, error) {
 	}
 	var n C.DWORD
 	if err := code(C.SCardGetAttrib(c.h, C.DWORD(id), nil, &n)); err != nil {
-		return nil, c.wrap(action, err)
+		return nil, wrap(action, err)
 	}
 	if n == 0 {
 		return []byte{}, nil
 	}
 	buf := make([]byte, n)
 	if err := code(C.SCardGetAttrib(c.h, C.DWORD(id), (*C.BYTE)(unsafe.Pointer(&buf[0])), &n)); err != nil {
-		return nil, c.wrap(action, err)
+		return nil, wrap(action, err)
 	}
 	return buf[:min(int(n), len(buf))], nil
 }

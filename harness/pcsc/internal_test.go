@@ -96,6 +96,15 @@ func TestWrapKeepsSentinelAndCode(t *testing.T) {
 	}
 }
 
+// The control code is the one PC/SC part 10 §2.2 gives readers:
+// SCARD_CTL_CODE(3400) on pcsc-lite. A reader refuses an unknown code just
+// as vpcd refuses this one, so only the value tells.
+func TestGetFeatureRequest(t *testing.T) {
+	if GetFeatureRequest != 0x42000000+3400 {
+		t.Errorf("GetFeatureRequest = %#x, want SCARD_CTL_CODE(3400) = %#x", GetFeatureRequest, 0x42000000+3400)
+	}
+}
+
 func TestStateString(t *testing.T) {
 	for _, tc := range []struct {
 		state StateFlag
