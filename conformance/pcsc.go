@@ -74,6 +74,12 @@ func (s *session) connect(mode pcsc.Mode) error {
 	if err != nil {
 		return err
 	}
+	// Connect also takes an index or a substring: the reader under test
+	// gone, it could pick another.
+	if c.Reader() != s.reader {
+		_ = c.Close()
+		return fmt.Errorf("connecting to %q: %w (found %q)", s.reader, pcsc.ErrReaderNotFound, c.Reader())
+	}
 	s.card = c
 	if !s.lies.IsZero() {
 		s.card = &lyingCard{Card: c, lies: s.lies}
