@@ -117,6 +117,8 @@ func run() error {
 		target.EnvAuthPIN+"="+pins.Auth,
 		target.EnvSignPIN+"="+pins.Sign,
 		target.EnvCardInfoPIN+"="+pins.CardInfo,
+		// The security code printed on the card (framework.EnvSecurityCode).
+		"MYNAHIL_SECURITY_CODE="+profile.Default().SecurityCode,
 		target.EnvAllowDestructive+"=1",
 		target.EnvFingerprint+"="+fp,
 		target.EnvNoPrompt+"=1",
