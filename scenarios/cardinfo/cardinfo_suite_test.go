@@ -8,8 +8,9 @@
 //
 // Two kinds of card (docs/physical-cards.md, "What runs"):
 //
-//   - the target's card (onCard): a physical card, or the simulated one
-//     standing in for it. Specs on it check what holds on any card — the
+//   - the card under test (onCard): the physical card the run names, or
+//     on a simulated target a card of the default profile treated as one
+//     whose values are unknown. Specs on it check what holds on any card — the
 //     structure and TLV of every object, lengths and status words, the My
 //     Number's check digit, the facts of one applet against another's —
 //     with the secrets the run was given (the card-info PIN, the security
@@ -67,30 +68,25 @@ const (
 	aidCommon = "D3921000310001010100"
 )
 
-var (
-	tgt *target.Target
-	// pristine is a simulated target card's state before any spec: specs
-	// on it put it back afterwards.
-	pristine framework.Snapshot
-)
+// tgt is the physical card the run names; nil on a simulated target,
+// where each spec has a card of its own from the world's office.
+var tgt *target.Target
 
-var _ = BeforeSuite(func() {
-	tgt = framework.OpenTarget()
-	if sim := framework.Sim(tgt); sim != nil {
-		var err error
-		pristine, err = sim.Snapshot()
-		Expect(err).NotTo(HaveOccurred())
+var _ = BeforeSuite(func() { tgt = framework.OpenPhysicalTarget() })
+
+var _ = BeforeEach(func() {
+	if tgt != nil {
+		tgt.Guard()
 	}
 })
-
-var _ = BeforeEach(func() { tgt.Guard() })
 
 // session is a card under test through a traced transport, with what its
 // holder knows.
 type session struct {
 	t harness.Transport
-	// p is the profile a world card was issued from; nil for the target's
-	// card, whose values only the card itself knows.
+	// p is the profile a world card was issued from, for the specs that
+	// compare with it; nil for the card under test (onCard), whose values
+	// only the card itself knows.
 	p      *profile.Profile
 	expiry time.Time // a world card's last day, by the suite's own rule
 	w      *framework.World
@@ -98,24 +94,25 @@ type session struct {
 	pins   target.PINs
 	// securityCode is the code printed on the card ("" when not given).
 	securityCode string
-	// aid is the applet last selected.
-	aid string
 	// textCA and visualCA certify EF 0004 of the text and visual applets
 	// of a world card: the trust anchors the suite is given.
 	textCA, visualCA *rsa.PublicKey
 }
 
-// onCard opens the target's card, reset, traced with the holder's
-// personal data hidden on a physical card; a simulated one is put back as
-// it was when the spec ends.
+// onCard opens the card under test: the physical card, reset, traced with
+// the holder's personal data hidden; on a simulated target a card of the
+// default profile from the world's office, treated the same way — its
+// values unknown to the spec, its secrets the ones a holder gives.
 func onCard() *session {
 	GinkgoHelper()
-	if sim := framework.Sim(tgt); sim != nil {
-		DeferCleanup(func() { Expect(sim.Restore(pristine)).To(Succeed()) })
+	if tgt == nil {
+		s := open(profile.Default())
+		s.p = nil
+		return s
 	}
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 	Expect(harness.Reset(t)).To(Succeed())
-	return &session{t: t, pins: tgt.PINs(), securityCode: framework.SecurityCode(tgt)}
+	return &session{t: t, pins: tgt.PINs(), securityCode: framework.SecurityCode()}
 }
 
 // open has the world's office issue a card from p: for sim-only specs.
@@ -178,7 +175,6 @@ func (s *session) send(format string, args ...any) hapdu.Response {
 func (s *session) selectAP(aid string) {
 	GinkgoHelper()
 	Expect(s.send("00 A4 04 0C 0A %s", aid)).To(HaveStatusWord(0x9000))
-	s.aid = aid
 }
 
 func (s *session) selectEF(fid string) {
@@ -323,7 +319,6 @@ var (
 func (s *session) getData(object string) []byte {
 	GinkgoHelper()
 	Expect(harness.Reset(s.t)).To(Succeed())
-	s.aid = ""
 	r := s.send("00 CA %s 00", object)
 	Expect(r).To(HaveStatusWord(0x9000), "GET DATA %s", object)
 	return r.Data

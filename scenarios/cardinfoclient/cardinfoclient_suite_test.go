@@ -4,8 +4,9 @@
 // face and the status of all seven PINs (docs/card.md §3.2, §3.3, §4.2,
 // §5).
 //
-// Specs on the target's card (onCard: a physical card, or the simulated
-// one standing in for it) check what holds on any card, with the secrets
+// Specs on the card under test (onCard: the physical card the run names,
+// or on a simulated target a card of the default profile treated as one
+// whose values are unknown) check what holds on any card, with the secrets
 // the run was given and those read from the card itself; cards the
 // simulator's office issues from a known profile (newHolder: sim-only
 // specs and entries) are compared with the profile's values too. Expected
@@ -42,23 +43,17 @@ func TestCardinfoClient(t *testing.T) {
 // The run ends with one line: specs run, passed, skipped and why.
 var _ = runsummary.Register("Card-info applets through the independent client")
 
-var (
-	tgt *target.Target
-	// pristine is a simulated target card's state before any spec: specs
-	// on it put it back afterwards.
-	pristine framework.Snapshot
-)
+// tgt is the physical card the run names; nil on a simulated target,
+// where each spec has a card of its own from the world's office.
+var tgt *target.Target
 
-var _ = BeforeSuite(func() {
-	tgt = framework.OpenTarget()
-	if sim := framework.Sim(tgt); sim != nil {
-		var err error
-		pristine, err = sim.Snapshot()
-		Expect(err).NotTo(HaveOccurred())
+var _ = BeforeSuite(func() { tgt = framework.OpenPhysicalTarget() })
+
+var _ = BeforeEach(func() {
+	if tgt != nil {
+		tgt.Guard()
 	}
 })
-
-var _ = BeforeEach(func() { tgt.Guard() })
 
 // holder is a card under test and what its holder knows.
 type holder struct {
@@ -83,17 +78,20 @@ type holder struct {
 	card             *framework.Card
 }
 
-// onCard opens the target's card, reset, traced with the holder's
-// personal data hidden on a physical card; a simulated one is put back as
-// it was when the spec ends.
+// onCard opens the card under test: the physical card, reset, traced with
+// the holder's personal data hidden; on a simulated target a card of the
+// default profile from the world's office, treated the same way — its
+// values unknown to the spec, its secrets the ones a holder gives.
 func onCard() *holder {
 	GinkgoHelper()
-	if sim := framework.Sim(tgt); sim != nil {
-		DeferCleanup(func() { Expect(sim.Restore(pristine)).To(Succeed()) })
+	if tgt == nil {
+		h := newHolder(profile.Default())
+		h.p = nil
+		return h
 	}
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
 	Expect(harness.Reset(t)).To(Succeed())
-	return &holder{c: cardinfoclient.New(t), t: t, pin: tgt.PINs().CardInfo, securityCode: framework.SecurityCode(tgt)}
+	return &holder{c: cardinfoclient.New(t), t: t, pin: tgt.PINs().CardInfo, securityCode: framework.SecurityCode()}
 }
 
 // newHolder has the world's office issue a card from p on its issue date
