@@ -9,16 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynahil/mynahil/control"
-	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/office"
 )
 
-func clientOf(t *testing.T, r *rig) *Client {
+func clientOf(t *testing.T, r *rig) *simapi.Client {
 	t.Helper()
-	c, err := DialClient(r.d.ControlAddr())
+	c, err := simapi.Dial(r.d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,21 +34,21 @@ func TestVirtualClockSurvivesRestart(t *testing.T) {
 	start := time.Date(2026, time.April, 1, 9, 0, 0, 0, clock.JST)
 	r := newRig(t, state, nil, Config{ClockSpec: "virtual:2026-04-01T09:00:00+09:00"})
 	c := clientOf(t, r)
-	now, err := c.Now(ctx)
+	now, err := c.Time(ctx, simapi.TimeParams{})
 	if err != nil || !now.Virtual || !now.Now.Equal(start) {
 		t.Fatalf("office.time = %+v, %v; want virtual %v", now, err, start)
 	}
-	rep, err := c.Report(ctx, "card-1")
+	rep, err := c.Report(ctx, simapi.CardParams{Card: "card-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rep.IssueDate.Equal(clock.Date(2026, time.April, 1)) {
 		t.Errorf("card issued %v, want the virtual day 2026-04-01", rep.IssueDate)
 	}
-	if nb := rep.Certificate(authority.Auth, authority.OnCard).NotBefore; !nb.Equal(clock.Date(2026, time.April, 1)) {
+	if nb := rep.Certificate(simapi.Auth, simapi.OnCard).NotBefore; !nb.Equal(clock.Date(2026, time.April, 1)) {
 		t.Errorf("auth certificate notBefore %v, want the virtual day", nb)
 	}
-	moved, err := c.AdvanceTime(ctx, 1, 2, 3)
+	moved, err := c.Time(ctx, simapi.TimeParams{Years: 1, Months: 2, Days: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +60,7 @@ func TestVirtualClockSurvivesRestart(t *testing.T) {
 
 	for _, spec := range []string{"", "virtual", "virtual:" + want.Format(time.RFC3339)} {
 		r2 := newRig(t, state, nil, Config{ClockSpec: spec})
-		now, err := clientOf(t, r2).Now(ctx)
+		now, err := clientOf(t, r2).Time(ctx, simapi.TimeParams{})
 		if err != nil || !now.Virtual || !now.Now.Equal(want) {
 			t.Fatalf("after restart with --clock %q: %+v, %v; want virtual %v", spec, now, err, want)
 		}
@@ -101,13 +100,13 @@ func TestClockConflicts(t *testing.T) {
 func TestWallClockRefusesOfficeTime(t *testing.T) {
 	r := newRig(t, shortTempDir(t), nil, Config{})
 	c := clientOf(t, r)
-	now, err := c.Now(context.Background())
+	now, err := c.Time(context.Background(), simapi.TimeParams{})
 	if err != nil || now.Virtual || time.Since(now.Now).Abs() > time.Minute {
 		t.Fatalf("office.time on the wall clock: %+v, %v", now, err)
 	}
-	_, err = c.AdvanceTime(context.Background(), 0, 0, 1)
-	var ce *control.Error
-	if !errors.As(err, &ce) || ce.Rule != office.RuleRealClock || !strings.Contains(ce.Message, "--clock virtual:") {
+	_, err = c.Time(context.Background(), simapi.TimeParams{Years: 0, Months: 0, Days: 1})
+	var re *simapi.RefusedError
+	if !errors.As(err, &re) || re.RuleName != office.RuleRealClock || !strings.Contains(re.Reason, "--clock virtual:") {
 		t.Fatalf("advancing the wall clock: %v, want rule %s with a --clock hint", err, office.RuleRealClock)
 	}
 }
@@ -144,12 +143,12 @@ func TestIssuanceFollowsVirtualClock(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, shortTempDir(t), nil, Config{ClockSpec: "virtual:2031-05-05T15:00:00+09:00"})
 	c := clientOf(t, r)
-	var rep office.Report
-	if err := c.Call(ctx, "office.issue-card", office.IssueParams{}, &rep); err != nil {
+	rep, err := c.IssueCard(ctx, simapi.IssueParams{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	day := clock.Date(2031, time.May, 5)
-	auth := rep.Certificate(authority.Auth, authority.OnCard)
+	auth := rep.Certificate(simapi.Auth, simapi.OnCard)
 	if !rep.IssueDate.Equal(day) || !auth.NotBefore.Equal(day) || auth.NotAfter.Year() != 2036 {
 		t.Errorf("issued %v, auth certificate %v – %v; want issued on the virtual %v, valid about 5 years",
 			rep.IssueDate, auth.NotBefore, auth.NotAfter, day)

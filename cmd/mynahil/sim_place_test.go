@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynahil/mynahil/control"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simd"
 	"github.com/mynahil/mynahil/vpcd"
 )
@@ -36,13 +35,13 @@ func TestSimInsertCardIntoSlot(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	c, err := control.Dial(d.ControlAddr())
+	c, err := simapi.Dial(d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var issued office.CardSummary
-	if err := c.Call(ctx, "office.issue-card", nil, &issued); err != nil {
+	issued, err := c.IssueCard(ctx, simapi.IssueParams{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCLI(t, "sim", "insert", "--state", state, "--card", issued.ID, "--slot", "0", "--json")
