@@ -2,10 +2,15 @@ package simd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,5 +157,122 @@ func TestIssuanceFollowsVirtualClock(t *testing.T) {
 	if !rep.IssueDate.Equal(day) || !auth.NotBefore.Equal(day) || auth.NotAfter.Year() != 2036 {
 		t.Errorf("issued %v, auth certificate %v – %v; want issued on the virtual %v, valid about 5 years",
 			rep.IssueDate, auth.NotBefore, auth.NotAfter, day)
+	}
+}
+
+// TestLostClockIsRefused: a state directory that holds an office but lost
+// clock.json is refused, naming the file, whatever --clock says (issue: a
+// virtual 2031 silently restarted at the wall clock's 2026); nothing in the
+// directory changes.
+func TestLostClockIsRefused(t *testing.T) {
+	for _, dirSpec := range []string{"virtual:2031-01-15", ""} {
+		state := shortTempDir(t)
+		d, err := Open(Config{StateDir: state, ClockSpec: dirSpec, VPCD: "127.0.0.1:1", Keys: fixtureKeys(t), Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Close()
+		if err := os.Remove(filepath.Join(state, clockFile)); err != nil {
+			t.Fatal(err)
+		}
+		before := dirFiles(t, state)
+		for _, spec := range []string{"", "wall", "virtual", "virtual:2026-04-01"} {
+			d, err := Open(Config{StateDir: state, ClockSpec: spec, VPCD: "127.0.0.1:1", Keys: fixtureKeys(t), Logger: slog.New(slog.DiscardHandler)})
+			if err == nil {
+				d.Close()
+				t.Errorf("a directory created with --clock %q, clock.json lost, opened with --clock %q", dirSpec, spec)
+				continue
+			}
+			if errors.Is(err, ErrBadClock) || !strings.Contains(err.Error(), clockFile+" is missing") || !strings.Contains(err.Error(), "start afresh") {
+				t.Errorf("--clock %q on a lost clock.json: %v; want an environment error naming clock.json and the remedy", spec, err)
+			}
+		}
+		if after := dirFiles(t, state); !maps.Equal(before, after) {
+			t.Errorf("the refused starts changed the directory:\nbefore %v\nafter  %v", before, after)
+		}
+	}
+}
+
+// dirFiles reads every state file of a directory but the lock and token.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() || !e.Type().IsRegular() || e.Name() == "sim.lock" || e.Name() == "control.token" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = string(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// storedClock reads the virtual time kept in clock.json.
+func storedClock(t *testing.T, state string) time.Time {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(state, clockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st clockState
+	if err := json.Unmarshal(b, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Now
+}
+
+// TestClockMovesOnlyOnceStored: office.time stores the new time before the
+// clock moves to it, under the office's lock: concurrent moves leave on
+// disk the time the clock shows (and the last client was told), and a move
+// that cannot be stored does not happen.
+func TestClockMovesOnlyOnceStored(t *testing.T) {
+	state := shortTempDir(t)
+	d, err := openOut(t, state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	api := officeOf(d)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 30 {
+				p := simapi.TimeParams{Days: 1}
+				if i%2 == 0 {
+					p = simapi.TimeParams{Set: fmt.Sprintf("20%02d-%02d-01", 27+i, j%12+1)}
+				}
+				if _, err := api.Time(ctx, p); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if now, stored := d.reg.Now(), storedClock(t, state); !now.Equal(stored) {
+		t.Errorf("after 240 concurrent moves the clock shows %v, clock.json holds %v", now, stored)
+	}
+
+	// clock.json cannot be replaced (a directory stands in its way): the
+	// move is refused and the clock stays.
+	before := d.reg.Now()
+	path := filepath.Join(state, clockFile)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(path, "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.Time(ctx, simapi.TimeParams{Set: "2040-01-01"}); err == nil {
+		t.Error("a move that could not be stored succeeded")
+	}
+	if now := d.reg.Now(); !now.Equal(before) {
+		t.Errorf("the clock moved to %v though its new time was not stored (was %v)", now, before)
 	}
 }
