@@ -16,10 +16,10 @@ import (
 // (vpcd.CardSide.TakeOut).
 const DefaultRemovalTime = 600 * time.Millisecond
 
-// putBackWait bounds how long an office operation waits for the reader to
-// power the card up after putting it back: pcscd needs one presence poll,
-// about 0.44 s (docs/vpcd-pcscd.md §3.4).
-const putBackWait = 5 * time.Second
+// DefaultPutBackWait bounds how long an office operation waits for the
+// reader to power the card up after putting it back: pcscd needs one
+// presence poll, about 0.44 s (docs/vpcd-pcscd.md §3.4).
+const DefaultPutBackWait = 5 * time.Second
 
 // readers are the daemon's vpcd readers as the office sees them
 // (office.Readers): a card that sits in its reader leaves it before the
@@ -71,7 +71,7 @@ func (r readers) TakeOut(cardID string) bool {
 // PutBack runs after the office's lock is released. It answers once the
 // reader has powered the card up again, so a client can use the changed
 // card as soon as the office is done; a reader that does not within
-// putBackWait is reported (the operation's command exits 3).
+// Config.PutBackWait is reported (the operation's command exits 3).
 func (r readers) PutBack(cardID string) *simapi.NotBack {
 	s := r.slot(cardID)
 	if s == nil {
@@ -83,12 +83,13 @@ func (r readers) PutBack(cardID string) *simapi.NotBack {
 	}
 	side.Insert()
 	back := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), putBackWait)
+	wait := r.d.cfg.PutBackWait
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	if err := side.WaitPowered(ctx); err != nil {
 		r.d.log.Warn("the reader has not taken the card back (is pcscd running?)", "card", cardID,
-			"slot", n, "reader", ReaderName(n), "waited", putBackWait)
-		return &simapi.NotBack{Card: cardID, Reader: ReaderName(n), Waited: putBackWait.String()}
+			"slot", n, "reader", ReaderName(n), "waited", wait)
+		return &simapi.NotBack{Card: cardID, Reader: ReaderName(n), Waited: wait.String()}
 	}
 	r.d.log.Info("office put the card back into its reader", "card", cardID, "slot", n,
 		"out", back.Sub(s.outAt).Round(time.Millisecond), "reader_took_it_after", time.Since(back).Round(time.Millisecond))

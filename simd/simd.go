@@ -126,6 +126,10 @@ type Config struct {
 	// RemovalTime is how long an office change keeps a card out of its
 	// reader (default DefaultRemovalTime).
 	RemovalTime time.Duration
+	// PutBackWait bounds how long an office change waits for the reader
+	// to power the card up again after putting it back (default
+	// DefaultPutBackWait); past it the change is kept and its client told.
+	PutBackWait time.Duration
 	// Backoff bounds the card side's reconnect delay (default: vpcd's
 	// defaults, 50 ms doubling to 2 s).
 	Backoff time.Duration
@@ -207,6 +211,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	}
 	if cfg.RemovalTime <= 0 {
 		cfg.RemovalTime = DefaultRemovalTime
+	}
+	if cfg.PutBackWait <= 0 {
+		cfg.PutBackWait = DefaultPutBackWait
 	}
 	host, portStr, err := net.SplitHostPort(cfg.VPCD)
 	if err != nil {
