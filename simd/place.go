@@ -58,7 +58,7 @@ func (d *Daemon) Place(p Placement) ([]SlotInfo, error) {
 	}
 	defer hold(held...)()
 	if at, _ := card.where(); at == n {
-		d.toggle(card, true, "sim.place")
+		d.toggle(card, true, "place")
 		return []SlotInfo{d.info(card)}, nil
 	}
 	out := []*slot{card}
@@ -102,7 +102,7 @@ func (d *Daemon) detach(s *slot) {
 	if side == nil {
 		return
 	}
-	d.log.Info("taking card out of its slot", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", "sim.place")
+	d.log.Info("taking card out of its slot", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", "place")
 	side.Remove()
 	if stop != nil {
 		stop()
