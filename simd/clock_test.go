@@ -276,3 +276,35 @@ func TestClockMovesOnlyOnceStored(t *testing.T) {
 		t.Errorf("the clock moved to %v though its new time was not stored (was %v)", now, before)
 	}
 }
+
+// TestDamagedClockIsRefused: each check of clock.json refuses what it
+// guards, naming the file, and leaves the directory as it was.
+func TestDamagedClockIsRefused(t *testing.T) {
+	for _, tc := range []struct{ name, content string }{
+		{"not JSON", "{"},
+		{"an unknown clock", `{"kind":"sundial"}`},
+		{"a virtual clock at no time", `{"kind":"virtual"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			state := shortTempDir(t)
+			d, err := openOut(t, state)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Close()
+			if err := os.WriteFile(filepath.Join(state, clockFile), []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before := dirFiles(t, state)
+			if d, err := Open(Config{StateDir: state, VPCD: "127.0.0.1:1", Keys: fixtureKeys(t), Logger: slog.New(slog.DiscardHandler)}); err == nil {
+				d.Close()
+				t.Fatalf("a clock.json holding %s opened", tc.content)
+			} else if !strings.Contains(err.Error(), clockFile+" is malformed") {
+				t.Errorf("clock.json holding %s: %v, want it named as malformed", tc.content, err)
+			}
+			if after := dirFiles(t, state); !maps.Equal(before, after) {
+				t.Error("the refused start changed the directory")
+			}
+		})
+	}
+}
