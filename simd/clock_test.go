@@ -211,17 +211,23 @@ func dirFiles(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// storedClock reads the virtual time kept in clock.json.
-func storedClock(t *testing.T, state string) time.Time {
+// readJSON decodes a state file.
+func readJSON(t *testing.T, state, name string, v any) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(state, clockFile))
+	b, err := os.ReadFile(filepath.Join(state, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st clockState
-	if err := json.Unmarshal(b, &st); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// storedClock reads the virtual time kept in clock.json.
+func storedClock(t *testing.T, state string) time.Time {
+	t.Helper()
+	var st clockState
+	readJSON(t, state, clockFile, &st)
 	return st.Now
 }
 
