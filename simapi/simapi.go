@@ -110,9 +110,9 @@ func pickSim(_ Office, s Sim) Sim       { return s }
 
 // flags of a method in the table below.
 const (
-	plain    = 0
 	chip     = 1 << iota // Method.Chip
 	optional             // Method.Optional
+	plain    = 0
 )
 
 func officeOp[P, R any](name string, flags int, fn func(Office, context.Context, P) (R, error)) op[Office, P, R] {
