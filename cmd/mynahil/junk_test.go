@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -21,21 +19,9 @@ import (
 // its time on a quiet sim, measured in the same run (issue: 32 such
 // connections locked the token holder out with control.busy).
 func TestJunkConnectionsDoNotDelaySimList(t *testing.T) {
-	state, err := os.MkdirTemp("", "junk")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(state) })
 	t.Setenv("MYNAHIL_CONTROL_TOKEN", "")
-	d, err := simd.Open(simd.Config{StateDir: state, VPCD: "127.0.0.1:1", Control: "tcp:127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	addr := d.ControlAddr()
+	d := runDaemon(t, simd.Config{VPCD: "127.0.0.1:1", Control: "tcp:127.0.0.1:0"})
+	state, addr := d.Status().StateDir, d.ControlAddr()
 	simList := func() time.Duration {
 		start := time.Now()
 		if code, _, stderr := runCLI(t, "sim", "list", "--state", state, "--control", addr); code != 0 {

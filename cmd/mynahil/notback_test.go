@@ -14,18 +14,17 @@ import (
 	"github.com/mynahil/mynahil/simd"
 )
 
-// TestCardNotBackExits3: when the reader does not power the card up again
-// after an office visit (here no vpcd listens), the command prints the
-// changed card, says on stderr that the card is not back (with --json also
-// in the result's "not_back"), and exits 3; the change is kept.
-func TestCardNotBackExits3(t *testing.T) {
-	state, err := os.MkdirTemp("", "notback")
+// runDaemon runs a daemon in this process on a new state directory (cfg's
+// StateDir and Logger are set here) until the test ends.
+func runDaemon(t *testing.T, cfg simd.Config) *simd.Daemon {
+	t.Helper()
+	state, err := os.MkdirTemp("", "mynahil")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(state) })
-	d, err := simd.Open(simd.Config{StateDir: state, VPCD: "127.0.0.1:1", RemovalTime: 10 * time.Millisecond,
-		PutBackWait: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	cfg.StateDir, cfg.Logger = state, slog.New(slog.DiscardHandler)
+	d, err := simd.Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,6 +32,16 @@ func TestCardNotBackExits3(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return d
+}
+
+// TestCardNotBackExits3: when the reader does not power the card up again
+// after an office visit (here no vpcd listens), the command prints the
+// changed card, says on stderr that the card is not back (with --json also
+// in the result's "not_back"), and exits 3; the change is kept.
+func TestCardNotBackExits3(t *testing.T) {
+	d := runDaemon(t, simd.Config{VPCD: "127.0.0.1:1", RemovalTime: 10 * time.Millisecond, PutBackWait: 300 * time.Millisecond})
+	state := d.Status().StateDir
 	t.Setenv("MYNAHIL_AUTH_PIN", "4321")
 
 	code, stdout, stderr := runCLI(t, "office", "reset-pin", "--state", state, "--card", "card-1", "--kind", "auth")

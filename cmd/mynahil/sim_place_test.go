@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -16,25 +15,14 @@ import (
 // TestSimInsertCardIntoSlot: 'mynahil sim insert --card ID --slot N' puts
 // the card into slot N and takes out the card that was there.
 func TestSimInsertCardIntoSlot(t *testing.T) {
-	state, err := os.MkdirTemp("", "simcli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(state) })
 	reader, err := vpcd.Listen("", vpcd.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reader.Close() })
-	d, err := simd.Open(simd.Config{StateDir: state, VPCD: reader.Addr(), RemovalTime: 20 * time.Millisecond,
-		Backoff: 10 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	d := runDaemon(t, simd.Config{VPCD: reader.Addr(), RemovalTime: 20 * time.Millisecond, Backoff: 10 * time.Millisecond})
+	state := d.Status().StateDir
+	ctx := context.Background()
 	c, err := simapi.Dial(d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)

@@ -107,6 +107,19 @@ func (v *visit) modify(c *Card, fn func(st *card.State) error) error {
 	return c.Chip.Modify(fn)
 }
 
+// usableCard returns a card of the registry that accepts operations at now
+// (usable).
+func (o *Office) usableCard(id string, now time.Time) (*Card, error) {
+	c, err := o.card(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.usable(c, now); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // usable refuses operations on a card that is not active or has expired.
 func (o *Office) usable(c *Card, now time.Time) error {
 	r := c.rec
@@ -390,12 +403,9 @@ func (o *Office) issueCertificate(v *visit, id string, k authority.Kind, pin str
 	if err := checkKind(k); err != nil {
 		return err
 	}
-	c, err := o.card(id)
-	if err != nil {
-		return err
-	}
 	now := o.clock.Now()
-	if err := o.usable(c, now); err != nil {
+	c, err := o.usableCard(id, now)
+	if err != nil {
 		return err
 	}
 	r := c.rec
@@ -446,11 +456,8 @@ func (o *Office) resetPIN(v *visit, id string, k authority.Kind, pin string) err
 	if err := checkKind(k); err != nil {
 		return err
 	}
-	c, err := o.card(id)
+	c, err := o.usableCard(id, o.clock.Now())
 	if err != nil {
-		return err
-	}
-	if err := o.usable(c, o.clock.Now()); err != nil {
 		return err
 	}
 	if err := checkPIN(k, pin); err != nil {
@@ -498,11 +505,8 @@ func (o *Office) resetPIN(v *visit, id string, k authority.Kind, pin string) err
 // certificate can then be issued with IssueCertificate.
 func (o *Office) ChangeFacts(id string, f profile.Facts) error {
 	return o.visit(id, func(v *visit) error {
-		c, err := o.card(id)
+		c, err := o.usableCard(id, o.clock.Now())
 		if err != nil {
-			return err
-		}
-		if err := o.usable(c, o.clock.Now()); err != nil {
 			return err
 		}
 		r := c.rec
@@ -570,12 +574,9 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 		return err
 	}
 	return o.visit(id, func(v *visit) error {
-		c, err := o.card(id)
-		if err != nil {
-			return err
-		}
 		now := o.clock.Now()
-		if err := o.usable(c, now); err != nil {
+		c, err := o.usableCard(id, now)
+		if err != nil {
 			return err
 		}
 		if cur, ok := o.current(c.rec, k, authority.OnCard); !ok || cur.State(now) != "valid" {
@@ -597,11 +598,8 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 // card is back at the counter and its certificates are taken off the chip.
 func (o *Office) end(id string, st Status, reason authority.Reason, what string) error {
 	return o.visit(id, func(v *visit) error {
-		c, err := o.card(id)
+		c, err := o.usableCard(id, o.clock.Now())
 		if err != nil {
-			return err
-		}
-		if err := o.usable(c, o.clock.Now()); err != nil {
 			return err
 		}
 		r := c.rec
@@ -668,12 +666,9 @@ type RenewPINs struct {
 // certificates are not renewed: they are revoked with the card's (§4).
 func (o *Office) Renew(id string, pins RenewPINs) error {
 	return o.visit(id, func(v *visit) error {
-		c, err := o.card(id)
-		if err != nil {
-			return err
-		}
 		now := o.clock.Now()
-		if err := o.usable(c, now); err != nil {
+		c, err := o.usableCard(id, now)
+		if err != nil {
 			return err
 		}
 		r := c.rec
@@ -752,12 +747,9 @@ func (p RenewPINs) of(k authority.Kind) string {
 func (o *Office) IssueSmartphone(id string) (simapi.Smartphone, error) {
 	var out simapi.Smartphone
 	err := o.visit(id, func(*visit) error {
-		c, err := o.card(id)
-		if err != nil {
-			return err
-		}
 		now := o.clock.Now()
-		if err := o.usable(c, now); err != nil {
+		c, err := o.usableCard(id, now)
+		if err != nil {
 			return err
 		}
 		r := c.rec
@@ -805,11 +797,8 @@ func (o *Office) FileProxy(id string, op simapi.ProxyOperation, k authority.Kind
 	}
 	var q inquiry
 	err := o.visit(id, func(*visit) error {
-		c, err := o.card(id)
+		c, err := o.usableCard(id, o.clock.Now())
 		if err != nil {
-			return err
-		}
-		if err := o.usable(c, o.clock.Now()); err != nil {
 			return err
 		}
 		o.state.NextInquiry++
