@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +89,34 @@ func TestLostClockExits3(t *testing.T) {
 	code, _, stderr := runCLI(t, "sim", "--state", state, "--vpcd", "127.0.0.1:1")
 	if code != cli.ExitEnv || !strings.Contains(stderr, "clock.json is missing") {
 		t.Errorf("sim on a lost clock.json: exit %d, stderr %q; want exit %d naming clock.json", code, stderr, cli.ExitEnv)
+	}
+}
+
+// TestControlPathOverAStateFile: 'mynahil sim --control unix:PATH' with a
+// regular file at PATH (here the registry) refuses to start with exit 3
+// and keeps the file (issue: the socket was renamed over office.json and
+// deleted on exit).
+func TestControlPathOverAStateFile(t *testing.T) {
+	state, err := os.MkdirTemp("", "ctlpath")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(state) })
+	d, err := simd.Open(simd.Config{StateDir: state, VPCD: "127.0.0.1:1", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	registry := filepath.Join(state, "office.json")
+	before, err := os.ReadFile(registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "sim", "--state", state, "--vpcd", "127.0.0.1:1", "--control", "unix:"+registry)
+	if code != cli.ExitEnv || !strings.Contains(stderr, "not a socket") {
+		t.Errorf("sim --control unix:%s: exit %d, stderr %q; want exit %d and the refusal", registry, code, stderr, cli.ExitEnv)
+	}
+	if after, err := os.ReadFile(registry); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("office.json after the refused start: %d bytes, %v; want it as it was", len(after), err)
 	}
 }
