@@ -1,5 +1,7 @@
 package conformance
 
+import "github.com/mynahil/mynahil/harness/speclabel"
+
 // Checks returns every check, in ID order. IDs, titles and sources are those
 // of docs/conformance-checklist.md; R21 (mandatory/optional marking) is a
 // property of the report, not a check of its own.
@@ -7,11 +9,11 @@ func Checks() []Check {
 	return []Check{
 		{ID: "R01", Title: "reader enumerates, powers the card and reports its attributes", Mandatory: true, run: checkR01,
 			Procedure: "SCardListReaders lists the reader; with a card in it the reader reports PRESENT (not MUTE), SCardConnect succeeds, SCardStatus names the reader, reports it powered and the same ATR as SCardGetStatusChange. Vendor, IFD type, version and serial attributes are recorded where supported (optional, HLK Part B)."},
-		{ID: "R02", Title: "insertion and removal detected via SCardGetStatusChange", Mandatory: true, Labels: []string{LabelCardControl}, run: checkR02,
+		{ID: "R02", Title: "insertion and removal detected via SCardGetStatusChange", Mandatory: true, Labels: []speclabel.Label{speclabel.CardControl}, run: checkR02,
 			Procedure: "Three remove/insert cycles; each removal and insertion must show up in SCardGetStatusChange within the detection budget (1.5 s when the suite moves the card; 30 s with an operator). Latencies recorded."},
-		{ID: "R03", Title: "reader hot-plug seen through \\\\?PnP?\\Notification", Labels: []string{LabelInteractive}, run: checkR03,
+		{ID: "R03", Title: "reader hot-plug seen through \\\\?PnP?\\Notification", Labels: []speclabel.Label{speclabel.Interactive}, run: checkR03,
 			Procedure: "Interactive: the operator unplugs and replugs the reader; the PnP pseudo-reader must signal both and the reader must disappear and reappear in SCardListReaders."},
-		{ID: "R04", Title: "card removed during a transmit", Mandatory: true, Labels: []string{LabelCardControl}, run: checkR04,
+		{ID: "R04", Title: "card removed during a transmit", Mandatory: true, Labels: []speclabel.Label{speclabel.CardControl}, run: checkR04,
 			Procedure: "The card vanishes while an APDU is in flight. The transmit must not deliver a response the card never sent (an error, or Debian vpcd's 0-byte success, is accepted and recorded); later transmits on the handle fail; SCardGetStatusChange reports EMPTY within the budget; SCardDisconnect and SCardReleaseContext return."},
 		{ID: "R05", Title: "ATR read and parsed; card identified by AID SELECT, not by ATR", Mandatory: true, run: checkR05,
 			Procedure: "The ATR parses (TS, T0, interface bytes, historical bytes, TCK checked when required), announces T=1 (the JPKI card is T=1 only; a contactless reader synthesises a T=1 ATR) and SCardConnect negotiates T=1. SELECT of the JPKI AID answers 9000 and SELECT of an unknown AID 6A82, whatever the ATR."},
@@ -35,13 +37,13 @@ func Checks() []Check {
 			Procedure: "A 12-byte response (READ BINARY Le 10) received into an 11-byte buffer must fail with SCARD_E_INSUFFICIENT_BUFFER, report 12 bytes needed and write nothing past the buffer; into a 12-byte buffer it must succeed with exactly the expected bytes."},
 		{ID: "R15", Title: "sharing, transactions, reconnect and reset semantics", Mandatory: true, run: checkR15,
 			Procedure: "An exclusive holder makes a shared connect fail with SCARD_E_SHARING_VIOLATION; two shared handles coexist; a transaction blocks another handle's transaction until it ends; an extra SCardEndTransaction gives SCARD_E_NOT_TRANSACTED; card state survives SCARD_LEAVE_CARD and is cleared by a reconnect with SCARD_RESET_CARD."},
-		{ID: "R16", Title: "warm and cold resets; soak with per-APDU latency", Mandatory: true, Labels: []string{LabelSlow}, run: checkR16,
+		{ID: "R16", Title: "warm and cold resets; soak with per-APDU latency", Mandatory: true, Labels: []speclabel.Label{speclabel.Slow}, run: checkR16,
 			Procedure: "10 warm and 5 cold resets, each clearing the card's selected file and keeping the ATR; then a soak of N APDUs (SELECT EF, READ BINARY 32 bytes, checked against the certificate). Median, p99 and max latency recorded; every APDU must succeed, p99 ≤ 250 ms and max ≤ 1 s."},
-		{ID: "R17", Title: "full JPKI flow", Mandatory: true, Labels: []string{LabelPIN}, run: checkR17,
+		{ID: "R17", Title: "full JPKI flow", Mandatory: true, Labels: []speclabel.Label{speclabel.PIN}, run: checkR17,
 			Procedure: "SELECT AP; read the auth, auth CA and sign CA certificates and check the auth certificate's signature; tries left for both PINs (63Cx); the sign certificate needs the sign PIN: read it if given, else it must answer 6982; with the auth PIN: VERIFY, sign a SHA-256 DigestInfo and verify the signature with the certificate; without: the signature must answer 6982."},
-		{ID: "R18", Title: "contact vs contactless parity", Labels: []string{LabelInteractive}, run: checkR18,
+		{ID: "R18", Title: "contact vs contactless parity", Labels: []speclabel.Label{speclabel.Interactive}, run: checkR18,
 			Procedure: "Interactive: the same card is read through the contact and the contactless interface; the auth certificate and the JPKI answers must be identical, the contactless ATR a PC/SC part 3 one."},
-		{ID: "R19", Title: "contactless placement: orientations × repeats, pass at 9 of 10", Labels: []string{LabelInteractive, LabelSlow}, run: checkR19,
+		{ID: "R19", Title: "contactless placement: orientations × repeats, pass at 9 of 10", Labels: []speclabel.Label{speclabel.Interactive, speclabel.Slow}, run: checkR19,
 			Procedure: "Interactive: for each of 4 orientations the card is placed N times (default 10); each placement must be detected and the auth certificate read within 10 s; an orientation passes with ≥ 90 % successes (NMDA/CLIC rule)."},
 		{ID: "R20", Title: "concurrency of several contexts", Mandatory: true, run: checkR20,
 			Procedure: "4 goroutines, each with its own context and shared handle, run 25 transactions of SELECT, READ BINARY (checked) and a tries-left query; all must succeed with correct data within the APDU timeout each."},

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -34,7 +36,7 @@ func TestConformance(t *testing.T) {
 	RunSpecs(t, "Reader conformance")
 }
 
-var _ = Describe("Reader conformance", Ordered, Label("reader"), func() {
+var _ = Describe("Reader conformance", Ordered, speclabel.Of(speclabel.Reader), func() {
 	var (
 		cfg conformance.Config
 		run *conformance.RunState

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -134,7 +136,7 @@ func summary(results []conformance.Result) string {
 	return b.String()
 }
 
-var _ = Describe("Fault matrix", Ordered, ContinueOnFailure, Label("fault-matrix", "slow"), func() {
+var _ = Describe("Fault matrix", Ordered, ContinueOnFailure, speclabel.Of(speclabel.FaultMatrix, speclabel.Slow), func() {
 	BeforeAll(func() {
 		if testing.Short() {
 			Skip("the fault matrix takes about 3 minutes: not with -short")
@@ -150,7 +152,7 @@ var _ = Describe("Fault matrix", Ordered, ContinueOnFailure, Label("fault-matrix
 		Expect(conformance.Verdict(results)).To(Equal("conformant"), summary(results))
 		for _, r := range results {
 			switch {
-			case r.Check.HasLabel(conformance.LabelInteractive):
+			case r.Check.HasLabel(speclabel.Interactive):
 				Expect(r.Status).To(Equal(conformance.Skipped), "%s runs only with an operator", r.Check.ID)
 			default:
 				Expect(r.Status).To(Equal(conformance.Passed), "%s: %s", r.Check.ID, r.Message)
@@ -192,7 +194,7 @@ var _ = Describe("Fault matrix", Ordered, ContinueOnFailure, Label("fault-matrix
 			}
 		}
 		for _, c := range conformance.Checks() {
-			if c.HasLabel(conformance.LabelInteractive) {
+			if c.HasLabel(speclabel.Interactive) {
 				continue
 			}
 			Expect(targeted).To(HaveKey(c.ID), "no fault profile makes %s fail", c.ID)

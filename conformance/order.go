@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ebfe/scard"
+
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
 

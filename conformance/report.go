@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	"github.com/ebfe/scard"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
@@ -111,23 +113,17 @@ func OnlyReader() (string, error) {
 	return readers[0], nil
 }
 
-// Labels on the Ginkgo specs that carry what the report needs.
-const (
-	labelMandatory = "mandatory"
-	labelOptional  = "optional"
-)
-
 // SpecText is the Ginkgo spec text of a check: "R05: ATR read and parsed …".
 func SpecText(c Check) string { return c.ID + ": " + c.Title }
 
 // SpecLabels are the Ginkgo labels of a check: its ID, mandatory or
 // optional, and its own labels.
 func SpecLabels(c Check) []string {
-	l := []string{c.ID, labelOptional}
+	kind := speclabel.Optional
 	if c.Mandatory {
-		l[1] = labelMandatory
+		kind = speclabel.Mandatory
 	}
-	return append(l, c.Labels...)
+	return append([]string{c.ID}, speclabel.Of(append([]speclabel.Label{kind}, c.Labels...)...)...)
 }
 
 // GinkgoReport turns results into a Ginkgo report, so that Ginkgo's own

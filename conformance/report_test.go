@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -79,14 +81,14 @@ func TestChecksMarked(t *testing.T) {
 		}
 		prev = c.ID
 		l := SpecLabels(c)
-		want := labelOptional
+		want := string(speclabel.Optional)
 		if c.Mandatory {
-			want = labelMandatory
+			want = string(speclabel.Mandatory)
 		}
 		if l[0] != c.ID || l[1] != want {
 			t.Errorf("%s labels %v", c.ID, l)
 		}
-		if c.HasLabel(LabelInteractive) && c.Mandatory {
+		if c.HasLabel(speclabel.Interactive) && c.Mandatory {
 			t.Errorf("%s needs a person but is mandatory", c.ID)
 		}
 	}

@@ -19,9 +19,12 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mynahil/mynahil/harness/speclabel"
 
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 )
@@ -54,34 +57,22 @@ type Part struct {
 	Why   string `json:"why"`
 }
 
-// Labels used on checks (one registry, used by the Ginkgo specs).
-const (
-	LabelInteractive = "interactive" // needs a person at the reader; off unless asked for
-	LabelPIN         = "pin"         // sends the auth PIN when one is given
-	LabelCardControl = "card-control"
-	LabelSlow        = "slow"
-)
-
 // Check is one conformance check.
 type Check struct {
 	ID        string // R01 … R21
 	Title     string
 	Mandatory bool // mandatory checks decide the verdict (R21; testpcsc PANIC)
-	Labels    []string
+	// Labels are the check's own labels (harness/speclabel): Interactive
+	// (a person at the reader; off unless asked for), PIN (sends the auth
+	// PIN when one is given), CardControl, Slow.
+	Labels []speclabel.Label
 	// Procedure says in a sentence or two what is done and what passes.
 	Procedure string
 	run       func(*T)
 }
 
 // HasLabel reports whether the check carries label l.
-func (c Check) HasLabel(l string) bool {
-	for _, x := range c.Labels {
-		if x == l {
-			return true
-		}
-	}
-	return false
-}
+func (c Check) HasLabel(l speclabel.Label) bool { return slices.Contains(c.Labels, l) }
 
 // CardControl lets the suite insert and remove the card itself, as the
 // simulated card behind vpcd allows (docs/vpcd-pcscd.md §3.4). A physical
@@ -284,7 +275,7 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 		c.run(t)
 	}()
 	limit := checkTimeout
-	if c.HasLabel(LabelInteractive) || (c.HasLabel(LabelCardControl) && cfg.Card == nil) {
+	if c.HasLabel(speclabel.Interactive) || (c.HasLabel(speclabel.CardControl) && cfg.Card == nil) {
 		limit = interactiveTimeout // an operator sets the pace
 	}
 	timer := time.NewTimer(limit)

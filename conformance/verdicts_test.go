@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -20,7 +22,7 @@ import (
 // The situations of docs/conformance.md in which the run must not blame
 // the reader (could not run), must not praise it for parts it did not run
 // (incomplete), or must refuse a second card source on the slot.
-var _ = Describe("Verdicts", Ordered, Label("verdicts"), func() {
+var _ = Describe("Verdicts", Ordered, speclabel.Of(speclabel.Verdicts), func() {
 	BeforeAll(func() {
 		if testing.Short() {
 			Skip("needs pcscd with vpcd: not with -short")

@@ -135,10 +135,10 @@ func TestTraced(t *testing.T) {
 	if _, err := tr.Transmit([]byte{0x00, 0x20, 0x00, 0x80, 0x04, '1', '2', '3', '4'}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Reset(); err != nil {
+	if err := Reset(tr); err != nil {
 		t.Fatal(err)
 	}
-	_ = tr.Close()
+	_ = Close(tr)
 	_, err := tr.Transmit([]byte{0x00, 0xB0, 0x00, 0x00, 0x01})
 	if !errors.Is(err, ErrClosed) {
 		t.Fatalf("Transmit after Close: %v", err)
@@ -161,5 +161,44 @@ func TestTraced(t *testing.T) {
 	}
 	if !strings.Contains(rec.String(), "VERIFY") {
 		t.Errorf("rendering lacks the INS name:\n%s", rec)
+	}
+}
+
+// transmitOnly is a Transport with nothing but Transmit.
+type transmitOnly struct{}
+
+func (transmitOnly) Transmit([]byte) ([]byte, error) { return []byte{0x90, 0x00}, nil }
+
+// TestOptionalInterfaces: Reset and ATR say ErrNotSupported for a Transport
+// that cannot, Close has nothing to release, and Traced offers exactly what
+// the Transport it wraps offers.
+func TestOptionalInterfaces(t *testing.T) {
+	for name, tr := range map[string]Transport{
+		"bare":   transmitOnly{},
+		"traced": Traced(transmitOnly{}, trace.New()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := Reset(tr); !errors.Is(err, ErrNotSupported) {
+				t.Errorf("Reset = %v, want ErrNotSupported", err)
+			}
+			if _, err := ATR(tr); !errors.Is(err, ErrNotSupported) {
+				t.Errorf("ATR = %v, want ErrNotSupported", err)
+			}
+			if err := Close(tr); err != nil {
+				t.Errorf("Close = %v, want nil", err)
+			}
+		})
+	}
+	atr := []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}
+	card := &echoCard{atr: atr}
+	tr := Traced(NewInProcess(card), trace.New())
+	if got, err := ATR(tr); err != nil || !bytes.Equal(got, atr) {
+		t.Errorf("ATR through Traced = % X, %v; want % X", got, err, atr)
+	}
+	if err := Reset(tr); err != nil || card.resets != 1 {
+		t.Errorf("Reset through Traced = %v with %d resets; want nil and 1", err, card.resets)
+	}
+	if err := Close(tr); err != nil || card.powerOff != 1 {
+		t.Errorf("Close through Traced = %v with %d power-offs; want nil and 1", err, card.powerOff)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	"github.com/google/go-cmp/cmp"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -161,7 +163,7 @@ var _ = Describe("pkcs11-tool", Ordered, Serial, func() {
 			"the auth key's signature verified with the sign certificate")
 	}, SpecTimeout(30*time.Second))
 
-	It("spends exactly one auth try on a wrong PIN, and a right one restores them", Label("destructive"), func(ctx SpecContext) {
+	It("spends exactly one auth try on a wrong PIN, and a right one restores them", speclabel.Of(speclabel.Destructive), func(ctx SpecContext) {
 		Expect(triesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 		_, err := interop.Sign(ctx, reader, interop.AuthToken, "01", "SHA256-RSA-PKCS", "9999", data)
 		Expect(err).To(MatchError(ContainSubstring("CKR_PIN_INCORRECT")))
@@ -174,7 +176,7 @@ var _ = Describe("pkcs11-tool", Ordered, Serial, func() {
 		Expect(triesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 	}, SpecTimeout(30*time.Second))
 
-	It("needs the sign PIN, not the auth PIN, for the signing key", Label("destructive"), func(ctx SpecContext) {
+	It("needs the sign PIN, not the auth PIN, for the signing key", speclabel.Of(speclabel.Destructive), func(ctx SpecContext) {
 		// The auth token does not hold key 02 at all.
 		_, err := interop.Sign(ctx, reader, interop.AuthToken, "02", "SHA256-RSA-PKCS", pins.auth, data)
 		Expect(err).To(HaveOccurred())

@@ -70,7 +70,7 @@ func Compare(recorded *transcript.Transcript, p profile.Profile) (*transcript.Tr
 	if err != nil {
 		return nil, nil, fmt.Errorf("issuing the simulated card: %w", err)
 	}
-	defer sim.Transport.Close()
+	defer harness.Close(sim.Transport)
 	replayed, err := transcript.Replay(sim.Transport, recorded, sim.AuthPIN, sim.SignPIN, sim.Description)
 	if err != nil {
 		return replayed, nil, err

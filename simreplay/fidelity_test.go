@@ -27,7 +27,7 @@ func recordSim(t *testing.T, p profile.Profile) *transcript.Transcript {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.Transport.Close()
+	defer harness.Close(sim.Transport)
 	tr, err := transcript.Record(sim.Transport, transcript.Options{AuthPIN: sim.AuthPIN, SignPIN: sim.SignPIN, Card: sim.Description})
 	if err != nil {
 		t.Fatal(err)
@@ -158,6 +158,12 @@ func (l *logged) Transmit(cmd []byte) ([]byte, error) {
 	return l.Transport.Transmit(cmd)
 }
 
+// Reset forwards the optional reset: the recorder resets between steps.
+func (l *logged) Reset() error { return harness.Reset(l.Transport) }
+
+// ATR forwards the optional ATR: the recording starts with it.
+func (l *logged) ATR() ([]byte, error) { return harness.ATR(l.Transport) }
+
 func (l *logged) verifiesWithData() int {
 	n := 0
 	for _, c := range l.sent {
@@ -174,7 +180,7 @@ func simTransport(t *testing.T, p profile.Profile) (*logged, *simreplay.Simulate
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sim.Transport.Close() })
+	t.Cleanup(func() { harness.Close(sim.Transport) })
 	return &logged{Transport: sim.Transport}, sim
 }
 

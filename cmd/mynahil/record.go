@@ -93,7 +93,7 @@ func record(cio *cli.IO, args []string, getenv func(string) string) error {
 			Card:    "card in reader " + card.Reader(),
 		}
 	}
-	defer t.Close()
+	defer harness.Close(t)
 	opts.Fingerprint = *fingerprint
 	tr, recErr := transcript.Record(t, opts)
 	if err := writeTranscript(cio.Stdout, *out, tr); err != nil {

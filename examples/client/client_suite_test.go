@@ -12,6 +12,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -66,8 +68,8 @@ var _ = Describe("login with the card", func() {
 
 	// Destructive on a physical card (it spends a PIN try), so labelled:
 	// the target refuses it there unless the user opts in.
-	It("reports a wrong PIN with the tries left, and the right PIN restores them", Label(target.LabelDestructive), func() {
-		if d := tgt.Decide([]string{target.LabelDestructive}); !d.Run {
+	It("reports a wrong PIN with the tries left, and the right PIN restores them", speclabel.Of(speclabel.Destructive), func() {
+		if d := tgt.Decide(speclabel.Of(speclabel.Destructive)); !d.Run {
 			Skip(d.Reason)
 		}
 		c := jpkiclient.New(tgt.Transport())

@@ -66,10 +66,6 @@ func (s *script) Transmit(cmd []byte) ([]byte, error) {
 	return unhex(s.t, st.resp), nil
 }
 
-func (s *script) ATR() ([]byte, error) { return nil, nil }
-func (s *script) Reset() error         { return nil }
-func (s *script) Close() error         { return nil }
-
 // --- A card built from the spec: files, keys and the rules of docs/card.md §5.
 
 type fakeKey struct {
@@ -168,10 +164,6 @@ func (f *fakeCard) Transmit(b []byte) ([]byte, error) {
 	}
 	return sw(0x6D00), nil
 }
-
-func (f *fakeCard) ATR() ([]byte, error) { return nil, nil }
-func (f *fakeCard) Reset() error         { return nil }
-func (f *fakeCard) Close() error         { return nil }
 
 // --- Files built from the byte layouts of docs/card.md §3.2 and §3.3.
 

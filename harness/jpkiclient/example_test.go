@@ -26,9 +26,6 @@ func (c *cardStub) Transmit(cmd []byte) ([]byte, error) {
 	}
 	return []byte{0x63, 0xC0 | c.tries}, nil
 }
-func (c *cardStub) ATR() ([]byte, error) { return nil, nil }
-func (c *cardStub) Reset() error         { return nil }
-func (c *cardStub) Close() error         { return nil }
 
 func Example() {
 	c := jpkiclient.New(&cardStub{tries: 3}) // in a suite: harness.NewInProcess(card) or a PC/SC transport

@@ -65,8 +65,6 @@ func (s *script) Transmit(cmd []byte) ([]byte, error) {
 func (s *script) ATR() ([]byte, error) {
 	return []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}, nil
 }
-func (s *script) Reset() error { return nil }
-func (s *script) Close() error { return nil }
 
 // fileCard is a Transport serving EFs the way docs/card.md §7 describes:
 // SELECT EF by FID (6A82 if absent), READ BINARY returning min(Le, rest) with
@@ -116,7 +114,3 @@ func (f *fileCard) Transmit(b []byte) ([]byte, error) {
 	}
 	return []byte{0x6D, 0x00}, nil
 }
-
-func (f *fileCard) ATR() ([]byte, error) { return nil, nil }
-func (f *fileCard) Reset() error         { return nil }
-func (f *fileCard) Close() error         { return nil }

@@ -35,10 +35,6 @@ func (r *replay) Transmit(cmd []byte) ([]byte, error) {
 	return resp, nil
 }
 
-func (r *replay) ATR() ([]byte, error) { return nil, nil }
-func (r *replay) Reset() error         { return nil }
-func (r *replay) Close() error         { return nil }
-
 // FuzzClient drives every client operation against arbitrary card answers:
 // none may panic, and each must end with a result or an error.
 func FuzzClient(f *testing.F) {

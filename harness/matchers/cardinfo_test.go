@@ -89,9 +89,6 @@ func (f *files) Transmit(cmd []byte) ([]byte, error) {
 	}
 	return []byte{0x6D, 0x00}, nil
 }
-func (f *files) ATR() ([]byte, error) { return nil, nil }
-func (f *files) Reset() error         { return nil }
-func (f *files) Close() error         { return nil }
 
 var (
 	ciKeysOnce sync.Once

@@ -2,58 +2,14 @@ package target
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/onsi/ginkgo/v2"
+
+	"github.com/mynahil/mynahil/harness/speclabel"
 )
 
-// Spec labels the guard reads. A spec carries every label that applies.
-const (
-	// LabelDestructive: the spec changes the card's persistent state in a
-	// way its holder would notice: spends or blocks PIN tries, changes a
-	// PIN, rewrites files. On a physical card it runs only with
-	// MYNAHIL_ALLOW_DESTRUCTIVE=1 and a MYNAHIL_CARD_FINGERPRINT matching
-	// the card in the reader.
-	LabelDestructive = "destructive"
-	// LabelSimOnly: the spec needs the simulator itself (Target.Issued,
-	// card.Modify, the virtual clock, fault injection). Never runs on a
-	// physical card.
-	LabelSimOnly = "sim-only"
-	// LabelPhysicalSafe: the spec was written with real cards in mind and
-	// changes nothing persistent (reads, tries-left queries, signatures
-	// with a PIN it was given). On a physical card only specs labelled
-	// physical-safe or destructive run.
-	LabelPhysicalSafe = "physical-safe"
-	// LabelNeedsAuthPIN: the spec needs the correct auth PIN
-	// (MYNAHIL_AUTH_PIN or the prompt on a physical card).
-	LabelNeedsAuthPIN = "needs-auth-pin"
-	// LabelNeedsSignPIN: the spec needs the correct sign PIN
-	// (MYNAHIL_SIGN_PIN or the prompt on a physical card).
-	LabelNeedsSignPIN = "needs-sign-pin"
-	// LabelSlow: the spec takes seconds (pcscd polling, many signatures);
-	// filter it out with --label-filter='!slow' for a quick run.
-	LabelSlow = "slow"
-	// LabelInteractive: the spec needs an operator: a person at the
-	// reader or the office's counter (MYNAHIL_OPERATOR=terminal), or the
-	// scripted office of the rehearsal (MYNAHIL_OPERATOR=sim:ADDR).
-	// Without one it is skipped with the reason.
-	LabelInteractive = "interactive"
-	// LabelNeedsCardInfoPIN: the spec needs the card-info input support
-	// applet's PIN (MYNAHIL_CARDINFO_PIN on a physical card).
-	LabelNeedsCardInfoPIN = "needs-cardinfo-pin"
-)
-
-// Labels documents every label the harness defines.
-var Labels = map[string]string{
-	LabelDestructive:      "changes persistent card state (PIN tries, PINs, files); physical cards need MYNAHIL_ALLOW_DESTRUCTIVE=1 and a matching MYNAHIL_CARD_FINGERPRINT",
-	LabelSimOnly:          "needs the simulator's internals; never runs on a physical card",
-	LabelPhysicalSafe:     "reviewed for real cards and changes nothing persistent; the only unlabelled-destructive specs that run on a physical card",
-	LabelNeedsAuthPIN:     "needs the correct auth PIN (MYNAHIL_AUTH_PIN or a prompt); skipped on a physical card without it",
-	LabelNeedsSignPIN:     "needs the correct sign PIN (MYNAHIL_SIGN_PIN or a prompt); skipped on a physical card without it",
-	LabelSlow:             "takes seconds; exclude with --label-filter='!slow'",
-	LabelInteractive:      "needs an operator (MYNAHIL_OPERATOR: a person, or the rehearsal's scripted office); skipped without one",
-	LabelNeedsCardInfoPIN: "needs the card-info PIN (MYNAHIL_CARDINFO_PIN); skipped on a physical card without it",
-}
+// The labels the guard reads are speclabel's (harness/speclabel), the one
+// registry the scenario and conformance suites share.
 
 // Facts are what the guard decides on: the target and the run's opt-ins.
 type Facts struct {
@@ -105,17 +61,17 @@ func skip(format string, args ...any) Decision {
 // Every reason starts with its group ("needs the sign PIN: …"), the text
 // the run's summary line counts (package runsummary).
 func Decide(labels []string, f Facts) Decision {
-	has := func(l string) bool { return slices.Contains(labels, l) }
+	has := func(l speclabel.Label) bool { return speclabel.Has(labels, l) }
 	if !f.Physical {
-		if has(LabelInteractive) && !f.HaveOperator {
+		if has(speclabel.Interactive) && !f.HaveOperator {
 			return skip("needs an operator: set %s=terminal (or sim:ADDR for the simulator's office)", EnvOperator)
 		}
 		return Decision{Run: true}
 	}
 	switch {
-	case has(LabelSimOnly):
+	case has(speclabel.SimOnly):
 		return skip("sim-only: needs the simulator, never runs on a physical card")
-	case has(LabelDestructive):
+	case has(speclabel.Destructive):
 		switch {
 		case !f.AllowDestructive:
 			return skip("destructive on a physical card: set MYNAHIL_ALLOW_DESTRUCTIVE=1 and MYNAHIL_CARD_FINGERPRINT to run it")
@@ -127,23 +83,23 @@ func Decide(labels []string, f Facts) Decision {
 			return skip("destructive on a physical card: the card in the reader (%s) is not the one MYNAHIL_CARD_FINGERPRINT names (%s)",
 				short(f.CardFingerprint), short(f.WantFingerprint))
 		case !f.DestructivePass:
-			return skip("destructive, left for the final pass: on a physical card destructive specs run after all others, in a run of their own with --label-filter=%s", LabelDestructive)
+			return skip("destructive, left for the final pass: on a physical card destructive specs run after all others, in a run of their own with --label-filter=%s", speclabel.Destructive)
 		}
-	case !has(LabelPhysicalSafe):
-		return skip("not labelled %s or %s: not run on a physical card", LabelPhysicalSafe, LabelDestructive)
+	case !has(speclabel.PhysicalSafe):
+		return skip("not labelled %s or %s: not run on a physical card", speclabel.PhysicalSafe, speclabel.Destructive)
 	}
 	switch {
-	case has(LabelNeedsAuthPIN) && !f.HaveAuthPIN:
+	case has(speclabel.NeedsAuthPIN) && !f.HaveAuthPIN:
 		return skip("needs the auth PIN: set MYNAHIL_AUTH_PIN or answer the prompt")
-	case has(LabelNeedsSignPIN) && !f.HaveSignPIN:
+	case has(speclabel.NeedsSignPIN) && !f.HaveSignPIN:
 		return skip("needs the sign PIN: set MYNAHIL_SIGN_PIN or answer the prompt")
-	case has(LabelNeedsCardInfoPIN) && !f.HaveCardInfoPIN:
+	case has(speclabel.NeedsCardInfoPIN) && !f.HaveCardInfoPIN:
 		return skip("needs the card-info PIN: set %s", EnvCardInfoPIN)
-	case has(LabelNeedsAuthPIN) && f.AuthBlocked:
+	case has(speclabel.NeedsAuthPIN) && f.AuthBlocked:
 		return skip("auth PIN blocked on the card: the office must re-set it")
-	case has(LabelNeedsSignPIN) && f.SignBlocked:
+	case has(speclabel.NeedsSignPIN) && f.SignBlocked:
 		return skip("sign PIN blocked on the card: the office must re-set it")
-	case has(LabelInteractive) && !f.HaveOperator:
+	case has(speclabel.Interactive) && !f.HaveOperator:
 		return skip("needs an operator: set %s=terminal to be asked at the terminal", EnvOperator)
 	}
 	return Decision{Run: true}
@@ -168,7 +124,7 @@ func (t *Target) Decide(labels []string) Decision { return Decide(labels, t.Fact
 // PINs the spec needs are blocked.
 func (t *Target) Guard() {
 	labels := ginkgo.CurrentSpecReport().Labels()
-	if t.cfg.Physical && (slices.Contains(labels, LabelNeedsAuthPIN) || slices.Contains(labels, LabelNeedsSignPIN)) {
+	if t.cfg.Physical && (speclabel.Has(labels, speclabel.NeedsAuthPIN) || speclabel.Has(labels, speclabel.NeedsSignPIN)) {
 		t.refreshBlocked()
 	}
 	if d := t.Decide(labels); !d.Run {

@@ -18,6 +18,7 @@ import (
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/runsummary"
+	"github.com/mynahil/mynahil/harness/speclabel"
 )
 
 // More environment variables for physical cards (docs/physical-cards.md).
@@ -67,9 +68,9 @@ func (s *swapTransport) current() harness.Transport {
 }
 
 func (s *swapTransport) Transmit(b []byte) ([]byte, error) { return s.current().Transmit(b) }
-func (s *swapTransport) ATR() ([]byte, error)              { return s.current().ATR() }
-func (s *swapTransport) Reset() error                      { return s.current().Reset() }
-func (s *swapTransport) Close() error                      { return s.current().Close() }
+func (s *swapTransport) ATR() ([]byte, error)              { return harness.ATR(s.current()) }
+func (s *swapTransport) Reset() error                      { return harness.Reset(s.current()) }
+func (s *swapTransport) Close() error                      { return harness.Close(s.current()) }
 
 // connectPhysical opens the card in reader exclusively behind a
 // swapTransport, so Office can reconnect it.
@@ -183,7 +184,7 @@ func (t *Target) refreshBlocked() {
 		n, err := t.triesLeft(ref)
 		t.ph.blocked[ref] = err == nil && n == 0 || errors.Is(err, apduclient.ErrPINBlocked)
 	}
-	_ = t.t.Reset()
+	_ = harness.Reset(t.t)
 }
 
 // CardState says which state the card is in, for the run's last line:
@@ -204,7 +205,7 @@ func (t *Target) CardState() string {
 			s += fmt.Sprintf("%s: %d of %d tries left", ref, n, ref.MaxTries())
 		}
 	}
-	_ = t.t.Reset()
+	_ = harness.Reset(t.t)
 	return s
 }
 
@@ -233,10 +234,11 @@ func destructiveOnly(labelFilter string) bool {
 	if err != nil {
 		return false
 	}
-	probes := [][]string{{LabelPhysicalSafe}}
-	for l := range Labels {
-		if l != LabelDestructive {
-			probes = append(probes, []string{LabelPhysicalSafe, l}, []string{l})
+	safe := string(speclabel.PhysicalSafe)
+	probes := [][]string{{safe}}
+	for _, l := range speclabel.All() {
+		if l != speclabel.Destructive {
+			probes = append(probes, []string{safe, string(l)}, []string{string(l)})
 		}
 	}
 	for _, p := range probes {

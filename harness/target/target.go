@@ -320,7 +320,7 @@ func (t *Target) identify() {
 			t.fingerprint = Fingerprint(der)
 		}
 	}
-	_ = t.t.Reset()
+	_ = harness.Reset(t.t)
 }
 
 // Transport is the open connection to the card.

@@ -44,7 +44,7 @@ var (
 // the transcript holds the steps recorded so far.
 func Record(t harness.Transport, o Options) (*Transcript, error) {
 	tr := &Transcript{Format: Format, Card: o.Card, RecordedAt: time.Now().UTC()}
-	if err := t.Reset(); err != nil {
+	if err := harness.Reset(t); err != nil {
 		return tr, fmt.Errorf("recording: %w", err)
 	}
 	if fp, err := fingerprint(t); err == nil {
@@ -105,7 +105,7 @@ func Replay(t harness.Transport, recorded *Transcript, authPIN, signPIN jpkiclie
 
 // fingerprint reads the auth certificate with no PIN and resets the card.
 func fingerprint(t harness.Transport) (string, error) {
-	defer t.Reset() //nolint:errcheck // best effort: the probe starts with a reset anyway
+	defer harness.Reset(t) //nolint:errcheck // best effort: the probe starts with a reset anyway
 	c := jpkiclient.New(t)
 	if err := c.SelectAP(); err != nil {
 		return "", err
@@ -124,9 +124,9 @@ func run(t harness.Transport, p Step, auth, sign string) (Step, error) {
 	var data []byte
 	switch p.Command {
 	case cmdReset:
-		return s, t.Reset()
+		return s, harness.Reset(t)
 	case cmdATR:
-		atr, err := t.ATR()
+		atr, err := harness.ATR(t)
 		if err != nil {
 			return s, err
 		}

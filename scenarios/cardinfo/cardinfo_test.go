@@ -8,11 +8,13 @@ import (
 	"image/png"
 	"time"
 
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -153,7 +155,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(got).To(Equal([]uint16{0x63C3, 0x63CA, 0x63CA, 0x63CA, 0x63CA, 0x63C3, 0x63C5}))
 	})
 
-	It("locks the card-info PIN without touching the JPKI authentication PIN", framework.Label(framework.Destructive, framework.SimOnly), func() {
+	It("locks the card-info PIN without touching the JPKI authentication PIN", speclabel.Of(speclabel.Destructive, speclabel.SimOnly), func() {
 		s := open(profile.Default())
 		s.selectAP(aidText)
 		for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
@@ -168,7 +170,7 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(s.verify("0018", s.p.PINs.Auth)).To(HaveStatusWord(0x9000))
 	})
 
-	DescribeTable("each applet counts its own tries", framework.Label(framework.Destructive, framework.SimOnly),
+	DescribeTable("each applet counts its own tries", speclabel.Of(speclabel.Destructive, speclabel.SimOnly),
 		func(aid, fid, wrong string, max int) {
 			s := open(profile.Default())
 			s.selectAP(aid)
@@ -301,14 +303,14 @@ var _ = Describe("共通カードAP and 住基AP", func() {
 var _ = Describe("MF level (docs/card.md §3.6)", func() {
 	It("answers GET DATA for the municipality, the expiry and the ATR, and refuses to read 001E", func() {
 		s := open(profile.Default())
-		Expect(s.t.Reset()).To(Succeed())
+		Expect(harness.Reset(s.t)).To(Succeed())
 		Expect(s.send("00 A4 00 00")).To(HaveStatusWord(0x6A86))
 		r := s.send("00 CA 00 F2 00")
 		Expect(r).To(HaveStatusWord(0x9000))
 		Expect(string(r.Data)).To(Equal("20360102"))
 		r = s.send("00 CA 00 F0 00")
 		Expect(string(r.Data)).To(Equal("13101"))
-		atr, err := s.t.ATR()
+		atr, err := harness.ATR(s.t)
 		Expect(err).NotTo(HaveOccurred())
 		r = s.send("00 CA 5F 51 00")
 		Expect(r).To(HaveStatusWord(0x9000))

@@ -4,13 +4,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -71,7 +72,7 @@ var (
 	}
 )
 
-var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.Label(framework.SimOnly), func() {
+var _ = Describe("The card-info applet (券面事項入力補助AP)", speclabel.Of(speclabel.SimOnly), func() {
 	DescribeTable("gives the My Number and the four facts to the PIN",
 		func(mk func() profile.Profile) {
 			h := newHolder(mk())
@@ -155,7 +156,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", framework.
 	})
 })
 
-var _ = Describe("The card-face applet (券面AP)", framework.Label(framework.SimOnly), func() {
+var _ = Describe("The card-face applet (券面AP)", speclabel.Of(speclabel.SimOnly), func() {
 	DescribeTable("shows the card face to either 照合番号",
 		func(mk func() profile.Profile, useB bool) {
 			h := newHolder(mk())
@@ -199,7 +200,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		TextCodeA: 10, TextCodeB: 10, VisualCodeA: 10, VisualCodeB: 10,
 	}
 
-	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", framework.Label(framework.SimOnly), func() {
+	It("answers 63Cx to every empty VERIFY, after SELECT EF or by SFI", speclabel.Of(speclabel.SimOnly), func() {
 		h := newHolder(profile.Default())
 		st, err := h.c.PINStatus()
 		Expect(err).NotTo(HaveOccurred())
@@ -207,7 +208,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatusSFI()).To(Equal(st))
 	})
 
-	It("counts a wrong PIN or code on its own key only, and a right one restores it", framework.Label(framework.Destructive, framework.SimOnly), func() {
+	It("counts a wrong PIN or code on its own key only, and a right one restores it", speclabel.Of(speclabel.Destructive, speclabel.SimOnly), func() {
 		h := newHolder(profile.Default())
 		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		_, err := h.c.MyNumber("0000")
@@ -229,7 +230,7 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 3))
 	})
 
-	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", framework.Label(framework.Destructive, framework.SimOnly), func() {
+	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", speclabel.Of(speclabel.Destructive, speclabel.SimOnly), func() {
 		h := newHolder(profile.Default())
 		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		for left := 2; left >= 0; left-- {

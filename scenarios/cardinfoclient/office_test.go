@@ -4,6 +4,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
@@ -16,7 +18,7 @@ import (
 // §1): a move recorded by the municipal office shows in the text applet, the
 // integrity record is re-signed and verifies, and the signing certificate,
 // which carries the old address, is revoked and taken off the card.
-var _ = Describe("A change of address at the municipal office", framework.Label(framework.SimOnly), func() {
+var _ = Describe("A change of address at the municipal office", speclabel.Of(speclabel.SimOnly), func() {
 	It("updates the text applet, re-signs the integrity record and revokes the signing certificate", func() {
 		p := profile.Default()
 		h := newHolder(p)

@@ -39,7 +39,7 @@ var _ = BeforeEach(func() { tgt.Guard() })
 // card is the target's transport, traced into the spec's report, reset.
 func card() harness.Transport {
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
-	Expect(t.Reset()).To(Succeed())
+	Expect(harness.Reset(t)).To(Succeed())
 	return t
 }
 

@@ -8,10 +8,11 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/speclabel"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-var _ = Describe("The MF level (myna-card mf.rs)", Label("physical-safe"), func() {
+var _ = Describe("The MF level (myna-card mf.rs)", speclabel.Of(speclabel.PhysicalSafe), func() {
 	It("answers the large GET DATA objects only to an extended Le, as myna-card's get_data retries", func() {
 		t := card()
 		for _, tag := range []string{"00 F8", "7F 21"} {
@@ -39,7 +40,7 @@ var _ = Describe("The MF level (myna-card mf.rs)", Label("physical-safe"), func(
 	})
 })
 
-var _ = Describe("Commands real clients send", Label("physical-safe"), func() {
+var _ = Describe("Commands real clients send", speclabel.Of(speclabel.PhysicalSafe), func() {
 	It("answers 80 A2 with 6700 for a wrong length (jsapdu) and 6A86 for other P1-P2 (myna-card)", func() {
 		t := card()
 		expectSW(t, selJPKI, "9000")
@@ -65,7 +66,7 @@ var _ = Describe("Commands real clients send", Label("physical-safe"), func() {
 	})
 })
 
-var _ = Describe("Certificates shaped like the real ones", Label("physical-safe"), func() {
+var _ = Describe("Certificates shaped like the real ones", speclabel.Of(speclabel.PhysicalSafe), func() {
 	It("has an auth certificate within 10% of the real card's 1,571 bytes, still from a test authority on a simulated card", func() {
 		c := jpkiclient.New(card())
 		Expect(c.SelectAP()).To(Succeed())
@@ -80,13 +81,13 @@ var _ = Describe("Certificates shaped like the real ones", Label("physical-safe"
 	})
 })
 
-var _ = Describe("Token variants (myna CheckCard)", Label("physical-safe"), func() {
+var _ = Describe("Token variants (myna CheckCard)", speclabel.Of(speclabel.PhysicalSafe), func() {
 	It("presents a token the clients accept", func() {
 		c := jpkiclient.New(card())
 		Expect(c.SelectAP()).To(Succeed())
 		Expect(c.CheckToken()).To(Succeed())
 	})
-	It("lets clients tell the old Juki label and phone tokens apart", Label("sim-only"), func() {
+	It("lets clients tell the old Juki label and phone tokens apart", speclabel.Of(speclabel.SimOnly), func() {
 		for tok, want := range map[string]error{profile.TokenJuki: jpkiclient.ErrUnexpectedToken, profile.TokenAndroid: nil, profile.TokenIPhone: nil} {
 			p := profile.Default()
 			p.Token = tok

@@ -18,7 +18,7 @@ func simClient(p profile.Profile) *jpkiclient.Client {
 	sim, err := simreplay.Issue(p)
 	Expect(err).NotTo(HaveOccurred())
 	t := harness.Traced(sim.Transport, ginkgotrace.ForSpec())
-	DeferCleanup(t.Close)
+	DeferCleanup(harness.Close, t)
 	c := jpkiclient.New(t)
 	Expect(c.SelectAP()).To(Succeed())
 	return c

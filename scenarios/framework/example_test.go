@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/target"
 	_ "github.com/mynahil/mynahil/scenarios/framework" // opens simulated targets
@@ -28,10 +30,10 @@ func Example() {
 	}
 	err = c.VerifyPIN(jpkiclient.AuthPIN, tgt.PINs().Auth)
 	fmt.Println("verified:", err == nil, "PIN prints as", tgt.PINs().Auth)
-	fmt.Println("destructive spec runs:", tgt.Decide([]string{target.LabelDestructive}).Run)
+	fmt.Println("destructive spec runs:", tgt.Decide(speclabel.Of(speclabel.Destructive)).Run)
 
 	// The same spec on a physical card without the opt-in:
-	d := target.Decide([]string{target.LabelDestructive}, target.Facts{Physical: true})
+	d := target.Decide(speclabel.Of(speclabel.Destructive), target.Facts{Physical: true})
 	fmt.Println("on a physical card:", d.Run, "-", d.Reason)
 	// Output:
 	// verified: true PIN prints as ****

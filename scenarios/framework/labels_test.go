@@ -1,47 +1,96 @@
 package framework_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
-
-	"github.com/mynahil/mynahil/conformance"
-	"github.com/mynahil/mynahil/scenarios/framework"
 )
 
-// A misspelt label would escape the physical-card guard: the registry
-// refuses it before the suite starts.
-func TestLabelRefusesUnknownNames(t *testing.T) {
-	got := framework.Label(framework.Destructive, framework.NeedsSignPIN)
-	if len(got) != 2 || got[0] != "destructive" || got[1] != "needs-sign-pin" {
-		t.Errorf("Label(destructive, needs-sign-pin) = %v", got)
+// rawLabels lists, in one Go file, every Ginkgo Label(…) call given a string
+// literal and every speclabel.Label("…") conversion: labels must be
+// speclabel's constants (harness/speclabel), so a misspelt one cannot
+// escape the physical-card guard.
+func rawLabels(t *testing.T, path string, src []byte) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, path, src, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("Label accepted the unknown label \"destrutive\"")
+	var out []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
 		}
-	}()
-	framework.Label("destrutive")
+		var name string
+		switch fun := call.Fun.(type) {
+		case *ast.Ident:
+			name = fun.Name // ginkgo dot-imported
+		case *ast.SelectorExpr:
+			if x, ok := fun.X.(*ast.Ident); ok {
+				name = x.Name + "." + fun.Sel.Name
+			}
+		}
+		if name != "Label" && name != "ginkgo.Label" && name != "speclabel.Label" {
+			return true
+		}
+		for _, a := range call.Args {
+			if lit, ok := a.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				out = append(out, fset.Position(call.Pos()).String()+": "+name+"("+lit.Value+")")
+			}
+		}
+		return true
+	})
+	return out
 }
 
-// The conformance suite labels its checks with names from the same
-// registry, and the names both suites use mean the same.
-func TestConformanceLabelsAreRegistered(t *testing.T) {
-	reg := framework.Registry()
-	for _, c := range conformance.Checks() {
-		for _, l := range conformance.SpecLabels(c) {
-			if l == c.ID {
-				continue
-			}
-			if _, ok := reg[l]; !ok {
-				t.Errorf("conformance check %s carries label %q, which is not in the registry", c.ID, l)
-			}
-		}
+// TestNoRawLabels walks every Go file of the module (tests included) but
+// the registry itself.
+func TestNoRawLabels(t *testing.T) {
+	root := repoRoot(t)
+	out, err := exec.Command("git", "-C", root, "ls-files", "*.go").Output()
+	if err != nil {
+		t.Fatalf("listing Go files: %v", err)
 	}
-	for _, same := range [][2]string{{conformance.LabelInteractive, framework.Interactive}, {conformance.LabelSlow, framework.Slow}} {
-		if same[0] != same[1] {
-			t.Errorf("the conformance suite spells %q, the scenario suites %q", same[0], same[1])
+	var found []string
+	for _, rel := range strings.Fields(string(out)) {
+		if strings.HasPrefix(rel, "harness/speclabel/") {
+			continue
 		}
+		src, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found = append(found, rawLabels(t, rel, src)...)
 	}
-	for _, l := range []string{"reader", "fault-matrix"} {
-		framework.Label(l) // the conformance suite's containers
+	if len(found) > 0 {
+		t.Errorf("labels written as strings (use harness/speclabel's constants with speclabel.Of):\n%s", strings.Join(found, "\n"))
+	}
+}
+
+// TestRawLabelsCaught plants each form a raw label can take.
+func TestRawLabelsCaught(t *testing.T) {
+	src := []byte(`package x
+var _ = Describe("a", Label("physical-safe"), func() {})
+var _ = ginkgo.It("b", ginkgo.Label("sim-only"), func() {})
+var _ = speclabel.Of(speclabel.Label("destrutive"))
+var _ = Describe("c", speclabel.Of(speclabel.PhysicalSafe), func() {})
+var _ = It("d", Label(conformance.SpecLabels(c)...), func() {})
+`)
+	got := rawLabels(t, "planted.go", src)
+	want := []string{`Label("physical-safe")`, `ginkgo.Label("sim-only")`, `speclabel.Label("destrutive")`}
+	if len(got) != len(want) {
+		t.Fatalf("found %d raw labels, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasSuffix(got[i], w) {
+			t.Errorf("finding %d = %q, want …%s", i, got[i], w)
+		}
 	}
 }

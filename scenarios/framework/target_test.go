@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
@@ -192,10 +194,10 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 	})
 
 	It("decides by its labels, its PINs and the fingerprint", func() {
-		Expect(tgt.Decide([]string{target.LabelPhysicalSafe, target.LabelNeedsAuthPIN}).Run).To(BeTrue())
-		Expect(tgt.Decide([]string{target.LabelPhysicalSafe, target.LabelNeedsSignPIN}).Run).To(BeFalse())
-		Expect(tgt.Decide([]string{target.LabelDestructive}).Run).To(BeFalse())
-		Expect(tgt.Decide([]string{target.LabelSimOnly}).Run).To(BeFalse())
+		Expect(tgt.Decide(speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN)).Run).To(BeTrue())
+		Expect(tgt.Decide(speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsSignPIN)).Run).To(BeFalse())
+		Expect(tgt.Decide(speclabel.Of(speclabel.Destructive)).Run).To(BeFalse())
+		Expect(tgt.Decide(speclabel.Of(speclabel.SimOnly)).Run).To(BeFalse())
 		Expect(tgt.Decide(nil).Run).To(BeFalse())
 	})
 
@@ -207,21 +209,21 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 				ran = append(ran, r.LeafNodeText)
 			}
 		})
-		It("skips a destructive spec without the opt-in", Label(target.LabelDestructive), func() {
+		It("skips a destructive spec without the opt-in", speclabel.Of(speclabel.Destructive), func() {
 			Fail("the guard let a destructive spec run on a physical card without opt-in")
 		})
-		It("skips a sim-only spec", Label(target.LabelSimOnly), func() {
+		It("skips a sim-only spec", speclabel.Of(speclabel.SimOnly), func() {
 			Fail("the guard let a sim-only spec run on a physical card")
 		})
-		It("skips a spec needing a PIN it was not given", Label(target.LabelPhysicalSafe, target.LabelNeedsSignPIN), func() {
+		It("skips a spec needing a PIN it was not given", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsSignPIN), func() {
 			Fail("the guard let a spec run without the sign PIN")
 		})
-		It("runs a physical-safe read", Label(target.LabelPhysicalSafe), func() {
+		It("runs a physical-safe read", speclabel.Of(speclabel.PhysicalSafe), func() {
 			c := jpkiclient.New(tgt.Transport())
 			Expect(c.SelectAP()).To(Succeed())
 			Expect(c.TriesLeft(jpkiclient.AuthPIN)).To(Equal(3))
 		})
-		It("ran exactly the physical-safe spec", Label(target.LabelPhysicalSafe), func() {
+		It("ran exactly the physical-safe spec", speclabel.Of(speclabel.PhysicalSafe), func() {
 			Expect(ran).To(Equal([]string{"runs a physical-safe read"}))
 		})
 	})
@@ -241,7 +243,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		ReportAfterEach(func(r SpecReport) { entries = r.ReportEntries })
 		read := func() {
 			t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
-			Expect(t.Reset()).To(Succeed())
+			Expect(harness.Reset(t)).To(Succeed())
 			c := jpkiclient.New(t)
 			Expect(c.SelectAP()).To(Succeed())
 			Expect(c.VerifyPIN(jpkiclient.SignPIN, jpkiclient.PIN(issued.Profile.PINs.Sign))).To(Succeed())
@@ -255,7 +257,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(f.Name).To(Equal(issued.Profile.Holder.Name))
 			factsLen = len(f.Raw)
-			Expect(t.Reset()).To(Succeed())
+			Expect(harness.Reset(t)).To(Succeed())
 		}
 		shown := func() (trace string, found []string) {
 			Expect(entries).To(HaveLen(1))
@@ -295,11 +297,11 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		facts := tgt.Facts()
 		facts.AllowDestructive = true
 		facts.WantFingerprint = sha256hex(issued.AuthCert.Raw)
-		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("final pass"),
+		Expect(target.Decide(speclabel.Of(speclabel.Destructive), facts).Reason).To(ContainSubstring("final pass"),
 			"in a run that selects other specs too, destructive ones wait for their own pass")
 		facts.DestructivePass = true
-		Expect(target.Decide([]string{target.LabelDestructive}, facts).Run).To(BeTrue())
+		Expect(target.Decide(speclabel.Of(speclabel.Destructive), facts).Run).To(BeTrue())
 		facts.WantFingerprint = sha256hex([]byte("another card"))
-		Expect(target.Decide([]string{target.LabelDestructive}, facts).Reason).To(ContainSubstring("is not the one"))
+		Expect(target.Decide(speclabel.Of(speclabel.Destructive), facts).Reason).To(ContainSubstring("is not the one"))
 	})
 })

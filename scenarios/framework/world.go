@@ -434,6 +434,10 @@ type nopClose struct{ harness.Transport }
 
 func (nopClose) Close() error { return nil }
 
+// Reset and ATR forward the optional methods the embedding would lose.
+func (n nopClose) Reset() error         { return harness.Reset(n.Transport) }
+func (n nopClose) ATR() ([]byte, error) { return harness.ATR(n.Transport) }
+
 // Timeline is what happens in a world, dated on its clock, for people
 // (GinkgoWriter, and a report entry at the end) and for programs (JSON,
 // see WriteJSON).

@@ -62,7 +62,7 @@ func targetHolder() *holder {
 		DeferCleanup(func() { Expect(sim.Restore(pristine)).To(Succeed()) })
 	}
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
-	Expect(t.Reset()).To(Succeed())
+	Expect(harness.Reset(t)).To(Succeed())
 	c := jpkiclient.New(t)
 	Expect(c.SelectAP()).To(Succeed())
 	pins := tgt.PINs()

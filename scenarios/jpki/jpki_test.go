@@ -7,13 +7,15 @@ import (
 	"crypto/sha512"
 	"time"
 
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -30,7 +32,7 @@ func digestOf(h crypto.Hash, msg []byte) []byte {
 	return d[:]
 }
 
-var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
+var _ = Describe("Reading the card", speclabel.Of(speclabel.PhysicalSafe), func() {
 	var h *holder
 	BeforeEach(func() { h = targetHolder() })
 
@@ -39,7 +41,7 @@ var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 		Expect(h.client.CertificatesPresent()).To(And(HaveField("Sign", true), HaveField("Auth", true), HaveField("Raw", Equal([3]byte{0x8F, 0x8F, 0x00}))))
 	})
 
-	It("gives all four certificates, each end-entity one signed by its CA", framework.Label("needs-sign-pin"), func() {
+	It("gives all four certificates, each end-entity one signed by its CA", speclabel.Of(speclabel.NeedsSignPIN), func() {
 		authCA, _, err := h.client.ReadCertificate(jpkiclient.AuthCACert)
 		Expect(err).NotTo(HaveOccurred())
 		signCA, _, err := h.client.ReadCertificate(jpkiclient.SignCACert)
@@ -69,7 +71,7 @@ var _ = Describe("Reading the card", framework.Label("physical-safe"), func() {
 	})
 })
 
-var _ = Describe("Authenticating with the card", framework.Label("physical-safe", "needs-auth-pin"), func() {
+var _ = Describe("Authenticating with the card", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN), func() {
 	It("signs a challenge with the authentication key, verifiable with the auth certificate", func() {
 		h := targetHolder()
 		auth, _, err := h.client.ReadCertificate(jpkiclient.AuthCert)
@@ -90,7 +92,7 @@ var _ = Describe("Authenticating with the card", framework.Label("physical-safe"
 	})
 })
 
-var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-auth-pin", "needs-sign-pin"), func() {
+var _ = Describe("Signing a document", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN, speclabel.NeedsSignPIN), func() {
 	DescribeTable("with the signing key, verifiable with the sign certificate",
 		func(hash crypto.Hash) {
 			h := targetHolder()
@@ -114,7 +116,7 @@ var _ = Describe("Signing a document", framework.Label("physical-safe", "needs-a
 	)
 })
 
-var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
+var _ = Describe("PIN lockout", speclabel.Of(speclabel.Destructive), func() {
 	DescribeTable("counts down, blocks on the last try and stays blocked",
 		func(ref jpkiclient.PINRef, wrong jpkiclient.PIN, key jpkiclient.Key) {
 			h := targetHolder()
@@ -132,7 +134,7 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 				DeferCleanup(func() {
 					By("having the office re-set the " + ref.String())
 					Expect(tgt.Office(ref)).To(Succeed())
-					Expect(h.t.Reset()).To(Succeed())
+					Expect(harness.Reset(h.t)).To(Succeed())
 					Expect(h.client.SelectAP()).To(Succeed())
 					Expect(h.client.TriesLeft(ref)).To(HaveTriesLeft(max))
 					Expect(h.client.VerifyPIN(ref, right)).To(Succeed())
@@ -161,12 +163,12 @@ var _ = Describe("PIN lockout", framework.Label("destructive"), func() {
 			_, err = h.client.Sign(key, digestOf(crypto.SHA256, []byte("x")), crypto.SHA256)
 			Expect(err).To(HaveStatusWord(0x6982))
 		},
-		Entry("auth PIN: 3 tries", framework.Label("needs-auth-pin"), jpkiclient.AuthPIN, jpkiclient.PIN("9999"), jpkiclient.AuthKey),
-		Entry("sign PIN: 5 tries", framework.Label("needs-sign-pin"), jpkiclient.SignPIN, jpkiclient.PIN("WRONG99"), jpkiclient.SignKey),
+		Entry("auth PIN: 3 tries", speclabel.Of(speclabel.NeedsAuthPIN), jpkiclient.AuthPIN, jpkiclient.PIN("9999"), jpkiclient.AuthKey),
+		Entry("sign PIN: 5 tries", speclabel.Of(speclabel.NeedsSignPIN), jpkiclient.SignPIN, jpkiclient.PIN("WRONG99"), jpkiclient.SignKey),
 	)
 })
 
-var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
+var _ = Describe("Changing a PIN", speclabel.Of(speclabel.Destructive), func() {
 	DescribeTable("enforces the format and takes effect",
 		func(ref jpkiclient.PINRef, next jpkiclient.PIN, bad []string) {
 			h := targetHolder()
@@ -181,7 +183,7 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 			// Set back before the spec ends, so a physical card leaves
 			// with the PIN its holder knows.
 			DeferCleanup(func() {
-				Expect(h.t.Reset()).To(Succeed())
+				Expect(harness.Reset(h.t)).To(Succeed())
 				Expect(h.client.SelectAP()).To(Succeed())
 				Expect(h.client.ChangePIN(ref, next, old)).To(Succeed())
 				Expect(h.client.VerifyPIN(ref, old)).To(Succeed())
@@ -189,11 +191,11 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 			Expect(h.client.VerifyPIN(ref, old)).To(BeWrongPIN())
 			Expect(h.client.VerifyPIN(ref, next)).To(Succeed())
 		},
-		Entry("auth PIN: exactly 4 digits", framework.Label("needs-auth-pin"), jpkiclient.AuthPIN, jpkiclient.PIN("4321"), []string{"123", "12345", "12a4"}),
-		Entry("sign PIN: 6–16 of A–Z 0–9", framework.Label("needs-sign-pin"), jpkiclient.SignPIN, jpkiclient.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
+		Entry("auth PIN: exactly 4 digits", speclabel.Of(speclabel.NeedsAuthPIN), jpkiclient.AuthPIN, jpkiclient.PIN("4321"), []string{"123", "12345", "12a4"}),
+		Entry("sign PIN: 6–16 of A–Z 0–9", speclabel.Of(speclabel.NeedsSignPIN), jpkiclient.SignPIN, jpkiclient.PIN("NEW2PIN"), []string{"ABC12", "abcdef", "ABCDEFGHIJ1234567", "ABC 123"}),
 	)
 
-	It("is refused by the card without a VERIFY of that PIN in the selected applet", framework.Label("needs-auth-pin"), func() {
+	It("is refused by the card without a VERIFY of that PIN in the selected applet", speclabel.Of(speclabel.NeedsAuthPIN), func() {
 		h := targetHolder()
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(h.client.SelectEF(jpkiclient.EFAuthPIN)).To(Succeed())
@@ -206,7 +208,7 @@ var _ = Describe("Changing a PIN", framework.Label("destructive"), func() {
 	})
 })
 
-var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth-pin"), func() {
+var _ = Describe("Security status", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsAuthPIN), func() {
 	var h *holder
 	signOnce := func() error {
 		if err := h.client.SelectEF(jpkiclient.EFAuthKey); err != nil {
@@ -229,13 +231,13 @@ var _ = Describe("Security status", framework.Label("physical-safe", "needs-auth
 	})
 
 	It("is cleared by a reset", func() {
-		Expect(h.t.Reset()).To(Succeed())
+		Expect(harness.Reset(h.t)).To(Succeed())
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(signOnce()).To(HaveStatusWord(0x6982))
 	})
 })
 
-var _ = Describe("A holder aged 14", framework.Label("sim-only"), func() {
+var _ = Describe("A holder aged 14", speclabel.Of(speclabel.SimOnly), func() {
 	It("has no signing certificate, and the signing key is refused", func() {
 		p := profile.Default()
 		p.Holder.BirthDate = profile.NewDate(2011, time.June, 15)

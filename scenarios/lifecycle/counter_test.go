@@ -3,6 +3,8 @@ package lifecycle_test
 import (
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -13,7 +15,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-var _ = Describe("A proxy at the counter", Ordered, framework.Label(framework.SimOnly), func() {
+var _ = Describe("A proxy at the counter", Ordered, speclabel.Of(speclabel.SimOnly), func() {
 	// docs/lifecycle-rules.md §2: a proxy (任意代理人) cannot complete on the day;
 	// the office mails an inquiry/answer form, the holder writes the PIN and
 	// seals it, the proxy brings it back.

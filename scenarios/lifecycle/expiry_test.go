@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -14,7 +16,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
-var _ = Describe("Validity to the 5th birthday after issuance", framework.Label(framework.SimOnly), func() {
+var _ = Describe("Validity to the 5th birthday after issuance", speclabel.Of(speclabel.SimOnly), func() {
 	// The simulator's choices (rules.Birthday, rules.NthBirthdayAfter):
 	// a 29 February birthday falls on 28 February in common years, and on
 	// the day of issuance the birthday itself does not count, so issued on
@@ -87,7 +89,7 @@ var _ = Describe("Validity to the 5th birthday after issuance", framework.Label(
 	})
 })
 
-var _ = Describe("Smartphone certificates", Ordered, framework.Label(framework.SimOnly), func() {
+var _ = Describe("Smartphone certificates", Ordered, speclabel.Of(speclabel.SimOnly), func() {
 	var (
 		w              *world
 		c              *framework.Card

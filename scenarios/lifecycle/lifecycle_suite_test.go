@@ -109,7 +109,7 @@ type holder struct {
 func (w *world) insert(c *framework.Card) *holder {
 	GinkgoHelper()
 	t := harness.Traced(w.Insert(c), ginkgotrace.ForSpec())
-	DeferCleanup(t.Close)
+	DeferCleanup(harness.Close, t)
 	cl := jpkiclient.New(t)
 	Expect(cl.SelectAP()).To(Succeed())
 	return &holder{client: cl, t: t}

@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -27,7 +29,7 @@ func endOfDay(y int, m time.Month, d int) time.Time {
 	return framework.Date(y, m, d).Add(24*time.Hour - time.Second)
 }
 
-var _ = Describe("A resident's ten years", Ordered, framework.Label(framework.SimOnly), func() {
+var _ = Describe("A resident's ten years", Ordered, speclabel.Of(speclabel.SimOnly), func() {
 	// Born 1996-03-10, the card issued 2026-04-01 at 30: the card runs to the
 	// 10th birthday after issuance (2036-03-10), the certificates to the 5th
 	// (2031-03-10) (docs/lifecycle-rules.md §3).

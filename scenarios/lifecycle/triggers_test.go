@@ -3,6 +3,8 @@ package lifecycle_test
 import (
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -42,7 +44,7 @@ var (
 	expired            = relyingparty.Expired{}
 )
 
-var _ = Describe("Every revocation trigger", framework.Label(framework.SimOnly), func() {
+var _ = Describe("Every revocation trigger", speclabel.Of(speclabel.SimOnly), func() {
 	DescribeTable("seen by the holder's client and by a relying party",
 		func(tr trigger) {
 			w := newWorld(at(2026, time.April, 1, 10))

@@ -4,13 +4,15 @@ import (
 	"crypto"
 	"crypto/sha256"
 
+	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
-	"github.com/mynahil/mynahil/scenarios/framework"
 )
 
 // other returns a PIN of the same format as p that differs from it in the
@@ -49,11 +51,11 @@ func needs(s *session, ref jpkiclient.PINRef) {
 // fingerprint and --label-filter=destructive (after every other spec).
 // Each PIN's three steps run in order: a change that is set back, a
 // lockout, and the office's re-set after which the card is checked again.
-var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), func() {
+var _ = Describe("A PIN's hard times", speclabel.Of(speclabel.Destructive), func() {
 	for _, ref := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
-		needsPIN := framework.Label(framework.NeedsAuthPIN)
+		needsPIN := speclabel.Of(speclabel.NeedsAuthPIN)
 		if ref == jpkiclient.SignPIN {
-			needsPIN = framework.Label(framework.NeedsSignPIN)
+			needsPIN = speclabel.Of(speclabel.NeedsSignPIN)
 		}
 		Context("the "+ref.String(), Ordered, func() {
 			var blocked bool
@@ -64,12 +66,12 @@ var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), f
 				Expect(s.c.ChangePIN(ref, old, next)).To(Succeed())
 				DeferCleanup(func() {
 					By("setting the " + ref.String() + " back")
-					Expect(s.t.Reset()).To(Succeed())
+					Expect(harness.Reset(s.t)).To(Succeed())
 					Expect(s.c.SelectAP()).To(Succeed())
 					Expect(s.c.ChangePIN(ref, next, old)).To(Succeed())
 					Expect(s.c.VerifyPIN(ref, old)).To(Succeed())
 				})
-				Expect(s.t.Reset()).To(Succeed())
+				Expect(harness.Reset(s.t)).To(Succeed())
 				Expect(s.c.SelectAP()).To(Succeed())
 				Expect(s.c.VerifyPIN(ref, old)).To(BeWrongPIN())
 				Expect(s.c.VerifyPIN(ref, next)).To(Succeed())
@@ -98,7 +100,7 @@ var _ = Describe("A PIN's hard times", framework.Label(framework.Destructive), f
 				Expect(err).To(HaveStatusWord(0x6982))
 			})
 
-			It("is re-set by the office, after which the card works again", framework.Label(framework.Interactive), func() {
+			It("is re-set by the office, after which the card works again", speclabel.Of(speclabel.Interactive), func() {
 				s := open()
 				needs(s, ref)
 				if n, err := s.c.TriesLeft(ref); !blocked && err == nil && n > 0 {

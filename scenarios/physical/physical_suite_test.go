@@ -64,7 +64,7 @@ type session struct {
 func open() *session {
 	GinkgoHelper()
 	t := harness.Traced(tgt.Transport(), ginkgotrace.ForTarget(tgt))
-	Expect(t.Reset()).To(Succeed())
+	Expect(harness.Reset(t)).To(Succeed())
 	c := jpkiclient.New(t)
 	Expect(c.SelectAP()).To(Succeed())
 	return &session{t: t, c: c, pins: tgt.PINs()}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -20,14 +22,13 @@ import (
 	. "github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/harness/target"
-	"github.com/mynahil/mynahil/scenarios/framework"
 )
 
 var (
-	physicalSafe = framework.Label(framework.PhysicalSafe)
-	needsAuthPIN = framework.Label(framework.NeedsAuthPIN)
-	needsSignPIN = framework.Label(framework.NeedsSignPIN)
-	needsCIPIN   = framework.Label(target.LabelNeedsCardInfoPIN)
+	physicalSafe = speclabel.Of(speclabel.PhysicalSafe)
+	needsAuthPIN = speclabel.Of(speclabel.NeedsAuthPIN)
+	needsSignPIN = speclabel.Of(speclabel.NeedsSignPIN)
+	needsCIPIN   = speclabel.Of(speclabel.NeedsCardInfoPIN)
 )
 
 func read(s *session, kind jpkiclient.Cert) (*x509.Certificate, []byte) {

@@ -29,6 +29,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/speclabel"
+
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/mynahil/mynahil/harness/jpkiclient"
@@ -297,8 +299,8 @@ func unpassed(paths []string) ([]string, error) {
 					continue
 				}
 				labels := sr.Labels()
-				if slices.Contains(labels, target.LabelSimOnly) ||
-					!(slices.Contains(labels, target.LabelPhysicalSafe) || slices.Contains(labels, target.LabelDestructive) || slices.Contains(labels, target.LabelInteractive)) {
+				if speclabel.Has(labels, speclabel.SimOnly) ||
+					!(speclabel.Has(labels, speclabel.PhysicalSafe) || speclabel.Has(labels, speclabel.Destructive) || speclabel.Has(labels, speclabel.Interactive)) {
 					continue
 				}
 				key := r.SuiteDescription + ": " + sr.FullText()
