@@ -33,11 +33,11 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -99,13 +99,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	var ep struct {
-		CRLAuth  string `json:"crl_auth"`
-		CRLSign  string `json:"crl_sign"`
-		OCSPAuth string `json:"ocsp_auth"`
-		OCSPSign string `json:"ocsp_sign"`
-	}
-	if err := c.Call(ctx, "office.endpoints", nil, &ep); err != nil {
+	ep, err := c.Endpoints(ctx)
+	if err != nil {
 		return fmt.Errorf("asking the sim for its revocation endpoints: %w", err)
 	}
 	fmt.Printf("rehearsal: the simulated card in %q as a physical card, auth certificate SHA-256 %s\n", reader, fp)
@@ -259,9 +254,9 @@ func startSim(bin, state, ctl string) (stop func(), err error) {
 }
 
 // dial connects to the sim's control socket once it listens.
-func dial(ctx context.Context, addr string) (*control.Client, error) {
+func dial(ctx context.Context, addr string) (*simapi.Client, error) {
 	for {
-		c, err := control.Dial(addr)
+		c, err := simapi.Dial(addr)
 		if err == nil {
 			return c, nil
 		}
@@ -274,12 +269,9 @@ func dial(ctx context.Context, addr string) (*control.Client, error) {
 }
 
 // cardReader is the reader of the sim's first card.
-func cardReader(ctx context.Context, c *control.Client) (string, error) {
-	var slots []struct {
-		Card   string `json:"card"`
-		Reader string `json:"reader"`
-	}
-	if err := c.Call(ctx, "sim.list", nil, &slots); err != nil {
+func cardReader(ctx context.Context, c *simapi.Client) (string, error) {
+	slots, err := c.List(ctx)
+	if err != nil {
 		return "", fmt.Errorf("listing the sim's cards: %w", err)
 	}
 	if len(slots) == 0 {
