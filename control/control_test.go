@@ -202,34 +202,72 @@ func rawLines(t *testing.T, addr string, lines ...string) []response {
 	return out
 }
 
+// TestMalformedRequests: a malformed first line is answered and ends the
+// connection (it never becomes a client); after a valid first request, a
+// malformed one is answered and the connection goes on.
 func TestMalformedRequests(t *testing.T) {
 	srv, _ := start(t, sockAddr(t))
-	replies := rawLines(t, srv.Addr(),
-		"{not json\n",
-		"\n",
-		"[1,2]\n",
-		`{"id":3}`+"\n",
-		`{"id":4,"method":"echo","extra":1}`+"\n",
-		`{"id":5,"method":"echo"} {"id":6}`+"\n",
-		`{"id":7,"method":"echo","params":{"text":"ok"}}`+"\n",
-	)
-	wantRules := []string{RuleBadRequest, RuleBadRequest, RuleBadRequest, RuleBadRequest, RuleBadRequest, ""}
-	if len(replies) != len(wantRules) {
-		t.Fatalf("got %d replies, want %d", len(replies), len(wantRules))
-	}
-	for i, r := range replies[:5] {
-		if r.Error == nil || r.Error.Rule != wantRules[i] || r.Error.Message == "" {
-			t.Errorf("reply %d = %+v, want error with rule %s", i, r, wantRules[i])
+	for _, tc := range []struct {
+		line string
+		id   uint64
+	}{
+		{"{not json\n", 0},
+		{"[1,2]\n", 0},
+		{`{"id":3}` + "\n", 3},
+		{`{"id":4,"method":"echo","extra":1}` + "\n", 4},
+		{`{"id":5,"method":"echo"} {"id":6}` + "\n", 5},
+	} {
+		replies, closed := rawExchange(t, srv.Addr(), tc.line, `{"id":9,"method":"echo"}`+"\n")
+		if len(replies) != 1 || replies[0].Error == nil || replies[0].Error.Rule != RuleBadRequest || replies[0].ID != tc.id || replies[0].Error.Message == "" {
+			t.Errorf("first line %.30q: replies %+v, want one with rule %s and id %d", tc.line, replies, RuleBadRequest, tc.id)
+		}
+		if !closed {
+			t.Errorf("first line %.30q: the connection stayed open", tc.line)
 		}
 	}
-	if last := replies[5]; last.Error != nil || last.ID != 7 || !strings.Contains(string(last.Result), "OK") {
-		t.Errorf("valid request after garbage: %+v", last)
+	replies, closed := rawExchange(t, srv.Addr(), "\n", `{"id":1,"method":"echo"}`+"\n", "{not json\n", `{"id":7,"method":"echo","params":{"text":"ok"}}`+"\n")
+	if len(replies) != 3 || closed || replies[0].Error != nil || replies[1].Error == nil || replies[1].Error.Rule != RuleBadRequest ||
+		replies[2].ID != 7 || !strings.Contains(string(replies[2].Result), "OK") {
+		t.Errorf("garbage after a valid request: replies %+v, closed %v; want it answered and the next request served", replies, closed)
 	}
-	for i, id := range []uint64{0, 0, 3, 4, 5} {
-		if replies[i].ID != id {
-			t.Errorf("reply %d id = %d, want %d", i, replies[i].ID, id)
+}
+
+// rawExchange writes lines on a raw connection, one at a time, reading a
+// reply to each non-blank one, and reports whether the server closed the
+// connection.
+func rawExchange(t *testing.T, addr string, lines ...string) (replies []response, closed bool) {
+	t.Helper()
+	network, address, _ := parseAddr(addr, false)
+	conn, err := net.Dial(network, address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	for _, l := range lines {
+		if _, err := conn.Write([]byte(l)); err != nil {
+			return replies, true
 		}
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		b, err := r.ReadBytes('\n')
+		if err != nil {
+			return replies, !isTimeout(err)
+		}
+		var resp response
+		if err := json.Unmarshal(b, &resp); err != nil {
+			t.Fatalf("reply %q is not JSON: %v", b, err)
+		}
+		replies = append(replies, resp)
 	}
+	return replies, false
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func TestOversizeRequest(t *testing.T) {

@@ -106,11 +106,20 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 
 // listenUnix binds a temporary name, restricts it to 0600 and only then
 // renames it into place, so the socket is never reachable with looser
-// permissions.
+// permissions. What is at path already is replaced only when it is a
+// socket nobody answers on (left by a daemon that died): a live socket or
+// any other file (a state file named by mistake) is refused.
 func (s *Server) listenUnix(path string) error {
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-		c.Close()
-		return fmt.Errorf("listening on control socket %s: another daemon is already serving it", path)
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return fmt.Errorf("listening on control socket %s: a %s is there, not a socket: refusing to replace it (name a new path)", path, fileKind(fi))
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return fmt.Errorf("listening on control socket %s: another daemon is already serving it", path)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("listening on control socket %s: %w", path, err)
 	}
 	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
 	_ = os.Remove(tmp)
@@ -136,6 +145,19 @@ func (s *Server) listenUnix(path string) error {
 	}
 	s.ln, s.addr, s.sock, s.sockFI = ln, "unix:"+path, path, fi
 	return nil
+}
+
+// fileKind names what a non-socket file is, for an error.
+func fileKind(fi os.FileInfo) string {
+	switch {
+	case fi.IsDir():
+		return "directory"
+	case fi.Mode()&os.ModeSymlink != 0:
+		return "symbolic link"
+	case fi.Mode().IsRegular():
+		return "regular file"
+	}
+	return "file of mode " + fi.Mode().Type().String()
 }
 
 // Addr is the address clients dial, in the same form Listen takes; for
@@ -287,8 +309,18 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, st *connState) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if !st.activate() {
-			return // evicted for a newer connection while pending
+		if st.pending() {
+			// The first request must be one, with the token where one is
+			// required: anything else ends the connection before it may
+			// count as a client (an unauthenticated connection never
+			// holds a slot; evictPending drops it for a newer one).
+			if resp, ok := s.admit(line); !ok {
+				s.reply(c, w, resp)
+				return
+			}
+			if !st.activate() {
+				return // evicted for a newer connection meanwhile
+			}
 		}
 		resp := s.dispatch(ctx, line)
 		if !s.reply(c, w, resp) || resp.Error != nil && resp.Error.Rule == RuleUnauthorized {
@@ -325,6 +357,23 @@ func (s *Server) reply(c net.Conn, w *bufio.Writer, resp response) bool {
 	return w.Flush() == nil
 }
 
+// admit checks a connection's first line: a request, with the right token
+// on a listener that requires one. It returns the refusal otherwise.
+func (s *Server) admit(line []byte) (response, bool) {
+	req, err := decodeRequest(line)
+	if err != nil {
+		return response{ID: req.ID, Error: Errorf(RuleBadRequest, "%v", err)}, false
+	}
+	if s.token != "" && !tokenOK(s.token, req.Token) {
+		return response{ID: req.ID, Error: s.unauthorized(req.Method)}, false
+	}
+	return response{}, true
+}
+
+func (s *Server) unauthorized(method string) *Error {
+	return Errorf(RuleUnauthorized, "calling %q: missing or wrong control token (the daemon writes it to control.token in its state directory at each start; or set %s)", method, TokenEnv)
+}
+
 // dispatch decodes one request line and runs its handler. It never panics:
 // a panicking handler becomes a RuleInternal error reply.
 func (s *Server) dispatch(ctx context.Context, line []byte) (resp response) {
@@ -334,7 +383,7 @@ func (s *Server) dispatch(ctx context.Context, line []byte) (resp response) {
 	}
 	resp.ID = req.ID
 	if s.token != "" && !tokenOK(s.token, req.Token) {
-		resp.Error = Errorf(RuleUnauthorized, "calling %q: missing or wrong control token (the daemon writes it to control.token in its state directory at each start; or set %s)", req.Method, TokenEnv)
+		resp.Error = s.unauthorized(req.Method)
 		return resp
 	}
 	s.mu.Lock()

@@ -1,7 +1,6 @@
 package simd
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,13 +84,13 @@ type daemonClock struct {
 	file store.File // zero when the clock is not kept (wall clock, Config.Clock)
 }
 
-// save stores a virtual clock's time; a no-op for the others.
-func (c daemonClock) save() error {
-	v, ok := c.Clock.(*clock.Virtual)
-	if !ok || c.file.Path == "" {
+// save stores a virtual clock's time t, before the clock moves to it
+// (office.Office.KeepClock); a no-op for the others.
+func (c daemonClock) save(t time.Time) error {
+	if _, ok := c.Clock.(*clock.Virtual); !ok || c.file.Path == "" {
 		return nil
 	}
-	b, err := json.Marshal(clockState{Kind: ClockVirtual, Now: v.Now()})
+	b, err := json.Marshal(clockState{Kind: ClockVirtual, Now: t})
 	if err != nil {
 		return fmt.Errorf("encoding clock: %w", err)
 	}
@@ -106,10 +105,11 @@ func (c daemonClock) save() error {
 //   - Config.Clock, when set, is used as it is and not kept (tests).
 //   - A state directory with a virtual clock continues it; --clock wall or
 //     a virtual:T at another time is refused (move it with office.time).
-//   - A state directory that already holds an office but no clock.json, or
-//     one whose clock.json says wall, runs on the wall clock; --clock
-//     virtual… is refused (its certificates were issued at wall-clock
-//     times).
+//   - A state directory whose clock.json says wall runs on the wall clock;
+//     --clock virtual… is refused (its certificates were issued at
+//     wall-clock times).
+//   - A state directory that holds an office but no clock.json is refused,
+//     as a lost office.json is: which clock it ran on is lost.
 //   - A new state directory takes --clock (default wall) and keeps it.
 func openClock(cfg Config) (daemonClock, error) {
 	if cfg.Clock != nil {
@@ -134,8 +134,12 @@ func openClock(cfg Config) (daemonClock, error) {
 		}
 		stored = &st
 	case errors.Is(err, os.ErrNotExist):
-		if _, err := os.Stat(filepath.Join(cfg.StateDir, "office.json")); err == nil {
-			stored = &clockState{Kind: ClockWall}
+		// A directory with an office always has its clock: without it, a
+		// virtual 2031 would silently restart at the wall clock's time.
+		if _, err := os.Lstat(filepath.Join(cfg.StateDir, officeFile)); !errors.Is(err, os.ErrNotExist) {
+			return daemonClock{}, fmt.Errorf("reading clock: %s is missing, but the state directory holds an office (%s): "+
+				"restore it from a backup, or write {\"kind\":\"virtual\",\"now\":\"…\"} (or {\"kind\":\"wall\"}) by hand, "+
+				"or move the state directory aside to start afresh (docs/reliability.md)", f.Path, officeFile)
 		}
 	default:
 		return daemonClock{}, fmt.Errorf("reading clock: %w", err)
@@ -168,22 +172,11 @@ func openClock(cfg Config) (daemonClock, error) {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	c := daemonClock{Clock: clock.NewVirtual(start.Truncate(time.Second)), file: f}
-	return c, c.save()
+	start = start.Truncate(time.Second)
+	c := daemonClock{Clock: clock.NewVirtual(start), file: f}
+	return c, c.save(start)
 }
 
-// timeHandler wraps the office's office.time so that a moved virtual clock
-// is stored before the answer goes out: a restarted daemon continues from
-// the time the client was told.
-func (d *Daemon) timeHandler(fn func(context.Context, json.RawMessage) (any, error)) func(context.Context, json.RawMessage) (any, error) {
-	return func(ctx context.Context, params json.RawMessage) (any, error) {
-		res, err := fn(ctx, params)
-		if err != nil {
-			return nil, err
-		}
-		if err := d.clock.save(); err != nil {
-			return nil, fmt.Errorf("moving the office's clock: %w", err)
-		}
-		return res, nil
-	}
-}
+// officeFile is the office's registry in the state directory (package
+// office): its presence says the directory is not new.
+const officeFile = "office.json"

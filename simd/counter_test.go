@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -28,7 +28,7 @@ func TestOfficeTakesTheCardOut(t *testing.T) {
 	r.expectSW(verify("0000"), 0x63C2)
 
 	// A refused operation does not touch the card.
-	if _, err := c.ResetPIN(ctx, "card-1", authority.Auth, "12"); err == nil {
+	if _, err := c.ResetPIN(ctx, simapi.PINParams{Card: "card-1", Kind: simapi.Auth, PIN: "12"}); err == nil {
 		t.Fatal("reset-pin with a 2-digit PIN succeeded")
 	}
 	r.expectSW([]byte{0x00, 0x20, 0x00, 0x80}, 0x63C2)
@@ -36,7 +36,7 @@ func TestOfficeTakesTheCardOut(t *testing.T) {
 	start := time.Now()
 	visit := make(chan error, 1)
 	go func() {
-		_, err := c.ResetPIN(ctx, "card-1", authority.Auth, "4321")
+		_, err := c.ResetPIN(ctx, simapi.PINParams{Card: "card-1", Kind: simapi.Auth, PIN: "4321"})
 		visit <- err
 	}()
 	// The old session is gone: the next exchange fails as a removal, and

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
@@ -109,7 +110,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("card never appeared in %q: %v", reader, err)
 	}
-	c, err := DialClient(d.ControlAddr())
+	c, err := simapi.Dial(d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 				kind, pin = authority.Sign, pins.Sign
 			}
 			start := time.Now()
-			if _, err := c.ResetPIN(ctx, "card-1", kind, pin); err != nil {
+			if _, err := c.ResetPIN(ctx, simapi.PINParams{Card: "card-1", Kind: simapi.Kind(kind), PIN: pin}); err != nil {
 				officeDone <- fmt.Errorf("office visit %d: %w", i, err)
 				return
 			}
@@ -329,7 +330,7 @@ func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
 	t.Logf("pcscd notices a removal after %s and an insertion after %s (median [min–max] of %d)",
 		spread(removals), spread(insertions), cycles)
 
-	c, err := DialClient(d.ControlAddr())
+	c, err := simapi.Dial(d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +338,7 @@ func TestPCSCDNoticesRemovalAndInsertion(t *testing.T) {
 	start := time.Now()
 	visit := make(chan error, 1)
 	go func() {
-		_, err := c.ResetPIN(ctx, "card-1", authority.Auth, profile.Default().PINs.Auth)
+		_, err := c.ResetPIN(ctx, simapi.PINParams{Card: "card-1", Kind: simapi.Auth, PIN: profile.Default().PINs.Auth})
 		visit <- err
 	}()
 	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {

@@ -1,22 +1,18 @@
 package simd
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simapi"
 )
 
 // RuleBadSlot is carried by sim.place's error for a slot out of range.
 const RuleBadSlot = "sim.bad-slot"
 
 // Placement names a card and the slot to put it in (sim.place).
-type Placement struct {
-	Card string `json:"card"`
-	Slot *int   `json:"slot"`
-}
+type Placement = simapi.Placement
 
 // Place puts a card into a slot's reader as a person swaps cards in a
 // reader: the card that was in that slot is taken out and detached from it
@@ -34,7 +30,6 @@ func (d *Daemon) Place(p Placement) ([]SlotInfo, error) {
 	if n < 0 || n > 0xFFFF || d.port+n > 65535 {
 		return nil, fmt.Errorf("placing card: %w", control.Errorf(RuleBadSlot, "slot %d out of range: vpcd port %d + slot must be a TCP port", n, d.port))
 	}
-	d.sync(false)
 	d.placeMu.Lock()
 	defer d.placeMu.Unlock()
 	d.mu.Lock()
@@ -55,8 +50,15 @@ func (d *Daemon) Place(p Placement) ([]SlotInfo, error) {
 	if card == nil {
 		return nil, fmt.Errorf("placing card: %w", control.Errorf(RuleUnknownCard, "no card %q (sim.list shows the cards)", p.Card))
 	}
+	// Both cards are held: an office visit of either ends first (slots only
+	// change under placeMu, so they are still where they were found).
+	held := []*slot{card}
+	if occupant != nil {
+		held = append(held, occupant)
+	}
+	defer hold(held...)()
 	if at, _ := card.where(); at == n {
-		d.toggle(card, true, "sim.place")
+		d.toggle(card, true, "place")
 		return []SlotInfo{d.info(card)}, nil
 	}
 	out := []*slot{card}
@@ -100,17 +102,9 @@ func (d *Daemon) detach(s *slot) {
 	if side == nil {
 		return
 	}
-	d.log.Info("taking card out of its slot", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", "sim.place")
+	d.log.Info("taking card out of its slot", "card", s.card.ID, "slot", n, "reader", ReaderName(n), "by", "place")
 	side.Remove()
 	if stop != nil {
 		stop()
 	}
-}
-
-func (d *Daemon) handlePlace(_ context.Context, p json.RawMessage) (any, error) {
-	var pl Placement
-	if err := control.Decode(p, &pl); err != nil {
-		return nil, err
-	}
-	return d.Place(pl)
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/card"
-	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -75,7 +75,7 @@ func TestPlaceThroughPCSCD(t *testing.T) {
 	var issued struct {
 		ID string `json:"id"`
 	}
-	if err := cl.Call(ctx, "office.issue-card", office.IssueParams{Profile: prof}, &issued); err != nil {
+	if err := cl.Call(ctx, "office.issue-card", simapi.IssueParams{Profile: prof}, &issued); err != nil {
 		t.Fatal(err)
 	}
 	old, err := pcsc.Open(reader, pcsc.Shared)

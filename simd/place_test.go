@@ -7,8 +7,8 @@ import (
 	"encoding/pem"
 	"testing"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/cardinfo"
-	"github.com/mynahil/mynahil/simcard/office"
 )
 
 // TestEndpointsPublishCardInfoCAs: office.endpoints gives the card-info
@@ -16,7 +16,7 @@ import (
 // needs, and they are the keys the daemon's cards are certified with.
 func TestEndpointsPublishCardInfoCAs(t *testing.T) {
 	r := newRig(t, shortTempDir(t), nil, Config{})
-	var ep office.Endpoints
+	var ep simapi.Endpoints
 	if err := r.client.Call(context.Background(), "office.endpoints", nil, &ep); err != nil {
 		t.Fatal(err)
 	}

@@ -15,21 +15,27 @@
 // and a removed card closes it. With Config.Signals, SIGUSR1 removes every
 // card and SIGUSR2 inserts every card.
 //
-// Control methods of the daemon (params and results are JSON; errors carry
-// the rules RuleUnknownCard, RuleUnknownSlot, RuleBadSelector):
-//
-//	sim.list                          → [SlotInfo]: card, slot, reader, vpcd, inserted, connected, atr, status, holder
-//	sim.status                        → Status: pid, state_dir, control, vpcd, started, uptime, counts
-//	sim.insert {"card": ID}           → [SlotInfo] of the cards affected
-//	sim.insert {"slot": N}              (also sim.remove; {"all": true} for every card)
-//	sim.place {"card": ID, "slot": N} → [SlotInfo]: the card placed, then the card it took out
-//	office.*                          the office's methods (office.Methods)
-//	control.methods                   → every method name
+// Its control methods (sim.* for the readers, office.* for the office) are
+// those of package simapi, which owns their names, params and results; the
+// daemon registers its implementation of them (simapi.Register).
 //
 // docs/daemon.md describes them all, the daemon's clock (Config.ClockSpec:
 // the wall clock, or a virtual clock kept in the state directory and moved
-// by office.time) and the office's counter: an office change to a card in
-// a reader takes the card out, changes it and puts it back (counter.go).
+// by office.time) and the visit path: an office change to a card in a
+// reader takes the card out, changes it and puts it back (counter.go).
+//
+// Lock order (docs/daemon.md, "Lock order"), outermost first; a goroutine
+// holding one takes only those below it:
+//
+//	placeMu                one sim.place at a time
+//	slot.hold              a card held by a visit, sim.place, sim.insert/remove or a signal (in card-ID order)
+//	Daemon.mu              the slots
+//	office lock            the registry (package office), then its journal,
+//	                       then the authority's and the chips' locks
+//	slot.mu, card sides    where a card is; leaves
+//
+// The office's lock is never held while a card waits to go back into its
+// reader: the put-back runs after it, under the card's hold only.
 //
 // Logs never hold a PIN: APDU summaries (debug level) show command data for
 // SELECT only, and control requests, which may carry PINs for the office,
@@ -38,7 +44,6 @@ package simd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,12 +51,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/keypool"
@@ -118,23 +126,13 @@ type Config struct {
 	// RemovalTime is how long an office change keeps a card out of its
 	// reader (default DefaultRemovalTime).
 	RemovalTime time.Duration
+	// PutBackWait bounds how long an office change waits for the reader
+	// to power the card up again after putting it back (default
+	// DefaultPutBackWait); past it the change is kept and its client told.
+	PutBackWait time.Duration
 	// Backoff bounds the card side's reconnect delay (default: vpcd's
 	// defaults, 50 ms doubling to 2 s).
 	Backoff time.Duration
-}
-
-// registry is what the daemon needs of the office: its cards, a way to
-// issue new ones and its control methods.
-type registry interface {
-	Cards() []*office.Card
-	IssueCard(p profile.Profile) (*office.Card, error)
-	registerControl(h office.Handler)
-	// setCounter installs how the office takes cards out of their
-	// readers (office.Office.SetCounter).
-	setCounter(takeOut func(cardID string) (putBack func()))
-	// describe returns the office's status of a card and its holder's name.
-	describe(id string) (status, holder string)
-	Close() error
 }
 
 // Daemon runs the cards of one state directory. Create it with Open, then
@@ -143,7 +141,7 @@ type Daemon struct {
 	cfg     Config
 	log     *slog.Logger
 	vlog    *slog.Logger // for vpcd: no frame dumps, see vpcdLogHandler
-	reg     registry
+	reg     *office.Office
 	issuer  *simcard.Issuer
 	clock   daemonClock
 	srv     *control.Server
@@ -153,7 +151,8 @@ type Daemon struct {
 	started time.Time
 
 	// byID maps card IDs to their *slot without d.mu, which the office's
-	// counter cannot take: List holds d.mu while it asks the office.
+	// TakeOut cannot take under the office's lock: List holds d.mu while it
+	// asks the office.
 	byID sync.Map
 
 	placeMu sync.Mutex // one sim.place at a time
@@ -170,7 +169,12 @@ type Daemon struct {
 type slot struct {
 	card *office.Card
 
-	mu   sync.Mutex // guards n, side, stop: the office's counter reads them without d.mu
+	// hold is held by whoever changes the card or where it is: an office
+	// visit (readers.Hold), sim.place, sim.insert and sim.remove, signals.
+	hold  sync.Mutex
+	outAt time.Time // when the holding visit took the card out (TakeOut)
+
+	mu   sync.Mutex // guards n, side, stop: TakeOut reads them without d.mu
 	n    int
 	side *vpcd.CardSide
 	stop func() // ends side.Run; nil until started
@@ -207,6 +211,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	}
 	if cfg.RemovalTime <= 0 {
 		cfg.RemovalTime = DefaultRemovalTime
+	}
+	if cfg.PutBackWait <= 0 {
+		cfg.PutBackWait = DefaultPutBackWait
 	}
 	host, portStr, err := net.SplitHostPort(cfg.VPCD)
 	if err != nil {
@@ -246,9 +253,13 @@ func Open(cfg Config) (_ *Daemon, err error) {
 		return nil, fmt.Errorf("opening simulator: creating issuer: %w", err)
 	}
 	d.issuer = issuer
-	if d.reg, err = openRegistry(cfg.StateDir, d.clock.Clock, issuer); err != nil {
+	// The issuer already writes the card-info applets (券面事項入力補助AP,
+	// 券面AP, 住基AP, common AP) beside JPKI, as a real card carries them
+	// (docs/card.md §2); the daemon adds none.
+	if d.reg, err = office.Open(cfg.StateDir, d.clock.Clock, issuer); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
+	d.reg.KeepClock(d.clock.save)
 	reg := d.reg
 	defer func() {
 		if err != nil {
@@ -271,15 +282,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if d.srv, err = control.Listen(cfg.Control, opts...); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
-	d.srv.Handle("sim.list", d.handleList)
-	d.srv.Handle("sim.status", d.handleStatus)
-	d.srv.Handle("sim.insert", d.handleInsert)
-	d.srv.Handle("sim.remove", d.handleRemove)
-	d.srv.Handle("sim.place", d.handlePlace)
-	d.reg.registerControl(afterCall{srv: d.srv, after: func() { d.sync(false) },
-		wrap: map[string]wrapper{"office.time": d.timeHandler}})
+	simapi.Register(d.srv, d.reg.API(), simAPI{d})
 	d.sync(true)
-	d.reg.setCounter(d.takeOut)
+	d.reg.SetReaders(readers{d})
 	return d, nil
 }
 
@@ -328,9 +333,9 @@ func (d *Daemon) issueInitial() error {
 }
 
 // sync gives every registry card without a slot the next free one. Cards
-// found at start-up are inserted; cards issued later (office.* methods)
-// start removed until sim.insert, as a new card is handed over, not pushed
-// into a reader.
+// found at start-up are inserted; cards issued later (office.issue-card,
+// readers.Added) start removed until sim.insert, as a new card is handed
+// over, not pushed into a reader.
 func (d *Daemon) sync(initial bool) {
 	cards := d.reg.Cards()
 	d.mu.Lock()
@@ -539,24 +544,15 @@ func (d *Daemon) shutdown() {
 	d.lock.Close()
 }
 
-// SlotInfo describes one card and its slot, as sim.list returns it.
-// A card that sim.place took out of its slot has Slot -1 and no reader.
-type SlotInfo struct {
-	Card      string `json:"card"`
-	Slot      int    `json:"slot"`      // -1: in no slot (sim.place took it out)
-	Reader    string `json:"reader"`    // expected PC/SC reader name
-	VPCD      string `json:"vpcd"`      // address the card dials
-	Inserted  bool   `json:"inserted"`  // the card wants to be in the reader
-	Connected bool   `json:"connected"` // vpcd has accepted the connection
-	ATR       string `json:"atr"`       // pcsc_scan style: "3B E0 00 FF …"
-	Status    string `json:"status"`    // the office's: active, lost, invalidated, …
-	Holder    string `json:"holder"`    // the holder's name
-}
+// SlotInfo describes one card and its slot (sim.list).
+type SlotInfo = simapi.SlotInfo
 
 func (d *Daemon) info(s *slot) SlotInfo {
-	status, holder := d.reg.describe(s.card.ID)
 	n, side := s.where()
-	si := SlotInfo{Card: s.card.ID, Slot: n, ATR: fmt.Sprintf("% X", s.card.Chip.ATR()), Status: status, Holder: holder}
+	si := SlotInfo{Card: s.card.ID, Slot: n, ATR: fmt.Sprintf("% X", s.card.Chip.ATR()), Status: "unknown"}
+	if rep, err := d.reg.Report(s.card.ID); err == nil {
+		si.Status, si.Holder = rep.Status, rep.Holder.Name
+	}
 	if side != nil {
 		si.Reader, si.VPCD = ReaderName(n), side.Addr()
 		si.Inserted, si.Connected = side.Inserted(), side.Connected()
@@ -566,7 +562,6 @@ func (d *Daemon) info(s *slot) SlotInfo {
 
 // List returns every card with its slot, in slot order.
 func (d *Daemon) List() []SlotInfo {
-	d.sync(false)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]SlotInfo, 0, len(d.slots))
@@ -576,13 +571,8 @@ func (d *Daemon) List() []SlotInfo {
 	return out
 }
 
-// Selector picks cards for sim.insert and sim.remove: a card ID, a slot
-// number, or all cards. Card and Slot together must name the same card.
-type Selector struct {
-	Card string `json:"card,omitempty"`
-	Slot *int   `json:"slot,omitempty"`
-	All  bool   `json:"all,omitempty"`
-}
+// Selector picks cards for sim.insert and sim.remove (simapi.Selector).
+type Selector = simapi.Selector
 
 // Insert inserts the selected cards and returns them.
 func (d *Daemon) Insert(sel Selector) ([]SlotInfo, error) { return d.set(sel, true) }
@@ -592,11 +582,11 @@ func (d *Daemon) Remove(sel Selector) ([]SlotInfo, error) { return d.set(sel, fa
 
 func (d *Daemon) set(sel Selector, insert bool) ([]SlotInfo, error) {
 	verb := map[bool]string{true: "inserting", false: "removing"}[insert]
-	d.sync(false)
 	slots, err := d.pick(sel)
 	if err != nil {
 		return nil, fmt.Errorf("%s card: %w", verb, err)
 	}
+	defer hold(slots...)()
 	out := make([]SlotInfo, 0, len(slots))
 	for _, s := range slots {
 		d.toggle(s, insert, "control")
@@ -609,12 +599,28 @@ func (d *Daemon) setAll(insert bool, by string) {
 	d.mu.Lock()
 	slots := append([]*slot(nil), d.slots...)
 	d.mu.Unlock()
+	defer hold(slots...)()
 	for _, s := range slots {
 		d.toggle(s, insert, by)
 	}
 }
 
-// toggle inserts or removes one card; by says who asked, for the log.
+// hold holds the cards of slots, in card-ID order (the lock order), and
+// returns the release.
+func hold(slots ...*slot) (release func()) {
+	sorted := slices.SortedFunc(slices.Values(slots), func(a, b *slot) int { return strings.Compare(a.card.ID, b.card.ID) })
+	sorted = slices.Compact(sorted)
+	for _, s := range sorted {
+		s.hold.Lock()
+	}
+	return func() {
+		for _, s := range sorted {
+			s.hold.Unlock()
+		}
+	}
+}
+
+// toggle inserts or removes one held card; by says who asked, for the log.
 func (d *Daemon) toggle(s *slot, insert bool, by string) {
 	n, side := s.where()
 	if side == nil || side.Inserted() == insert {
@@ -680,18 +686,8 @@ func (d *Daemon) pick(sel Selector) ([]*slot, error) {
 	return []*slot{found}, nil
 }
 
-// Status is what sim.status returns.
-type Status struct {
-	PID       int       `json:"pid"`
-	StateDir  string    `json:"state_dir"`
-	Control   string    `json:"control"`
-	VPCD      string    `json:"vpcd"` // slot 0's address
-	Started   time.Time `json:"started"`
-	Uptime    string    `json:"uptime"`
-	Cards     int       `json:"cards"`
-	Inserted  int       `json:"inserted"`
-	Connected int       `json:"connected"`
-}
+// Status is what sim.status returns (simapi.SimStatus).
+type Status = simapi.SimStatus
 
 // Status reports the daemon's state.
 func (d *Daemon) Status() Status {
@@ -719,22 +715,15 @@ func (d *Daemon) Status() Status {
 	return st
 }
 
-func (d *Daemon) handleList(context.Context, json.RawMessage) (any, error) { return d.List(), nil }
+// simAPI serves the sim.* methods of the control API.
+type simAPI struct{ d *Daemon }
 
-func (d *Daemon) handleStatus(context.Context, json.RawMessage) (any, error) { return d.Status(), nil }
+func (a simAPI) List(context.Context) ([]SlotInfo, error) { return a.d.List(), nil }
 
-func (d *Daemon) handleInsert(_ context.Context, p json.RawMessage) (any, error) {
-	var sel Selector
-	if err := control.Decode(p, &sel); err != nil {
-		return nil, err
-	}
-	return d.Insert(sel)
-}
+func (a simAPI) Status(context.Context) (Status, error) { return a.d.Status(), nil }
 
-func (d *Daemon) handleRemove(_ context.Context, p json.RawMessage) (any, error) {
-	var sel Selector
-	if err := control.Decode(p, &sel); err != nil {
-		return nil, err
-	}
-	return d.Remove(sel)
-}
+func (a simAPI) Insert(_ context.Context, sel Selector) ([]SlotInfo, error) { return a.d.Insert(sel) }
+
+func (a simAPI) Remove(_ context.Context, sel Selector) ([]SlotInfo, error) { return a.d.Remove(sel) }
+
+func (a simAPI) Place(_ context.Context, p Placement) ([]SlotInfo, error) { return a.d.Place(p) }

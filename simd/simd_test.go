@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -75,7 +76,7 @@ type rig struct {
 	state   string
 	reader  *vpcd.Reader
 	d       *Daemon
-	client  *control.Client
+	client  *simapi.Client
 	logs    *syncBuffer
 	cancel  context.CancelFunc
 	done    chan error
@@ -118,7 +119,7 @@ func newRig(t *testing.T, state string, reader *vpcd.Reader, cfg Config) *rig {
 	r.cancel, r.done = cancel, make(chan error, 1)
 	go func() { r.done <- d.Run(ctx) }()
 	t.Cleanup(r.stop)
-	if r.client, err = control.Dial(d.ControlAddr()); err != nil {
+	if r.client, err = simapi.Dial(d.ControlAddr()); err != nil {
 		t.Fatalf("Dial control: %v", err)
 	}
 	t.Cleanup(func() { r.client.Close() })
@@ -181,8 +182,8 @@ func (r *rig) expectSW(cmd []byte, want uint16) []byte {
 
 func (r *rig) list() []SlotInfo {
 	r.t.Helper()
-	var out []SlotInfo
-	if err := r.client.Call(context.Background(), "sim.list", nil, &out); err != nil {
+	out, err := r.client.List(context.Background())
+	if err != nil {
 		r.t.Fatalf("sim.list: %v", err)
 	}
 	return out
@@ -227,8 +228,8 @@ func TestAPDUsReachTheCard(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" || got[0].Card == "" {
 		t.Errorf("sim.list (-want +got):\n%s", d)
 	}
-	var st Status
-	if err := r.client.Call(context.Background(), "sim.status", nil, &st); err != nil {
+	st, err := r.client.Status(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if st.PID != os.Getpid() || st.Cards != 1 || st.Inserted != 1 || st.Connected != 1 || st.Started.IsZero() || !filepath.IsAbs(st.StateDir) {
@@ -242,8 +243,8 @@ func TestRemoveAndInsertOverControl(t *testing.T) {
 	id := r.list()[0].Card
 	ctx := context.Background()
 
-	var out []SlotInfo
-	if err := r.client.Call(ctx, "sim.remove", Selector{Card: id}, &out); err != nil {
+	out, err := r.client.Remove(ctx, Selector{Card: id})
+	if err != nil {
 		t.Fatalf("sim.remove: %v", err)
 	}
 	if len(out) != 1 || out[0].Inserted {
@@ -255,14 +256,14 @@ func TestRemoveAndInsertOverControl(t *testing.T) {
 	}
 	// While removed the card does not come back by itself.
 	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	err := r.reader.WaitCard(wctx)
+	err = r.reader.WaitCard(wctx)
 	cancel()
 	if err == nil {
 		t.Fatalf("card reconnected while removed")
 	}
 
 	slot := 0
-	if err := r.client.Call(ctx, "sim.insert", Selector{Slot: &slot}, &out); err != nil {
+	if _, err := r.client.Insert(ctx, Selector{Slot: &slot}); err != nil {
 		t.Fatalf("sim.insert: %v", err)
 	}
 	r.waitCard()
@@ -295,8 +296,8 @@ func TestControlErrors(t *testing.T) {
 		{"sim.explode", nil, control.RuleUnknownMethod},
 	} {
 		err := r.client.Call(context.Background(), tc.method, tc.params, nil)
-		var ce *control.Error
-		if !errors.As(err, &ce) || ce.Rule != tc.rule || ce.Message == "" {
+		var re *simapi.RefusedError
+		if !errors.As(err, &re) || re.RuleName != tc.rule || re.Reason == "" {
 			t.Errorf("%s %+v: err = %v, want rule %s", tc.method, tc.params, err, tc.rule)
 		}
 	}
@@ -443,22 +444,23 @@ func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
 	if err := r.client.Call(ctx, "control.methods", nil, &methods); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range append([]string{"sim.list", "sim.status", "sim.insert", "sim.remove"}, office.Methods...) {
-		if !slices.Contains(methods, m) {
-			t.Errorf("control.methods lacks %s", m)
-		}
+	want := []string{"control.methods"}
+	for _, m := range simapi.Methods() {
+		want = append(want, m.Name)
+	}
+	slices.Sort(want)
+	if d := cmp.Diff(want, methods); d != "" {
+		t.Errorf("control.methods (-the API's +served):\n%s", d)
 	}
 	// An office refusal reaches the client with its rule.
-	err := r.client.Call(ctx, "office.status", office.CardParams{Card: "nope"}, nil)
-	var ce *control.Error
-	if !errors.As(err, &ce) || ce.Rule != office.RuleUnknownCard {
+	_, err := r.client.Report(ctx, simapi.CardParams{Card: "nope"})
+	var re *simapi.RefusedError
+	if !errors.As(err, &re) || re.RuleName != office.RuleUnknownCard {
 		t.Errorf("office.status of an unknown card: %v, want rule %s", err, office.RuleUnknownCard)
 	}
 
-	var issued struct {
-		ID string `json:"id"`
-	}
-	if err := r.client.Call(ctx, "office.issue-card", office.IssueParams{}, &issued); err != nil {
+	issued, err := r.client.IssueCard(ctx, simapi.IssueParams{})
+	if err != nil {
 		t.Fatalf("office.issue-card: %v", err)
 	}
 	list := r.list()
@@ -468,8 +470,8 @@ func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
 	if issued.ID != list[1].Card {
 		t.Errorf("issued card %q, slot 1 holds %q", issued.ID, list[1].Card)
 	}
-	var out []SlotInfo
-	if err := r.client.Call(ctx, "sim.insert", Selector{Card: list[1].Card}, &out); err != nil {
+	out, err := r.client.Insert(ctx, Selector{Card: list[1].Card})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !out[0].Inserted || out[0].VPCD == r.reader.Addr() {
@@ -478,7 +480,7 @@ func TestOfficeMethodsAndCardsIssuedLater(t *testing.T) {
 	// The first card is undisturbed.
 	r.expectSW(selectJPKI, 0x9000)
 	// sim.list shows what the office did to a card.
-	if err := r.client.Call(ctx, "office.report-loss", office.CardParams{Card: list[1].Card}, nil); err != nil {
+	if _, err := r.client.ReportLoss(ctx, simapi.CardParams{Card: list[1].Card}); err != nil {
 		t.Fatalf("office.report-loss: %v", err)
 	}
 	if got := r.list(); got[1].Status != string(office.Lost) || got[0].Status != string(office.Active) {
@@ -536,7 +538,7 @@ func TestTwoCardsTwoSlots(t *testing.T) {
 	}
 	// Removing one card leaves the other in place.
 	one := 1
-	if err := r.client.Call(context.Background(), "sim.remove", Selector{Slot: &one}, nil); err != nil {
+	if _, err := r.client.Remove(context.Background(), Selector{Slot: &one}); err != nil {
 		t.Fatal(err)
 	}
 	other.waitGone()

@@ -17,9 +17,9 @@ import (
 
 	"github.com/mynahil/mynahil/interop"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/clock"
-	"github.com/mynahil/mynahil/simcard/office"
 )
 
 // fetch GETs url and returns the body.
@@ -49,7 +49,7 @@ type ocspChecker struct {
 	url     string
 }
 
-func newOCSPChecker(t *testing.T, c *Client, kind authority.Kind) *ocspChecker {
+func newOCSPChecker(t *testing.T, c *simapi.Client, kind authority.Kind) *ocspChecker {
 	t.Helper()
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
@@ -107,7 +107,7 @@ func TestVirtualTimeRevocation(t *testing.T) {
 	r := newRig(t, shortTempDir(t), nil, Config{ClockSpec: "virtual:2026-04-01T10:00:00+09:00"})
 	r.waitCard()
 	c := clientOf(t, r)
-	now, err := c.AdvanceTime(ctx, 1, 0, 0)
+	now, err := c.Time(ctx, simapi.TimeParams{Years: 1, Months: 0, Days: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +115,11 @@ func TestVirtualTimeRevocation(t *testing.T) {
 	if !now.Now.Equal(want) {
 		t.Fatalf("virtual time %v, want %v", now.Now, want)
 	}
-	rep, err := c.Report(ctx, "card-1")
+	rep, err := c.Report(ctx, simapi.CardParams{Card: "card-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := rep.Certificate(authority.Auth, authority.OnCard)
+	auth := rep.Certificate(simapi.Auth, simapi.OnCard)
 	o := newOCSPChecker(t, c, authority.Auth)
 
 	out := o.status(auth.DER, want)
@@ -130,7 +130,7 @@ func TestVirtualTimeRevocation(t *testing.T) {
 	// reader has powered it up again.
 	revoked := make(chan error, 1)
 	go func() {
-		_, err := c.Revoke(ctx, "card-1", authority.Auth)
+		_, err := c.Revoke(ctx, simapi.CertParams{Card: "card-1", Kind: simapi.Auth})
 		revoked <- err
 	}()
 	r.waitGone()
@@ -206,17 +206,17 @@ func TestRenewalThroughPCSCD(t *testing.T) {
 	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		t.Fatalf("card never appeared in %q: %v", reader, err)
 	}
-	c, err := DialClient(d.ControlAddr())
+	c, err := simapi.Dial(d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 
-	rep, err := c.Report(ctx, "card-1")
+	rep, err := c.Report(ctx, simapi.CardParams{Card: "card-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := rep.Certificate(authority.Auth, authority.OnCard)
+	old := rep.Certificate(simapi.Auth, simapi.OnCard)
 	onCard, err := interop.ReadCertificate(ctx, reader, "01", "", "")
 	if err != nil {
 		t.Fatal(err)
@@ -225,18 +225,18 @@ func TestRenewalThroughPCSCD(t *testing.T) {
 		t.Fatal("pkcs15-tool reads another certificate than the office issued")
 	}
 	// Renewal is refused before the window and allowed inside it.
-	if _, err := c.Renew(ctx, office.RenewParams{Card: "card-1"}); err == nil {
+	if _, err := c.Renew(ctx, simapi.RenewParams{Card: "card-1"}); err == nil {
 		t.Fatal("renewal allowed on the day of issue")
 	}
 	at := old.NotAfter.AddDate(0, -2, 0)
 	if _, err := c.SetTime(ctx, at); err != nil {
 		t.Fatal(err)
 	}
-	renewed, err := c.Renew(ctx, office.RenewParams{Card: "card-1"})
+	renewed, err := c.Renew(ctx, simapi.RenewParams{Card: "card-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := renewed.Certificate(authority.Auth, authority.OnCard)
+	fresh := renewed.Certificate(simapi.Auth, simapi.OnCard)
 	if fresh.Serial == old.Serial || !fresh.NotBefore.Equal(at.Truncate(time.Second)) && !fresh.NotBefore.Before(at) {
 		t.Fatalf("renewed certificate %+v, want a new serial valid from the virtual %v", fresh.Serial, at)
 	}

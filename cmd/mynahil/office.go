@@ -2,15 +2,15 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/mynahil/mynahil/cli"
-	"github.com/mynahil/mynahil/control"
-	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
@@ -37,12 +37,12 @@ type officeOpts struct {
 	set                                      map[string]bool // flags given on the command line
 }
 
-// officeOp is one operation: its flags, a check of them before dialling,
-// and the method and params to call (reading PINs as needed).
+// officeOp is one operation: its flags, and what it does through the
+// client (reading PINs as needed), returning the result to print.
 type officeOp struct {
 	name, args, summary string
 	flags               func(fs *cli.FlagSet, o *officeOpts)
-	build               func(o *officeOpts, cio officeIO, c *control.Client) (method string, params any, err error)
+	do                  func(ctx context.Context, o *officeOpts, cio officeIO, c *simapi.Client) (any, error)
 }
 
 func cardFlag(fs *cli.FlagSet, o *officeOpts) {
@@ -60,78 +60,75 @@ func outFlags(fs *cli.FlagSet, o *officeOpts) {
 }
 
 // cardOp is an operation that takes --card only.
-func cardOp(name, summary string) officeOp {
+func cardOp(name, summary string, fn func(*simapi.Client, context.Context, simapi.CardParams) (simapi.Report, error)) officeOp {
 	return officeOp{name: name, args: "--card ID", summary: summary, flags: cardFlag,
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			return "office." + name, office.CardParams{Card: o.card}, nil
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return fn(c, ctx, simapi.CardParams{Card: o.card})
 		}}
 }
 
-// noArgOp is an operation without flags of its own.
-func noArgOp(name, summary string) officeOp {
-	return officeOp{name: name, summary: summary,
-		build: func(*officeOpts, officeIO, *control.Client) (string, any, error) { return "office." + name, nil, nil }}
-}
-
 var officeOps = []officeOp{
-	noArgOp("cards", "list the registry"),
+	{name: "cards", summary: "list the registry",
+		do: func(ctx context.Context, _ *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.Cards(ctx)
+		}},
 	{name: "status", args: "--card ID [--out DIR]", summary: "certificates, their state, PIN tries, history", flags: outFlags,
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			return "office.status", office.CardParams{Card: o.card}, nil
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.Report(ctx, simapi.CardParams{Card: o.card})
 		}},
 	{name: "issue-card", args: "[--profile FILE]", summary: "issue a new card (PINs come from the profile)",
 		flags: func(fs *cli.FlagSet, o *officeOpts) {
 			fs.StringVar(&o.profile, "profile", "", "card profile `FILE` (JSON); default: the built-in profile")
 		},
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			p := office.IssueParams{}
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			p := simapi.IssueParams{}
 			if o.profile != "" {
 				b, err := os.ReadFile(o.profile)
 				if err != nil {
-					return "", nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("reading profile: %w", err))
+					return nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("reading profile: %w", err))
 				}
 				if _, err := profile.Parse(b); err != nil {
-					return "", nil, cli.WithCode(cli.ExitUsage, err)
+					return nil, cli.WithCode(cli.ExitUsage, err)
 				}
 				p.Profile = b
 			}
-			return "office.issue-card", p, nil
+			return c.IssueCard(ctx, p)
 		}},
 	{name: "issue-cert", args: "--card ID --kind auth|sign", summary: "issue a certificate later (PIN from the environment or a prompt)", flags: kindFlags,
-		build: pinOp("office.issue-certificate")},
+		do: pinOp((*simapi.Client).IssueCertificate)},
 	{name: "reset-pin", args: "--card ID --kind auth|sign", summary: "re-set / unlock a PIN (PIN from the environment or a prompt)", flags: kindFlags,
-		build: pinOp("office.reset-pin")},
+		do: pinOp((*simapi.Client).ResetPIN)},
 	{name: "change-facts", args: "--card ID [--name N] [--address A] [--birth-date D] [--sex S] [--former-surname S]",
-		summary: "change the holder's facts; revokes the signing certificate", flags: factFlags, build: buildFacts},
+		summary: "change the holder's facts; revokes the signing certificate", flags: factFlags, do: changeFacts},
 	{name: "revoke", args: "--card ID --kind auth|sign", summary: "the holder gives a certificate up", flags: kindFlags,
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			return "office.revoke", office.CertParams{Card: o.card, Kind: authority.Kind(o.kind)}, nil
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.Revoke(ctx, simapi.CertParams{Card: o.card, Kind: simapi.Kind(o.kind)})
 		}},
-	cardOp("report-loss", "both certificates revoked (keyCompromise)"),
-	cardOp("death", "both certificates revoked, card dead"),
-	cardOp("move-abroad", "both certificates revoked, card dead"),
-	cardOp("invalidate", "both certificates revoked, card dead"),
+	cardOp("report-loss", "both certificates revoked (keyCompromise)", (*simapi.Client).ReportLoss),
+	cardOp("death", "both certificates revoked, card dead", (*simapi.Client).Death),
+	cardOp("move-abroad", "both certificates revoked, card dead", (*simapi.Client).MoveAbroad),
+	cardOp("invalidate", "both certificates revoked, card dead", (*simapi.Client).Invalidate),
 	{name: "renew", args: "--card ID [--new-pins]", summary: "renewal (from 3 months before expiry)",
 		flags: func(fs *cli.FlagSet, o *officeOpts) {
 			cardFlag(fs, o)
 			fs.BoolVar(&o.newPINs, "new-pins", false, "set new PINs (asked for both; empty keeps the old one)")
 		},
-		build: func(o *officeOpts, cio officeIO, _ *control.Client) (string, any, error) {
-			p := office.RenewParams{Card: o.card}
+		do: func(ctx context.Context, o *officeOpts, cio officeIO, c *simapi.Client) (any, error) {
+			p := simapi.RenewParams{Card: o.card}
 			if o.newPINs {
 				var err error
-				if p.AuthPIN, err = cio.readPIN(authority.Auth, true); err != nil {
-					return "", nil, err
+				if p.AuthPIN, err = cio.readPIN(simapi.Auth, true); err != nil {
+					return nil, err
 				}
-				if p.SignPIN, err = cio.readPIN(authority.Sign, true); err != nil {
-					return "", nil, err
+				if p.SignPIN, err = cio.readPIN(simapi.Sign, true); err != nil {
+					return nil, err
 				}
 			}
-			return "office.renew", p, nil
+			return c.Renew(ctx, p)
 		}},
 	{name: "smartphone", args: "--card ID [--out DIR]", summary: "smartphone certificates", flags: outFlags,
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			return "office.smartphone", office.CardParams{Card: o.card}, nil
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.Smartphone(ctx, simapi.CardParams{Card: o.card})
 		}},
 	{name: "proxy-file", args: "--card ID --operation issue-certificate|reset-pin --kind auth|sign",
 		summary: "a proxy files; prints the inquiry ID",
@@ -139,30 +136,36 @@ var officeOps = []officeOp{
 			kindFlags(fs, o)
 			fs.StringVar(&o.proxy, "operation", "", "`OP`: issue-certificate or reset-pin")
 		},
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			return "office.proxy-file", office.ProxyParams{Card: o.card, Operation: office.ProxyOperation(o.proxy), Kind: authority.Kind(o.kind)}, nil
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.ProxyFile(ctx, simapi.ProxyParams{Card: o.card, Operation: simapi.ProxyOperation(o.proxy), Kind: simapi.Kind(o.kind)})
 		}},
 	{name: "proxy-answer", args: "--inquiry ID", summary: "complete with the holder's sealed PIN",
 		flags: func(fs *cli.FlagSet, o *officeOpts) {
 			fs.StringVar(&o.inquiry, "inquiry", "", "inquiry `ID`, required")
 		},
-		build: buildProxyAnswer},
-	noArgOp("inquiries", "open proxy applications"),
-	noArgOp("endpoints", "CRL and OCSP URLs for relying parties"),
+		do: proxyAnswer},
+	{name: "inquiries", summary: "open proxy applications",
+		do: func(ctx context.Context, _ *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.Inquiries(ctx)
+		}},
+	{name: "endpoints", summary: "CRL and OCSP URLs for relying parties",
+		do: func(ctx context.Context, _ *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			return c.Endpoints(ctx)
+		}},
 	{name: "time", args: "[--set DATE] [--advance SPAN]", summary: "show the office's time; move the virtual clock",
 		flags: func(fs *cli.FlagSet, o *officeOpts) {
 			fs.StringVar(&o.setTime, "set", "", "set the virtual clock to `DATE` (YYYY-MM-DD, JST midnight, or RFC 3339)")
 			fs.StringVar(&o.advance, "advance", "", "move the virtual clock by `SPAN` such as 90d, 3m, 1y2m")
 		},
-		build: func(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-			p := office.TimeParams{Set: o.setTime}
+		do: func(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+			p := simapi.TimeParams{Set: o.setTime}
 			if o.advance != "" {
 				var err error
 				if p.Years, p.Months, p.Days, err = parseSpan(o.advance); err != nil {
-					return "", nil, cli.WithCode(cli.ExitUsage, err)
+					return nil, cli.WithCode(cli.ExitUsage, err)
 				}
 			}
-			return "office.time", p, nil
+			return c.Time(ctx, p)
 		}},
 }
 
@@ -216,7 +219,7 @@ func (op officeOp) run(args []string, cio officeIO) error {
 	if fs.Lookup("card") != nil && o.card == "" {
 		return fs.Usagef("--card is required")
 	}
-	if fs.Lookup("kind") != nil && o.kind != string(authority.Auth) && o.kind != string(authority.Sign) {
+	if fs.Lookup("kind") != nil && o.kind != string(simapi.Auth) && o.kind != string(simapi.Sign) {
 		return fs.Usagef("--kind must be auth or sign")
 	}
 	if fs.Lookup("inquiry") != nil && o.inquiry == "" {
@@ -230,18 +233,27 @@ func (op officeOp) run(args []string, cio officeIO) error {
 		return err
 	}
 	defer c.Close()
-	method, params, err := op.build(o, cio, c)
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	res, err := op.do(ctx, o, cio, c)
+	var notBack *simapi.NotBackError
+	if err != nil && !errors.As(err, &notBack) {
+		return callError(err)
+	}
+	if *o.asJSON {
+		err = cli.PrintJSON(cio.out, res)
+	} else {
+		err = officePrint(cio.out, op.name, res, o.out)
+	}
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if err := call(c, method, params, &raw); err != nil {
-		return err
+	if notBack != nil {
+		// The change is kept and printed; the environment failed.
+		fmt.Fprintf(cio.errOut, "mynahil office %s: %v\n", op.name, notBack)
+		return cli.Reported(cli.ExitEnv, notBack)
 	}
-	if *o.asJSON {
-		return cli.PrintJSON(cio.out, raw)
-	}
-	return officePrint(cio.out, op.name, raw, o.out)
+	return nil
 }
 
 // setOf returns those of names that are in set.
@@ -255,14 +267,14 @@ func setOf(set map[string]bool, names ...string) []string {
 	return out
 }
 
-func pinOp(method string) func(*officeOpts, officeIO, *control.Client) (string, any, error) {
-	return func(o *officeOpts, cio officeIO, _ *control.Client) (string, any, error) {
-		k := authority.Kind(o.kind)
+func pinOp(fn func(*simapi.Client, context.Context, simapi.PINParams) (simapi.Report, error)) func(context.Context, *officeOpts, officeIO, *simapi.Client) (any, error) {
+	return func(ctx context.Context, o *officeOpts, cio officeIO, c *simapi.Client) (any, error) {
+		k := simapi.Kind(o.kind)
 		pin, err := cio.readPIN(k, false)
 		if err != nil {
-			return "", nil, cli.WithCode(cli.ExitUsage, err)
+			return nil, cli.WithCode(cli.ExitUsage, err)
 		}
-		return method, office.PINParams{Card: o.card, Kind: k, PIN: pin}, nil
+		return fn(c, ctx, simapi.PINParams{Card: o.card, Kind: k, PIN: pin})
 	}
 }
 
@@ -275,8 +287,8 @@ func factFlags(fs *cli.FlagSet, o *officeOpts) {
 	fs.StringVar(&o.former, "former-surname", "", "former surname (旧姓) to add")
 }
 
-func buildFacts(o *officeOpts, _ officeIO, _ *control.Client) (string, any, error) {
-	p := office.FactsParams{Card: o.card}
+func changeFacts(ctx context.Context, o *officeOpts, _ officeIO, c *simapi.Client) (any, error) {
+	p := simapi.FactsParams{Card: o.card}
 	if o.set["name"] {
 		p.Name = &o.name
 	}
@@ -289,37 +301,35 @@ func buildFacts(o *officeOpts, _ officeIO, _ *control.Client) (string, any, erro
 	if o.set["birth-date"] {
 		var d profile.Date
 		if err := d.UnmarshalJSON([]byte(`"` + o.birth + `"`)); err != nil {
-			return "", nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("--birth-date: %w", err))
+			return nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("--birth-date: %w", err))
 		}
-		p.BirthDate = &d
+		p.BirthDate = &o.birth
 	}
 	if o.set["sex"] {
-		s := profile.Sex(o.sex)
-		p.Sex = &s
+		p.Sex = &o.sex
 	}
-	return "office.change-facts", p, nil
+	return c.ChangeFacts(ctx, p)
 }
 
-// buildProxyAnswer asks the office which PIN kind the inquiry is for, then
-// reads that PIN.
-func buildProxyAnswer(o *officeOpts, cio officeIO, c *control.Client) (string, any, error) {
-	var open []office.Inquiry
-	if err := call(c, "office.inquiries", nil, &open); err != nil {
-		return "", nil, err
+// proxyAnswer asks the office which PIN kind the inquiry is for, then reads
+// that PIN.
+func proxyAnswer(ctx context.Context, o *officeOpts, cio officeIO, c *simapi.Client) (any, error) {
+	open, err := c.Inquiries(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var k authority.Kind
+	var k simapi.Kind
 	for _, q := range open {
 		if q.ID == o.inquiry {
 			k = q.Kind
 		}
 	}
 	if k == "" {
-		return "", nil, &cli.Error{Code: cli.ExitFailed, Rule: office.RuleUnknownInquiry,
-			Err: fmt.Errorf("no open inquiry %q (rule %s)", o.inquiry, office.RuleUnknownInquiry)}
+		return nil, &simapi.RefusedError{RuleName: office.RuleUnknownInquiry, Reason: fmt.Sprintf("no open inquiry %q", o.inquiry)}
 	}
 	pin, err := cio.readPIN(k, false)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	return "office.proxy-answer", office.AnswerParams{Inquiry: o.inquiry, PIN: pin}, nil
+	return c.ProxyAnswer(ctx, simapi.AnswerParams{Inquiry: o.inquiry, PIN: pin})
 }

@@ -11,16 +11,16 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simapi"
 )
 
 // readPIN takes the PIN of a kind from $MYNAHIL_AUTH_PIN / $MYNAHIL_SIGN_PIN,
 // else the terminal without echo (asked twice), else a line of stdin. With
 // optional, an empty answer means "keep".
-func (cio officeIO) readPIN(k authority.Kind, optional bool) (string, error) {
+func (cio officeIO) readPIN(k simapi.Kind, optional bool) (string, error) {
 	env := "MYNAHIL_AUTH_PIN"
 	label := "authentication PIN (4 digits)"
-	if k == authority.Sign {
+	if k == simapi.Sign {
 		env, label = "MYNAHIL_SIGN_PIN", "signing PIN (6–16 of A–Z 0–9)"
 	}
 	if v, ok := os.LookupEnv(env); ok {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -9,35 +8,55 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/cli"
-	"github.com/mynahil/mynahil/simcard/authority"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simapi"
 )
 
-// officePrinters print an operation's result as text; operations not listed
-// return a card report (officePrintReport), which status can also write out
-// as DER files.
-var officePrinters = map[string]func(w io.Writer, raw json.RawMessage, outDir string) error{
-	"cards":        printCards,
-	"inquiries":    printInquiries,
-	"endpoints":    printEndpoints,
-	"proxy-file":   printProxyFile,
-	"proxy-answer": func(w io.Writer, _ json.RawMessage, _ string) error { _, err := fmt.Fprintln(w, "done"); return err },
-	"time":         printTime,
-	"smartphone":   printSmartphone,
+// officePrint prints an operation's result as text; a card report of
+// status, and smartphone certificates, can also be written out as DER
+// files into outDir.
+func officePrint(w io.Writer, op string, res any, outDir string) error {
+	switch r := res.(type) {
+	case simapi.Report:
+		officePrintReport(w, r)
+		if op == "status" && outDir != "" {
+			return writeCertificates(w, r, outDir)
+		}
+		return nil
+	case []simapi.CardSummary:
+		tw := cli.Table(w)
+		fmt.Fprintln(tw, "CARD\tSTATUS\tHOLDER")
+		for _, c := range r {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Status, c.Name)
+		}
+		return tw.Flush()
+	case []simapi.Inquiry:
+		tw := cli.Table(w)
+		fmt.Fprintln(tw, "INQUIRY\tCARD\tOPERATION\tKIND\tFILED")
+		for _, q := range r {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.ID, q.CardID, q.Operation, q.Kind, q.FiledAt.Format(time.DateOnly))
+		}
+		return tw.Flush()
+	case simapi.Endpoints:
+		_, err := fmt.Fprintf(w, "auth CRL   %s\nsign CRL   %s\nauth OCSP  %s\nsign OCSP  %s\nauth root  %s\nsign root  %s\n",
+			r.CRLAuth, r.CRLSign, r.OCSPAuth, r.OCSPSign, r.CAAuth, r.CASign)
+		return err
+	case simapi.Inquiry:
+		_, err := fmt.Fprintf(w, "%s filed: the inquiry/answer form goes to the holder by post; complete from tomorrow with\n  mynahil office proxy-answer --inquiry %s\n", r.ID, r.ID)
+		return err
+	case simapi.TimeResult:
+		kind := "wall clock"
+		if r.Virtual {
+			kind = "virtual clock"
+		}
+		_, err := fmt.Fprintf(w, "%s (%s)\n", r.Now.In(jst).Format("2006-01-02 15:04:05 MST"), kind)
+		return err
+	case simapi.Smartphone:
+		return printSmartphone(w, r, outDir)
+	}
+	return fmt.Errorf("printing a result of type %T", res)
 }
 
-func officePrint(w io.Writer, op string, raw json.RawMessage, outDir string) error {
-	if p, ok := officePrinters[op]; ok {
-		return p(w, raw, outDir)
-	}
-	var r office.Report
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	officePrintReport(w, r)
-	if op != "status" || outDir == "" {
-		return nil
-	}
+func writeCertificates(w io.Writer, r simapi.Report, outDir string) error {
 	for _, c := range r.Certificates {
 		if len(c.DER) == 0 {
 			continue
@@ -51,69 +70,7 @@ func officePrint(w io.Writer, op string, raw json.RawMessage, outDir string) err
 	return nil
 }
 
-func printCards(w io.Writer, raw json.RawMessage, _ string) error {
-	var list []office.CardSummary
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	tw := cli.Table(w)
-	fmt.Fprintln(tw, "CARD\tSTATUS\tHOLDER")
-	for _, c := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Status, c.Name)
-	}
-	return tw.Flush()
-}
-
-func printInquiries(w io.Writer, raw json.RawMessage, _ string) error {
-	var list []office.Inquiry
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	tw := cli.Table(w)
-	fmt.Fprintln(tw, "INQUIRY\tCARD\tOPERATION\tKIND\tFILED")
-	for _, q := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", q.ID, q.CardID, q.Operation, q.Kind, q.FiledAt.Format(time.DateOnly))
-	}
-	return tw.Flush()
-}
-
-func printEndpoints(w io.Writer, raw json.RawMessage, _ string) error {
-	var e office.Endpoints
-	if err := json.Unmarshal(raw, &e); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	_, err := fmt.Fprintf(w, "auth CRL   %s\nsign CRL   %s\nauth OCSP  %s\nsign OCSP  %s\nauth root  %s\nsign root  %s\n",
-		e.CRLAuth, e.CRLSign, e.OCSPAuth, e.OCSPSign, e.CAAuth, e.CASign)
-	return err
-}
-
-func printProxyFile(w io.Writer, raw json.RawMessage, _ string) error {
-	var q office.Inquiry
-	if err := json.Unmarshal(raw, &q); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	_, err := fmt.Fprintf(w, "%s filed: the inquiry/answer form goes to the holder by post; complete from tomorrow with\n  mynahil office proxy-answer --inquiry %s\n", q.ID, q.ID)
-	return err
-}
-
-func printTime(w io.Writer, raw json.RawMessage, _ string) error {
-	var t office.TimeResult
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
-	kind := "wall clock"
-	if t.Virtual {
-		kind = "virtual clock"
-	}
-	_, err := fmt.Fprintf(w, "%s (%s)\n", t.Now.In(jst).Format("2006-01-02 15:04:05 MST"), kind)
-	return err
-}
-
-func printSmartphone(w io.Writer, raw json.RawMessage, outDir string) error {
-	var s office.Smartphone
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return fmt.Errorf("decoding result: %w", err)
-	}
+func printSmartphone(w io.Writer, s simapi.Smartphone, outDir string) error {
 	if outDir == "" {
 		_, err := fmt.Fprintf(w, "smartphone certificates issued (%d and %d bytes); --out DIR writes them\n", len(s.Sign), len(s.Auth))
 		return err
@@ -127,14 +84,14 @@ func printSmartphone(w io.Writer, raw json.RawMessage, outDir string) error {
 	return nil
 }
 
-func officePrintReport(w io.Writer, r office.Report) {
+func officePrintReport(w io.Writer, r simapi.Report) {
 	day := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
 		}
 		return t.In(jst).Format(time.DateOnly)
 	}
-	fmt.Fprintf(w, "card %s (%s) of %s, born %s, %s\n", r.ID, r.Status, r.Holder.Name, day(r.Holder.BirthDate.Time), r.Holder.Address)
+	fmt.Fprintf(w, "card %s (%s) of %s, born %s, %s\n", r.ID, r.Status, r.Holder.Name, r.Holder.BirthDate, r.Holder.Address)
 	fmt.Fprintf(w, "issued %s, card valid to %s; as of %s\n", day(r.IssueDate), day(r.CardExpiry), r.At.In(jst).Format("2006-01-02 15:04 MST"))
 	tw := cli.Table(w)
 	fmt.Fprintln(tw, "CERTIFICATE\tSERIAL\tSTATE\tVALID TO\tON CHIP")
@@ -147,7 +104,7 @@ func officePrintReport(w io.Writer, r office.Report) {
 		if c.Serial != 0 {
 			serial = fmt.Sprint(c.Serial)
 		}
-		if c.Device == authority.OnCard {
+		if c.Device == simapi.OnCard {
 			chip = map[bool]string{true: "yes", false: "no"}[c.OnChip]
 		}
 		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\n", c.Device, c.Kind, serial, state, day(c.NotAfter), chip)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/keypool"
@@ -49,13 +50,17 @@ func startOffice(t *testing.T) (addr string, clk *clock.Virtual, o *office.Offic
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.RegisterControl(srv)
+	simapi.Register(srv, o.API(), noSim{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); _ = srv.Close(); <-done })
 	return srv.Addr(), clk, o
 }
+
+// noSim stands for the daemon's readers, which the office commands never
+// call.
+type noSim struct{ simapi.Sim }
 
 func officeRun(t *testing.T, addr, stdin string, args ...string) (string, error) {
 	t.Helper()

@@ -166,23 +166,27 @@ func simQuery(cmd string) func(*cli.IO, []string) error {
 			return err
 		}
 		defer c.Close()
-		var raw json.RawMessage
-		if err := call(c, "sim."+cmd, nil, &raw); err != nil {
-			return err
-		}
-		if *asJSON {
-			return cli.PrintJSON(cio.Stdout, raw)
-		}
 		if cmd == "status" {
-			var st simd.Status
-			if err := json.Unmarshal(raw, &st); err != nil {
-				return fmt.Errorf("decoding status: %w", err)
+			st, err := call(c.Status)
+			if err != nil {
+				return err
 			}
-			_, err := fmt.Fprintf(cio.Stdout, "pid %d, up %s\nstate    %s\ncontrol  %s\nvpcd     %s (slot 0)\ncards    %d (%d inserted, %d connected to vpcd)\n",
+			if *asJSON {
+				return cli.PrintJSON(cio.Stdout, st)
+			}
+			_, err = fmt.Fprintf(cio.Stdout, "pid %d, up %s\nstate    %s\ncontrol  %s\nvpcd     %s (slot 0)\ncards    %d (%d inserted, %d connected to vpcd)\n",
 				st.PID, st.Uptime, st.StateDir, st.Control, st.VPCD, st.Cards, st.Inserted, st.Connected)
 			return err
 		}
-		return printSlotsRaw(cio.Stdout, raw)
+		list, err := call(c.List)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return cli.PrintJSON(cio.Stdout, list)
+		}
+		printSlots(cio.Stdout, list)
+		return nil
 	}
 }
 
@@ -223,18 +227,24 @@ in (leaving its old slot empty):
 			return err
 		}
 		defer c.Close()
-		var raw json.RawMessage
-		method, params := "sim."+cmd, any(sel)
-		if cmd == "insert" && sel.Card != "" && sel.Slot != nil && !sel.All {
-			method, params = "sim.place", simd.Placement{Card: sel.Card, Slot: sel.Slot}
+		do := func(ctx context.Context) ([]simd.SlotInfo, error) {
+			switch {
+			case cmd == "insert" && sel.Card != "" && sel.Slot != nil && !sel.All:
+				return c.Place(ctx, simd.Placement{Card: sel.Card, Slot: sel.Slot})
+			case cmd == "insert":
+				return c.Insert(ctx, sel)
+			}
+			return c.Remove(ctx, sel)
 		}
-		if err := call(c, method, params, &raw); err != nil {
+		list, err := call(do)
+		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return cli.PrintJSON(cio.Stdout, raw)
+			return cli.PrintJSON(cio.Stdout, list)
 		}
-		return printSlotsRaw(cio.Stdout, raw)
+		printSlots(cio.Stdout, list)
+		return nil
 	}
 }
 
@@ -264,8 +274,11 @@ result. 'mynahil sim call control.methods' lists the methods, the office's
 		return err
 	}
 	defer c.Close()
-	var raw json.RawMessage
-	if err := call(c, fs.Arg(0), params, &raw); err != nil {
+	raw, err := call(func(ctx context.Context) (json.RawMessage, error) {
+		var raw json.RawMessage
+		return raw, c.Call(ctx, fs.Arg(0), params, &raw)
+	})
+	if err != nil {
 		return err
 	}
 	return cli.PrintJSON(cio.Stdout, raw)
@@ -303,15 +316,6 @@ missing (no sim, no vpcd connection, pcscd not showing the card).`)
 		return cli.PrintJSON(cio.Stdout, cards)
 	}
 	printSlots(cio.Stdout, cards)
-	return nil
-}
-
-func printSlotsRaw(w io.Writer, raw json.RawMessage) error {
-	var list []simd.SlotInfo
-	if err := json.Unmarshal(raw, &list); err != nil {
-		return fmt.Errorf("decoding card list: %w", err)
-	}
-	printSlots(w, list)
 	return nil
 }
 

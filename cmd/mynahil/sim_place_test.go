@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/mynahil/mynahil/control"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simd"
 	"github.com/mynahil/mynahil/vpcd"
 )
@@ -17,32 +15,21 @@ import (
 // TestSimInsertCardIntoSlot: 'mynahil sim insert --card ID --slot N' puts
 // the card into slot N and takes out the card that was there.
 func TestSimInsertCardIntoSlot(t *testing.T) {
-	state, err := os.MkdirTemp("", "simcli")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(state) })
 	reader, err := vpcd.Listen("", vpcd.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reader.Close() })
-	d, err := simd.Open(simd.Config{StateDir: state, VPCD: reader.Addr(), RemovalTime: 20 * time.Millisecond,
-		Backoff: 10 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	c, err := control.Dial(d.ControlAddr())
+	d := runDaemon(t, simd.Config{VPCD: reader.Addr(), RemovalTime: 20 * time.Millisecond, Backoff: 10 * time.Millisecond})
+	state := d.Status().StateDir
+	ctx := context.Background()
+	c, err := simapi.Dial(d.ControlAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	var issued office.CardSummary
-	if err := c.Call(ctx, "office.issue-card", nil, &issued); err != nil {
+	issued, err := c.IssueCard(ctx, simapi.IssueParams{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCLI(t, "sim", "insert", "--state", state, "--card", issued.ID, "--slot", "0", "--json")

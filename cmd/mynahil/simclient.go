@@ -3,13 +3,12 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simd"
 )
 
@@ -39,32 +38,40 @@ func (f simFlags) addr() (addr, where string) {
 
 // dial connects to the running sim; failing, an environment error that
 // names the state directory it looked in.
-func (f simFlags) dial() (*control.Client, error) {
+func (f simFlags) dial() (*simapi.Client, error) {
 	addr, where := f.addr()
-	c, err := control.Dial(addr, control.WithStateToken(*f.state))
+	c, err := simapi.Dial(addr, control.WithStateToken(*f.state))
 	if err != nil {
 		return nil, cli.Envf("no 'mynahil sim' answers in %s (%s); start one there, or name its --state or $MYNAHIL_STATE", where, addr)
 	}
 	return c, nil
 }
 
-// call invokes method on the sim; a refusal (an error with a rule) exits 1
-// and carries its rule, a broken connection exits 3.
-func call(c *control.Client, method string, params, result any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := c.Call(ctx, method, params, result)
-	var ce *control.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &ce):
-		msg := ce.Message
-		if ce.Rule != "" && !strings.Contains(msg, "rule "+ce.Rule) {
-			msg = fmt.Sprintf("%s (rule %s)", msg, ce.Rule)
-		}
-		return &cli.Error{Code: cli.ExitFailed, Rule: ce.Rule, Err: errors.New(msg)}
-	default:
-		return cli.Env(fmt.Errorf("calling %s: %w", method, err))
+// callTimeout bounds one call to the sim; an office visit takes at most a
+// few seconds (the removal time and the reader's power-up).
+const callTimeout = 30 * time.Second
+
+// callError gives a failed call its exit code: a refusal (an error with a
+// rule) exits 1 and carries its rule, a broken connection exits 3.
+func callError(err error) error {
+	var re *simapi.RefusedError
+	if errors.As(err, &re) {
+		return &cli.Error{Code: cli.ExitFailed, Rule: re.RuleName, Err: err}
 	}
+	var ce *cli.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return cli.Env(err)
+}
+
+// call runs one call with the CLI's deadline.
+func call[R any](fn func(context.Context) (R, error)) (R, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	r, err := fn(ctx)
+	if err != nil {
+		return r, callError(err)
+	}
+	return r, nil
 }

@@ -2,7 +2,6 @@ package operator_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -11,40 +10,46 @@ import (
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
+	"github.com/mynahil/mynahil/simapi"
 )
 
 // fakeSim serves sim.list and office.reset-pin like 'mynahil sim' and
-// records the reset it was asked for.
-func fakeSim(t *testing.T) (addr string, resets chan map[string]string) {
+// records the reset it was asked for; every other method is missing.
+type fakeSim struct {
+	simapi.Office
+	simapi.Sim
+	resets chan simapi.PINParams
+}
+
+func (f fakeSim) List(context.Context) ([]simapi.SlotInfo, error) {
+	return []simapi.SlotInfo{
+		{Card: "card-1", Slot: 0, Reader: "Virtual PCD 00 00"},
+		{Card: "card-2", Slot: 1, Reader: "Virtual PCD 00 01"},
+	}, nil
+}
+
+func (f fakeSim) ResetPIN(_ context.Context, p simapi.PINParams) (simapi.Report, error) {
+	f.resets <- p
+	return simapi.Report{ID: p.Card}, nil
+}
+
+func serveFake(t *testing.T) (addr string, resets chan simapi.PINParams) {
 	t.Helper()
 	srv, err := control.Listen("unix:" + t.TempDir() + "/control.sock")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resets = make(chan map[string]string, 1)
-	srv.Handle("sim.list", func(context.Context, json.RawMessage) (any, error) {
-		return []map[string]any{
-			{"card": "card-1", "slot": 0, "reader": "Virtual PCD 00 00"},
-			{"card": "card-2", "slot": 1, "reader": "Virtual PCD 00 01"},
-		}, nil
-	})
-	srv.Handle("office.reset-pin", func(_ context.Context, p json.RawMessage) (any, error) {
-		var m map[string]string
-		if err := json.Unmarshal(p, &m); err != nil {
-			return nil, err
-		}
-		resets <- m
-		return nil, nil
-	})
+	f := fakeSim{resets: make(chan simapi.PINParams, 1)}
+	simapi.Register(srv, f, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ctx) }()
 	t.Cleanup(func() { cancel(); _ = srv.Close(); <-done })
-	return srv.Addr(), resets
+	return srv.Addr(), f.resets
 }
 
 func TestSimResetsThePINOfTheCardInTheReader(t *testing.T) {
-	addr, resets := fakeSim(t)
+	addr, resets := serveFake(t)
 	t.Setenv(operator.EnvOperator, "sim:"+addr)
 	op, err := operator.FromEnv()
 	if err != nil || op == nil {
@@ -55,12 +60,8 @@ func TestSimResetsThePINOfTheCardInTheReader(t *testing.T) {
 	if err := op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: jpkiclient.SignPIN, Value: "SIGN2026", Reader: "Virtual PCD 00 01"}); err != nil {
 		t.Fatal(err)
 	}
-	got := <-resets
-	want := map[string]string{"card": "card-2", "kind": "sign", "pin": "SIGN2026"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("office.reset-pin %s = %q, want %q", k, got[k], v)
-		}
+	if got, want := <-resets, (simapi.PINParams{Card: "card-2", Kind: simapi.Sign, PIN: "SIGN2026"}); got != want {
+		t.Errorf("reset-pin %+v, want %+v", got, want)
 	}
 	err = op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: jpkiclient.AuthPIN, Value: "1234", Reader: "Some Other Reader"})
 	if err == nil || !strings.Contains(err.Error(), "no card") {

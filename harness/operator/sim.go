@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/simapi"
 )
 
 // Sim is a scripted operator: it performs each step at the simulator's
 // office through the control API of 'mynahil sim' (office.reset-pin on the
-// card that sits in the step's reader). It speaks the API's JSON itself
-// and imports nothing of the simulator.
+// card that sits in the step's reader), with the API's client
+// (simapi.Client), which imports nothing of the simulator.
 type Sim struct {
 	Addr string // control address: unix:/path or tcp:127.0.0.1:PORT
 }
@@ -22,22 +22,9 @@ func NewSim(addr string) *Sim { return &Sim{Addr: addr} }
 
 func (s *Sim) String() string { return "the scripted office at " + s.Addr }
 
-// slot is the part of sim.list's answer the operator needs.
-type slot struct {
-	Card   string `json:"card"`
-	Reader string `json:"reader"`
-}
-
-// pinParams are office.reset-pin's parameters.
-type pinParams struct {
-	Card string `json:"card"`
-	Kind string `json:"kind"`
-	PIN  string `json:"pin"`
-}
-
 // Do performs the step.
 func (s *Sim) Do(ctx context.Context, st Step) error {
-	c, err := control.Dial(s.Addr)
+	c, err := simapi.Dial(s.Addr)
 	if err != nil {
 		return fmt.Errorf("scripted operator: %w", err)
 	}
@@ -48,11 +35,11 @@ func (s *Sim) Do(ctx context.Context, st Step) error {
 	}
 	switch st.Action {
 	case ResetPIN:
-		kind := "auth"
+		kind := simapi.Auth
 		if st.PIN == jpkiclient.SignPIN {
-			kind = "sign"
+			kind = simapi.Sign
 		}
-		if err := c.Call(ctx, "office.reset-pin", pinParams{Card: card, Kind: kind, PIN: string(st.Value)}, nil); err != nil {
+		if _, err := c.ResetPIN(ctx, simapi.PINParams{Card: card, Kind: kind, PIN: string(st.Value)}); err != nil {
 			return fmt.Errorf("scripted operator: re-setting the %s of card %s: %w", st.PIN, card, err)
 		}
 		return nil
@@ -62,9 +49,9 @@ func (s *Sim) Do(ctx context.Context, st Step) error {
 
 // cardIn finds the card in reader (pcscd may add a suffix to the name the
 // sim expects, so a prefix match counts).
-func (s *Sim) cardIn(ctx context.Context, c *control.Client, reader string) (string, error) {
-	var slots []slot
-	if err := c.Call(ctx, "sim.list", nil, &slots); err != nil {
+func (s *Sim) cardIn(ctx context.Context, c *simapi.Client, reader string) (string, error) {
+	slots, err := c.List(ctx)
+	if err != nil {
 		return "", fmt.Errorf("scripted operator: listing the sim's cards: %w", err)
 	}
 	for _, sl := range slots {

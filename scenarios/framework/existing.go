@@ -16,6 +16,7 @@ import (
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/vpcd"
@@ -35,23 +36,16 @@ const (
 	EnvState = "MYNAHIL_STATE"
 )
 
-// placement is sim.place's parameters (the daemon's simd.Placement; the
-// framework does not import the daemon for a running one).
-type placement struct {
-	Card string `json:"card"`
-	Slot int    `json:"slot"`
-}
-
 // dialExisting connects to the daemon $MYNAHIL_CONTROL names, with the
 // token from $MYNAHIL_CONTROL_TOKEN or $MYNAHIL_STATE.
-func dialExisting(addr string) (*control.Client, error) {
+func dialExisting(addr string) (*simapi.Client, error) {
 	var opts []control.DialOption
 	if tok := os.Getenv(EnvControlToken); tok != "" {
 		opts = append(opts, control.WithToken(tok))
 	} else if dir := os.Getenv(EnvState); dir != "" {
 		opts = append(opts, control.WithStateToken(dir))
 	}
-	c, err := control.Dial(addr, opts...)
+	c, err := simapi.Dial(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the simulator daemon at %s=%s: %w", EnvControl, addr, err)
 	}
@@ -72,10 +66,9 @@ func (d *daemon) attachExisting(addr string, p profile.Profile, now time.Time) (
 	}
 	d.ctl = c
 	d.cl.add(c.Close)
-	var tr office.TimeResult
-	err = c.Call(ctx, "office.time", office.TimeParams{Set: now.Format(time.RFC3339Nano)}, &tr)
-	var ce *control.Error
-	if (err == nil && !tr.Virtual) || (errors.As(err, &ce) && ce.Rule == office.RuleRealClock) {
+	tr, err := c.SetTime(ctx, now)
+	var re *simapi.RefusedError
+	if (err == nil && !tr.Virtual) || (errors.As(err, &re) && re.RuleName == office.RuleRealClock) {
 		return "", fmt.Errorf("the simulator daemon at %s runs on the wall clock; the suites move its clock: start it on a new state directory with 'mynahil sim --clock virtual:2026-04-01'", addr)
 	}
 	if err != nil {
@@ -85,17 +78,15 @@ func (d *daemon) attachExisting(addr string, p profile.Profile, now time.Time) (
 	if err != nil {
 		return "", err
 	}
-	var issued office.CardSummary
-	if err := c.Call(ctx, "office.issue-card", office.IssueParams{Profile: prof}, &issued); err != nil {
-		return "", fmt.Errorf("issuing the world's card: %w", refusal(err))
+	issued, err := c.IssueCard(ctx, simapi.IssueParams{Profile: prof})
+	if err != nil {
+		return "", fmt.Errorf("issuing the world's card: %w", err)
 	}
 	if d.kind == target.VPCD {
 		// The Go reader stands where vpcd would: the daemon's vpcd port
 		// for slot 0 plus the world's slot.
-		var st struct {
-			VPCD string `json:"vpcd"`
-		}
-		if err := c.Call(ctx, "sim.status", nil, &st); err != nil {
+		st, err := c.Status(ctx)
+		if err != nil {
 			return "", err
 		}
 		host, port, err := net.SplitHostPort(st.VPCD)
@@ -109,14 +100,16 @@ func (d *daemon) attachExisting(addr string, p profile.Profile, now time.Time) (
 		d.cl.add(d.reader.Close)
 		d.cl.add(poll(d.reader))
 	}
-	if err := c.Call(ctx, "sim.place", placement{Card: issued.ID, Slot: d.slot}, nil); err != nil {
+	slot := d.slot
+	if _, err := c.Place(ctx, simapi.Placement{Card: issued.ID, Slot: &slot}); err != nil {
 		return "", fmt.Errorf("placing the world's card in slot %d: %w", d.slot, err)
 	}
 	d.existingCard = issued.ID
 	d.cl.add(func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 		defer cancel()
-		return c.Call(ctx, "sim.remove", map[string]string{"card": issued.ID}, nil)
+		_, err := c.Remove(ctx, simapi.Selector{Card: issued.ID})
+		return err
 	})
 	return issued.ID, nil
 }

@@ -2,9 +2,9 @@
 // reaches its target and the simulator (docs/suites.md):
 //
 //   - the target: OpenTarget opens what MYNAHIL_TARGET and MYNAHIL_READER
-//     name (package harness/target); importing this package registers the
-//     opener of simulated cards, so the harness itself never imports the
-//     simulator;
+//     name (package harness/target), OpenPhysicalTarget only a physical
+//     card; importing this package registers the opener of simulated
+//     cards, so the harness itself never imports the simulator;
 //   - the sim-only check: RequireSimulator;
 //   - the world: NewWorld builds the office, the clock and the relying
 //     party in one place, in process for the sim target and around the
@@ -28,6 +28,23 @@ import (
 // BeforeSuite. Simulated targets are opened by this package.
 func OpenTarget() *target.Target {
 	ginkgo.GinkgoHelper()
+	return target.OpenForSuite()
+}
+
+// OpenPhysicalTarget opens the target when the environment names a
+// physical card (MYNAHIL_READER), and returns nil on a simulated target:
+// for suites whose simulated cards come from the world, one per spec (the
+// card-info suites), so they hold no vpcd slot of their own. Call it in
+// BeforeSuite.
+func OpenPhysicalTarget() *target.Target {
+	ginkgo.GinkgoHelper()
+	cfg, err := target.FromEnv()
+	if err != nil {
+		ginkgo.Fail(err.Error())
+	}
+	if !cfg.Physical {
+		return nil
+	}
 	return target.OpenForSuite()
 }
 

@@ -25,7 +25,7 @@ import (
 //     vpcd also holds the reader side, which the harness may use);
 //   - a scenario suite reaches the simulator only through this framework:
 //     it imports no simcard/... (but the card's profile, simcard/profile),
-//     simd, vpcd or control itself, in its code or its tests.
+//     simd, vpcd, control or simapi itself, in its code or its tests.
 
 const module = "github.com/mynahil/mynahil"
 
@@ -150,7 +150,7 @@ func suiteViolations(pkgs []listed) []string {
 		if p == module+"/simcard/profile" {
 			return false
 		}
-		return simulatorPath(p) || p == module+"/vpcd" || p == module+"/control"
+		return simulatorPath(p) || p == module+"/vpcd" || p == module+"/control" || p == module+"/simapi"
 	}
 	var out []string
 	for _, p := range pkgs {

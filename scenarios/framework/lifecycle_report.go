@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/mynahil/mynahil/scenarios/framework/lifecyclereport"
-	"github.com/mynahil/mynahil/simcard/office"
+	"github.com/mynahil/mynahil/simapi"
 )
 
 // errNoOffice: a vpcd/pcsc world whose daemon never started has no cards.
@@ -25,13 +25,13 @@ func (w *World) LifecycleTimeline(name string, extra map[string][]lifecyclerepor
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	var cards []office.CardSummary
-	if err := w.d.ctl.Call(ctx, "office.cards", nil, &cards); err != nil {
+	cards, err := w.d.ctl.Cards(ctx)
+	if err != nil {
 		return lifecyclereport.Timeline{}, err
 	}
-	reports := make([]office.Report, 0, len(cards))
+	reports := make([]simapi.Report, 0, len(cards))
 	for _, c := range cards {
-		r, err := w.Office.Report(c.ID)
+		r, err := w.d.ctl.Report(ctx, simapi.CardParams{Card: c.ID})
 		if err != nil {
 			return lifecyclereport.Timeline{}, err
 		}

@@ -3,7 +3,7 @@ package framework
 import (
 	"time"
 
-	"github.com/mynahil/mynahil/simcard/authority"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/office"
 )
@@ -13,29 +13,28 @@ import (
 type (
 	// Card is a card the office issued: its ID (and, in process, its chip).
 	Card = office.Card
-	// Report is the office's view of a card (office.status).
-	Report = office.Report
 	// RenewPINs are new PINs given at renewal (empty: keep).
 	RenewPINs = office.RenewPINs
 	// Inquiry is a proxy application waiting for the holder's answer.
-	Inquiry = office.Inquiry
+	Inquiry = simapi.Inquiry
 	// Smartphone holds smartphone certificates (DER).
-	Smartphone = office.Smartphone
-	// RefusedError is an office refusal; Rule names the rule.
-	RefusedError = office.RefusedError
+	Smartphone = simapi.Smartphone
+	// RefusedError is a refusal of the office or the daemon; Rule names
+	// the rule.
+	RefusedError = simapi.RefusedError
 	// CertKind is a certificate kind (auth or sign).
-	CertKind = authority.Kind
+	CertKind = simapi.Kind
 )
 
 // Certificate kinds, devices and proxy operations.
 const (
-	AuthCert = authority.Auth
-	SignCert = authority.Sign
+	AuthCert = simapi.Auth
+	SignCert = simapi.Sign
 
-	OnCard             = authority.OnCard
-	OnSmartphone       = authority.Smartphone
-	ProxyResetPIN      = office.ProxyResetPIN
-	ProxyIssueCert     = office.ProxyIssueCertificate
+	OnCard             = simapi.OnCard
+	OnSmartphone       = simapi.OnSmartphone
+	ProxyResetPIN      = simapi.ProxyResetPIN
+	ProxyIssueCert     = simapi.ProxyIssueCertificate
 	RuleProxyTwoVisits = office.RuleProxyTwoVisits
 	RuleSignMinAge     = office.RuleSignMinAge
 	RuleGuardianship   = office.RuleGuardianship

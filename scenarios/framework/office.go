@@ -2,16 +2,14 @@ package framework
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
-	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/office"
@@ -20,23 +18,45 @@ import (
 
 // Office is the municipal office as a suite drives it (docs/lifecycle-rules.md):
 // *office.Office in process, or the simulator daemon's office.* control
-// methods. A refusal is an *office.RefusedError either way.
+// methods through the control API's client (simapi.Client). A refusal is a
+// *RefusedError either way.
 type Office interface {
-	IssueCard(p profile.Profile) (*office.Card, error)
-	Report(id string) (office.Report, error)
-	IssueCertificate(id string, k authority.Kind, pin string) error
-	ResetPIN(id string, k authority.Kind, pin string) error
+	IssueCard(p profile.Profile) (*Card, error)
+	Report(id string) (Report, error)
+	IssueCertificate(id string, k CertKind, pin string) error
+	ResetPIN(id string, k CertKind, pin string) error
 	ChangeFacts(id string, f profile.Facts) error
-	RevokeCertificate(id string, k authority.Kind) error
+	RevokeCertificate(id string, k CertKind) error
 	ReportLoss(id string) error
 	RecordDeath(id string) error
 	MoveAbroad(id string) error
 	InvalidateCard(id string) error
-	Renew(id string, pins office.RenewPINs) error
-	IssueSmartphone(id string) (*office.Smartphone, error)
-	FileProxy(id string, op office.ProxyOperation, k authority.Kind) (office.Inquiry, error)
+	Renew(id string, pins RenewPINs) error
+	IssueSmartphone(id string) (*Smartphone, error)
+	FileProxy(id string, op simapi.ProxyOperation, k CertKind) (Inquiry, error)
 	AnswerInquiry(inquiryID, pin string) error
-	Inquiries() ([]office.Inquiry, error)
+	Inquiries() ([]Inquiry, error)
+}
+
+// Report is the office's view of a card (office.status), with the holder's
+// facts as a profile holds them, so that a suite can edit them and hand
+// them to ChangeFacts.
+type Report struct {
+	simapi.Report
+	Holder profile.Facts
+}
+
+// reportOf gives a report of the control API the holder's facts of a
+// profile.
+func reportOf(r simapi.Report, err error) (Report, error) {
+	if err != nil {
+		return Report{}, err
+	}
+	f := profile.Facts{Name: r.Holder.Name, Address: r.Holder.Address, Sex: profile.Sex(r.Holder.Sex), FormerSurname: r.Holder.FormerSurname}
+	if err := f.BirthDate.UnmarshalJSON([]byte(fmt.Sprintf("%q", r.Holder.BirthDate))); err != nil {
+		return Report{}, fmt.Errorf("reading the report of card %s: %w", r.ID, err)
+	}
+	return Report{Report: r, Holder: f}, nil
 }
 
 // Clock is the world's clock: a virtual one, in process or the daemon's
@@ -50,124 +70,188 @@ type Clock interface {
 }
 
 // localOffice is the in-process office.
-type localOffice struct{ *office.Office }
-
-func (o localOffice) Inquiries() ([]office.Inquiry, error) { return o.Office.Inquiries(), nil }
+type localOffice struct{ o *office.Office }
 
 var _ Office = localOffice{}
 var _ Clock = (*clock.Virtual)(nil)
 
-// remoteOffice drives the daemon's office over the control API.
-type remoteOffice struct {
-	c *control.Client
-	// issue starts the daemon with the card's profile (one card per world on
-	// vpcd and pcsc, so that it sits in the world's reader).
-	issue func(p profile.Profile) (*office.Card, error)
+func (l localOffice) IssueCard(p profile.Profile) (*Card, error) { return l.o.IssueCard(p) }
+func (l localOffice) Report(id string) (Report, error)           { return reportOf(l.o.Report(id)) }
+func (l localOffice) IssueCertificate(id string, k CertKind, pin string) error {
+	return l.o.IssueCertificate(id, authority.Kind(k), pin)
+}
+func (l localOffice) ResetPIN(id string, k CertKind, pin string) error {
+	return l.o.ResetPIN(id, authority.Kind(k), pin)
+}
+func (l localOffice) ChangeFacts(id string, f profile.Facts) error { return l.o.ChangeFacts(id, f) }
+func (l localOffice) RevokeCertificate(id string, k CertKind) error {
+	return l.o.RevokeCertificate(id, authority.Kind(k))
+}
+func (l localOffice) ReportLoss(id string) error            { return l.o.ReportLoss(id) }
+func (l localOffice) RecordDeath(id string) error           { return l.o.RecordDeath(id) }
+func (l localOffice) MoveAbroad(id string) error            { return l.o.MoveAbroad(id) }
+func (l localOffice) InvalidateCard(id string) error        { return l.o.InvalidateCard(id) }
+func (l localOffice) Renew(id string, pins RenewPINs) error { return l.o.Renew(id, pins) }
+func (l localOffice) AnswerInquiry(inquiryID, pin string) error {
+	return l.o.AnswerInquiry(inquiryID, pin)
+}
+func (l localOffice) Inquiries() ([]Inquiry, error) { return l.o.Inquiries(), nil }
+func (l localOffice) IssueSmartphone(id string) (*Smartphone, error) {
+	s, err := l.o.IssueSmartphone(id)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+func (l localOffice) FileProxy(id string, op simapi.ProxyOperation, k CertKind) (Inquiry, error) {
+	return l.o.FileProxy(id, op, authority.Kind(k))
 }
 
-// callTimeout bounds one control call; the daemon answers in milliseconds.
+// remoteOffice drives the daemon's office over the control API.
+type remoteOffice struct {
+	c *simapi.Client
+	// issue starts the daemon with the card's profile (one card per world on
+	// vpcd and pcsc, so that it sits in the world's reader).
+	issue func(p profile.Profile) (*Card, error)
+}
+
+// callTimeout bounds one control call; an office visit takes at most a
+// few seconds.
 const callTimeout = 30 * time.Second
 
-func (o remoteOffice) call(method string, params, result any) error {
+// call runs one call on the daemon with a deadline; a call that changed a
+// card (it took the card out of its reader and put it back) is logged as a
+// visit.
+func call[R any](o remoteOffice, what string, fn func(ctx context.Context, c *simapi.Client) (R, error)) (R, error) {
+	var zero R
 	if o.c == nil {
-		return fmt.Errorf("calling %s: no card issued in this world yet, so no daemon runs", method)
+		return zero, fmt.Errorf("%s: no card issued in this world yet, so no daemon runs", what)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
-	err := o.c.Call(ctx, method, params, result)
-	if err == nil && changes(method) {
-		logVisit(method)
-	}
-	return refusal(err)
+	return fn(ctx, o.c)
 }
 
-// refusal turns the control server's rule-carrying error back into the
-// office's refusal, so suites match one error type on every target.
-func refusal(err error) error {
-	var ce *control.Error
-	if errors.As(err, &ce) && ce.Rule != "" {
-		// The message ends in " (rule X)", which RefusedError adds again.
-		return &office.RefusedError{RuleName: ce.Rule, Reason: strings.TrimSuffix(ce.Message, " (rule "+ce.Rule+")")}
+// visited logs a visit when an operation that changes a chip succeeded.
+func visited[R any](r R, err error) error {
+	if err == nil {
+		logVisit("office visit")
 	}
 	return err
 }
 
-func (o remoteOffice) IssueCard(p profile.Profile) (*office.Card, error) { return o.issue(p) }
+func (o remoteOffice) IssueCard(p profile.Profile) (*Card, error) { return o.issue(p) }
 
-func (o remoteOffice) Report(id string) (office.Report, error) {
-	var r office.Report
-	err := o.call("office.status", office.CardParams{Card: id}, &r)
-	return r, err
+func (o remoteOffice) Report(id string) (Report, error) {
+	return reportOf(call(o, "reading the card's report", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.Report(ctx, simapi.CardParams{Card: id})
+	}))
 }
 
-func (o remoteOffice) IssueCertificate(id string, k authority.Kind, pin string) error {
-	return o.call("office.issue-certificate", office.PINParams{Card: id, Kind: k, PIN: pin}, nil)
+// visit calls an operation that may change the card's chip.
+func (o remoteOffice) visit(what string, fn func(ctx context.Context, c *simapi.Client) (simapi.Report, error)) error {
+	return visited(call(o, what, fn))
 }
 
-func (o remoteOffice) ResetPIN(id string, k authority.Kind, pin string) error {
-	return o.call("office.reset-pin", office.PINParams{Card: id, Kind: k, PIN: pin}, nil)
+func (o remoteOffice) IssueCertificate(id string, k CertKind, pin string) error {
+	return o.visit("issuing a certificate", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.IssueCertificate(ctx, simapi.PINParams{Card: id, Kind: k, PIN: pin})
+	})
+}
+
+func (o remoteOffice) ResetPIN(id string, k CertKind, pin string) error {
+	return o.visit("re-setting a PIN", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.ResetPIN(ctx, simapi.PINParams{Card: id, Kind: k, PIN: pin})
+	})
 }
 
 func (o remoteOffice) ChangeFacts(id string, f profile.Facts) error {
-	return o.call("office.change-facts", office.FactsParams{
-		Card: id, Name: &f.Name, Address: &f.Address, BirthDate: &f.BirthDate, Sex: &f.Sex, FormerSurname: &f.FormerSurname,
-	}, nil)
+	birth := f.BirthDate.Format(time.DateOnly)
+	sex := string(f.Sex)
+	return o.visit("changing facts", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.ChangeFacts(ctx, simapi.FactsParams{Card: id, Name: &f.Name, Address: &f.Address, BirthDate: &birth, Sex: &sex,
+			FormerSurname: &f.FormerSurname})
+	})
 }
 
-func (o remoteOffice) RevokeCertificate(id string, k authority.Kind) error {
-	return o.call("office.revoke", office.CertParams{Card: id, Kind: k}, nil)
+func (o remoteOffice) RevokeCertificate(id string, k CertKind) error {
+	return o.visit("revoking a certificate", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.Revoke(ctx, simapi.CertParams{Card: id, Kind: k})
+	})
 }
 
+// cardOp runs one of the operations that name a card only.
+func (o remoteOffice) cardOp(id, what string, fn func(*simapi.Client, context.Context, simapi.CardParams) (simapi.Report, error)) error {
+	_, err := call(o, what, func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return fn(c, ctx, simapi.CardParams{Card: id})
+	})
+	return err
+}
+
+// ReportLoss leaves the chip alone (the office does not hold a lost card):
+// no visit.
 func (o remoteOffice) ReportLoss(id string) error {
-	return o.call("office.report-loss", office.CardParams{Card: id}, nil)
+	return o.cardOp(id, "reporting a loss", (*simapi.Client).ReportLoss)
 }
 
 func (o remoteOffice) RecordDeath(id string) error {
-	return o.call("office.death", office.CardParams{Card: id}, nil)
+	return o.visit("recording a death", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.Death(ctx, simapi.CardParams{Card: id})
+	})
 }
 
 func (o remoteOffice) MoveAbroad(id string) error {
-	return o.call("office.move-abroad", office.CardParams{Card: id}, nil)
+	return o.visit("recording a move abroad", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.MoveAbroad(ctx, simapi.CardParams{Card: id})
+	})
 }
 
 func (o remoteOffice) InvalidateCard(id string) error {
-	return o.call("office.invalidate", office.CardParams{Card: id}, nil)
+	return o.visit("invalidating a card", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.Invalidate(ctx, simapi.CardParams{Card: id})
+	})
 }
 
-func (o remoteOffice) Renew(id string, pins office.RenewPINs) error {
-	return o.call("office.renew", office.RenewParams{Card: id, AuthPIN: pins.Auth, SignPIN: pins.Sign}, nil)
+func (o remoteOffice) Renew(id string, pins RenewPINs) error {
+	return o.visit("renewing", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.Renew(ctx, simapi.RenewParams{Card: id, AuthPIN: pins.Auth, SignPIN: pins.Sign})
+	})
 }
 
-func (o remoteOffice) IssueSmartphone(id string) (*office.Smartphone, error) {
-	var s office.Smartphone
-	if err := o.call("office.smartphone", office.CardParams{Card: id}, &s); err != nil {
+func (o remoteOffice) IssueSmartphone(id string) (*Smartphone, error) {
+	s, err := call(o, "issuing smartphone certificates", func(ctx context.Context, c *simapi.Client) (simapi.Smartphone, error) {
+		return c.Smartphone(ctx, simapi.CardParams{Card: id})
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &s, nil
 }
 
-func (o remoteOffice) FileProxy(id string, op office.ProxyOperation, k authority.Kind) (office.Inquiry, error) {
-	var q office.Inquiry
-	err := o.call("office.proxy-file", office.ProxyParams{Card: id, Operation: op, Kind: k}, &q)
-	return q, err
+func (o remoteOffice) FileProxy(id string, op simapi.ProxyOperation, k CertKind) (Inquiry, error) {
+	return call(o, "filing a proxy application", func(ctx context.Context, c *simapi.Client) (simapi.Inquiry, error) {
+		return c.ProxyFile(ctx, simapi.ProxyParams{Card: id, Operation: op, Kind: k})
+	})
 }
 
 func (o remoteOffice) AnswerInquiry(inquiryID, pin string) error {
-	return o.call("office.proxy-answer", office.AnswerParams{Inquiry: inquiryID, PIN: pin}, nil)
+	return o.visit("answering an inquiry", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.ProxyAnswer(ctx, simapi.AnswerParams{Inquiry: inquiryID, PIN: pin})
+	})
 }
 
-func (o remoteOffice) Inquiries() ([]office.Inquiry, error) {
-	var qs []office.Inquiry
-	err := o.call("office.inquiries", nil, &qs)
-	return qs, err
+func (o remoteOffice) Inquiries() ([]Inquiry, error) {
+	return call(o, "listing inquiries", func(ctx context.Context, c *simapi.Client) ([]simapi.Inquiry, error) { return c.Inquiries(ctx) })
 }
 
 // remoteClock is the daemon's virtual clock, moved with office.time.
 type remoteClock struct{ o remoteOffice }
 
-func (c remoteClock) time(p office.TimeParams) time.Time {
-	var r office.TimeResult
-	if err := c.o.call("office.time", p, &r); err != nil {
+func (c remoteClock) time(p simapi.TimeParams) time.Time {
+	r, err := call(c.o, "moving the daemon's clock", func(ctx context.Context, cl *simapi.Client) (simapi.TimeResult, error) {
+		return cl.Time(ctx, p)
+	})
+	if err != nil {
 		ginkgo.Fail("moving the daemon's clock: "+err.Error(), 2)
 	}
 	if !r.Virtual {
@@ -176,25 +260,13 @@ func (c remoteClock) time(p office.TimeParams) time.Time {
 	return r.Now
 }
 
-func (c remoteClock) Now() time.Time { return c.time(office.TimeParams{}) }
+func (c remoteClock) Now() time.Time { return c.time(simapi.TimeParams{}) }
 func (c remoteClock) Set(t time.Time) {
-	c.time(office.TimeParams{Set: t.Format(time.RFC3339Nano)})
+	c.time(simapi.TimeParams{Set: t.Format(time.RFC3339Nano)})
 }
 func (c remoteClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
 func (c remoteClock) AddDate(years, months, days int) {
-	c.time(office.TimeParams{Years: years, Months: months, Days: days})
-}
-
-// changes reports whether an office method changes a card, so that the
-// card leaves its reader and comes back (a visit to the office); a refused
-// operation changes nothing.
-func changes(method string) bool {
-	switch method {
-	case "office.status", "office.cards", "office.inquiries", "office.endpoints", "office.time", "office.smartphone", "office.proxy-file",
-		"office.report-loss": // the chip is elsewhere: the office leaves it as it is
-		return false
-	}
-	return true
+	c.time(simapi.TimeParams{Years: years, Months: months, Days: days})
 }
 
 // EnvVisitLog names a file to which every office visit of a daemon world

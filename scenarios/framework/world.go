@@ -23,6 +23,7 @@ import (
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/cardinfo"
@@ -193,9 +194,11 @@ func (w *World) startDaemon(p profile.Profile) (*office.Card, error) {
 	o := w.d.office()
 	o.issue = w.startDaemon
 	w.Office = o
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
 	if id == "" {
-		var cards []office.CardSummary
-		if err := o.call("office.cards", nil, &cards); err != nil {
+		cards, err := o.c.Cards(ctx)
+		if err != nil {
 			return nil, err
 		}
 		if len(cards) != 1 {
@@ -203,8 +206,8 @@ func (w *World) startDaemon(p profile.Profile) (*office.Card, error) {
 		}
 		id = cards[0].ID
 	}
-	var ep office.Endpoints
-	if err := o.call("office.endpoints", nil, &ep); err != nil {
+	ep, err := o.c.Endpoints(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if w.d.existing != "" {
@@ -261,7 +264,7 @@ type daemon struct {
 
 	dir    string
 	sim    *simd.Daemon
-	ctl    *control.Client
+	ctl    *simapi.Client
 	reader *vpcd.Reader // vpcd
 	pcscd  *pcscdenv.PCSCD
 	card   *pcsc.Card // pcsc: the open connection, reset at each insertion
@@ -316,7 +319,7 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 			return fmt.Errorf("stopping the simulator daemon: still running after 30s")
 		}
 	})
-	if d.ctl, err = control.Dial(d.sim.ControlAddr()); err != nil {
+	if d.ctl, err = simapi.Dial(d.sim.ControlAddr()); err != nil {
 		return err
 	}
 	d.cl.add(d.ctl.Close)

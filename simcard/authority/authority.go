@@ -105,8 +105,20 @@ func caName(k Kind) []byte {
 	)
 }
 
-// New creates an authority with fresh roots valid for ten years from the
-// clock's now, keys drawn from keys.
+// Validity of the roots around the clock's now at their creation. A state
+// directory keeps its roots for its whole life, so they must cover every
+// certificate they will sign (docs/card.md §6): a card issued years before
+// the directory was created (a profile's issue date), and renewals decades
+// of virtual time later. Issue refuses a certificate outside them, so that
+// no chain has a leaf valid where its root is not, which strict validators
+// reject.
+const (
+	RootYearsBack  = 20
+	RootYearsAhead = 30
+)
+
+// New creates an authority with fresh roots valid from RootYearsBack before
+// the clock's now to RootYearsAhead after it, keys drawn from keys.
 func New(c clock.Clock, keys keypool.Source) (*Authority, error) {
 	a := &Authority{Clock: c}
 	for _, k := range []Kind{Auth, Sign} {
@@ -133,8 +145,8 @@ func newCA(k Kind, now time.Time, keys keypool.Source) (*CA, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		RawSubject:            subject,
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(10, 0, 0),
+		NotBefore:             now.AddDate(-RootYearsBack, 0, 0).Truncate(time.Second),
+		NotAfter:              now.AddDate(RootYearsAhead, 0, 0).Truncate(time.Second),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -203,6 +215,11 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 	ca := a.CA(r.Kind)
 	if ca == nil {
 		return nil, fmt.Errorf("%w: unknown kind %q", ErrBadRequest, r.Kind)
+	}
+	if r.NotBefore.Before(ca.Cert.NotBefore) || r.NotAfter.After(ca.Cert.NotAfter) {
+		return nil, fmt.Errorf("%w: validity %s to %s lies outside the %s root's %s to %s", ErrBadRequest,
+			r.NotBefore.Format(time.RFC3339), r.NotAfter.Format(time.RFC3339), r.Kind,
+			ca.Cert.NotBefore.Format(time.RFC3339), ca.Cert.NotAfter.Format(time.RFC3339))
 	}
 	a.mu.Lock()
 	a.serial++

@@ -472,3 +472,34 @@ func FuzzOCSP(f *testing.F) {
 		}
 	})
 }
+
+// TestIssueStaysInsideTheRoot: a certificate is signed only when its root
+// is valid over the whole of its validity (strict validators reject a
+// chain whose root starts after its leaf); the roots reach
+// authority.RootYearsBack years back and RootYearsAhead ahead.
+func TestIssueStaysInsideTheRoot(t *testing.T) {
+	now := time.Date(2026, time.June, 15, 10, 0, 0, 0, clock.JST)
+	a, _ := newAuthority(t, now)
+	root := a.CA(authority.Auth).Cert
+	if !root.NotBefore.Equal(now.AddDate(-authority.RootYearsBack, 0, 0)) || !root.NotAfter.Equal(now.AddDate(authority.RootYearsAhead, 0, 0)) {
+		t.Errorf("root valid %v to %v", root.NotBefore, root.NotAfter)
+	}
+	key, err := keypool.Shared().Key()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from, to time.Time
+		ok       bool
+	}{
+		{now.AddDate(-10, 0, 0), now.AddDate(-5, 0, 0), true},
+		{root.NotBefore, root.NotAfter, true},
+		{root.NotBefore.Add(-time.Second), now, false},
+		{now, root.NotAfter.Add(time.Second), false},
+	} {
+		_, err := a.Issue(authority.Request{Kind: authority.Auth, PublicKey: &key.PublicKey, NotBefore: tc.from, NotAfter: tc.to, Office: "131016"})
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, authority.ErrBadRequest)) {
+			t.Errorf("a certificate from %v to %v: %v, want accepted %v", tc.from, tc.to, err, tc.ok)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/store"
 )
@@ -149,7 +150,7 @@ func (st *officeState) validate() error {
 			return fmt.Errorf("inquiries[%d]: null", i)
 		case !ids[q.CardID]:
 			return fmt.Errorf("inquiries[%d].card: %q is not registered", i, q.CardID)
-		case q.Operation != ProxyIssueCertificate && q.Operation != ProxyResetPIN:
+		case q.Operation != simapi.ProxyIssueCertificate && q.Operation != simapi.ProxyResetPIN:
 			return fmt.Errorf("inquiries[%d].operation: %q unknown", i, q.Operation)
 		case q.Kind != authority.Auth && q.Kind != authority.Sign:
 			return fmt.Errorf("inquiries[%d].kind: %q unknown", i, q.Kind)

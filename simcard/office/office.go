@@ -26,7 +26,12 @@
 // The office changes the chip only through card.Card.Modify, as a counter
 // terminal would, and certificates only through the authority's database,
 // so what a holder's client reads and what a relying party sees both follow
-// from the same operation.
+// from the same operation. Every operation that may change a card takes one
+// path (visit, operations.go): the card is held, taken out of its reader
+// right before the first change, changed, every file the operation changed
+// is stored at once, and the card is put back once the office's lock is
+// released. API (api.go) serves the operations as the control API's office
+// (package simapi).
 package office
 
 import (
@@ -34,10 +39,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/card"
@@ -47,18 +52,10 @@ import (
 )
 
 // RefusedError is an operation the rules do not allow. RuleName is one of
-// the Rule* constants (a field cannot share the name of the Rule method);
-// Reason says why in words and never quotes a PIN.
-type RefusedError struct {
-	RuleName string
-	Reason   string
-}
-
-func (e *RefusedError) Error() string { return e.Reason + " (rule " + e.RuleName + ")" }
-
-// Rule returns the name of the refusing rule; the control server passes it
-// to the client.
-func (e *RefusedError) Rule() string { return e.RuleName }
+// the Rule* constants; Reason says why in words and never quotes a PIN. It
+// is the control API's refusal (simapi.RefusedError), so a client of the
+// daemon gets back the very type the office returned.
+type RefusedError = simapi.RefusedError
 
 func refuse(rule, format string, args ...any) error {
 	return &RefusedError{RuleName: rule, Reason: fmt.Sprintf(format, args...)}
@@ -138,92 +135,84 @@ type cardRecord struct {
 	History   []Event `json:"history"`
 }
 
-// Inquiry is a proxy application waiting for the holder's sealed answer
-// (照会書兼回答書, docs/lifecycle-rules.md §2).
-type Inquiry struct {
-	ID        string         `json:"id"`
-	CardID    string         `json:"card"`
-	Operation ProxyOperation `json:"operation"`
-	Kind      authority.Kind `json:"kind"`
-	FiledAt   time.Time      `json:"filed_at"`
+// inquiry is a proxy application waiting for the holder's sealed answer
+// (照会書兼回答書, docs/lifecycle-rules.md §2), as the registry keeps it.
+type inquiry struct {
+	ID        string                `json:"id"`
+	CardID    string                `json:"card"`
+	Operation simapi.ProxyOperation `json:"operation"`
+	Kind      authority.Kind        `json:"kind"`
+	FiledAt   time.Time             `json:"filed_at"`
 }
 
-// ProxyOperation is what a proxy may apply for: the operations where the
-// holder sets a PIN.
-type ProxyOperation string
-
-// Proxy operations.
-const (
-	ProxyIssueCertificate ProxyOperation = "issue-certificate"
-	ProxyResetPIN         ProxyOperation = "reset-pin"
-)
+func (q *inquiry) view() simapi.Inquiry {
+	return simapi.Inquiry{ID: q.ID, CardID: q.CardID, Operation: q.Operation, Kind: simapi.Kind(q.Kind), FiledAt: q.FiledAt}
+}
 
 type officeState struct {
 	Version     int           `json:"version"`
 	NextID      int           `json:"next_id"`
 	NextInquiry int           `json:"next_inquiry"`
 	Cards       []*cardRecord `json:"cards"`
-	Inquiries   []*Inquiry    `json:"inquiries,omitempty"`
+	Inquiries   []*inquiry    `json:"inquiries,omitempty"`
 }
 
 const stateVersion = 1
 
 // Office is the municipal office. It is safe for concurrent use.
 type Office struct {
-	clock  clock.Clock
-	issuer *simcard.Issuer
-	dir    string // "" in memory
+	clock   clock.Clock
+	issuer  *simcard.Issuer
+	dir     string         // "" in memory
+	journal *store.Journal // nil in memory
 
 	mu        sync.Mutex
 	cards     map[string]*Card
 	state     officeState
 	responder *authority.Server
-	// counter and out: see SetCounter; out holds the put-back functions of
-	// the cards taken out during the current operation.
-	counter func(cardID string) (putBack func())
-	out     map[string]func()
+	readers   Readers
+	keepClock func(time.Time) error
 }
 
-// SetCounter tells the office how to reach a card that may sit in a
-// reader, as a clerk takes the card from the holder: before an
-// operation's first change to a card's chip, takeOut(cardID) takes the
-// card out of its reader, and the function it returns puts it back once
-// the operation is over (stored, or refused half-way). Operations that do
-// not touch the chip (loss reports, smartphone certificates, refusals
-// before any change) leave the card where it is. The simulator daemon
-// uses this so that PC/SC clients see the card leave and come back
-// (docs/daemon.md) instead of a card changed under their open session.
-// Call it before the office serves operations; nil restores the default
-// (changes in place, for in-process suites).
-func (o *Office) SetCounter(takeOut func(cardID string) (putBack func())) {
+// Readers is where the office's cards sit between visits: the daemon's vpcd
+// readers. An office without Readers (in-process suites) changes its cards
+// where they are. Every operation that may change a card goes through one
+// path, visit (operations.go): Hold, then under the office's lock the
+// checks, TakeOut right before the first change to the chip, the changes
+// and one atomic save; then, the lock released, PutBack; then the hold
+// released (docs/daemon.md, "The visit path", gives the lock order).
+type Readers interface {
+	// Hold keeps a card where it is, in its reader or out, until release
+	// is called: nothing else inserts, removes or moves it meanwhile.
+	Hold(cardID string) (release func())
+	// TakeOut takes a held card out of its reader and reports whether it
+	// was in one. It must not wait: the office holds its lock.
+	TakeOut(cardID string) bool
+	// PutBack puts back a card TakeOut took out and waits for its reader
+	// to power it up; it returns what was missing when the reader did not
+	// in time (the change is kept).
+	PutBack(cardID string) *simapi.NotBack
+	// Added is told of a card the office issued, once the office's lock is
+	// released.
+	Added(c *Card)
+}
+
+// SetReaders tells the office where its cards sit; call it before the
+// office serves operations.
+func (o *Office) SetReaders(r Readers) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.counter = takeOut
+	o.readers = r
 }
 
-// modify changes a card's chip under the chip's lock, so never in the
-// middle of a command, after taking the card out of its reader when a
-// counter is set (SetCounter); callers hold o.mu and defer o.putBack.
-func (o *Office) modify(c *Card, fn func(st *card.State) error) error {
-	if o.counter != nil && o.out[c.ID] == nil {
-		if o.out == nil {
-			o.out = map[string]func(){}
-		}
-		o.out[c.ID] = o.counter(c.ID)
-		if o.out[c.ID] == nil {
-			o.out[c.ID] = func() {}
-		}
-	}
-	return c.Chip.Modify(fn)
-}
-
-// putBack returns the cards taken out during an operation; callers hold
-// o.mu.
-func (o *Office) putBack() {
-	for id, back := range o.out {
-		back()
-		delete(o.out, id)
-	}
+// KeepClock makes office.time store a virtual clock's new time through
+// save before the clock moves, under the office's lock, so that a
+// restarted daemon continues from the last time a client was told and two
+// moves never leave an older time on disk than the newer one.
+func (o *Office) KeepClock(save func(time.Time) error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.keepClock = save
 }
 
 // New returns an office kept in memory only, for suites. The issuer's
@@ -239,40 +228,55 @@ const (
 	cardsDir      = "cards"
 )
 
-// Open loads the office kept in dir, or creates it there. Every change is
-// stored crash-safely (store.WriteFile): the office registry in office.json,
-// the authority (root keys, certificate database, CRL numbers) in
-// authority.json, each chip in cards/<id>.json through card.WithPersister.
-// Opening an existing office replaces issuer.Authority with the stored
-// authority, so the cards issued before a restart still chain to the roots
-// they hold.
+// Open loads the office kept in dir, or creates it there. The registry is
+// kept in office.json, the authority (root keys, certificate database, CRL
+// numbers) in authority.json, each chip in cards/<id>.json; an operation
+// stores every file it changed at once (store.Journal), so that after a
+// crash at any moment the directory holds all of its changes or none. An
+// intent record a crash left is completed first. Opening an existing
+// office replaces issuer.Authority with the stored authority, so the cards
+// issued before a restart still chain to the roots they hold.
 func Open(dir string, c clock.Clock, issuer *simcard.Issuer) (*Office, error) {
 	if issuer == nil || issuer.Authority == nil {
 		return nil, fmt.Errorf("opening office: no issuer")
 	}
 	o := New(c, issuer)
 	o.dir = dir
+	o.journal = store.NewJournal(dir)
+	if _, err := o.journal.Recover(); err != nil {
+		return nil, fmt.Errorf("opening office: %w", damaged(filepath.Join(dir, store.IntentFile), err))
+	}
 	if err := checkStateFiles(dir, o.appletKeyFiles()); err != nil {
 		return nil, fmt.Errorf("opening office: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, cardsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("opening office: %w", err)
 	}
-	if err := o.keepAppletKeys(); err != nil {
-		return nil, fmt.Errorf("opening office: %w", err)
-	}
-	authFile := store.File{Path: filepath.Join(dir, authorityFile)}
-	b, err := loadState(store.File{Path: filepath.Join(dir, officeFile)})
+	authFile := o.journal.File(authorityFile)
+	b, err := loadState(o.journal.File(officeFile))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if err := issuer.Authority.Persist(authFile.Save); err != nil {
-			return nil, fmt.Errorf("opening office: %w", err)
-		}
-		if err := o.save(); err != nil {
+		// A new office: its authority, registry and card-info keys appear
+		// together or not at all.
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		err := o.commit("", func() error {
+			if err := o.keepAppletKeys(); err != nil {
+				return err
+			}
+			if err := issuer.Authority.Persist(authFile.Save); err != nil {
+				return err
+			}
+			return o.save()
+		}, o.appletKeyFiles()...)
+		if err != nil {
 			return nil, fmt.Errorf("opening office: %w", err)
 		}
 		return o, nil
 	case err != nil:
+		return nil, fmt.Errorf("opening office: %w", err)
+	}
+	if err := o.keepAppletKeys(); err != nil {
 		return nil, fmt.Errorf("opening office: %w", err)
 	}
 	if err := o.load(b, authFile); err != nil {
@@ -297,7 +301,7 @@ func (o *Office) keepAppletKeys() error {
 		if !ok {
 			continue
 		}
-		f := store.File{Path: filepath.Join(o.dir, appletKeyFile(i))}
+		f := o.journal.File(appletKeyFile(i))
 		b, err := f.Load()
 		switch {
 		case err == nil:
@@ -340,9 +344,6 @@ func (o *Office) load(b []byte, authFile store.File) error {
 	}
 	o.issuer.Authority = a
 	for _, r := range o.state.Cards {
-		if r == nil || r.ID == "" || strings.ContainsAny(r.ID, `/\.`) || o.cards[r.ID] != nil {
-			return damaged(officePath, fmt.Errorf("decoding office state: malformed card record"))
-		}
 		f := o.cardFile(r.ID)
 		cb, err := loadState(f)
 		if err != nil {
@@ -354,42 +355,54 @@ func (o *Office) load(b []byte, authFile store.File) error {
 		}
 		o.cards[r.ID] = &Card{ID: r.ID, Chip: chip, rec: r}
 	}
-	o.reconcile()
 	return nil
 }
 
-// reconcile takes the serials of each card's latest certificates from the
-// authority's database, which is written before the office's registry: a
-// crash between the two leaves the registry behind, never ahead.
-func (o *Office) reconcile() {
-	for _, rec := range o.issuer.Authority.Records(nil) {
-		c := o.cards[rec.CardID]
-		if c == nil {
-			continue
-		}
-		if s := c.rec.serial(rec.Kind, rec.Device); rec.Serial > *s {
-			*s = rec.Serial
-		}
-	}
-}
-
+// cardFile is a card's chip file; in memory its saves go nowhere.
 func (o *Office) cardFile(id string) store.File {
-	return store.File{Path: filepath.Join(o.dir, cardsDir, id+".json")}
+	if o.journal == nil {
+		return store.File{}
+	}
+	return o.journal.File(filepath.Join(cardsDir, id+".json"))
 }
 
-// save stores the registry; callers hold o.mu (or own o exclusively).
+// save stores the registry, within the open transaction; callers hold o.mu.
 func (o *Office) save() error {
-	if o.dir == "" {
+	if o.journal == nil {
 		return nil
 	}
 	b, err := jsonMarshal(&o.state)
 	if err != nil {
 		return fmt.Errorf("encoding office state: %w", err)
 	}
-	if err := store.WriteFile(filepath.Join(o.dir, officeFile), b); err != nil {
+	if err := o.journal.File(officeFile).Save(b); err != nil {
 		return fmt.Errorf("saving office state: %w", err)
 	}
 	return nil
+}
+
+// commit runs fn, which changes the office, and stores every state file
+// it changed at once: the registry, the authority, the card's chip (when
+// cardID is given) and extra (store.Journal). Callers hold o.mu. The files
+// follow memory even when fn fails half-way, so disk and memory never
+// disagree; the operations make every check before their first change.
+func (o *Office) commit(cardID string, fn func() error, extra ...string) error {
+	if o.journal == nil {
+		return fn()
+	}
+	files := []store.File{o.journal.File(officeFile), o.journal.File(authorityFile)}
+	if cardID != "" {
+		files = append(files, o.cardFile(cardID))
+	}
+	for _, name := range extra {
+		files = append(files, o.journal.File(name))
+	}
+	o.journal.Begin(files...)
+	err := fn()
+	if cerr := o.journal.Commit(); cerr != nil && err == nil {
+		err = fmt.Errorf("saving state: %w", cerr)
+	}
+	return err
 }
 
 // Authority is the office's certificate authority.

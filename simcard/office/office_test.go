@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/card"
@@ -168,7 +169,7 @@ func TestRefusals(t *testing.T) {
 			func(o *office.Office, id string) error { return o.IssueCertificate(id, authority.Auth, "1234") }, office.RuleCardExpired},
 		{"proxy answer on the filing day", nil,
 			func(t *testing.T, o *office.Office, c *office.Card, _ *clock.Virtual) {
-				if _, err := o.FileProxy(c.ID, office.ProxyResetPIN, authority.Auth); err != nil {
+				if _, err := o.FileProxy(c.ID, simapi.ProxyResetPIN, authority.Auth); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -264,8 +265,8 @@ func TestRevocationTriggers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, dev := range []authority.Device{authority.OnCard, authority.Smartphone} {
-				for k, want := range map[authority.Kind]string{authority.Auth: tt.authReason, authority.Sign: tt.signReason} {
+			for _, dev := range []simapi.Device{simapi.OnCard, simapi.OnSmartphone} {
+				for k, want := range map[simapi.Kind]string{simapi.Auth: tt.authReason, simapi.Sign: tt.signReason} {
 					cr := rep.Certificate(k, dev)
 					wantState := "valid"
 					if want != "" {
@@ -282,7 +283,7 @@ func TestRevocationTriggers(t *testing.T) {
 			if got := presence(t, c); !bytes.Equal(got, tt.presence) {
 				t.Errorf("EF 0008 = % X, want % X", got, tt.presence)
 			}
-			if rep.Status != tt.status {
+			if rep.Status != string(tt.status) {
 				t.Errorf("status %s, want %s", rep.Status, tt.status)
 			}
 		})
@@ -325,7 +326,7 @@ func TestChangeOfFactsThenNewSigningCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := o.Report(c.ID)
-	oldSign, newSign := before.Certificate(authority.Sign, authority.OnCard), after.Certificate(authority.Sign, authority.OnCard)
+	oldSign, newSign := before.Certificate(simapi.Sign, simapi.OnCard), after.Certificate(simapi.Sign, simapi.OnCard)
 	if newSign.State != "valid" || !newSign.OnChip || newSign.Serial == oldSign.Serial {
 		t.Fatalf("new signing certificate: %+v", newSign)
 	}
@@ -349,7 +350,7 @@ func TestChangeOfFactsThenNewSigningCertificate(t *testing.T) {
 	if after.SignTriesLeft != jpki.SignPINTries {
 		t.Errorf("sign PIN tries %d, want %d", after.SignTriesLeft, jpki.SignPINTries)
 	}
-	if a, b := before.Certificate(authority.Auth, authority.OnCard), after.Certificate(authority.Auth, authority.OnCard); a.Serial != b.Serial || b.State != "valid" {
+	if a, b := before.Certificate(simapi.Auth, simapi.OnCard), after.Certificate(simapi.Auth, simapi.OnCard); a.Serial != b.Serial || b.State != "valid" {
 		t.Errorf("auth certificate changed: %+v → %+v", a.Serial, b)
 	}
 }
@@ -366,12 +367,12 @@ func TestRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := o.Report(c.ID)
-	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
-		old, _ := o.Authority().Lookup(before.Certificate(k, authority.OnCard).Serial)
+	for _, k := range []simapi.Kind{simapi.Auth, simapi.Sign} {
+		old, _ := o.Authority().Lookup(before.Certificate(k, simapi.OnCard).Serial)
 		if old.State(clk.Now()) != "revoked" || old.Reason != authority.Superseded {
 			t.Errorf("old %s certificate: %s (%s), want revoked (superseded)", k, old.State(clk.Now()), old.Reason)
 		}
-		cur := after.Certificate(k, authority.OnCard)
+		cur := after.Certificate(k, simapi.OnCard)
 		if cur.State != "valid" || !cur.OnChip || cur.Serial == old.Serial {
 			t.Errorf("renewed %s certificate: %+v", k, cur)
 		}
@@ -379,8 +380,8 @@ func TestRenewal(t *testing.T) {
 		if want := clock.Date(2035, time.January, 2).Add(24*time.Hour - time.Second); !cur.NotAfter.Equal(want) {
 			t.Errorf("renewed %s certificate valid to %v, want %v", k, cur.NotAfter, want)
 		}
-		phone := after.Certificate(k, authority.Smartphone)
-		if phone.State != "revoked" || phone.Serial != before.Certificate(k, authority.Smartphone).Serial {
+		phone := after.Certificate(k, simapi.OnSmartphone)
+		if phone.State != "revoked" || phone.Serial != before.Certificate(k, simapi.OnSmartphone).Serial {
 			t.Errorf("smartphone %s certificate after renewal: %s #%d, want the old one revoked", k, phone.State, phone.Serial)
 		}
 	}
@@ -392,11 +393,11 @@ func TestRenewal(t *testing.T) {
 func TestProxyApplication(t *testing.T) {
 	o, clk := newOffice(t)
 	c := issueCard(t, o, func(p *profile.Profile) { p.DeclineSign = true })
-	q, err := o.FileProxy(c.ID, office.ProxyIssueCertificate, authority.Sign)
+	q, err := o.FileProxy(c.ID, simapi.ProxyIssueCertificate, authority.Sign)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep, _ := o.Report(c.ID); rep.Certificate(authority.Sign, authority.OnCard).State != "none" {
+	if rep, _ := o.Report(c.ID); rep.Certificate(simapi.Sign, simapi.OnCard).State != "none" {
 		t.Fatal("filing a proxy application issued the certificate at once")
 	}
 	clk.AddDate(0, 0, 7)
@@ -406,7 +407,7 @@ func TestProxyApplication(t *testing.T) {
 	if err := o.AnswerInquiry(q.ID, "PROXY77"); err != nil {
 		t.Fatal(err)
 	}
-	if rep, _ := o.Report(c.ID); rep.Certificate(authority.Sign, authority.OnCard).State != "valid" {
+	if rep, _ := o.Report(c.ID); rep.Certificate(simapi.Sign, simapi.OnCard).State != "valid" {
 		t.Fatal("the answered inquiry issued no certificate")
 	}
 	if err := o.AnswerInquiry(q.ID, "PROXY77"); rule(err) != office.RuleUnknownInquiry {
@@ -441,7 +442,7 @@ func TestPersistence(t *testing.T) {
 	if err := o.ChangeFacts(c.ID, moved); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.FileProxy(c.ID, office.ProxyIssueCertificate, authority.Sign); err != nil {
+	if _, err := o.FileProxy(c.ID, simapi.ProxyIssueCertificate, authority.Sign); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := o.Report(c.ID)
@@ -498,54 +499,6 @@ func TestPersistence(t *testing.T) {
 	}
 }
 
-// TestReloadAfterLostRegistryWrite: a crash after the authority and the chip
-// were written but before the registry was leaves office.json one step
-// behind; the reloaded office takes the serials from the authority.
-func TestReloadAfterLostRegistryWrite(t *testing.T) {
-	dir := t.TempDir()
-	clk := clock.NewVirtual(issueDay.Add(10 * time.Hour))
-	is, err := simcard.NewIssuer(clk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := office.Open(dir, clk, is)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := issueCard(t, o, func(p *profile.Profile) { p.DeclineSign = true })
-	registry := filepath.Join(dir, "office.json")
-	before, err := os.ReadFile(registry)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := o.IssueCertificate(c.ID, authority.Sign, "LATER2026"); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := o.Report(c.ID)
-	if err := os.WriteFile(registry, before, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	is2, err := simcard.NewIssuer(clk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o2, err := office.Open(dir, clk, is2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := o2.Report(c.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, g := want.Certificate(authority.Sign, authority.OnCard), got.Certificate(authority.Sign, authority.OnCard)
-	if g.Serial != w.Serial || g.State != "valid" || !g.OnChip {
-		t.Fatalf("signing certificate after reload: #%d %s on chip %v, want #%d valid on chip", g.Serial, g.State, g.OnChip, w.Serial)
-	}
-	if err := o2.IssueCertificate(c.ID, authority.Sign, "AGAIN2026"); rule(err) != office.RuleOnePerKind {
-		t.Fatalf("second signing certificate after reload: %v", err)
-	}
-}
-
 func TestOpenRejectsDamagedState(t *testing.T) {
 	clk := clock.NewVirtual(issueDay)
 	for name, files := range map[string]map[string]string{
@@ -591,65 +544,81 @@ func TestNewIssuanceAfterExpiry(t *testing.T) {
 		t.Fatalf("new auth certificate after expiry: %v", err)
 	}
 	rep, _ := o.Report(c.ID)
-	auth := rep.Certificate(authority.Auth, authority.OnCard)
+	auth := rep.Certificate(simapi.Auth, simapi.OnCard)
 	if auth.State != "valid" || !auth.NotAfter.Equal(clock.Date(2036, time.January, 2).Add(24*time.Hour-time.Second)) {
 		t.Fatalf("new auth certificate: %s to %v", auth.State, auth.NotAfter)
 	}
-	if sign := rep.Certificate(authority.Sign, authority.OnCard); sign.State != "expired" || !sign.OnChip {
+	if sign := rep.Certificate(simapi.Sign, simapi.OnCard); sign.State != "expired" || !sign.OnChip {
 		t.Fatalf("old signing certificate: %s, on chip %v; want expired and still on the chip", sign.State, sign.OnChip)
 	}
 }
 
-// handlers collects what RegisterControl registers, to call them as the
-// control server would.
-type handlers map[string]func(context.Context, json.RawMessage) (any, error)
-
-func (h handlers) Handle(m string, fn func(context.Context, json.RawMessage) (any, error)) { h[m] = fn }
-
-func TestControlMethods(t *testing.T) {
+// TestAPI: the office as the control API serves it (the daemon registers
+// exactly this): params become the operations, refusals keep their rules
+// and never quote a PIN.
+func TestAPI(t *testing.T) {
 	o, _ := newOffice(t)
-	h := handlers{}
-	o.RegisterControl(h)
-	for _, m := range office.Methods {
-		if h[m] == nil {
-			t.Errorf("method %s listed but not registered", m)
-		}
-	}
-	if len(h) != len(office.Methods) {
-		t.Errorf("%d methods registered, %d listed", len(h), len(office.Methods))
-	}
-	call := func(m, params string) (any, error) {
-		return h[m](context.Background(), json.RawMessage(params))
-	}
-	if _, err := call("office.issue-card", `{"profile":{"holder":{"name":"制御　太郎","address":"東京都港区試験町","birth_date":"1980-05-05","sex":"male"}}}`); err != nil {
+	api := o.API()
+	ctx := context.Background()
+	if _, err := api.IssueCard(ctx, simapi.IssueParams{Profile: json.RawMessage(`{"holder":{"name":"制御　太郎","address":"東京都港区試験町","birth_date":"1980-05-05","sex":"male"}}`)}); err != nil {
 		t.Fatal(err)
 	}
-	for _, tt := range []struct{ method, params, rule string }{
-		{"office.status", ``, ""},
-		{"office.status", `{"card":"card-1","pin":"1234"}`, ""},
-		{"office.reset-pin", `{"card":"card-1","kind":"auth","pin":"12"}`, office.RulePINFormat},
-		{"office.change-facts", `{"card":"card-1","sex":"robot"}`, office.RuleBadFacts},
-		{"office.issue-card", `{"profile":{"pins":{"auth":"1"}}}`, office.RuleBadProfile},
-		{"office.proxy-answer", `{"inquiry":"inquiry-3","pin":"1234"}`, office.RuleUnknownInquiry},
+	for _, tt := range []struct {
+		name string
+		call func() error
+		rule string
+	}{
+		{"status of an unknown card", func() error { _, err := api.Report(ctx, simapi.CardParams{Card: "card-9"}); return err }, office.RuleUnknownCard},
+		{"reset-pin with a 2-digit PIN", func() error {
+			_, err := api.ResetPIN(ctx, simapi.PINParams{Card: "card-1", Kind: simapi.Auth, PIN: "12"})
+			return err
+		}, office.RulePINFormat},
+		{"reset-pin of an unknown kind", func() error {
+			_, err := api.ResetPIN(ctx, simapi.PINParams{Card: "card-1", Kind: "both", PIN: "1234"})
+			return err
+		}, office.RuleUnknownKind},
+		{"change-facts to a robot", func() error {
+			sex := "robot"
+			_, err := api.ChangeFacts(ctx, simapi.FactsParams{Card: "card-1", Sex: &sex})
+			return err
+		}, office.RuleBadFacts},
+		{"change-facts to a date that is none", func() error {
+			d := "1980-13-01"
+			_, err := api.ChangeFacts(ctx, simapi.FactsParams{Card: "card-1", BirthDate: &d})
+			return err
+		}, office.RuleBadFacts},
+		{"issue-card with a PIN of 1", func() error {
+			_, err := api.IssueCard(ctx, simapi.IssueParams{Profile: json.RawMessage(`{"pins":{"auth":"1"}}`)})
+			return err
+		}, office.RuleBadProfile},
+		{"proxy-answer of no inquiry", func() error {
+			_, err := api.ProxyAnswer(ctx, simapi.AnswerParams{Inquiry: "inquiry-3", PIN: "1234"})
+			return err
+		}, office.RuleUnknownInquiry},
+		{"time on the virtual clock, a date that is none", func() error {
+			_, err := api.Time(ctx, simapi.TimeParams{Set: "tomorrow"})
+			return err
+		}, office.RuleBadTime},
 	} {
-		_, err := call(tt.method, tt.params)
-		if err == nil {
-			t.Errorf("%s %s succeeded", tt.method, tt.params)
-			continue
+		err := tt.call()
+		if rule(err) != tt.rule {
+			t.Errorf("%s: %v, want rule %s", tt.name, err, tt.rule)
 		}
-		if tt.rule != "" && rule(err) != tt.rule {
-			t.Errorf("%s %s: %v, want rule %s", tt.method, tt.params, err, tt.rule)
-		}
-		if strings.Contains(err.Error(), `"1"`) || strings.Contains(err.Error(), "1234") {
-			t.Errorf("%s: error quotes a PIN: %v", tt.method, err)
+		if err != nil && (strings.Contains(err.Error(), `"1"`) || strings.Contains(err.Error(), "1234")) {
+			t.Errorf("%s: error quotes a PIN: %v", tt.name, err)
 		}
 	}
-	res, err := call("office.change-facts", `{"card":"card-1","former_surname":"旧姓"}`)
+	former := "旧姓"
+	rep, err := api.ChangeFacts(ctx, simapi.FactsParams{Card: "card-1", FormerSurname: &former})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := res.(office.Report); rep.Certificate(authority.Sign, authority.OnCard).Reason != "affiliationChanged" || rep.Holder.Name != "制御　太郎" {
-		t.Fatalf("after change-facts: %+v", rep.Certificate(authority.Sign, authority.OnCard))
+	if rep.Certificate(simapi.Sign, simapi.OnCard).Reason != "affiliationChanged" || rep.Holder.Name != "制御　太郎" || rep.Holder.FormerSurname != former {
+		t.Fatalf("after change-facts: %+v, holder %+v", rep.Certificate(simapi.Sign, simapi.OnCard), rep.Holder)
+	}
+	cards, err := api.Cards(ctx)
+	if err != nil || len(cards) != 1 || cards[0].Name != "制御　太郎" || cards[0].Status != string(office.Active) {
+		t.Fatalf("cards: %+v, %v", cards, err)
 	}
 }
 
@@ -658,13 +627,11 @@ func TestTimeOnlyMovesAVirtualClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := handlers{}
-	office.New(clock.Real{}, is).RegisterControl(h)
-	if _, err := h["office.time"](context.Background(), json.RawMessage(`{}`)); err != nil {
-		t.Fatalf("reading the wall clock: %v", err)
+	o := office.New(clock.Real{}, is)
+	if now, err := o.MoveClock(simapi.TimeParams{}); err != nil || now.Virtual {
+		t.Fatalf("reading the wall clock: %+v, %v", now, err)
 	}
-	_, err = h["office.time"](context.Background(), json.RawMessage(`{"days":1}`))
-	if rule(err) != office.RuleRealClock {
+	if _, err = o.MoveClock(simapi.TimeParams{Days: 1}); rule(err) != office.RuleRealClock {
 		t.Fatalf("moving the wall clock: %v", err)
 	}
 }

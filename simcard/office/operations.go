@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -15,7 +16,6 @@ import (
 	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simcard/rules"
-	"github.com/mynahil/mynahil/simcard/store"
 )
 
 // Revocation reasons the office uses (RFC 5280 §5.3.1 codes; docs/lifecycle-rules.md
@@ -48,7 +48,76 @@ func checkKind(k authority.Kind) error {
 }
 
 func (o *Office) event(r *cardRecord, format string, args ...any) {
-	r.History = append(r.History, Event{At: o.clock.Now(), What: fmt.Sprintf(format, args...)})
+	o.eventAt(r, o.clock.Now(), format, args...)
+}
+
+func (o *Office) eventAt(r *cardRecord, at time.Time, format string, args ...any) {
+	r.History = append(r.History, Event{At: at, What: fmt.Sprintf(format, args...)})
+}
+
+// visit is the one path of every operation that may change a card, in this
+// order (docs/daemon.md, "The visit path", and its lock order):
+//
+//  1. the card is held (Readers.Hold): nothing else moves it meanwhile;
+//  2. under the office's lock, fn: the operation's checks, then — right
+//     before its first change to the chip — the card leaves its reader
+//     (visit.modify, Readers.TakeOut), then the changes; then every state
+//     file they touched is stored at once (commit);
+//  3. the lock released, the card goes back into its reader
+//     (Readers.PutBack), which may wait seconds for the reader: a card
+//     changed but not back is a *simapi.NotBackError, the change kept;
+//  4. the hold is released.
+//
+// A refusal decided before any change leaves the card in its reader.
+func (o *Office) visit(cardID string, fn func(v *visit) error) error {
+	o.mu.Lock()
+	readers := o.readers
+	o.mu.Unlock()
+	if readers != nil {
+		defer readers.Hold(cardID)()
+	}
+	v := &visit{card: cardID, readers: readers}
+	o.mu.Lock()
+	err := o.commit(cardID, func() error { return fn(v) })
+	o.mu.Unlock()
+	if v.out {
+		if nb := readers.PutBack(cardID); nb != nil && err == nil {
+			err = &simapi.NotBackError{NotBack: *nb}
+		}
+	}
+	return err
+}
+
+// visit is one operation's visit to the counter with one card.
+type visit struct {
+	card    string
+	readers Readers
+	out     bool // taken out of its reader
+}
+
+// modify changes the visiting card's chip under the chip's lock, so never
+// in the middle of a command, the card out of its reader first.
+func (v *visit) modify(c *Card, fn func(st *card.State) error) error {
+	if c.ID != v.card {
+		return fmt.Errorf("changing card %s during a visit of card %s", c.ID, v.card)
+	}
+	if v.readers != nil && !v.out {
+		v.out = v.readers.TakeOut(c.ID)
+	}
+	return c.Chip.Modify(fn)
+}
+
+// usableCard returns a card of the registry that accepts operations at now
+// (usable).
+func (o *Office) usableCard(id string, now time.Time) (*Card, error) {
+	c, err := o.card(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.usable(c, now); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // usable refuses operations on a card that is not active or has expired.
@@ -168,8 +237,8 @@ func jpkiDF(st *card.State) (*card.DF, error) {
 
 // writeCredential puts a certificate and key on the chip and, when pin is
 // set, re-sets the kind's PIN (which also restores its tries).
-func (o *Office) writeCredential(c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
-	return o.modify(c, func(st *card.State) error {
+func writeCredential(v *visit, c *Card, k authority.Kind, cred *jpki.Credential, pin string) error {
+	return v.modify(c, func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
@@ -222,7 +291,9 @@ func (o *Office) revoke(r *cardRecord, k authority.Kind, reason authority.Reason
 // IssueCard issues a new card from a profile (docs/lifecycle-rules.md §2), with
 // the certificates the profile does not decline and the rules allow, and
 // registers it. The issue date is the profile's, which must not lie after
-// the office's clock.
+// the office's clock: it is the card's one issue date, the notBefore of its
+// certificates and the date of its first history lines. The new card is in
+// no reader (Readers.Added).
 func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
 	if err := p.Validate(); err != nil {
 		return nil, refuse(RuleBadProfile, "issuing card: %v", err)
@@ -232,12 +303,28 @@ func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
 		return nil, refuse(RuleIssueDate, "issuing card: issue date %s is after today (%s)", dateString(p.IssueDate.Time), dateString(now))
 	}
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	id := fmt.Sprintf("card-%d", o.state.NextID+1)
+	var c *Card
+	err := o.commit(id, func() (err error) {
+		c, err = o.issueCard(id, p)
+		return err
+	})
+	readers := o.readers
+	o.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if readers != nil {
+		readers.Added(c)
+	}
+	return c, nil
+}
+
+// issueCard issues card id within a commit; callers hold o.mu.
+func (o *Office) issueCard(id string, p profile.Profile) (*Card, error) {
 	var opts []card.Option
-	var f store.File
-	if o.dir != "" {
-		f = o.cardFile(id)
+	f := o.cardFile(id)
+	if f.Path != "" {
 		if err := refuseExisting(f.Path); err != nil {
 			return nil, fmt.Errorf("issuing card: %w", err)
 		}
@@ -249,8 +336,9 @@ func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
 	}
 	stored := p
 	stored.PINs = profile.PINs{}
-	r := &cardRecord{ID: id, Profile: stored, Status: Active, IssuedAt: now, Expiry: issued.CardExpiry}
-	o.event(r, "card issued to %s (born %s), valid to %s", p.Holder.Name, dateString(p.Holder.BirthDate.Time), dateString(issued.CardExpiry))
+	day := p.IssueDate.Time
+	r := &cardRecord{ID: id, Profile: stored, Status: Active, IssuedAt: day, Expiry: issued.CardExpiry}
+	o.eventAt(r, day, "card issued to %s (born %s), valid to %s", p.Holder.Name, dateString(p.Holder.BirthDate.Time), dateString(issued.CardExpiry))
 	for _, ic := range []struct {
 		cert *x509.Certificate
 		kind authority.Kind
@@ -263,10 +351,10 @@ func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
 			return nil, fmt.Errorf("issuing card: %w", err)
 		}
 		*r.serial(ic.kind, authority.OnCard) = s
-		o.event(r, "%s certificate #%d written, valid to %s", kindName(ic.kind), s, dateString(ic.cert.NotAfter))
+		o.eventAt(r, day, "%s certificate #%d written, valid to %s", kindName(ic.kind), s, dateString(ic.cert.NotAfter))
 	}
 	if issued.SignCert == nil {
-		o.event(r, "no signing certificate (%s)", signAbsence(p, issued.Profile.IssueDate.Time))
+		o.eventAt(r, day, "no signing certificate (%s)", signAbsence(p, day))
 	}
 	if f.Path != "" {
 		b, err := issued.Card.Marshal()
@@ -281,10 +369,7 @@ func (o *Office) IssueCard(p profile.Profile) (*Card, error) {
 	o.state.NextID++
 	o.state.Cards = append(o.state.Cards, r)
 	o.cards[id] = c
-	if err := o.save(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return c, o.save()
 }
 
 func signAbsence(p profile.Profile, at time.Time) string {
@@ -306,25 +391,21 @@ func signAbsence(p profile.Profile, at time.Time) string {
 // 15. Refused while the card holds a valid certificate of the kind, and for
 // a signing certificate under 15 or under adult guardianship.
 func (o *Office) IssueCertificate(id string, k authority.Kind, pin string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	if err := o.issueCertificate(id, k, pin); err != nil {
-		return err
-	}
-	return o.save()
+	return o.visit(id, func(v *visit) error {
+		if err := o.issueCertificate(v, id, k, pin); err != nil {
+			return err
+		}
+		return o.save()
+	})
 }
 
-func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error {
+func (o *Office) issueCertificate(v *visit, id string, k authority.Kind, pin string) error {
 	if err := checkKind(k); err != nil {
 		return err
 	}
-	c, err := o.card(id)
-	if err != nil {
-		return err
-	}
 	now := o.clock.Now()
-	if err := o.usable(c, now); err != nil {
+	c, err := o.usableCard(id, now)
+	if err != nil {
 		return err
 	}
 	r := c.rec
@@ -351,7 +432,7 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 	if err != nil {
 		return err
 	}
-	if err := o.writeCredential(c, k, cred, pin); err != nil {
+	if err := writeCredential(v, c, k, cred, pin); err != nil {
 		return fmt.Errorf("writing %s certificate on card %s: %w", kindName(k), id, err)
 	}
 	*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
@@ -363,24 +444,20 @@ func (o *Office) issueCertificate(id string, k authority.Kind, pin string) error
 // kind to a new value and restores its tries (docs/lifecycle-rules.md §1: only
 // the office can unlock). The two PINs are separate.
 func (o *Office) ResetPIN(id string, k authority.Kind, pin string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	if err := o.resetPIN(id, k, pin); err != nil {
-		return err
-	}
-	return o.save()
+	return o.visit(id, func(v *visit) error {
+		if err := o.resetPIN(v, id, k, pin); err != nil {
+			return err
+		}
+		return o.save()
+	})
 }
 
-func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
+func (o *Office) resetPIN(v *visit, id string, k authority.Kind, pin string) error {
 	if err := checkKind(k); err != nil {
 		return err
 	}
-	c, err := o.card(id)
+	c, err := o.usableCard(id, o.clock.Now())
 	if err != nil {
-		return err
-	}
-	if err := o.usable(c, o.clock.Now()); err != nil {
 		return err
 	}
 	if err := checkPIN(k, pin); err != nil {
@@ -390,28 +467,26 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 	if k == authority.Sign {
 		certEF = jpki.EFSignCert
 	}
-	hasCert := func(st *card.State) error {
+	// Refuse before the card leaves its reader; the office holds its lock
+	// and the card is held, so nothing else changes the chip in between.
+	var refused error
+	c.Chip.Inspect(func(st *card.State) {
+		df, err := jpkiDF(st)
+		switch {
+		case err != nil:
+			refused = err
+		case df.File(certEF) == nil:
+			refused = refuse(RuleNoCertificate, "card %s holds no %s certificate: issue one instead", id, kindName(k))
+		}
+	})
+	if refused != nil {
+		return refused
+	}
+	err = v.modify(c, func(st *card.State) error {
 		df, err := jpkiDF(st)
 		if err != nil {
 			return err
 		}
-		if df.File(certEF) == nil {
-			return refuse(RuleNoCertificate, "card %s holds no %s certificate: issue one instead", id, kindName(k))
-		}
-		return nil
-	}
-	// Refuse before the card leaves its reader (SetCounter); the office
-	// holds o.mu, so nothing else changes the chip in between.
-	var refused error
-	c.Chip.Inspect(func(st *card.State) { refused = hasCert(st) })
-	if refused != nil {
-		return refused
-	}
-	err = o.modify(c, func(st *card.State) error {
-		if err := hasCert(st); err != nil {
-			return err
-		}
-		df, _ := jpkiDF(st)
 		df.File(pinEF(k)).PIN.SetPIN(pin)
 		return nil
 	})
@@ -429,48 +504,43 @@ func (o *Office) resetPIN(id string, k authority.Kind, pin string) error {
 // card-info applets are rewritten (docs/lifecycle-rules.md §1). A new signing
 // certificate can then be issued with IssueCertificate.
 func (o *Office) ChangeFacts(id string, f profile.Facts) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	c, err := o.card(id)
-	if err != nil {
-		return err
-	}
-	if err := o.usable(c, o.clock.Now()); err != nil {
-		return err
-	}
-	r := c.rec
-	old := r.Profile.Holder
-	changed := changedFacts(old, f)
-	if len(changed) == 0 {
-		return refuse(RuleFactsUnchanged, "card %s: the new facts are the recorded ones", id)
-	}
-	next := r.Profile
-	next.Holder = f
-	next.PINs = placeholderPINs
-	if err := next.Validate(); err != nil {
-		return refuse(RuleBadFacts, "card %s: %v", id, err)
-	}
-	if err := o.revoke(r, authority.Sign, ReasonFactsChanged); err != nil {
-		return fmt.Errorf("changing facts of card %s: %w", id, err)
-	}
-	err = o.modify(c, func(st *card.State) error {
-		if err := removeCredential(st, authority.Sign); err != nil {
+	return o.visit(id, func(v *visit) error {
+		c, err := o.usableCard(id, o.clock.Now())
+		if err != nil {
 			return err
 		}
-		for _, extra := range o.issuer.Extra {
-			if err := extra.Refresh(st, next); err != nil {
+		r := c.rec
+		changed := changedFacts(r.Profile.Holder, f)
+		if len(changed) == 0 {
+			return refuse(RuleFactsUnchanged, "card %s: the new facts are the recorded ones", id)
+		}
+		next := r.Profile
+		next.Holder = f
+		next.PINs = placeholderPINs
+		if err := next.Validate(); err != nil {
+			return refuse(RuleBadFacts, "card %s: %v", id, err)
+		}
+		if err := o.revoke(r, authority.Sign, ReasonFactsChanged); err != nil {
+			return fmt.Errorf("changing facts of card %s: %w", id, err)
+		}
+		err = v.modify(c, func(st *card.State) error {
+			if err := removeCredential(st, authority.Sign); err != nil {
 				return err
 			}
+			for _, extra := range o.issuer.Extra {
+				if err := extra.Refresh(st, next); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("changing facts of card %s: %w", id, err)
 		}
-		return nil
+		r.Profile.Holder = f
+		o.event(r, "facts changed (%s); signing certificate taken off the card", strings.Join(changed, ", "))
+		return o.save()
 	})
-	if err != nil {
-		return fmt.Errorf("changing facts of card %s: %w", id, err)
-	}
-	r.Profile.Holder = f
-	o.event(r, "facts changed (%s); signing certificate taken off the card", strings.Join(changed, ", "))
-	return o.save()
 }
 
 // placeholderPINs satisfy profile.Validate for AppletSet.Refresh, which
@@ -503,27 +573,23 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 	if err := checkKind(k); err != nil {
 		return err
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	c, err := o.card(id)
-	if err != nil {
-		return err
-	}
-	now := o.clock.Now()
-	if err := o.usable(c, now); err != nil {
-		return err
-	}
-	if cur, ok := o.current(c.rec, k, authority.OnCard); !ok || cur.State(now) != "valid" {
-		return refuse(RuleNoCertificate, "card %s holds no valid %s certificate", id, kindName(k))
-	}
-	if err := o.revoke(c.rec, k, ReasonHolderAsks); err != nil {
-		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
-	}
-	if err := o.modify(c, func(st *card.State) error { return removeCredential(st, k) }); err != nil {
-		return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
-	}
-	return o.save()
+	return o.visit(id, func(v *visit) error {
+		now := o.clock.Now()
+		c, err := o.usableCard(id, now)
+		if err != nil {
+			return err
+		}
+		if cur, ok := o.current(c.rec, k, authority.OnCard); !ok || cur.State(now) != "valid" {
+			return refuse(RuleNoCertificate, "card %s holds no valid %s certificate", id, kindName(k))
+		}
+		if err := o.revoke(c.rec, k, ReasonHolderAsks); err != nil {
+			return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
+		}
+		if err := v.modify(c, func(st *card.State) error { return removeCredential(st, k) }); err != nil {
+			return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
+		}
+		return o.save()
+	})
 }
 
 // end revokes both certificates (and the smartphone ones) and sets the
@@ -531,38 +597,34 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 // not hold it, and revocation is what protects relying parties; any other
 // card is back at the counter and its certificates are taken off the chip.
 func (o *Office) end(id string, st Status, reason authority.Reason, what string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	c, err := o.card(id)
-	if err != nil {
-		return err
-	}
-	if err := o.usable(c, o.clock.Now()); err != nil {
-		return err
-	}
-	r := c.rec
-	for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
-		if err := o.revoke(r, k, reason); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-	}
-	if st != Lost {
-		err := o.modify(c, func(s *card.State) error {
-			for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
-				if err := removeCredential(s, k); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	return o.visit(id, func(v *visit) error {
+		c, err := o.usableCard(id, o.clock.Now())
 		if err != nil {
-			return fmt.Errorf("%s: %w", what, err)
+			return err
 		}
-	}
-	r.Status = st
-	o.event(r, "%s", what)
-	return o.save()
+		r := c.rec
+		for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+			if err := o.revoke(r, k, reason); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		if st != Lost {
+			err := v.modify(c, func(s *card.State) error {
+				for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+					if err := removeCredential(s, k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		r.Status = st
+		o.event(r, "%s", what)
+		return o.save()
+	})
 }
 
 // ReportLoss records a lost card: both certificates revoked (keyCompromise),
@@ -603,131 +665,122 @@ type RenewPINs struct {
 // holder applies for a new one with IssueCertificate). Smartphone
 // certificates are not renewed: they are revoked with the card's (§4).
 func (o *Office) Renew(id string, pins RenewPINs) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	c, err := o.card(id)
-	if err != nil {
-		return err
-	}
-	now := o.clock.Now()
-	if err := o.usable(c, now); err != nil {
-		return err
-	}
-	r := c.rec
-	var due []authority.Record
-	var expired, pending *authority.Record
-	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
-		cur, ok := o.current(r, k, authority.OnCard)
+	return o.visit(id, func(v *visit) error {
+		now := o.clock.Now()
+		c, err := o.usableCard(id, now)
+		if err != nil {
+			return err
+		}
+		r := c.rec
+		var due []authority.Record
+		var expired, pending *authority.Record
+		for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
+			cur, ok := o.current(r, k, authority.OnCard)
+			switch {
+			case !ok || cur.Status == authority.Revoked:
+			case now.After(cur.NotAfter):
+				expired = &cur
+			case now.Before(rules.RenewalOpens(cur.NotAfter)):
+				if pending == nil || cur.NotAfter.Before(pending.NotAfter) {
+					pending = &cur
+				}
+			default:
+				due = append(due, cur)
+			}
+		}
 		switch {
-		case !ok || cur.Status == authority.Revoked:
-		case now.After(cur.NotAfter):
-			expired = &cur
-		case now.Before(rules.RenewalOpens(cur.NotAfter)):
-			if pending == nil || cur.NotAfter.Before(pending.NotAfter) {
-				pending = &cur
-			}
-		default:
-			due = append(due, cur)
+		case len(due) == 0 && pending != nil:
+			return refuse(RuleRenewalWindow, "renewal opens on %s (%d months before the %s certificate expires on %s)",
+				dateString(rules.RenewalOpens(pending.NotAfter)), rules.RenewalWindowMonth, kindName(pending.Kind), dateString(pending.NotAfter))
+		case len(due) == 0 && expired != nil:
+			return refuse(RuleRenewalExpired, "the %s certificate expired on %s: renewal is closed, apply for a new certificate", kindName(expired.Kind), dateString(expired.NotAfter))
+		case len(due) == 0:
+			return refuse(RuleNothingToRenew, "card %s holds no certificate to renew", id)
 		}
-	}
-	switch {
-	case len(due) == 0 && pending != nil:
-		return refuse(RuleRenewalWindow, "renewal opens on %s (%d months before the %s certificate expires on %s)",
-			dateString(rules.RenewalOpens(pending.NotAfter)), rules.RenewalWindowMonth, kindName(pending.Kind), dateString(pending.NotAfter))
-	case len(due) == 0 && expired != nil:
-		return refuse(RuleRenewalExpired, "the %s certificate expired on %s: renewal is closed, apply for a new certificate", kindName(expired.Kind), dateString(expired.NotAfter))
-	case len(due) == 0:
-		return refuse(RuleNothingToRenew, "card %s holds no certificate to renew", id)
-	}
-	_, notAfter := authority.Validity(now, r.Profile.Holder.BirthDate.Time, r.Expiry)
-	for _, old := range due {
-		if !notAfter.After(old.NotAfter) {
-			return refuse(RuleRenewalCard, "the card itself expires on %s: renewal would not extend the certificates, apply for a new card", dateString(r.Expiry))
-		}
-	}
-	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
-		pin := pins.Auth
-		if k == authority.Sign {
-			pin = pins.Sign
-		}
-		if pin != "" {
-			if err := checkPIN(k, pin); err != nil {
-				return err
+		_, notAfter := authority.Validity(now, r.Profile.Holder.BirthDate.Time, r.Expiry)
+		for _, old := range due {
+			if !notAfter.After(old.NotAfter) {
+				return refuse(RuleRenewalCard, "the card itself expires on %s: renewal would not extend the certificates, apply for a new card", dateString(r.Expiry))
 			}
 		}
-	}
-	for _, old := range due {
-		k := old.Kind
-		pin := pins.Auth
-		if k == authority.Sign {
-			pin = pins.Sign
-			if !rules.MaySign(r.Profile.Holder.BirthDate.Time, now, r.Profile.UnderGuardianship) {
+		for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
+			if pin := pins.of(k); pin != "" {
+				if err := checkPIN(k, pin); err != nil {
+					return err
+				}
+			}
+		}
+		for _, old := range due {
+			k := old.Kind
+			if k == authority.Sign && !rules.MaySign(r.Profile.Holder.BirthDate.Time, now, r.Profile.UnderGuardianship) {
 				continue
 			}
+			cred, cert, err := o.newCredential(r, k, authority.OnCard, notAfter)
+			if err != nil {
+				return fmt.Errorf("renewing card %s: %w", id, err)
+			}
+			if err := writeCredential(v, c, k, cred, pins.of(k)); err != nil {
+				return fmt.Errorf("renewing card %s: %w", id, err)
+			}
+			if err := o.revoke(r, k, ReasonRenewal); err != nil {
+				return fmt.Errorf("renewing card %s: %w", id, err)
+			}
+			*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
+			o.event(r, "%s certificate renewed: #%d valid to %s replaces #%d", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter), old.Serial)
 		}
-		cred, cert, err := o.newCredential(r, k, authority.OnCard, notAfter)
-		if err != nil {
-			return fmt.Errorf("renewing card %s: %w", id, err)
-		}
-		if err := o.writeCredential(c, k, cred, pin); err != nil {
-			return fmt.Errorf("renewing card %s: %w", id, err)
-		}
-		if err := o.revoke(r, k, ReasonRenewal); err != nil {
-			return fmt.Errorf("renewing card %s: %w", id, err)
-		}
-		*r.serial(k, authority.OnCard) = cert.SerialNumber.Int64()
-		o.event(r, "%s certificate renewed: #%d valid to %s replaces #%d", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter), old.Serial)
-	}
-	return o.save()
+		return o.save()
+	})
 }
 
-// Smartphone is a pair of smartphone certificates (スマホ用電子証明書).
-type Smartphone struct {
-	Sign []byte `json:"sign"` // DER
-	Auth []byte `json:"auth"` // DER
+// of returns the new PIN of a kind ("" keeps the old one).
+func (p RenewPINs) of(k authority.Kind) string {
+	if k == authority.Sign {
+		return p.Sign
+	}
+	return p.Auth
 }
 
 // IssueSmartphone issues smartphone signing and authentication certificates,
 // set up with the card's signing certificate, which must be valid
 // (docs/lifecycle-rules.md §4). They expire with the card's signing certificate
 // and are revoked whenever the card's certificate of the same kind is.
-func (o *Office) IssueSmartphone(id string) (*Smartphone, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	c, err := o.card(id)
-	if err != nil {
-		return nil, err
-	}
-	now := o.clock.Now()
-	if err := o.usable(c, now); err != nil {
-		return nil, err
-	}
-	r := c.rec
-	sign, ok := o.current(r, authority.Sign, authority.OnCard)
-	if !ok || sign.State(now) != "valid" {
-		return nil, refuse(RuleSmartphoneSign, "card %s holds no valid signing certificate: smartphone certificates are set up with it", id)
-	}
-	for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
-		if cur, ok := o.current(r, k, authority.Smartphone); ok && cur.State(now) == "valid" {
-			return nil, refuse(RuleOnePerKind, "a valid smartphone %s certificate (#%d) exists already", kindName(k), cur.Serial)
-		}
-	}
-	out := &Smartphone{}
-	for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
-		_, cert, err := o.newCredential(r, k, authority.Smartphone, sign.NotAfter)
+func (o *Office) IssueSmartphone(id string) (simapi.Smartphone, error) {
+	var out simapi.Smartphone
+	err := o.visit(id, func(*visit) error {
+		now := o.clock.Now()
+		c, err := o.usableCard(id, now)
 		if err != nil {
-			return nil, fmt.Errorf("issuing smartphone certificates for card %s: %w", id, err)
+			return err
 		}
-		*r.serial(k, authority.Smartphone) = cert.SerialNumber.Int64()
-		if k == authority.Sign {
-			out.Sign = cert.Raw
-		} else {
-			out.Auth = cert.Raw
+		r := c.rec
+		sign, ok := o.current(r, authority.Sign, authority.OnCard)
+		if !ok || sign.State(now) != "valid" {
+			return refuse(RuleSmartphoneSign, "card %s holds no valid signing certificate: smartphone certificates are set up with it", id)
 		}
-		o.event(r, "smartphone %s certificate #%d issued, valid to %s", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter))
+		for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+			if cur, ok := o.current(r, k, authority.Smartphone); ok && cur.State(now) == "valid" {
+				return refuse(RuleOnePerKind, "a valid smartphone %s certificate (#%d) exists already", kindName(k), cur.Serial)
+			}
+		}
+		for _, k := range []authority.Kind{authority.Sign, authority.Auth} {
+			_, cert, err := o.newCredential(r, k, authority.Smartphone, sign.NotAfter)
+			if err != nil {
+				return fmt.Errorf("issuing smartphone certificates for card %s: %w", id, err)
+			}
+			*r.serial(k, authority.Smartphone) = cert.SerialNumber.Int64()
+			if k == authority.Sign {
+				out.Sign = cert.Raw
+			} else {
+				out.Auth = cert.Raw
+			}
+			o.event(r, "smartphone %s certificate #%d issued, valid to %s", kindName(k), cert.SerialNumber.Int64(), dateString(cert.NotAfter))
+		}
+		return o.save()
+	})
+	if err != nil {
+		return simapi.Smartphone{}, err
 	}
-	return out, o.save()
+	return out, nil
 }
 
 // FileProxy files a proxy's application (任意代理人) for an operation that
@@ -735,69 +788,118 @@ func (o *Office) IssueSmartphone(id string) (*Smartphone, error) {
 // returns the inquiry; AnswerInquiry completes it on a later visit
 // (docs/lifecycle-rules.md §2). Holders and legal representatives call
 // IssueCertificate or ResetPIN directly.
-func (o *Office) FileProxy(id string, op ProxyOperation, k authority.Kind) (Inquiry, error) {
+func (o *Office) FileProxy(id string, op simapi.ProxyOperation, k authority.Kind) (simapi.Inquiry, error) {
 	if err := checkKind(k); err != nil {
-		return Inquiry{}, err
+		return simapi.Inquiry{}, err
 	}
-	if op != ProxyIssueCertificate && op != ProxyResetPIN {
-		return Inquiry{}, refuse(RuleProxyOperation, "%q cannot be applied for by proxy: want %s or %s", op, ProxyIssueCertificate, ProxyResetPIN)
+	if op != simapi.ProxyIssueCertificate && op != simapi.ProxyResetPIN {
+		return simapi.Inquiry{}, refuse(RuleProxyOperation, "%q cannot be applied for by proxy: want %s or %s", op, simapi.ProxyIssueCertificate, simapi.ProxyResetPIN)
 	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	c, err := o.card(id)
+	var q inquiry
+	err := o.visit(id, func(*visit) error {
+		c, err := o.usableCard(id, o.clock.Now())
+		if err != nil {
+			return err
+		}
+		o.state.NextInquiry++
+		q = inquiry{ID: fmt.Sprintf("inquiry-%d", o.state.NextInquiry), CardID: id, Operation: op, Kind: k, FiledAt: o.clock.Now()}
+		o.state.Inquiries = append(o.state.Inquiries, &q)
+		o.event(c.rec, "proxy application %s (%s %s); inquiry/answer form mailed to the holder", q.ID, op, k)
+		return o.save()
+	})
 	if err != nil {
-		return Inquiry{}, err
+		return simapi.Inquiry{}, err
 	}
-	if err := o.usable(c, o.clock.Now()); err != nil {
-		return Inquiry{}, err
-	}
-	o.state.NextInquiry++
-	q := Inquiry{ID: fmt.Sprintf("inquiry-%d", o.state.NextInquiry), CardID: id, Operation: op, Kind: k, FiledAt: o.clock.Now()}
-	o.state.Inquiries = append(o.state.Inquiries, &q)
-	o.event(c.rec, "proxy application %s (%s %s); inquiry/answer form mailed to the holder", q.ID, op, k)
-	return q, o.save()
+	return q.view(), nil
 }
 
 // Inquiries returns the open proxy applications.
-func (o *Office) Inquiries() []Inquiry {
+func (o *Office) Inquiries() []simapi.Inquiry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make([]Inquiry, 0, len(o.state.Inquiries))
+	out := make([]simapi.Inquiry, 0, len(o.state.Inquiries))
 	for _, q := range o.state.Inquiries {
-		out = append(out, *q)
+		out = append(out, q.view())
 	}
 	return out
+}
+
+// InquiryCard returns the card an open inquiry is for.
+func (o *Office) InquiryCard(inquiryID string) (string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, q := range o.state.Inquiries {
+		if q.ID == inquiryID {
+			return q.CardID, nil
+		}
+	}
+	return "", refuse(RuleUnknownInquiry, "no open inquiry %q", inquiryID)
 }
 
 // AnswerInquiry completes a proxy application with the PIN the holder wrote,
 // sealed, on the inquiry/answer form. Refused on the day it was filed: the
 // form has to travel by post.
 func (o *Office) AnswerInquiry(inquiryID, pin string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	defer o.putBack()
-	i := slices.IndexFunc(o.state.Inquiries, func(q *Inquiry) bool { return q.ID == inquiryID })
-	if i < 0 {
-		return refuse(RuleUnknownInquiry, "no open inquiry %q", inquiryID)
-	}
-	q := o.state.Inquiries[i]
-	now := o.clock.Now()
-	if dateString(now) == dateString(q.FiledAt) {
-		return refuse(RuleProxyTwoVisits, "inquiry %s was filed today: a proxy completes on a later visit with the holder's sealed answer", q.ID)
-	}
-	var err error
-	switch q.Operation {
-	case ProxyIssueCertificate:
-		err = o.issueCertificate(q.CardID, q.Kind, pin)
-	case ProxyResetPIN:
-		err = o.resetPIN(q.CardID, q.Kind, pin)
-	}
+	cardID, err := o.InquiryCard(inquiryID)
 	if err != nil {
 		return err
 	}
-	o.state.Inquiries = slices.Delete(o.state.Inquiries, i, i+1)
-	if c := o.cards[q.CardID]; c != nil {
-		o.event(c.rec, "proxy application %s completed with the holder's sealed answer", q.ID)
+	return o.visit(cardID, func(v *visit) error {
+		// Answered by another call while this one waited for the card?
+		i := slices.IndexFunc(o.state.Inquiries, func(q *inquiry) bool { return q.ID == inquiryID })
+		if i < 0 {
+			return refuse(RuleUnknownInquiry, "no open inquiry %q", inquiryID)
+		}
+		q := o.state.Inquiries[i]
+		if dateString(o.clock.Now()) == dateString(q.FiledAt) {
+			return refuse(RuleProxyTwoVisits, "inquiry %s was filed today: a proxy completes on a later visit with the holder's sealed answer", q.ID)
+		}
+		var err error
+		switch q.Operation {
+		case simapi.ProxyIssueCertificate:
+			err = o.issueCertificate(v, q.CardID, q.Kind, pin)
+		case simapi.ProxyResetPIN:
+			err = o.resetPIN(v, q.CardID, q.Kind, pin)
+		}
+		if err != nil {
+			return err
+		}
+		o.state.Inquiries = slices.Delete(o.state.Inquiries, i, i+1)
+		o.event(o.cards[q.CardID].rec, "proxy application %s completed with the holder's sealed answer", q.ID)
+		return o.save()
+	})
+}
+
+// MoveClock applies TimeParams to a virtual clock, then returns the
+// office's time; a wall clock refuses to move (rule real-clock). The new
+// time is stored (KeepClock) before the clock moves, under the office's
+// lock: a client is never told a time that a restart would lose, and
+// concurrent moves are serialised with each other and with operations.
+func (o *Office) MoveClock(p simapi.TimeParams) (simapi.TimeResult, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, virtual := o.clock.(*clock.Virtual)
+	if p == (simapi.TimeParams{}) {
+		return simapi.TimeResult{Now: o.clock.Now(), Virtual: virtual}, nil
 	}
-	return o.save()
+	if !virtual {
+		return simapi.TimeResult{}, refuse(RuleRealClock, "the office runs on the wall clock, which it cannot move: start 'mynahil sim --clock virtual:2026-04-01' on a new state directory for a virtual clock")
+	}
+	t := v.Now()
+	if p.Set != "" {
+		var err error
+		if t, err = time.Parse(time.RFC3339, p.Set); err != nil {
+			if t, err = time.ParseInLocation(time.DateOnly, p.Set, clock.JST); err != nil {
+				return simapi.TimeResult{}, refuse(RuleBadTime, "time %q: want RFC 3339 or YYYY-MM-DD", p.Set)
+			}
+		}
+	}
+	t = t.In(clock.JST).AddDate(p.Years, p.Months, p.Days)
+	if o.keepClock != nil {
+		if err := o.keepClock(t); err != nil {
+			return simapi.TimeResult{}, fmt.Errorf("moving the office's clock: %w", err)
+		}
+	}
+	v.Set(t)
+	return simapi.TimeResult{Now: t, Virtual: true}, nil
 }

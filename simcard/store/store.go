@@ -1,13 +1,16 @@
 // Package store writes state files crash-safely: a new version is written to a
 // temporary file in the same directory, fsynced, renamed over the old one and
 // the directory fsynced, so after a crash a reader finds either the old or the
-// new version, never a torn one.
+// new version, never a torn one. A Journal makes the writes of one operation
+// to several files atomic together (journal.go).
 package store
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/mynahil/mynahil/internal/crashpoint"
 )
 
 // WriteFile replaces path with data atomically and durably, mode 0600 (state
@@ -36,22 +39,29 @@ func WriteFile(path string, data []byte) error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("replacing state file: %w", err)
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("opening state directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := syncDir(dir); err != nil {
 		return fmt.Errorf("syncing state directory: %w", err)
 	}
+	crashpoint.Wrote(path)
 	return nil
 }
 
-// File is one state file; its Save method is a card.Persister.
-type File struct{ Path string }
+// File is one state file; its Save method is a card.Persister. A File of a
+// Journal (Journal.File) joins the journal's open transaction when that
+// claims it.
+type File struct {
+	Path    string
+	journal *Journal
+}
 
-// Save writes data crash-safely.
-func (f File) Save(data []byte) error { return WriteFile(f.Path, data) }
+// Save writes data crash-safely, or keeps it for the commit of the open
+// transaction that claims the file.
+func (f File) Save(data []byte) error {
+	if f.journal != nil && f.journal.keep(f.Path, data) {
+		return nil
+	}
+	return WriteFile(f.Path, data)
+}
 
 // Load reads the file; os.ErrNotExist when it was never written.
 func (f File) Load() ([]byte, error) {

@@ -10,8 +10,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simd"
 )
 
@@ -39,7 +39,7 @@ func Wait(ctx context.Context, cfg Config) ([]simd.SlotInfo, error) {
 	if poll <= 0 {
 		poll = 100 * time.Millisecond
 	}
-	var c *control.Client
+	var c *simapi.Client
 	defer func() {
 		if c != nil {
 			c.Close()
@@ -65,18 +65,18 @@ func Wait(ctx context.Context, cfg Config) ([]simd.SlotInfo, error) {
 
 // look checks once; why says what is missing ("" when ready). err is only
 // for failures that waiting cannot mend.
-func look(ctx context.Context, cfg Config, c **control.Client) (cards []simd.SlotInfo, why string, err error) {
+func look(ctx context.Context, cfg Config, c **simapi.Client) (cards []simd.SlotInfo, why string, err error) {
 	if *c == nil {
-		cl, err := control.Dial(cfg.Control)
+		cl, err := simapi.Dial(cfg.Control)
 		if err != nil {
 			return nil, fmt.Sprintf("no sim answers on %s", cfg.Control), nil
 		}
 		*c = cl
 	}
-	var list []simd.SlotInfo
-	if err := (*c).Call(ctx, "sim.list", nil, &list); err != nil {
-		var ce *control.Error
-		if errors.As(err, &ce) {
+	list, err := (*c).List(ctx)
+	if err != nil {
+		var re *simapi.RefusedError
+		if errors.As(err, &re) {
 			return nil, "", fmt.Errorf("asking the sim for its cards: %w", err)
 		}
 		(*c).Close()

@@ -15,6 +15,7 @@ import (
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simd"
 )
 
@@ -56,14 +57,14 @@ func startSim(t *testing.T, cfg simd.Config) string {
 	// Let the sim issue its card and answer once, so that the short waits
 	// of the tests measure readiness, not start-up.
 	addr := control.DefaultAddr(cfg.StateDir)
-	c, err := control.Dial(addr)
+	c, err := simapi.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	cctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := c.Call(cctx, "sim.list", nil, nil); err != nil {
+	if _, err := c.List(cctx); err != nil {
 		t.Fatal(err)
 	}
 	return addr

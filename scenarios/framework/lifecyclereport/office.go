@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/office"
 )
@@ -17,7 +18,7 @@ import (
 // at the office) keyed by card ID. Without personal, the holder's name,
 // address and birth date are cut from the history's texts.
 func FromOffice(name string, o *office.Office, now time.Time, extra map[string][]Event, personal bool) (Timeline, error) {
-	var reports []office.Report
+	var reports []simapi.Report
 	for _, c := range o.Cards() {
 		r, err := o.Report(c.ID)
 		if err != nil {
@@ -34,7 +35,7 @@ func FromOffice(name string, o *office.Office, now time.Time, extra map[string][
 // records, the authority's record of every certificate, adds the ones that
 // renewal replaced; without them (nil) each card shows the certificates its
 // report names.
-func FromReports(name string, reports []office.Report, records []authority.Record, now time.Time, extra map[string][]Event, personal bool) Timeline {
+func FromReports(name string, reports []simapi.Report, records []authority.Record, now time.Time, extra map[string][]Event, personal bool) Timeline {
 	t := Timeline{Name: name, End: now}
 	for _, r := range reports {
 		card := Card{ID: r.ID, Holder: r.Holder.Name}
@@ -45,7 +46,7 @@ func FromReports(name string, reports []office.Report, records []authority.Recor
 				if rec.CardID != r.ID {
 					continue
 				}
-				ce := Certificate{Label: certLabel(rec.Kind, rec.Device, rec.Serial), NotBefore: rec.NotBefore, NotAfter: rec.NotAfter}
+				ce := Certificate{Label: certLabel(string(rec.Kind), string(rec.Device), rec.Serial), NotBefore: rec.NotBefore, NotAfter: rec.NotAfter}
 				if rec.Status == authority.Revoked {
 					ce.RevokedAt, ce.Reason = rec.RevokedAt, rec.Reason.String()
 				}
@@ -56,7 +57,7 @@ func FromReports(name string, reports []office.Report, records []authority.Recor
 				if c.Serial == 0 {
 					continue
 				}
-				certs = append(certs, Certificate{Label: certLabel(c.Kind, c.Device, c.Serial), NotBefore: c.NotBefore, NotAfter: c.NotAfter,
+				certs = append(certs, Certificate{Label: certLabel(string(c.Kind), string(c.Device), c.Serial), NotBefore: c.NotBefore, NotAfter: c.NotAfter,
 					RevokedAt: c.RevokedAt, Reason: c.Reason})
 			}
 		}
@@ -81,8 +82,8 @@ func FromReports(name string, reports []office.Report, records []authority.Recor
 	return t
 }
 
-func certLabel(k authority.Kind, dev authority.Device, serial int64) string {
-	if dev != "" && dev != authority.OnCard {
+func certLabel(k, dev string, serial int64) string {
+	if dev != "" && dev != string(authority.OnCard) {
 		return fmt.Sprintf("%s %s #%d", dev, k, serial)
 	}
 	return fmt.Sprintf("%s #%d", k, serial)
@@ -108,7 +109,7 @@ func Classify(what string) EventKind {
 	return Other
 }
 
-func personalStrings(r office.Report, personal bool) []string {
+func personalStrings(r simapi.Report, personal bool) []string {
 	if personal {
 		return nil
 	}
@@ -119,8 +120,8 @@ func personalStrings(r office.Report, personal bool) []string {
 			out = append(out, s)
 		}
 	}
-	if !h.BirthDate.Time.IsZero() {
-		out = append(out, h.BirthDate.Time.Format("2006-01-02"))
+	if h.BirthDate != "" {
+		out = append(out, h.BirthDate)
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -165,7 +166,7 @@ func TestFromReportsWithoutRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tl := FromReports("remote", []office.Report{r}, nil, clk.Now(), nil, false)
+	tl := FromReports("remote", []simapi.Report{r}, nil, clk.Now(), nil, false)
 	if len(tl.Cards) != 1 || len(tl.Cards[0].Certificates) != 2 {
 		t.Fatalf("cards %+v, want one with its two certificates", tl.Cards)
 	}

@@ -33,10 +33,11 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
-	"github.com/mynahil/mynahil/control"
+	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
+	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/profile"
 )
 
@@ -98,13 +99,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	var ep struct {
-		CRLAuth  string `json:"crl_auth"`
-		CRLSign  string `json:"crl_sign"`
-		OCSPAuth string `json:"ocsp_auth"`
-		OCSPSign string `json:"ocsp_sign"`
-	}
-	if err := c.Call(ctx, "office.endpoints", nil, &ep); err != nil {
+	ep, err := c.Endpoints(ctx)
+	if err != nil {
 		return fmt.Errorf("asking the sim for its revocation endpoints: %w", err)
 	}
 	fmt.Printf("rehearsal: the simulated card in %q as a physical card, auth certificate SHA-256 %s\n", reader, fp)
@@ -117,6 +113,8 @@ func run() error {
 		target.EnvAuthPIN+"="+pins.Auth,
 		target.EnvSignPIN+"="+pins.Sign,
 		target.EnvCardInfoPIN+"="+pins.CardInfo,
+		// The security code printed on the card (framework.EnvSecurityCode).
+		"MYNAHIL_SECURITY_CODE="+profile.Default().SecurityCode,
 		target.EnvAllowDestructive+"=1",
 		target.EnvFingerprint+"="+fp,
 		target.EnvNoPrompt+"=1",
@@ -156,10 +154,13 @@ func run() error {
 		return err
 	}
 	failed = append(failed, leaks...)
+	if err := leftAsIssued(reader); err != nil {
+		failed = append(failed, err.Error())
+	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n  "))
 	}
-	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data")
+	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data; the card is left with every try of its seven keys")
 	return nil
 }
 
@@ -188,6 +189,28 @@ func personalData(paths []string, p profile.Profile) ([]string, error) {
 		}
 	}
 	return leaks, nil
+}
+
+// leftAsIssued fails unless the card in reader shows every try of all
+// seven keys (docs/card.md §3.2, §3.3, §4.1), asked without spending any:
+// whatever a destructive spec spent, a cleanup must have restored.
+func leftAsIssued(reader string) error {
+	card, err := pcsc.Open(reader, pcsc.Shared)
+	if err != nil {
+		return fmt.Errorf("reading the card's PIN status after the passes: %w", err)
+	}
+	defer card.Close()
+	st, err := cardinfoclient.New(card).PINStatus()
+	if err != nil {
+		return fmt.Errorf("reading the card's PIN status after the passes: %w", err)
+	}
+	full := cardinfoclient.PINStatus{
+		TextPIN: 3, TextCodeA: 10, TextCodeB: 10, VisualCodeA: 10, VisualCodeB: 10, JPKIAuthPIN: 3, JPKISignPIN: 5,
+	}
+	if st != full {
+		return fmt.Errorf("the passes left the card with tries spent: %+v, want %+v", st, full)
+	}
+	return nil
 }
 
 // cleanEnv is the environment without the variables the rehearsal sets or
@@ -231,9 +254,9 @@ func startSim(bin, state, ctl string) (stop func(), err error) {
 }
 
 // dial connects to the sim's control socket once it listens.
-func dial(ctx context.Context, addr string) (*control.Client, error) {
+func dial(ctx context.Context, addr string) (*simapi.Client, error) {
 	for {
-		c, err := control.Dial(addr)
+		c, err := simapi.Dial(addr)
 		if err == nil {
 			return c, nil
 		}
@@ -246,12 +269,9 @@ func dial(ctx context.Context, addr string) (*control.Client, error) {
 }
 
 // cardReader is the reader of the sim's first card.
-func cardReader(ctx context.Context, c *control.Client) (string, error) {
-	var slots []struct {
-		Card   string `json:"card"`
-		Reader string `json:"reader"`
-	}
-	if err := c.Call(ctx, "sim.list", nil, &slots); err != nil {
+func cardReader(ctx context.Context, c *simapi.Client) (string, error) {
+	slots, err := c.List(ctx)
+	if err != nil {
 		return "", fmt.Errorf("listing the sim's cards: %w", err)
 	}
 	if len(slots) == 0 {
