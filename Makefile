@@ -53,12 +53,12 @@ demo: build ## the card's whole life through a private pcscd and vpcd, then Open
 # pcscd and namespaces of its own (as root), so nothing waits for it.
 unit: ## every package's tests, PC/SC ones through a private pcscd
 	$(MAKE) --no-print-directory -j2 -O unit-main unit-conformance
-# harness/readerstate runs under the race detector: its test of many
-# goroutines waiting for reader events at once is what a shared buffer or map
-# in the binding would fail (package doc).
-RACE_PKGS := ./harness/readerstate
+# harness/pcsc, the PC/SC binding, runs under the race detector: its test of
+# many goroutines waiting for reader events at once is what a shared buffer
+# or map in the binding would fail (package doc).
+RACE_PKGS := ./harness/pcsc
 unit-main:
-	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/readerstate$$')
+	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$')
 	$(WITH_PCSCD) $(GO) test -count=1 -race $(RACE_PKGS)
 # The conformance package runs under the race detector too: its PC/SC calls
 # outlive their deadlines in goroutines of their own (within), and its waits

@@ -14,9 +14,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 // definedErr reports whether sw is a defined error answer to a malformed or
@@ -31,7 +30,7 @@ func definedErr(sw uint16) bool {
 }
 
 func checkR06(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
 
@@ -147,7 +146,7 @@ func (t *T) le00(s *session, what string, cmd []byte, want []byte) {
 		return
 	}
 	t.Ms(what+" round trip", d)
-	if sw, _ := swOf(resp); sw == 0x6100 && s.card.ActiveProtocol() == scard.ProtocolT0 {
+	if sw, _ := swOf(resp); sw == 0x6100 && s.card.ActiveProtocol() == pcsc.ProtocolT0 {
 		resp, _, err = chained(s, []byte{0x00, 0xC0, 0x00, 0x00, 0x00})
 		if err != nil {
 			t.Errorf("%s: GET RESPONSE: %v", what, err)
@@ -165,7 +164,7 @@ func (t *T) le00(s *session, what string, cmd []byte, want []byte) {
 }
 
 func checkR07(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
 	if len(ref.authCert) <= 256 {
@@ -188,7 +187,7 @@ func checkR07(t *T) {
 }
 
 func checkR08(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
 	t.enterEF(s, jpkiclient.EFAuthCert)
@@ -236,7 +235,7 @@ const (
 func advertisedExtended(s *session) (int, string) {
 	c := s.card
 	feat, err := within(s.timeout, "SCardControl", func() ([]byte, error) {
-		return c.Control(scard.CtlCode(3400), nil)
+		return c.Control(pcsc.GetFeatureRequest, nil)
 	})
 	if err != nil {
 		return 0, fmt.Sprintf("CM_IOCTL_GET_FEATURE_REQUEST: %v", err)
@@ -270,7 +269,7 @@ func advertisedExtended(s *session) (int, string) {
 }
 
 func checkR09(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
 	max, how := advertisedExtended(s)
@@ -333,7 +332,7 @@ func probeResult(resp []byte, err error) string {
 }
 
 func checkR10(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	for _, n := range []int{255, 256} {
 		resp, _, err := chained(s, getChallenge(n))

@@ -8,25 +8,24 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 func checkR05(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	st, err := s.status()
 	if err != nil {
 		t.Fatalf("SCardStatus: %v", err)
 	}
-	t.Record("ATR", "%s", hexs(st.Atr))
+	t.Record("ATR", "%s", hexs(st.ATR))
 	known := false
 	for _, k := range knownJPKIATRs {
-		known = known || k == hexs(st.Atr)
+		known = known || k == hexs(st.ATR)
 	}
 	t.Record("ATR in the list of known My Number Card ATRs", "%v (information only: the card is identified by SELECT)", known)
-	a, err := ParseATR(st.Atr)
+	a, err := ParseATR(st.ATR)
 	if err != nil {
 		t.Errorf("parsing the ATR: %v", err)
 	}
@@ -48,7 +47,7 @@ func checkR05(t *T) {
 	}
 	proto := s.card.ActiveProtocol()
 	t.Record("negotiated protocol", "%s", protoName(proto))
-	if proto != scard.ProtocolT1 {
+	if proto != pcsc.ProtocolT1 {
 		t.Errorf("SCardConnect negotiated %s, want T=1", protoName(proto))
 	}
 	t.expectSW(s, "SELECT of the JPKI AID", selectAID(jpkiclient.AID, 0x0C), 0x9000)
@@ -62,11 +61,11 @@ func interfaceOf(a ATR) string {
 	return "contact (or an ATR passed through unchanged)"
 }
 
-func protoName(p scard.Protocol) string {
+func protoName(p pcsc.Protocol) string {
 	switch p {
-	case scard.ProtocolT0:
+	case pcsc.ProtocolT0:
 		return "T=0"
-	case scard.ProtocolT1:
+	case pcsc.ProtocolT1:
 		return "T=1"
 	}
 	return fmt.Sprintf("protocol %#x", uint32(p))

@@ -10,9 +10,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 func checkR18(t *T) {
@@ -24,14 +23,14 @@ func checkR18(t *T) {
 		if err := t.cfg.Prompter.Prompt(fmt.Sprintf("Present the card through the %s interface of %q (the suite then waits %v for it).", iface, t.cfg.Reader, presenceWait)); err != nil {
 			t.Fatalf("prompting: %v", err)
 		}
-		s := t.open(scard.ShareShared)
+		s := t.open(pcsc.Shared)
 		st, err := s.status()
 		if err != nil {
 			_ = s.close()
 			t.Fatalf("SCardStatus: %v", err)
 		}
-		a, _ := ParseATR(st.Atr)
-		t.Record(iface+" ATR", "%s (%s)", hexs(st.Atr), interfaceOf(a))
+		a, _ := ParseATR(st.ATR)
+		t.Record(iface+" ATR", "%s (%s)", hexs(st.ATR), interfaceOf(a))
 		t.enterEF(s, jpkiclient.EFAuthCert)
 		der, err := readDER(s)
 		_ = s.close()
@@ -69,7 +68,7 @@ func checkR19(t *T) {
 			if err := t.cfg.Prompter.Prompt("Take the card away."); err != nil {
 				t.Fatalf("prompting: %v", err)
 			}
-			_, _, _ = waitState(s0.ctx, t.cfg.Reader, scard.StateEmpty, 30*time.Second)
+			_, _, _ = waitState(s0.ctx, t.cfg.Reader, pcsc.StateEmpty, 30*time.Second)
 		}
 		t.Record("orientation "+o, "%d of %d", ok, t.cfg.Placements)
 		if ok*10 < t.cfg.Placements*9 {
@@ -79,7 +78,7 @@ func checkR19(t *T) {
 }
 
 func placementOK(t *T, s0 *session) bool {
-	if _, _, err := waitState(s0.ctx, t.cfg.Reader, scard.StatePresent, 10*time.Second); err != nil {
+	if _, _, err := waitState(s0.ctx, t.cfg.Reader, pcsc.StatePresent, 10*time.Second); err != nil {
 		return false
 	}
 	s, err := t.session(10 * time.Second)
@@ -87,7 +86,7 @@ func placementOK(t *T, s0 *session) bool {
 		return false
 	}
 	defer func() { _ = s.close() }()
-	if s.connect(scard.ShareShared) != nil {
+	if s.connect(pcsc.Shared) != nil {
 		return false
 	}
 	if r, _, err := chained(s, selectAID(jpkiclient.AID, 0x0C)); err != nil || !bytes.HasSuffix(r, []byte{0x90, 0x00}) {

@@ -11,14 +11,13 @@ import (
 	"crypto/x509"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 func checkR17(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	c := jpkiclient.New(transport{s})
 	if err := c.SelectAP(); err != nil {
@@ -120,9 +119,9 @@ func (t transport) ATR() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return st.Atr, nil
+	return st.ATR, nil
 }
 
-func (t transport) Reset() error { return t.s.reconnect(scard.ShareShared, scard.ResetCard) }
+func (t transport) Reset() error { return t.s.reconnect(pcsc.ResetCard) }
 
 func (t transport) Close() error { return nil }

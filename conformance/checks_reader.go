@@ -7,14 +7,14 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 func checkR01(t *T) {
@@ -27,7 +27,7 @@ func checkR01(t *T) {
 			t.Errorf("closing: %v", err)
 		}
 	}()
-	readers, err := within(t.cfg.APDUTimeout, "listing readers", s.ctx.ListReaders)
+	readers, err := within(t.cfg.APDUTimeout, "listing readers", s.ctx.ReaderNames)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -35,21 +35,21 @@ func checkR01(t *T) {
 	if !contains(readers, t.cfg.Reader) {
 		t.Fatalf("reader %q is not listed", t.cfg.Reader)
 	}
-	d, atr, err := waitState(s.ctx, t.cfg.Reader, scard.StatePresent, presenceWait)
+	d, atr, err := waitState(s.ctx, t.cfg.Reader, pcsc.StatePresent, presenceWait)
 	if err != nil {
 		t.Fatalf("no card reported: %v", err)
 	}
 	t.Ms("card reported present after", d)
-	rs := []scard.ReaderState{{Reader: t.cfg.Reader, CurrentState: scard.StateUnaware}}
+	rs := []pcsc.ReaderState{{Reader: t.cfg.Reader, CurrentState: pcsc.StateUnaware}}
 	if err := s.ctx.GetStatusChange(rs, 0); err != nil {
 		t.Fatalf("reading reader state: %v", err)
 	}
 	t.Record("reader state", "%#x", uint32(rs[0].EventState))
-	if rs[0].EventState&scard.StateMute != 0 {
+	if rs[0].EventState&pcsc.StateMute != 0 {
 		t.Errorf("the reader reports the card MUTE: it could not power it (ATR %s)", hexs(atr))
 	}
 	start := time.Now()
-	if err := s.connect(scard.ShareShared); err != nil {
+	if err := s.connect(pcsc.Shared); err != nil {
 		t.Fatalf("the reader does not make the card ready to communicate (NMDA C1): %v", err)
 	}
 	t.Ms("SCardConnect", time.Since(start))
@@ -60,22 +60,22 @@ func checkR01(t *T) {
 	if st.Reader != t.cfg.Reader {
 		t.Errorf("SCardStatus names reader %q, want %q", st.Reader, t.cfg.Reader)
 	}
-	if st.State&(scard.Powered|scard.Specific|scard.Negotiable) == 0 {
+	if st.State&(pcsc.Powered|pcsc.Specific|pcsc.Negotiable) == 0 {
 		t.Errorf("SCardStatus state %#x: card not powered", uint32(st.State))
 	}
-	if !bytes.Equal(st.Atr, atr) {
-		t.Errorf("SCardStatus ATR %s differs from SCardGetStatusChange ATR %s", hexs(st.Atr), hexs(atr))
+	if !bytes.Equal(st.ATR, atr) {
+		t.Errorf("SCardStatus ATR %s differs from SCardGetStatusChange ATR %s", hexs(st.ATR), hexs(atr))
 	}
 	for _, a := range []struct {
 		name string
-		id   scard.Attrib
+		id   pcsc.Attrib
 		text bool
 	}{
-		{"vendor name", scard.AttrVendorName, true},
-		{"IFD type", scard.AttrVendorIfdType, true},
-		{"IFD version", scard.AttrVendorIfdVersion, false},
-		{"IFD serial number", scard.AttrVendorIfdSerialNo, true},
-		{"channel ID", scard.AttrChannelId, false},
+		{"vendor name", pcsc.AttrVendorName, true},
+		{"IFD type", pcsc.AttrVendorIFDType, true},
+		{"IFD version", pcsc.AttrVendorIFDVersion, false},
+		{"IFD serial number", pcsc.AttrVendorIFDSerialNo, true},
+		{"channel ID", pcsc.AttrChannelID, false},
 	} {
 		c := s.card
 		v, err := within(t.cfg.APDUTimeout, "reading attribute", func() ([]byte, error) { return c.GetAttrib(a.id) })
@@ -129,13 +129,13 @@ func checkR02(t *T) {
 		t.Fatalf("%v", err)
 	}
 	defer func() { _ = s.close() }()
-	if _, _, err := waitState(s.ctx, t.cfg.Reader, scard.StatePresent, presenceWait); err != nil {
+	if _, _, err := waitState(s.ctx, t.cfg.Reader, pcsc.StatePresent, presenceWait); err != nil {
 		t.Fatalf("no card at the start: %v", err)
 	}
 	var rem, ins latencies
 	for i := 1; i <= 3; i++ {
 		budget := t.moveCard(false)
-		d, _, err := waitState(s.ctx, t.cfg.Reader, scard.StateEmpty, budget+5*time.Second)
+		d, _, err := waitState(s.ctx, t.cfg.Reader, pcsc.StateEmpty, budget+5*time.Second)
 		if err != nil {
 			t.Fatalf("cycle %d: removal not reported: %v", i, err)
 		}
@@ -144,7 +144,7 @@ func checkR02(t *T) {
 			t.Errorf("cycle %d: removal reported after %v, budget %v", i, d.Round(time.Millisecond), budget)
 		}
 		budget = t.moveCard(true)
-		d, _, err = waitState(s.ctx, t.cfg.Reader, scard.StatePresent, budget+10*time.Second)
+		d, _, err = waitState(s.ctx, t.cfg.Reader, pcsc.StatePresent, budget+10*time.Second)
 		if err != nil {
 			t.Fatalf("cycle %d: insertion not reported: %v", i, err)
 		}
@@ -178,7 +178,7 @@ func checkR03(t *T) {
 		}
 		start := time.Now()
 		for {
-			readers, _ := within(t.cfg.APDUTimeout, "listing readers", s.ctx.ListReaders)
+			readers, _ := within(t.cfg.APDUTimeout, "listing readers", s.ctx.ReaderNames)
 			if contains(readers, t.cfg.Reader) == step.want {
 				t.Ms(fmt.Sprintf("reader listed=%v after", step.want), time.Since(start))
 				break
@@ -186,7 +186,7 @@ func checkR03(t *T) {
 			if time.Since(start) > 30*time.Second {
 				t.Fatalf("reader still listed=%v after 30 s", !step.want)
 			}
-			rs := []scard.ReaderState{{Reader: pnp, CurrentState: scard.StateUnaware}}
+			rs := []pcsc.ReaderState{{Reader: pnp, CurrentState: pcsc.StateUnaware}}
 			_ = s.ctx.GetStatusChange(rs, time.Second)
 		}
 	}
@@ -194,7 +194,7 @@ func checkR03(t *T) {
 
 func checkR04(t *T) {
 	t.needMover()
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	closed := false
 	defer func() {
 		if !closed {
@@ -241,16 +241,16 @@ func checkR04(t *T) {
 	} else {
 		t.Record("next transmit", "%v", after)
 	}
-	d, _, werr := waitState(s.ctx, t.cfg.Reader, scard.StateEmpty, 10*time.Second)
+	d, _, werr := waitState(s.ctx, t.cfg.Reader, pcsc.StateEmpty, 10*time.Second)
 	switch {
 	case werr != nil:
 		t.Errorf("removal not reported: %v", werr)
 	default:
 		t.Ms("removal reported after", d)
 	}
-	derr := s.disconnect(scard.LeaveCard)
+	derr := s.disconnect(pcsc.LeaveCard)
 	t.Record("SCardDisconnect after removal", "%v", errOrOK(derr))
-	if derr != nil && !isScardErr(derr, scard.ErrRemovedCard) && !isScardErr(derr, scard.ErrNoSmartcard) {
+	if derr != nil && !errors.Is(derr, pcsc.ErrCardRemoved) && !errors.Is(derr, pcsc.ErrNoCard) {
 		t.Errorf("SCardDisconnect after removal: %v", derr)
 	}
 	closed = true
@@ -263,7 +263,7 @@ func checkR04(t *T) {
 		t.Fatalf("%v", err)
 	}
 	defer func() { _ = s2.close() }()
-	if d, _, err := waitState(s2.ctx, t.cfg.Reader, scard.StatePresent, 30*time.Second); err != nil {
+	if d, _, err := waitState(s2.ctx, t.cfg.Reader, pcsc.StatePresent, 30*time.Second); err != nil {
 		t.Errorf("card not back after re-insertion: %v", err)
 	} else {
 		t.Ms("re-insertion reported after", d)

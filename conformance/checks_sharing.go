@@ -7,47 +7,47 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 func checkR15(t *T) {
-	a := t.open(scard.ShareExclusive)
+	a := t.open(pcsc.Exclusive)
 	defer func() { _ = a.close() }()
 	b, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
 	defer func() { _ = b.close() }()
-	err = b.connect(scard.ShareShared)
+	err = b.connect(pcsc.Shared)
 	t.Record("shared connect against an exclusive holder", "%v", errOrOK(err))
-	if !isScardErr(err, scard.ErrSharingViolation) {
+	if !errors.Is(err, pcsc.ErrSharingViolation) {
 		t.Errorf("shared connect while another context holds the card exclusively: got %v, want SCARD_E_SHARING_VIOLATION", errOrOK(err))
-		_ = b.disconnect(scard.LeaveCard)
+		_ = b.disconnect(pcsc.LeaveCard)
 	}
 	// A fresh shared connect rather than SCardReconnect from exclusive to
 	// shared: on pcsc-lite 1.9.9 that reconnect leaves the reader locked and
 	// the next SCardConnect waits forever (observed on Debian 12).
-	if err := a.disconnect(scard.LeaveCard); err != nil {
+	if err := a.disconnect(pcsc.LeaveCard); err != nil {
 		t.Fatalf("disconnecting the exclusive handle: %v", err)
 	}
-	if err := a.connect(scard.ShareShared); err != nil {
+	if err := a.connect(pcsc.Shared); err != nil {
 		t.Fatalf("shared connect: %v", err)
 	}
-	if err := b.connect(scard.ShareShared); err != nil {
+	if err := b.connect(pcsc.Shared); err != nil {
 		t.Fatalf("second shared connect: %v", err)
 	}
 	// Transactions.
 	ac, bc := a.card, b.card
-	if _, err := within(t.cfg.APDUTimeout, "beginning a transaction", func() (struct{}, error) { return struct{}{}, ac.BeginTransaction() }); err != nil {
+	if _, err := within(t.cfg.APDUTimeout, "beginning a transaction", func() (struct{}, error) { return struct{}{}, ac.Begin() }); err != nil {
 		t.Fatalf("%v", err)
 	}
 	got := make(chan error, 1)
-	go func() { got <- bc.BeginTransaction() }()
+	go func() { got <- bc.Begin() }()
 	select {
 	case err := <-got:
 		t.Errorf("a second transaction began (%v) while the first was open", errOrOK(err))
@@ -70,24 +70,24 @@ func checkR15(t *T) {
 	}
 	err = endTx(a)
 	t.Record("extra SCardEndTransaction", "%v", errOrOK(err))
-	if !isScardErr(err, scard.ErrNotTransacted) {
+	if !errors.Is(err, pcsc.ErrNotTransacted) {
 		t.Errorf("SCardEndTransaction without a transaction: got %v, want SCARD_E_NOT_TRANSACTED", errOrOK(err))
 	}
 	// Card state across handles and resets.
 	t.enterEF(a, jpkiclient.EFAuthCert)
-	if err := a.disconnect(scard.LeaveCard); err != nil {
+	if err := a.disconnect(pcsc.LeaveCard); err != nil {
 		t.Errorf("disconnecting with SCARD_LEAVE_CARD: %v", err)
 	}
 	resp, _, err := b.transmit(readBinary(0, 16))
 	switch sw, _ := swOf(resp); {
-	case isScardErr(err, scard.ErrResetCard):
+	case errors.Is(err, pcsc.ErrCardReset):
 		t.Errorf("after SCARD_LEAVE_CARD the card was reset: the other handle's next transmit got %v", err)
 	case err != nil:
 		t.Fatalf("reading after SCARD_LEAVE_CARD: %v", err)
 	case sw != 0x9000 && sw>>8 != 0x61:
 		t.Errorf("after SCARD_LEAVE_CARD the selected file is gone (READ BINARY: %s)", describe(resp))
 	}
-	if err := b.reconnect(scard.ShareShared, scard.ResetCard); err != nil {
+	if err := b.reconnect(pcsc.ResetCard); err != nil {
 		t.Fatalf("reconnecting with SCARD_RESET_CARD: %v", err)
 	}
 	resp = t.xfer(b, readBinary(0, 16))
@@ -98,23 +98,23 @@ func checkR15(t *T) {
 }
 
 func checkR16(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
 	ref := t.ref(s)
 	st, err := s.status()
 	if err != nil {
 		t.Fatalf("SCardStatus: %v", err)
 	}
-	atr := st.Atr
+	atr := st.ATR
 	var resets latencies
 	for i := 0; i < 15; i++ {
-		disp, kind := scard.ResetCard, "warm"
+		disp, kind := pcsc.ResetCard, "warm"
 		if i >= 10 {
-			disp, kind = scard.UnpowerCard, "cold"
+			disp, kind = pcsc.UnpowerCard, "cold"
 		}
 		t.enterEF(s, jpkiclient.EFAuthCert)
 		start := time.Now()
-		if err := s.reconnect(scard.ShareShared, disp); err != nil {
+		if err := s.reconnect(disp); err != nil {
 			t.Fatalf("%s reset %d: %v", kind, i+1, err)
 		}
 		resets = append(resets, time.Since(start))
@@ -122,7 +122,7 @@ func checkR16(t *T) {
 		if sw, _ := swOf(resp); sw == 0x9000 || sw>>8 == 0x61 {
 			t.Errorf("%s reset %d: the card kept its selected file", kind, i+1)
 		}
-		if st, err := s.status(); err != nil || !bytes.Equal(st.Atr, atr) {
+		if st, err := s.status(); err != nil || !bytes.Equal(st.ATR, atr) {
 			t.Errorf("%s reset %d: ATR changed or unreadable (%v)", kind, i+1, err)
 		}
 	}
@@ -170,7 +170,7 @@ func checkR16(t *T) {
 }
 
 func checkR20(t *T) {
-	s := t.open(scard.ShareShared)
+	s := t.open(pcsc.Shared)
 	ref := t.ref(s)
 	_ = s.close()
 	const workers, rounds = 4, 25
@@ -198,7 +198,7 @@ func checkR20(t *T) {
 // endTx ends a transaction (SCARD_LEAVE_CARD), bounded by the timeout.
 func endTx(s *session) error {
 	c := s.card
-	_, err := within(s.timeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, c.EndTransaction(scard.LeaveCard) })
+	_, err := within(s.timeout, "ending a transaction", func() (struct{}, error) { return struct{}{}, c.End(pcsc.LeaveCard) })
 	return err
 }
 
@@ -214,14 +214,14 @@ func r20Worker(t *T, w, rounds int, ref *reference) error {
 		return fmt.Errorf("worker %d: %w", w, err)
 	}
 	defer func() { _ = s.close() }()
-	if err := s.connect(scard.ShareShared); err != nil {
+	if err := s.connect(pcsc.Shared); err != nil {
 		return fmt.Errorf("worker %d: %w", w, err)
 	}
 	for i := 0; i < rounds; i++ {
 		// pcsc-lite lets waiting transactions poll for the lock, so a
 		// worker can wait for all the others: bound the wait by their work.
 		c := s.card
-		if _, err := within(lockWait, "beginning a transaction", func() (struct{}, error) { return struct{}{}, c.BeginTransaction() }); err != nil {
+		if _, err := within(lockWait, "beginning a transaction", func() (struct{}, error) { return struct{}{}, c.Begin() }); err != nil {
 			return fmt.Errorf("worker %d round %d: %w", w, i, err)
 		}
 		off := ((w*rounds + i) * 64) % 256

@@ -3,16 +3,14 @@ package conformance
 import (
 	"bytes"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 // presenceWait is how long a check waits for the card at its start (after a
@@ -21,12 +19,12 @@ const presenceWait = 15 * time.Second
 
 // open returns a session connected to the card in mode; the caller defers
 // close. It ends the check on failure.
-func (t *T) open(mode scard.ShareMode) *session {
+func (t *T) open(mode pcsc.Mode) *session {
 	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	if _, _, err := waitState(s.ctx, t.cfg.Reader, scard.StatePresent, presenceWait); err != nil {
+	if _, _, err := waitState(s.ctx, t.cfg.Reader, pcsc.StatePresent, presenceWait); err != nil {
 		_ = s.close()
 		t.Fatalf("no card in %q: %v", t.cfg.Reader, err)
 	}
@@ -286,11 +284,6 @@ func (l latencies) percentile(p float64) time.Duration {
 }
 
 func (l latencies) max() time.Duration { return l.percentile(1) }
-
-func isScardErr(err error, target scard.Error) bool {
-	var e scard.Error
-	return errors.As(err, &e) && e == target
-}
 
 func hexs(b []byte) string { return fmt.Sprintf("% X", b) }
 

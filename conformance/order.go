@@ -6,9 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 // needsCard reports whether the check starts with a card in the reader:
@@ -112,23 +111,23 @@ func (p *stepPrompter) Notify(msg string) {
 // cannot settle (a card that stays put and does not answer), the check
 // reports.
 func settle(c Check, cfg *Config) {
-	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", establish)
+	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
 		return
 	}
-	defer func() { _ = ctx.Release() }()
-	state := func() (scard.StateFlag, int64, bool) {
-		st := []scard.ReaderState{{Reader: cfg.Reader, CurrentState: scard.StateUnaware}}
+	defer func() { _ = ctx.Close() }()
+	state := func() (pcsc.StateFlag, int64, bool) {
+		st := []pcsc.ReaderState{{Reader: cfg.Reader, CurrentState: pcsc.StateUnaware}}
 		if err := ctx.GetStatusChange(st, 0); err != nil {
 			return 0, 0, false
 		}
 		return st[0].EventState, int64(st[0].EventState >> 16), true
 	}
 	flags, _, ok := state()
-	if !ok || flags&scard.StateMute != 0 {
+	if !ok || flags&pcsc.StateMute != 0 {
 		return // a card the reader cannot power: R01 reports it
 	}
-	if flags&scard.StatePresent == 0 {
+	if flags&pcsc.StatePresent == 0 {
 		switch {
 		case cfg.Card != nil:
 			cfg.Card.Insert()
@@ -141,7 +140,7 @@ func settle(c Check, cfg *Config) {
 	}
 	deadline := time.Now().Add(presenceWait)
 	for steady := 0; steady < 5 && time.Now().Before(deadline); {
-		if _, _, err := waitState(ctx, cfg.Reader, scard.StatePresent, time.Until(deadline)); err != nil {
+		if _, _, err := waitState(ctx, cfg.Reader, pcsc.StatePresent, time.Until(deadline)); err != nil {
 			return
 		}
 		_, before, _ := state()
@@ -150,7 +149,7 @@ func settle(c Check, cfg *Config) {
 		switch {
 		case !ok:
 			return
-		case after != before || flags&scard.StatePresent == 0:
+		case after != before || flags&pcsc.StatePresent == 0:
 			// still moving: wait for pcscd to report the next event
 		case good:
 			return
@@ -158,7 +157,7 @@ func settle(c Check, cfg *Config) {
 			steady++ // the card stays put and does not answer: a reader fault for the checks to report
 		}
 		// Until pcscd reports the next event (or a short while passes).
-		next := []scard.ReaderState{{Reader: cfg.Reader, CurrentState: flags &^ scard.StateChanged}}
+		next := []pcsc.ReaderState{{Reader: cfg.Reader, CurrentState: flags &^ pcsc.StateChanged}}
 		_, _ = within(time.Second, "waiting for a reader event", func() (struct{}, error) {
 			return struct{}{}, ctx.GetStatusChange(next, 250*time.Millisecond)
 		})
@@ -172,7 +171,7 @@ func probe(cfg *Config) bool {
 		return false
 	}
 	defer func() { _ = s.close() }()
-	if s.connect(scard.ShareShared) != nil {
+	if s.connect(pcsc.Shared) != nil {
 		return false
 	}
 	resp, _, err := s.transmit(selectAID(jpkiclient.AID, 0x0C))

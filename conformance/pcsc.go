@@ -7,9 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ebfe/scard"
-
-	"github.com/mynahil/mynahil/harness/readerstate"
+	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -45,50 +43,12 @@ func within[T any](d time.Duration, what string, f func() (T, error)) (T, error)
 	}
 }
 
-// pcscContext is a github.com/ebfe/scard context whose GetStatusChange,
-// Cancel and Release also cover a second context from package readerstate,
-// which answers GetStatusChange: the library's own is not safe while another
-// goroutine calls it, and within leaves calls running past their deadline
-// (so a hung wait and the next check's wait overlap).
-type pcscContext struct {
-	*scard.Context
-	status *readerstate.Context
-}
-
-func establish() (*pcscContext, error) {
-	c, err := scard.EstablishContext()
-	if err != nil {
-		return nil, err
-	}
-	st, err := readerstate.Establish()
-	if err != nil {
-		_ = c.Release()
-		return nil, err
-	}
-	return &pcscContext{Context: c, status: st}, nil
-}
-
-// GetStatusChange is SCardGetStatusChange through package readerstate.
-func (c *pcscContext) GetStatusChange(rs []scard.ReaderState, timeout time.Duration) error {
-	return c.status.GetStatusChange(rs, timeout)
-}
-
-// Cancel cancels blocking calls on both contexts (SCardCancel).
-func (c *pcscContext) Cancel() error {
-	return errors.Join(c.Context.Cancel(), c.status.Cancel())
-}
-
-// Release releases both contexts (SCardReleaseContext).
-func (c *pcscContext) Release() error {
-	return errors.Join(c.status.Release(), c.Context.Release())
-}
-
 // session is one PC/SC context with (at most) one card handle on the reader
 // under test. Every call is bounded by the APDU timeout.
 type session struct {
 	reader  string
 	timeout time.Duration
-	ctx     *pcscContext
+	ctx     *pcsc.Context
 	card    pcscCard
 	// lies are the PC/SC stack faults the session shows (faults.Stack):
 	// only the fault matrix's "lying-pcsc-stack" sets them.
@@ -96,7 +56,7 @@ type session struct {
 }
 
 func openSession(reader string, timeout time.Duration) (*session, error) {
-	ctx, err := within(timeout, "establishing PC/SC context", establish)
+	ctx, err := within(timeout, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
 		return nil, err
 	}
@@ -104,15 +64,21 @@ func openSession(reader string, timeout time.Duration) (*session, error) {
 }
 
 // connect connects in mode, offering T=0 and T=1.
-func (s *session) connect(mode scard.ShareMode) error {
-	if s.lies.NoSharing && mode == scard.ShareExclusive {
-		mode = scard.ShareShared
+func (s *session) connect(mode pcsc.Mode) error {
+	if s.lies.NoSharing && mode == pcsc.Exclusive {
+		mode = pcsc.Shared
 	}
-	c, err := within(s.timeout, "connecting to the card", func() (*scard.Card, error) {
-		return s.ctx.Connect(s.reader, mode, scard.ProtocolT0|scard.ProtocolT1)
+	c, err := within(s.timeout, fmt.Sprintf("connecting to %q", s.reader), func() (*pcsc.Card, error) {
+		return s.ctx.Connect(s.reader, mode)
 	})
 	if err != nil {
-		return fmt.Errorf("connecting to %q: %w", s.reader, err)
+		return err
+	}
+	// Connect also takes an index or a substring: the reader under test
+	// gone, it could pick another.
+	if c.Reader() != s.reader {
+		_ = c.Close()
+		return fmt.Errorf("connecting to %q: %w (found %q)", s.reader, pcsc.ErrReaderNotFound, c.Reader())
 	}
 	s.card = c
 	if !s.lies.IsZero() {
@@ -130,26 +96,30 @@ func (s *session) transmit(cmd []byte) ([]byte, time.Duration, error) {
 	// handle, since disconnect clears s.card meanwhile.
 	c := s.card
 	start := time.Now()
-	resp, err := within(s.timeout, "transmitting APDU", func() ([]byte, error) { return c.Transmit(cmd) })
+	resp, err := within(s.timeout, "transmitting APDU", func() ([]byte, error) {
+		r, err := c.TransmitBuffer(cmd, pcsc.MaxResponse)
+		return r.Data, err
+	})
 	d := time.Since(start)
 	traceExchange(cmd, resp, d, err)
 	return resp, d, err
 }
 
 // status returns SCardStatus.
-func (s *session) status() (*scard.CardStatus, error) {
+func (s *session) status() (*pcsc.CardStatus, error) {
 	return within(s.timeout, "reading card status", s.card.Status)
 }
 
-func (s *session) reconnect(mode scard.ShareMode, disp scard.Disposition) error {
+// reconnect reconnects in the mode the card was connected with.
+func (s *session) reconnect(disp pcsc.Disposition) error {
 	c := s.card
 	_, err := within(s.timeout, "reconnecting", func() (struct{}, error) {
-		return struct{}{}, c.Reconnect(mode, scard.ProtocolT0|scard.ProtocolT1, disp)
+		return struct{}{}, c.Reconnect(disp)
 	})
 	return err
 }
 
-func (s *session) disconnect(disp scard.Disposition) error {
+func (s *session) disconnect(disp pcsc.Disposition) error {
 	if s.card == nil {
 		return nil
 	}
@@ -161,16 +131,16 @@ func (s *session) disconnect(disp scard.Disposition) error {
 
 // close disconnects (leaving the card as it is) and releases the context.
 func (s *session) close() error {
-	derr := s.disconnect(scard.LeaveCard)
-	_, rerr := within(s.timeout, "releasing PC/SC context", func() (struct{}, error) { return struct{}{}, s.ctx.Release() })
+	derr := s.disconnect(pcsc.LeaveCard)
+	_, rerr := within(s.timeout, "releasing PC/SC context", func() (struct{}, error) { return struct{}{}, s.ctx.Close() })
 	return errors.Join(derr, rerr)
 }
 
 // waitState waits until the reader's state has all bits of want (e.g.
 // StatePresent) and returns the time it took and the ATR pcscd reports.
-func waitState(ctx *pcscContext, reader string, want scard.StateFlag, limit time.Duration) (time.Duration, []byte, error) {
+func waitState(ctx *pcsc.Context, reader string, want pcsc.StateFlag, limit time.Duration) (time.Duration, []byte, error) {
 	start := time.Now()
-	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	rs := []pcsc.ReaderState{{Reader: reader, CurrentState: pcsc.StateUnaware}}
 	for {
 		left := limit - time.Since(start)
 		if left <= 0 {
@@ -182,15 +152,15 @@ func waitState(ctx *pcscContext, reader string, want scard.StateFlag, limit time
 			return struct{}{}, ctx.GetStatusChange(rs, left)
 		})
 		switch {
-		case errors.Is(err, scard.ErrTimeout):
+		case errors.Is(err, pcsc.ErrTimeout):
 			continue
 		case err != nil:
 			return time.Since(start), nil, fmt.Errorf("waiting for reader state: %w", err)
 		}
 		if rs[0].EventState&want == want {
-			return time.Since(start), slices.Clone(rs[0].Atr), nil
+			return time.Since(start), slices.Clone(rs[0].ATR), nil
 		}
-		rs[0].CurrentState = rs[0].EventState &^ scard.StateChanged
+		rs[0].CurrentState = rs[0].EventState &^ pcsc.StateChanged
 	}
 }
 
@@ -203,18 +173,18 @@ func swOf(resp []byte) (uint16, bool) {
 }
 
 // pcscVersion returns libpcsclite's version.
-func pcscVersion() string { return scard.Version() }
+func pcscVersion() string { return pcsc.Version() }
 
 // WaitCard waits until reader reports a card (present) or none (!present).
 func WaitCard(reader string, present bool, limit time.Duration) error {
-	ctx, err := within(limit, "establishing PC/SC context", establish)
+	ctx, err := within(limit, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = ctx.Release() }()
-	want := scard.StateEmpty
+	defer func() { _ = ctx.Close() }()
+	want := pcsc.StateEmpty
 	if present {
-		want = scard.StatePresent
+		want = pcsc.StatePresent
 	}
 	_, _, err = waitState(ctx, reader, want, limit)
 	return err

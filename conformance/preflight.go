@@ -6,9 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
 // NotRunError says why a run could not start. It is never a verdict on
@@ -43,14 +42,14 @@ func (b Baseline) Scale(spec time.Duration, factor int) time.Duration {
 // to) is not a reason to stop: the checks report it.
 func Preflight(cfg *Config) (Baseline, error) {
 	cfg.defaults()
-	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", establish)
+	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
 		return Baseline{}, &NotRunError{What: fmt.Sprintf("pcscd does not answer (%v)", err),
 			Do: "start it (sudo systemctl start pcscd.socket), or run under scripts/with-pcscd"}
 	}
-	defer func() { _ = ctx.Release() }()
-	readers, err := within(cfg.APDUTimeout, "listing readers", ctx.ListReaders)
-	if err != nil && !isScardErr(err, scard.ErrNoReadersAvailable) {
+	defer func() { _ = ctx.Close() }()
+	readers, err := within(cfg.APDUTimeout, "listing readers", ctx.ReaderNames)
+	if err != nil {
 		return Baseline{}, &NotRunError{What: fmt.Sprintf("listing the readers failed (%v)", err), Do: "check that pcscd runs"}
 	}
 	list := "no readers at all"
@@ -66,11 +65,11 @@ func Preflight(cfg *Config) (Baseline, error) {
 		return Baseline{}, &NotRunError{What: fmt.Sprintf("reader %q is not listed (%s)", cfg.Reader, list),
 			Do: "check the name with `mynahil readers` or pcsc_scan and pass it exactly with --reader"}
 	}
-	rs := []scard.ReaderState{{Reader: cfg.Reader, CurrentState: scard.StateUnaware}}
+	rs := []pcsc.ReaderState{{Reader: cfg.Reader, CurrentState: pcsc.StateUnaware}}
 	if err := ctx.GetStatusChange(rs, 0); err != nil {
 		return Baseline{}, &NotRunError{What: fmt.Sprintf("reading the state of %q failed (%v)", cfg.Reader, err), Do: "check the reader's connection"}
 	}
-	if rs[0].EventState&scard.StatePresent == 0 {
+	if rs[0].EventState&pcsc.StatePresent == 0 {
 		if !cfg.Interactive || cfg.Prompter == nil {
 			return Baseline{}, &NotRunError{What: fmt.Sprintf("no card in %q", cfg.Reader),
 				Do: "insert a My Number Card before the run, or run with --interactive to be asked for it"}
@@ -78,7 +77,7 @@ func Preflight(cfg *Config) (Baseline, error) {
 		if err := cfg.Prompter.Prompt(fmt.Sprintf("Insert the My Number Card into %q (the run waits 60 s).", cfg.Reader)); err != nil {
 			return Baseline{}, &NotRunError{What: fmt.Sprintf("asking for the card: %v", err), Do: "answer the prompt"}
 		}
-		if _, _, err := waitState(ctx, cfg.Reader, scard.StatePresent, time.Minute); err != nil {
+		if _, _, err := waitState(ctx, cfg.Reader, pcsc.StatePresent, time.Minute); err != nil {
 			return Baseline{}, &NotRunError{What: fmt.Sprintf("no card in %q after 60 s", cfg.Reader), Do: "insert a My Number Card"}
 		}
 	}
@@ -94,7 +93,7 @@ func identify(cfg *Config) (Baseline, error) {
 		return Baseline{}, nil
 	}
 	defer func() { _ = s.close() }()
-	if s.connect(scard.ShareShared) != nil {
+	if s.connect(pcsc.Shared) != nil {
 		return Baseline{}, nil
 	}
 	var l latencies
@@ -122,17 +121,17 @@ func IsNotRun(err error) bool {
 // the simulator serves one: another process serves that vpcd slot, and the
 // checks would talk to its card.
 func SlotFree(reader string) error {
-	ctx, err := within(5*time.Second, "establishing PC/SC context", establish)
+	ctx, err := within(5*time.Second, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
 		return &NotRunError{What: fmt.Sprintf("pcscd does not answer (%v)", err), Do: "start pcscd with vsmartcard-vpcd, or run under scripts/with-pcscd"}
 	}
-	defer func() { _ = ctx.Release() }()
-	rs := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	defer func() { _ = ctx.Close() }()
+	rs := []pcsc.ReaderState{{Reader: reader, CurrentState: pcsc.StateUnaware}}
 	if err := ctx.GetStatusChange(rs, 0); err != nil {
 		return &NotRunError{What: fmt.Sprintf("reader %q is not available (%v)", reader, err), Do: "start pcscd with vsmartcard-vpcd, or run under scripts/with-pcscd"}
 	}
-	if rs[0].EventState&scard.StatePresent != 0 {
-		return &NotRunError{What: fmt.Sprintf("%q already holds a card (ATR %s): another process serves this vpcd slot", reader, hexs(rs[0].Atr)),
+	if rs[0].EventState&pcsc.StatePresent != 0 {
+		return &NotRunError{What: fmt.Sprintf("%q already holds a card (ATR %s): another process serves this vpcd slot", reader, hexs(rs[0].ATR)),
 			Do: "stop that process (a running `mynahil sim`?), or test its card without --sim"}
 	}
 	return nil

@@ -15,13 +15,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mynahil/mynahil/harness/speclabel"
-
-	"github.com/ebfe/scard"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/mynahil/mynahil/docs"
+	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/speclabel"
 )
 
 // Environment is what the report says about the setup under test.
@@ -54,13 +53,13 @@ func (e *Environment) Fill(cfg Config) {
 		return
 	}
 	defer func() { _ = s.close() }()
-	rs := []scard.ReaderState{{Reader: cfg.Reader, CurrentState: scard.StateUnaware}}
-	if err := s.ctx.GetStatusChange(rs, 0); err != nil || len(rs[0].Atr) == 0 {
+	rs := []pcsc.ReaderState{{Reader: cfg.Reader, CurrentState: pcsc.StateUnaware}}
+	if err := s.ctx.GetStatusChange(rs, 0); err != nil || len(rs[0].ATR) == 0 {
 		e.ATR = "none reported"
 		return
 	}
-	e.ATR = hexs(rs[0].Atr)
-	if a, err := ParseATR(rs[0].Atr); err == nil {
+	e.ATR = hexs(rs[0].ATR)
+	if a, err := ParseATR(rs[0].ATR); err == nil {
 		e.Interface = interfaceOf(a)
 	}
 	if strings.HasPrefix(cfg.Reader, "Virtual PCD") {
@@ -98,16 +97,18 @@ func pcscLiteVersions() string {
 
 // OnlyReader returns the single PC/SC reader there is.
 func OnlyReader() (string, error) {
-	ctx, err := within(5*time.Second, "establishing PC/SC context", establish)
+	ctx, err := within(5*time.Second, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
 		return "", err
 	}
-	defer func() { _ = ctx.Release() }()
-	readers, err := within(5*time.Second, "listing readers", ctx.ListReaders)
-	if err != nil {
-		return "", fmt.Errorf("listing readers: %w", err)
-	}
-	if len(readers) != 1 {
+	defer func() { _ = ctx.Close() }()
+	readers, err := within(5*time.Second, "listing readers", ctx.ReaderNames)
+	switch {
+	case err != nil:
+		return "", err
+	case len(readers) == 0:
+		return "", fmt.Errorf("listing readers: %w", pcsc.ErrNoReaders)
+	case len(readers) != 1:
 		return "", fmt.Errorf("%d readers: %s", len(readers), strings.Join(readers, "; "))
 	}
 	return readers[0], nil

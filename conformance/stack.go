@@ -5,23 +5,22 @@ import (
 	"slices"
 	"sync/atomic"
 
-	"github.com/ebfe/scard"
-
+	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
-// pcscCard is what the checks use of a card handle (*scard.Card, or a
+// pcscCard is what the checks use of a card handle (*pcsc.Card, or a
 // lying stack's wrapper of one).
 type pcscCard interface {
-	Transmit(cmd []byte) ([]byte, error)
-	Status() (*scard.CardStatus, error)
-	Reconnect(mode scard.ShareMode, proto scard.Protocol, disp scard.Disposition) error
-	Disconnect(disp scard.Disposition) error
-	BeginTransaction() error
-	EndTransaction(disp scard.Disposition) error
-	Control(code uint32, in []byte) ([]byte, error)
-	GetAttrib(id scard.Attrib) ([]byte, error)
-	ActiveProtocol() scard.Protocol
+	TransmitBuffer(cmd []byte, bufLen int) (pcsc.Received, error)
+	Status() (*pcsc.CardStatus, error)
+	Reconnect(disp pcsc.Disposition) error
+	Disconnect(disp pcsc.Disposition) error
+	Begin() error
+	End(disp pcsc.Disposition) error
+	Control(ioctl uint32, in []byte) ([]byte, error)
+	GetAttrib(id pcsc.Attrib) ([]byte, error)
+	ActiveProtocol() pcsc.Protocol
 }
 
 // stackFault returns the PC/SC stack lies of the run's fault profile (only
@@ -46,7 +45,7 @@ func otherATR(atr []byte) []byte {
 // lyingCard is a card handle seen through a broken PC/SC stack
 // (faults.Stack): what pcscd would report if it got these things wrong.
 type lyingCard struct {
-	*scard.Card
+	*pcsc.Card
 	lies faults.Stack
 	// gone is set once a transmit failed (the card left, in R04): that and
 	// every later transmit "succeed" with 90 00 (StaleHandle).
@@ -56,49 +55,49 @@ type lyingCard struct {
 	statuses atomic.Int64
 }
 
-func (c *lyingCard) Transmit(cmd []byte) ([]byte, error) {
-	resp, err := c.Card.Transmit(cmd)
+func (c *lyingCard) TransmitBuffer(cmd []byte, bufLen int) (pcsc.Received, error) {
+	r, err := c.Card.TransmitBuffer(cmd, bufLen)
 	if !c.lies.StaleHandle {
-		return resp, err
+		return r, err
 	}
 	// A reset (SCARD_W_RESET_CARD, by this handle or another) is no removal.
-	if c.gone.Load() || (err != nil && !errors.Is(err, scard.ErrResetCard)) {
+	if c.gone.Load() || (err != nil && !errors.Is(err, pcsc.ErrCardReset)) {
 		c.gone.Store(true)
-		return []byte{0x90, 0x00}, nil
+		return pcsc.Received{Data: []byte{0x90, 0x00}, Needed: 2}, nil
 	}
-	return resp, err
+	return r, err
 }
 
-func (c *lyingCard) Status() (*scard.CardStatus, error) {
+func (c *lyingCard) Status() (*pcsc.CardStatus, error) {
 	st, err := c.Card.Status()
 	if err != nil || !c.lies.StatusLies {
 		return st, err
 	}
 	lie := *st
 	lie.Reader += " (another)"
-	lie.State &^= scard.Powered | scard.Specific | scard.Negotiable
+	lie.State &^= pcsc.Powered | pcsc.Specific | pcsc.Negotiable
 	if c.statuses.Add(1)%2 == 1 {
-		lie.Atr = otherATR(st.Atr)
+		lie.ATR = otherATR(st.ATR)
 	}
 	return &lie, nil
 }
 
-func (c *lyingCard) Disconnect(disp scard.Disposition) error {
-	if c.lies.ResetOnLeave && disp == scard.LeaveCard {
-		disp = scard.ResetCard
+func (c *lyingCard) Disconnect(disp pcsc.Disposition) error {
+	if c.lies.ResetOnLeave && disp == pcsc.LeaveCard {
+		disp = pcsc.ResetCard
 	}
 	return c.Card.Disconnect(disp)
 }
 
-func (c *lyingCard) BeginTransaction() error {
+func (c *lyingCard) Begin() error {
 	if c.lies.NoSharing {
 		return nil
 	}
-	return c.Card.BeginTransaction()
+	return c.Card.Begin()
 }
 
-func (c *lyingCard) EndTransaction(disp scard.Disposition) error {
-	err := c.Card.EndTransaction(disp)
+func (c *lyingCard) End(disp pcsc.Disposition) error {
+	err := c.Card.End(disp)
 	if c.lies.NoSharing {
 		return nil
 	}

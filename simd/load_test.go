@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/simapi"
@@ -72,7 +70,7 @@ func transaction(pin string) []step {
 func handled(err error) bool {
 	return errors.Is(err, pcsc.ErrCardRemoved) || errors.Is(err, pcsc.ErrCardReset) ||
 		errors.Is(err, pcsc.ErrNoCard) || errors.Is(err, pcsc.ErrCardMute) ||
-		errors.Is(err, scard.ErrNotTransacted)
+		errors.Is(err, pcsc.ErrNotTransacted)
 }
 
 // TestOfficeUnderLoad is issue 9's measurement through the real pcscd: 4
@@ -146,7 +144,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 			mu.Lock()
 			errs[errName(err)]++
 			mu.Unlock()
-			card.Disconnect(scard.LeaveCard)
+			card.Disconnect(pcsc.LeaveCard)
 			card = nil
 			// The card is leaving: wait until pcscd says so (or a
 			// poll's worth, if it has already come back) rather than
@@ -195,7 +193,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 				}
 			}
 			if ok {
-				if err := card.End(scard.LeaveCard); err != nil {
+				if err := card.End(pcsc.LeaveCard); err != nil {
 					if err := drop(err); err != nil {
 						return err
 					}
@@ -261,7 +259,7 @@ func TestOfficeUnderLoad(t *testing.T) {
 }
 
 func errName(err error) string {
-	for _, e := range []error{pcsc.ErrCardRemoved, pcsc.ErrCardReset, pcsc.ErrNoCard, pcsc.ErrCardMute, scard.ErrNotTransacted} {
+	for _, e := range []error{pcsc.ErrCardRemoved, pcsc.ErrCardReset, pcsc.ErrNoCard, pcsc.ErrCardMute, pcsc.ErrNotTransacted} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/ebfe/scard"
-
 	"github.com/mynahil/mynahil/cli"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
@@ -79,11 +77,11 @@ func fingerprint(c *pcsc.Context, reader string) string {
 	if err != nil {
 		return ""
 	}
-	defer card.Disconnect(scard.ResetCard) //nolint:errcheck // leave the card as found: nothing selected
+	defer card.Disconnect(pcsc.ResetCard) //nolint:errcheck // leave the card as found: nothing selected
 	if err := card.Begin(); err != nil {
 		return ""
 	}
-	defer card.End(scard.LeaveCard) //nolint:errcheck // Disconnect resets anyway
+	defer card.End(pcsc.LeaveCard) //nolint:errcheck // Disconnect resets anyway
 	cl := jpkiclient.New(card)
 	if cl.SelectAP() != nil {
 		return ""

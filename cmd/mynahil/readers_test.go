@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebfe/scard"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mynahil/mynahil/cli"
@@ -22,9 +21,9 @@ import (
 
 func TestPrintReaders(t *testing.T) {
 	rs := []readerRow{
-		{ReaderInfo: pcsc.ReaderInfo{Name: "Virtual PCD 00 00", Index: 0, State: scard.StatePresent | scard.StateInuse,
+		{ReaderInfo: pcsc.ReaderInfo{Name: "Virtual PCD 00 00", Index: 0, State: pcsc.StatePresent | pcsc.StateInuse,
 			ATR: []byte{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}}, fingerprint: "ab12"},
-		{ReaderInfo: pcsc.ReaderInfo{Name: "Virtual PCD 00 01", Index: 1, State: scard.StateEmpty}},
+		{ReaderInfo: pcsc.ReaderInfo{Name: "Virtual PCD 00 01", Index: 1, State: pcsc.StateEmpty}},
 	}
 	var table bytes.Buffer
 	if err := printReaders(&table, rs, false, false); err != nil {

@@ -1,27 +1,45 @@
 package pcsc
 
+// #cgo pkg-config: libpcsclite
+// #include <winscard.h>
+//
+// static LONG transmit(SCARDHANDLE h, DWORD proto, const BYTE *cmd, DWORD cmdLen, BYTE *rsp, DWORD *rspLen) {
+// 	SCARD_IO_REQUEST pci;
+// 	pci.dwProtocol = proto;
+// 	pci.cbPciLength = sizeof(SCARD_IO_REQUEST);
+// 	return SCardTransmit(h, &pci, cmd, cmdLen, NULL, rsp, rspLen);
+// }
+import "C"
+
 import (
 	"errors"
 	"fmt"
-	"sync"
-
-	"github.com/ebfe/scard"
+	"sync/atomic"
+	"unsafe"
 
 	"github.com/mynahil/mynahil/harness"
 )
 
-// maxCommand is the longest command pcsc-lite accepts
-// (MAX_BUFFER_SIZE_EXTENDED, docs/vpcd-pcscd.md §9).
-const maxCommand = 4 + 3 + 65536 + 3 + 2
+// MaxResponse is the longest response pcsc-lite delivers, and the longest
+// command it accepts (MAX_BUFFER_SIZE_EXTENDED: 64 KiB of data, header,
+// Lc, Le and status word; docs/vpcd-pcscd.md §9).
+const MaxResponse = C.MAX_BUFFER_SIZE_EXTENDED
+
+// maxCommand is the longest command pcsc-lite accepts.
+const maxCommand = MaxResponse
 
 // Card is a connection to a card through pcscd. It implements
-// harness.Transport and is safe for concurrent use (calls are serialised).
+// harness.Transport and is safe for concurrent use: pcsc-lite serialises
+// the calls of one context itself, and lets a call that waits for another
+// application's transaction poll without holding up the others. A call
+// made after Close says harness.ErrClosed; one that races with Close may
+// end with the Error SCARD_E_INVALID_HANDLE instead.
 type Card struct {
-	mu     sync.Mutex
-	h      *scard.Card
+	h      C.SCARDHANDLE
+	proto  atomic.Uint32 // the active protocol; Reconnect may change it
 	reader string
 	mode   Mode
-	closed bool
+	closed atomic.Bool
 	owned  *Context // released by Close when the Card came from Open
 }
 
@@ -50,23 +68,23 @@ func (c *Card) Reader() string { return c.reader }
 // Mode returns the share mode the card was connected with.
 func (c *Card) Mode() Mode { return c.mode }
 
+// ActiveProtocol returns the protocol SCardConnect or the last
+// SCardReconnect established.
+func (c *Card) ActiveProtocol() Protocol { return Protocol(c.proto.Load()) }
+
 // Protocol returns the active protocol, "T=0" or "T=1".
 func (c *Card) Protocol() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch c.h.ActiveProtocol() {
-	case scard.ProtocolT0:
+	switch c.ActiveProtocol() {
+	case ProtocolT0:
 		return "T=0"
-	case scard.ProtocolT1:
+	case ProtocolT1:
 		return "T=1"
 	}
 	return "none"
 }
 
-func (c *Card) lock(action string) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+func (c *Card) check(action string) error {
+	if c.closed.Load() {
 		return fmt.Errorf("%s: %w", action, harness.ErrClosed)
 	}
 	return nil
@@ -78,32 +96,103 @@ func (c *Card) lock(action string) error {
 // in the middle of the exchange (docs/vpcd-pcscd.md §5.2), so it wraps
 // ErrCardRemoved.
 func (c *Card) Transmit(command []byte) ([]byte, error) {
-	// scard indexes command[0] and panics on an empty slice; shorter
-	// malformed commands are left for pcsc-lite and the card to refuse.
-	if len(command) == 0 || len(command) > maxCommand {
-		return nil, fmt.Errorf("transmitting APDU: a command needs 1..%d bytes, got %d", maxCommand, len(command))
-	}
-	if err := c.lock("transmitting APDU"); err != nil {
+	if err := checkCommand(command); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
-	switch c.h.ActiveProtocol() {
-	case scard.ProtocolT0, scard.ProtocolT1:
+	if err := c.check("transmitting APDU"); err != nil {
+		return nil, err
+	}
+	switch c.ActiveProtocol() {
+	case ProtocolT0, ProtocolT1:
 	default:
-		// scard panics on any other protocol.
 		return nil, fmt.Errorf("transmitting APDU: no active protocol (T=0/T=1) on %q", c.reader)
 	}
-	resp, err := c.h.Transmit(command)
+	rsp := make([]byte, MaxResponse)
+	n, err := c.transmit(command, rsp, len(rsp))
 	if err != nil {
 		return nil, wrap("transmitting APDU", err)
 	}
-	switch len(resp) {
+	switch n {
 	case 0:
 		return nil, fmt.Errorf("transmitting APDU: %w: empty response from %q", ErrCardRemoved, c.reader)
 	case 1:
-		return nil, fmt.Errorf("transmitting APDU: 1-byte response %02X from %q has no status word", resp[0], c.reader)
+		return nil, fmt.Errorf("transmitting APDU: 1-byte response %02X from %q has no status word", rsp[0], c.reader)
 	}
-	return resp, nil
+	return append([]byte(nil), rsp[:n]...), nil
+}
+
+// checkCommand refuses what pcsc-lite cannot carry; shorter malformed
+// commands are left for pcsc-lite and the card to refuse.
+func checkCommand(command []byte) error {
+	if len(command) == 0 || len(command) > maxCommand {
+		return fmt.Errorf("transmitting APDU: a command needs 1..%d bytes, got %d", maxCommand, len(command))
+	}
+	return nil
+}
+
+// transmit is SCardTransmit with the active protocol into the first
+// bufLen bytes of buf (len(buf) >= max(bufLen, 1): even a 0-byte buffer
+// has an address); it returns *pcbRecvLength, which is the length
+// needed when the error is SCARD_E_INSUFFICIENT_BUFFER.
+func (c *Card) transmit(command, buf []byte, bufLen int) (int, error) {
+	n := C.DWORD(bufLen)
+	rc := C.transmit(c.h, C.DWORD(c.proto.Load()), (*C.BYTE)(unsafe.Pointer(&command[0])), C.DWORD(len(command)), (*C.BYTE)(unsafe.Pointer(&buf[0])), &n)
+	return int(n), code(rc)
+}
+
+// Received is what one SCardTransmit left in a receive buffer of the
+// caller's size (Card.TransmitBuffer).
+type Received struct {
+	Data       []byte // the bytes the call reports as received; nil when it failed
+	Needed     int    // pcbRecvLength after the call: the length received, or the length needed with ErrInsufficientBuffer
+	Overflowed bool   // the call changed bytes past the buffer
+}
+
+// canary fills the bytes after the buffer TransmitBuffer hands to
+// SCardTransmit; any change to them is an overflow.
+const (
+	canary = 0xA5
+	guard  = 64
+)
+
+// TransmitBuffer is SCardTransmit into a receive buffer of bufLen bytes
+// (0..MaxResponse), reporting exactly what the call did: a response without
+// a status word is data like any other, a response that does not fit is
+// ErrInsufficientBuffer with the length needed, and bytes written past the
+// buffer are reported (pcsc-lite UnitaryTests
+// BufferOverflow_SCardTransmit.c; conformance check R14).
+func (c *Card) TransmitBuffer(command []byte, bufLen int) (Received, error) {
+	if err := checkCommand(command); err != nil {
+		return Received{}, err
+	}
+	if bufLen < 0 || bufLen > MaxResponse {
+		return Received{}, fmt.Errorf("transmitting APDU: a receive buffer needs 0..%d bytes, got %d", MaxResponse, bufLen)
+	}
+	if err := c.check("transmitting APDU"); err != nil {
+		return Received{}, err
+	}
+	rsp := make([]byte, bufLen+guard)
+	for i := bufLen; i < len(rsp); i++ {
+		rsp[i] = canary
+	}
+	n, err := c.transmit(command, rsp, bufLen)
+	r := Received{Needed: n}
+	for _, b := range rsp[bufLen:] {
+		r.Overflowed = r.Overflowed || b != canary
+	}
+	if err != nil {
+		return r, wrap("transmitting APDU", err)
+	}
+	r.Data = append([]byte{}, rsp[:min(n, bufLen)]...)
+	return r, nil
+}
+
+// CardStatus is a connected card as SCardStatus reports it.
+type CardStatus struct {
+	Reader   string
+	State    CardState // SCARD_* card state bits; pcsc-lite counts card events in the upper 16 bits
+	Protocol Protocol
+	ATR      []byte
 }
 
 // ATR returns the card's answer-to-reset as pcscd cached it at power-up
@@ -113,20 +202,27 @@ func (c *Card) ATR() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading ATR: %w", err)
 	}
-	return st.Atr, nil
+	return st.ATR, nil
 }
 
 // Status returns SCardStatus: reader, state, protocol and ATR.
-func (c *Card) Status() (*scard.CardStatus, error) {
-	if err := c.lock("reading card status"); err != nil {
+func (c *Card) Status() (*CardStatus, error) {
+	if err := c.check("reading card status"); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
-	st, err := c.h.Status()
-	if err != nil {
+	var reader [C.MAX_READERNAME + 1]C.char
+	var atr [C.MAX_ATR_SIZE]C.BYTE
+	readerLen, atrLen := C.DWORD(len(reader)), C.DWORD(len(atr))
+	var state, proto C.DWORD
+	if err := code(C.SCardStatus(c.h, &reader[0], &readerLen, &state, &proto, &atr[0], &atrLen)); err != nil {
 		return nil, wrap("reading card status", err)
 	}
-	return st, nil
+	return &CardStatus{
+		Reader:   C.GoString(&reader[0]),
+		State:    CardState(state),
+		Protocol: Protocol(proto),
+		ATR:      C.GoBytes(unsafe.Pointer(&atr[0]), C.int(atrLen)),
+	}, nil
 }
 
 // Reset warm-resets the card: SCardReconnect with SCARD_RESET_CARD (ISO/IEC
@@ -134,21 +230,23 @@ func (c *Card) Status() (*scard.CardStatus, error) {
 // §3.3). Every application connected to the card sees ErrCardReset on its
 // next call.
 func (c *Card) Reset() error {
-	return c.Reconnect(scard.ResetCard)
+	return c.Reconnect(ResetCard)
 }
 
-// Reconnect re-establishes the connection in the same mode, with the given
-// disposition: scard.LeaveCard to acknowledge another application's reset
-// (ErrCardReset), scard.ResetCard for a warm reset, scard.UnpowerCard for a
-// cold one.
-func (c *Card) Reconnect(d scard.Disposition) error {
-	if err := c.lock("reconnecting"); err != nil {
+// Reconnect re-establishes the connection in the same mode, offering T=0
+// and T=1, with the given disposition: LeaveCard to acknowledge another
+// application's reset (ErrCardReset), ResetCard for a warm reset,
+// UnpowerCard for a cold one.
+func (c *Card) Reconnect(d Disposition) error {
+	action := fmt.Sprintf("reconnecting to %q", c.reader)
+	if err := c.check(action); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
-	if err := c.h.Reconnect(c.mode.scard(), scard.ProtocolAny, d); err != nil {
-		return wrap(fmt.Sprintf("reconnecting to %q", c.reader), err)
+	var proto C.DWORD
+	if err := code(C.SCardReconnect(c.h, c.mode.share(), C.SCARD_PROTOCOL_T0|C.SCARD_PROTOCOL_T1, C.DWORD(d), &proto)); err != nil {
+		return wrap(action, err)
 	}
+	c.proto.Store(uint32(proto))
 	return nil
 }
 
@@ -157,42 +255,81 @@ func (c *Card) Reconnect(d scard.Disposition) error {
 // needs it cannot be split by another client in shared mode. It blocks while
 // another application holds a transaction.
 func (c *Card) Begin() error {
-	if err := c.lock("beginning transaction"); err != nil {
+	if err := c.check("beginning transaction"); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
-	return wrap("beginning transaction", c.h.BeginTransaction())
+	return wrap("beginning transaction", code(C.SCardBeginTransaction(c.h)))
 }
 
-// End ends the transaction with a disposition: scard.LeaveCard keeps the
-// card's state, scard.ResetCard resets it (dropping verified PINs).
-func (c *Card) End(d scard.Disposition) error {
-	if err := c.lock("ending transaction"); err != nil {
+// End ends the transaction with a disposition: LeaveCard keeps the card's
+// state, ResetCard resets it (dropping verified PINs).
+func (c *Card) End(d Disposition) error {
+	if err := c.check("ending transaction"); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
-	return wrap("ending transaction", c.h.EndTransaction(d))
+	return wrap("ending transaction", code(C.SCardEndTransaction(c.h, C.DWORD(d))))
+}
+
+// Control sends a command to the reader itself (SCardControl, PC/SC part
+// 10), e.g. GetFeatureRequest, and returns its answer.
+func (c *Card) Control(ioctl uint32, in []byte) ([]byte, error) {
+	action := fmt.Sprintf("SCardControl %#08x", ioctl)
+	if err := c.check(action); err != nil {
+		return nil, err
+	}
+	var inp unsafe.Pointer
+	if len(in) > 0 {
+		inp = unsafe.Pointer(&in[0])
+	}
+	out := make([]byte, MaxResponse)
+	var n C.DWORD
+	if err := code(C.SCardControl(c.h, C.DWORD(ioctl), C.LPCVOID(inp), C.DWORD(len(in)), C.LPVOID(unsafe.Pointer(&out[0])), C.DWORD(len(out)), &n)); err != nil {
+		return nil, wrap(action, err)
+	}
+	return append([]byte(nil), out[:n]...), nil
+}
+
+// GetAttrib reads a reader attribute (SCardGetAttrib, PC/SC part 3).
+func (c *Card) GetAttrib(id Attrib) ([]byte, error) {
+	action := fmt.Sprintf("reading attribute %#x", uint32(id))
+	if err := c.check(action); err != nil {
+		return nil, err
+	}
+	var n C.DWORD
+	if err := code(C.SCardGetAttrib(c.h, C.DWORD(id), nil, &n)); err != nil {
+		return nil, wrap(action, err)
+	}
+	if n == 0 {
+		return []byte{}, nil
+	}
+	buf := make([]byte, n)
+	if err := code(C.SCardGetAttrib(c.h, C.DWORD(id), (*C.BYTE)(unsafe.Pointer(&buf[0])), &n)); err != nil {
+		return nil, wrap(action, err)
+	}
+	return buf[:min(int(n), len(buf))], nil
 }
 
 // Close disconnects, leaving the card as it is (SCARD_LEAVE_CARD); pcscd
 // powers it down about a second later when nobody else holds it
-// (docs/vpcd-pcscd.md §3.3). Closing twice is not an error.
+// (docs/vpcd-pcscd.md §3.3). A card that was removed meanwhile is not an
+// error: the handle is gone either way. Closing twice is not an error.
 func (c *Card) Close() error {
-	return c.Disconnect(scard.LeaveCard)
+	return c.disconnect(LeaveCard, true)
 }
 
-// Disconnect closes the connection with a disposition (SCardDisconnect).
-// A card that was removed meanwhile is not an error: the handle is gone
-// either way.
-func (c *Card) Disconnect(d scard.Disposition) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
+// Disconnect closes the connection with a disposition and returns what
+// SCardDisconnect said (ErrCardRemoved when the card left meanwhile; the
+// handle is gone either way). Disconnecting a closed Card does nothing.
+func (c *Card) Disconnect(d Disposition) error {
+	return c.disconnect(d, false)
+}
+
+func (c *Card) disconnect(d Disposition, lenient bool) error {
+	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	c.closed = true
-	err := c.h.Disconnect(d)
-	if err == scard.ErrRemovedCard || err == scard.ErrInvalidHandle { //nolint:errorlint // scard returns bare codes
+	err := code(C.SCardDisconnect(c.h, C.DWORD(d)))
+	if lenient && (errors.Is(err, wRemovedCard) || errors.Is(err, eInvalidHandle)) {
 		err = nil
 	}
 	err = wrap(fmt.Sprintf("disconnecting from %q", c.reader), err)

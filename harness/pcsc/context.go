@@ -1,70 +1,67 @@
 package pcsc
 
+// #cgo pkg-config: libpcsclite
+// #include <stdlib.h>
+// #include <winscard.h>
+//
+// // listReaders has libpcsclite allocate the multi-string, so readers
+// // appearing between a size query and the read cannot overrun it.
+// static LONG listReaders(SCARDCONTEXT h, char **names, DWORD *n) {
+// 	*n = SCARD_AUTOALLOCATE;
+// 	return SCardListReaders(h, NULL, (LPSTR)names, n);
+// }
+import "C"
+
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/ebfe/scard"
-
-	"github.com/mynahil/mynahil/harness/readerstate"
+	"unsafe"
 )
 
 // Context is a PC/SC resource-manager context (SCardEstablishContext). It
-// is safe for concurrent use: pcsc-lite serialises calls on one context, so
-// Context does too, except Close, which cancels a blocked wait first.
-//
-// Waits (WaitCard, WaitRemoved) block the context while they run; a suite
-// that transmits while it waits should open a second Context for waiting.
+// is safe for concurrent use: pcsc-lite serialises the calls of one
+// context itself, and the waits run on a context of their own (package
+// doc), so a wait holds up neither the cards connected through the
+// Context nor its other calls.
 type Context struct {
-	mu  sync.Mutex // held by every call into pcsc-lite but Cancel
-	ctx *scard.Context
-	// status answers SCardGetStatusChange and SCardCancel: github.com/ebfe/scard's
-	// GetStatusChange is not safe with other goroutines (package readerstate).
-	status *readerstate.Context
-	closed bool
+	h      C.SCARDCONTEXT // listing readers and connecting: the cards belong to it
+	events events
+	closed atomic.Bool
 }
 
 // Establish connects to pcscd. It fails with ErrNoService when pcscd does
 // not run.
 func Establish() (*Context, error) {
-	c, err := scard.EstablishContext()
-	if err != nil {
+	c := &Context{}
+	if err := code(C.SCardEstablishContext(C.SCARD_SCOPE_SYSTEM, nil, nil, &c.h)); err != nil {
 		return nil, wrap("establishing PC/SC context", err)
 	}
-	st, err := readerstate.Establish()
-	if err != nil {
-		_ = c.Release()
+	if err := code(C.SCardEstablishContext(C.SCARD_SCOPE_SYSTEM, nil, nil, &c.events.h)); err != nil {
+		C.SCardReleaseContext(c.h)
 		return nil, wrap("opening the context for reader events", err)
 	}
-	return &Context{ctx: c, status: st}, nil
+	return c, nil
 }
 
 // Close cancels any blocked wait and releases the context. Cards connected
 // through it stay usable until their own Close only as far as pcsc-lite
-// allows: close cards first.
+// allows: close cards first. Closing twice is not an error.
 func (c *Context) Close() error {
-	if c.ctx == nil {
+	if !c.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	_ = c.status.Cancel()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	c.closed = true
-	return errors.Join(wrap("releasing PC/SC context", c.ctx.Release()), wrap("releasing PC/SC context", c.status.Release()))
+	return errors.Join(wrap("releasing the context for reader events", c.events.release()),
+		wrap("releasing PC/SC context", code(C.SCardReleaseContext(c.h))))
 }
 
-func (c *Context) lock(action string) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+func (c *Context) check(action string) error {
+	if c.closed.Load() {
 		return fmt.Errorf("%s: %w", action, ErrClosed)
 	}
 	return nil
@@ -73,52 +70,73 @@ func (c *Context) lock(action string) error {
 // ReaderNames lists the readers pcscd knows, in pcscd's order (the order
 // Select's indices refer to). No reader is an empty list, not an error.
 func (c *Context) ReaderNames() ([]string, error) {
-	if err := c.lock("listing readers"); err != nil {
+	if err := c.check("listing readers"); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
-	return c.readerNames()
-}
-
-func (c *Context) readerNames() ([]string, error) {
-	names, err := c.ctx.ListReaders()
-	if errors.Is(err, scard.ErrNoReadersAvailable) {
+	var p *C.char
+	var n C.DWORD
+	err := code(C.listReaders(c.h, &p, &n))
+	if errors.Is(err, eNoReadersAvailable) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, wrap("listing readers", err)
 	}
+	defer C.SCardFreeMemory(c.h, C.LPCVOID(unsafe.Pointer(p)))
+	var names []string
+	for _, b := range bytes.Split(C.GoBytes(unsafe.Pointer(p), C.int(n)), []byte{0}) {
+		if len(b) > 0 {
+			names = append(names, string(b))
+		}
+	}
 	return names, nil
+}
+
+// GetStatusChange is SCardGetStatusChange (PC/SC part 5): it blocks until
+// the state of one of states differs from its CurrentState, or timeout
+// passes (ErrTimeout; a negative timeout waits for ever), and fills in
+// EventState and ATR. Cancel or Close ends it with ErrCancelled. The
+// special reader name `\\?PnP?\Notification` waits for readers to come or
+// go.
+func (c *Context) GetStatusChange(states []ReaderState, timeout time.Duration) error {
+	return wrap("reading reader states", c.events.getStatusChange(states, timeout))
+}
+
+// Cancel ends a GetStatusChange or wait blocked on this Context with
+// ErrCancelled (SCardCancel). A Cancel made before the wait has reached
+// pcscd does nothing.
+func (c *Context) Cancel() error {
+	return wrap("cancelling the wait for reader events", c.events.cancel())
 }
 
 // ReaderInfo is one reader as SCardGetStatusChange reports it.
 type ReaderInfo struct {
 	Name  string
-	Index int             // position in ReaderNames, as Select counts
-	State scard.StateFlag // SCARD_STATE_* flags, event counter removed
-	ATR   []byte          // empty when no card is present
+	Index int       // position in ReaderNames, as Select counts
+	State StateFlag // SCARD_STATE_* flags, event counter removed
+	ATR   []byte    // empty when no card is present
 }
 
 // Present reports whether a card is in the reader.
-func (r ReaderInfo) Present() bool { return r.State&scard.StatePresent != 0 }
+func (r ReaderInfo) Present() bool { return r.State&StatePresent != 0 }
 
 // Mute reports whether the card present did not answer the reset.
-func (r ReaderInfo) Mute() bool { return r.State&scard.StateMute != 0 }
+func (r ReaderInfo) Mute() bool { return r.State&StateMute != 0 }
 
 // Exclusive reports whether an application holds the card exclusively.
-func (r ReaderInfo) Exclusive() bool { return r.State&scard.StateExclusive != 0 }
+func (r ReaderInfo) Exclusive() bool { return r.State&StateExclusive != 0 }
 
 // InUse reports whether an application holds a connection to the card.
-func (r ReaderInfo) InUse() bool { return r.State&scard.StateInuse != 0 }
+func (r ReaderInfo) InUse() bool { return r.State&StateInuse != 0 }
 
 // StateString describes the state for people: "empty", "present",
 // "present, in use", "mute", "unavailable".
 func (r ReaderInfo) StateString() string {
 	var parts []string
 	switch {
-	case r.State&scard.StateUnavailable != 0:
+	case r.State&StateUnavailable != 0:
 		return "unavailable"
-	case r.State&scard.StateEmpty != 0:
+	case r.State&StateEmpty != 0:
 		return "empty"
 	case r.Mute():
 		parts = append(parts, "mute")
@@ -154,24 +172,20 @@ const stateMask = 0xFFFF
 
 // Readers lists every reader with its current state and ATR.
 func (c *Context) Readers() ([]ReaderInfo, error) {
-	if err := c.lock("listing readers"); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	names, err := c.readerNames()
+	names, err := c.ReaderNames()
 	if err != nil || len(names) == 0 {
 		return nil, err
 	}
-	states := make([]scard.ReaderState, len(names))
+	states := make([]ReaderState, len(names))
 	for i, n := range names {
-		states[i] = scard.ReaderState{Reader: n, CurrentState: scard.StateUnaware}
+		states[i] = ReaderState{Reader: n, CurrentState: StateUnaware}
 	}
-	if err := c.status.GetStatusChange(states, 0); err != nil {
-		return nil, wrap("reading reader states", err)
+	if err := c.GetStatusChange(states, 0); err != nil {
+		return nil, err
 	}
 	out := make([]ReaderInfo, len(names))
 	for i, s := range states {
-		out[i] = ReaderInfo{Name: s.Reader, Index: i, State: s.EventState & stateMask, ATR: append([]byte(nil), s.Atr...)}
+		out[i] = ReaderInfo{Name: s.Reader, Index: i, State: s.EventState & stateMask, ATR: s.ATR}
 	}
 	return out, nil
 }
@@ -199,8 +213,8 @@ func (c *Context) Reader(selector string) (ReaderInfo, error) {
 }
 
 // WaitCard waits until a card is present in the reader named by selector
-// and returns its state. It ends with an error wrapping ErrCancelled or the
-// context's error when ctx ends, and ErrCardMute when the card present
+// and returns its state. It ends with an error wrapping ErrCancelled and
+// the context's error when ctx ends, and ErrCardMute when the card present
 // does not answer.
 func (c *Context) WaitCard(ctx context.Context, selector string) (ReaderInfo, error) {
 	return c.wait(ctx, selector, true)
@@ -233,7 +247,7 @@ func (c *Context) wait(ctx context.Context, selector string, present bool) (Read
 	cancelled := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(cancelled)
-		_ = c.status.Cancel()
+		_ = c.events.cancel()
 	})
 	defer func() {
 		if !stop() {
@@ -256,54 +270,27 @@ func (c *Context) wait(ctx context.Context, selector string, present bool) (Read
 		if dl, ok := ctx.Deadline(); ok {
 			timeout = min(timeout, max(time.Until(dl), time.Millisecond))
 		}
-		rs := []scard.ReaderState{{Reader: r.Name, CurrentState: state}}
-		if err := c.lock(action); err != nil {
-			return r, err
-		}
-		err := c.status.GetStatusChange(rs, timeout)
-		c.mu.Unlock()
+		rs := []ReaderState{{Reader: r.Name, CurrentState: state}}
+		err := c.events.getStatusChange(rs, timeout)
 		switch {
-		case errors.Is(err, scard.ErrTimeout):
+		case errors.Is(err, eTimeout):
 			continue
-		case errors.Is(err, scard.ErrCancelled) && ctx.Err() != nil:
+		case errors.Is(err, eCancelled) && ctx.Err() != nil:
 			return r, fmt.Errorf("%s: %w: %w", action, ErrCancelled, ctx.Err())
 		case err != nil:
 			return r, wrap(action, err)
 		}
-		state = rs[0].EventState &^ scard.StateChanged
-		r.State, r.ATR = rs[0].EventState&stateMask, append([]byte(nil), rs[0].Atr...)
-		if r.State&(scard.StateUnknown|scard.StateUnavailable) != 0 {
+		state = rs[0].EventState &^ StateChanged
+		r.State, r.ATR = rs[0].EventState&stateMask, rs[0].ATR
+		if r.State&(StateUnknown|StateUnavailable) != 0 {
 			return r, fmt.Errorf("%s: %w", action, ErrReaderNotFound)
 		}
 	}
 }
 
-// Mode is how Connect shares the card with other applications.
-type Mode int
-
-// Share modes (PC/SC part 5, SCardConnect dwShareMode).
-const (
-	Shared    Mode = iota // SCARD_SHARE_SHARED: others may connect; use Begin/End for atomic sequences
-	Exclusive             // SCARD_SHARE_EXCLUSIVE: nobody else may connect while the Card is open
-)
-
-func (m Mode) scard() scard.ShareMode {
-	if m == Exclusive {
-		return scard.ShareExclusive
-	}
-	return scard.ShareShared
-}
-
-func (m Mode) String() string {
-	if m == Exclusive {
-		return "exclusive"
-	}
-	return "shared"
-}
-
 // Connect connects to the card in the reader chosen by selector (see
-// Select), with protocol T=0 or T=1 as the ATR offers. The Card shares the
-// Context's pcsc-lite context; close the Card before the Context.
+// Select), with protocol T=0 or T=1 as the ATR offers. The Card belongs to
+// the Context's pcsc-lite context: close the Card before the Context.
 func (c *Context) Connect(selector string, mode Mode) (*Card, error) {
 	names, err := c.ReaderNames()
 	if err != nil {
@@ -313,13 +300,17 @@ func (c *Context) Connect(selector string, mode Mode) (*Card, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting: %w", err)
 	}
-	if err := c.lock("connecting to " + name); err != nil {
+	action := fmt.Sprintf("connecting to %q (%v)", name, mode)
+	if err := c.check(action); err != nil {
 		return nil, err
 	}
-	h, err := c.ctx.Connect(name, mode.scard(), scard.ProtocolAny)
-	c.mu.Unlock()
-	if err != nil {
-		return nil, wrap(fmt.Sprintf("connecting to %q (%v)", name, mode), err)
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	card := &Card{reader: name, mode: mode}
+	var proto C.DWORD
+	if err := code(C.SCardConnect(c.h, cname, mode.share(), C.SCARD_PROTOCOL_T0|C.SCARD_PROTOCOL_T1, &card.h, &proto)); err != nil {
+		return nil, wrap(action, err)
 	}
-	return &Card{h: h, reader: name, mode: mode}, nil
+	card.proto.Store(uint32(proto))
+	return card, nil
 }

@@ -1,111 +1,157 @@
-// Package pcsc is the harness Transport over PC/SC (pcsc-lite's
-// libpcsclite, through github.com/ebfe/scard): the way every real client
-// reaches a card, and the way suites reach a physical My Number Card or the
-// simulated one attached to pcscd's vpcd driver (docs/vpcd-pcscd.md §3).
+// Package pcsc is the module's one binding of PC/SC (pcsc-lite's
+// libpcsclite, PC/SC part 5): the harness Transport that reaches a card
+// the way every real client does, the reader events suites wait for, and
+// the calls the reader conformance suite judges a reader and its PC/SC
+// stack by. Suites reach a physical My Number Card or the simulated one
+// attached to pcscd's vpcd driver through it (docs/vpcd-pcscd.md §3).
 //
 // A Context lists readers with their state and ATR, picks a reader by exact
-// name, index or substring (Select), waits for insertion and removal with
-// SCardGetStatusChange, and connects. The Card it returns implements
-// harness.Transport: Transmit is SCardTransmit, ATR is SCardStatus, Reset is
-// SCardReconnect with SCARD_RESET_CARD (a warm reset, ISO/IEC 7816-3 clause
-// 6.2.3), Close is SCardDisconnect. Begin/End wrap SCardBeginTransaction and
-// SCardEndTransaction for exclusive access in shared mode.
+// name, index or substring (Select), waits for insertion and removal
+// (WaitCard, WaitRemoved, or GetStatusChange itself), and connects. The
+// Card it returns implements harness.Transport: Transmit is SCardTransmit,
+// ATR is SCardStatus, Reset is SCardReconnect with SCARD_RESET_CARD (a warm
+// reset, ISO/IEC 7816-3 clause 6.2.3), Close is SCardDisconnect. Begin and
+// End wrap SCardBeginTransaction and SCardEndTransaction for exclusive
+// access in shared mode; Control, GetAttrib and TransmitBuffer (SCardTransmit
+// into a receive buffer of the caller's size) are what the conformance
+// checks need beyond that.
 //
-// PC/SC return codes are kept in the error chain (errors.As with
-// scard.Error) and mapped to the sentinels below, so callers can test
-// errors.Is(err, pcsc.ErrCardRemoved) without knowing pcsc-lite's codes.
+// # Reader events from many goroutines
+//
+// Each GetStatusChange call keeps its reader states in C memory of its
+// own, so any number of goroutines may wait at once, on one Context or on
+// many. A Context's waits use a pcsc-lite context of their own beside the
+// one its cards belong to: pcsc-lite serialises the calls of one context,
+// and a wait there would hold up every transmit. Cancel (SCardCancel) ends a
+// wait from another goroutine; Close cancels a wait under way, and refuses
+// waits not yet begun.
+//
+// # Why this binding and no library underneath
+//
+// The module used github.com/ebfe/scard before. At the version it pinned,
+// that library keeps the reader names of every SCardGetStatusChange call
+// in one package-level map without a lock: two waits at once, on any
+// contexts, stop the process ("fatal error: concurrent map writes"), and a
+// name overwritten in the map can be collected while libpcsclite still
+// reads it. Its SCardTransmit always receives into a 65548-byte buffer, so
+// it cannot show what a too-small buffer does (conformance check R14), and
+// it panics on an empty command or an unexpected protocol. It keeps its
+// handles private, so the calls it got wrong needed contexts and
+// connections of their own beside it: four PC/SC layers. Bound directly,
+// the fifteen calls this module makes are a few lines each, share one set
+// of handles and one error type, and no code of the module can reach the
+// unsafe wait any more (TestOneBinding).
+//
+// # Errors
+//
+// Every failed call's error wraps what was being done, the sentinel of the
+// code's class (errors.Is, the list at ErrNoService) and the code itself
+// (errors.As with Error).
 package pcsc
 
+// #cgo pkg-config: libpcsclite
+// #include <winscard.h>
+// #include <reader.h>
+import "C"
+
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/ebfe/scard"
 )
 
-// Errors. PC/SC failures are wrapped with what was being done, the matching
-// sentinel and the original scard.Error.
-var (
-	// ErrNoService: pcscd is not running or not reachable
-	// (SCARD_E_NO_SERVICE, SCARD_E_SERVICE_STOPPED).
-	ErrNoService = errors.New("pcscd not running")
-	// ErrNoReaders: pcscd knows no reader (SCARD_E_NO_READERS_AVAILABLE).
-	ErrNoReaders = errors.New("no smart-card reader")
-	// ErrReaderNotFound: no reader matches the selector, or the reader
-	// vanished (SCARD_E_UNKNOWN_READER, SCARD_E_READER_UNAVAILABLE).
-	ErrReaderNotFound = errors.New("reader not found")
-	// ErrAmbiguousReader: a substring selector matches several readers.
-	ErrAmbiguousReader = errors.New("reader selector is ambiguous")
-	// ErrNoCard: the reader is empty (SCARD_E_NO_SMARTCARD).
-	ErrNoCard = errors.New("no card in the reader")
-	// ErrCardRemoved: the card was removed since the connection was made
-	// (SCARD_W_REMOVED_CARD), or vanished in the middle of an exchange
-	// (docs/vpcd-pcscd.md §3.4, §5.2). Reconnecting needs a new Connect.
-	ErrCardRemoved = errors.New("card removed")
-	// ErrCardReset: another application reset the card, so its volatile
-	// state (selected applet, verified PINs) is gone (SCARD_W_RESET_CARD).
-	// Reset or Reconnect acknowledges it.
-	ErrCardReset = errors.New("card reset by another application")
-	// ErrCardMute: the card is present but did not answer the reset
-	// (SCARD_W_UNRESPONSIVE_CARD, SCARD_W_UNPOWERED_CARD, docs/vpcd-pcscd.md §4).
-	ErrCardMute = errors.New("card does not respond")
-	// ErrSharingViolation: another application holds the card exclusively
-	// (SCARD_E_SHARING_VIOLATION).
-	ErrSharingViolation = errors.New("card in use by another application")
-	// ErrTimeout: a wait ended before the reader reached the state
-	// (SCARD_E_TIMEOUT).
-	ErrTimeout = errors.New("timed out waiting for the reader")
-	// ErrCancelled: the wait's context ended (SCARD_E_CANCELLED).
-	ErrCancelled = errors.New("wait cancelled")
-	// ErrClosed: the Card or Context was used after Close.
-	ErrClosed = errors.New("pcsc handle closed")
+// Version returns the version of the libpcsclite this package was built
+// against ("1.9.9").
+func Version() string { return C.PCSCLITE_VERSION_NUMBER }
+
+// Mode is how Connect shares the card with other applications.
+type Mode int
+
+// Share modes (PC/SC part 5, SCardConnect dwShareMode).
+const (
+	Shared    Mode = iota // SCARD_SHARE_SHARED: others may connect; use Begin/End for atomic sequences
+	Exclusive             // SCARD_SHARE_EXCLUSIVE: nobody else may connect while the Card is open
 )
 
-// classify returns the sentinel for a PC/SC return code, or nil.
-func classify(code scard.Error) error {
-	switch code {
-	case scard.ErrNoService, scard.ErrServiceStopped:
-		return ErrNoService
-	case scard.ErrNoReadersAvailable:
-		return ErrNoReaders
-	case scard.ErrUnknownReader, scard.ErrReaderUnavailable:
-		return ErrReaderNotFound
-	case scard.ErrNoSmartcard:
-		return ErrNoCard
-	case scard.ErrRemovedCard:
-		return ErrCardRemoved
-	case scard.ErrResetCard:
-		return ErrCardReset
-	case scard.ErrUnresponsiveCard, scard.ErrUnpoweredCard:
-		return ErrCardMute
-	case scard.ErrSharingViolation:
-		return ErrSharingViolation
-	case scard.ErrTimeout:
-		return ErrTimeout
-	case scard.ErrCancelled:
-		return ErrCancelled
+func (m Mode) share() C.DWORD {
+	if m == Exclusive {
+		return C.SCARD_SHARE_EXCLUSIVE
 	}
-	return nil
+	return C.SCARD_SHARE_SHARED
 }
 
-// wrap adds the action and the sentinel to a PC/SC error: "connecting to
-// reader X: card removed: Card was removed." Non-PC/SC errors are only
-// prefixed.
-func wrap(action string, err error) error {
-	if err == nil {
-		return nil
+func (m Mode) String() string {
+	if m == Exclusive {
+		return "exclusive"
 	}
-	var code scard.Error
-	if errors.As(err, &code) {
-		if s := classify(code); s != nil {
-			return fmt.Errorf("%s: %w: %w (0x%08X)", action, s, err, uint32(code))
-		}
-		return fmt.Errorf("%s: %w (0x%08X)", action, err, uint32(code))
-	}
-	return fmt.Errorf("%s: %w", action, err)
+	return "shared"
 }
+
+// Disposition is what happens to the card when a connection or a
+// transaction ends (dwDisposition of SCardDisconnect, SCardReconnect,
+// SCardEndTransaction).
+type Disposition uint32
+
+// Dispositions.
+const (
+	LeaveCard   Disposition = C.SCARD_LEAVE_CARD   // keep the card's state
+	ResetCard   Disposition = C.SCARD_RESET_CARD   // warm reset
+	UnpowerCard Disposition = C.SCARD_UNPOWER_CARD // cold reset: power off, then on again at the next use
+)
+
+// Protocol is a card protocol (SCARD_PROTOCOL_*).
+type Protocol uint32
+
+// Protocols. Connect and Reconnect offer both.
+const (
+	ProtocolT0 Protocol = C.SCARD_PROTOCOL_T0
+	ProtocolT1 Protocol = C.SCARD_PROTOCOL_T1
+)
+
+// StateFlag is a reader state as SCardGetStatusChange reports it
+// (SCARD_STATE_*); pcsc-lite counts the reader's card events in the upper
+// 16 bits (docs/vpcd-pcscd.md §3.4).
+type StateFlag uint32
+
+// Reader states.
+const (
+	StateUnaware     StateFlag = C.SCARD_STATE_UNAWARE     // in CurrentState: report the state at once
+	StateChanged     StateFlag = C.SCARD_STATE_CHANGED     // the state differs from CurrentState
+	StateUnknown     StateFlag = C.SCARD_STATE_UNKNOWN     // pcscd does not know the reader
+	StateUnavailable StateFlag = C.SCARD_STATE_UNAVAILABLE // the reader's state cannot be had
+	StateEmpty       StateFlag = C.SCARD_STATE_EMPTY       // no card
+	StatePresent     StateFlag = C.SCARD_STATE_PRESENT     // a card
+	StateExclusive   StateFlag = C.SCARD_STATE_EXCLUSIVE   // an application holds the card exclusively
+	StateInuse       StateFlag = C.SCARD_STATE_INUSE       // an application holds a connection to the card
+	StateMute        StateFlag = C.SCARD_STATE_MUTE        // the card did not answer the reset
+)
+
+// CardState is a connected card's state as SCardStatus reports it
+// (SCARD_ABSENT … SCARD_SPECIFIC, bits on pcsc-lite).
+type CardState uint32
+
+// Card states that say the card is powered.
+const (
+	Powered    CardState = C.SCARD_POWERED    // powered, protocol not yet known
+	Negotiable CardState = C.SCARD_NEGOTIABLE // reset, awaiting PTS
+	Specific   CardState = C.SCARD_SPECIFIC   // reset, protocol established
+)
+
+// Attrib is a reader attribute for GetAttrib (SCARD_ATTR_*, PC/SC part 3).
+type Attrib uint32
+
+// Reader attributes the conformance report records.
+const (
+	AttrVendorName        Attrib = C.SCARD_ATTR_VENDOR_NAME
+	AttrVendorIFDType     Attrib = C.SCARD_ATTR_VENDOR_IFD_TYPE
+	AttrVendorIFDVersion  Attrib = C.SCARD_ATTR_VENDOR_IFD_VERSION
+	AttrVendorIFDSerialNo Attrib = C.SCARD_ATTR_VENDOR_IFD_SERIAL_NO
+	AttrChannelID         Attrib = C.SCARD_ATTR_CHANNEL_ID
+)
+
+// GetFeatureRequest is the SCardControl code that asks a reader for its
+// features (CM_IOCTL_GET_FEATURE_REQUEST, PC/SC part 10 §2.2).
+const GetFeatureRequest uint32 = C.CM_IOCTL_GET_FEATURE_REQUEST
 
 // Select picks one reader from names by a selector, in this order:
 //

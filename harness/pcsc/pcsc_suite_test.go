@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ebfe/scard"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -148,6 +147,19 @@ var _ = Describe("Context", Serial, func() {
 		Expect(err).To(MatchError(pcsc.ErrReaderNotFound))
 	})
 
+	It("closes cards whose handle pcsc-lite forgot; Disconnect says what SCardDisconnect said", func() {
+		c, err := pcsc.Establish()
+		Expect(err).NotTo(HaveOccurred())
+		closed, disconnected := connect(c, pcscdenv.VPCDReader0, pcsc.Shared), connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
+		Expect(c.Close()).To(Succeed()) // releasing the context ends its handles
+		Expect(closed.Close()).To(Succeed())
+		err = disconnected.Disconnect(pcsc.LeaveCard)
+		var code pcsc.Error
+		Expect(errors.As(err, &code)).To(BeTrue(), "%v", err)
+		Expect(uint32(code)).To(Equal(uint32(0x80100003))) // SCARD_E_INVALID_HANDLE
+		Expect(disconnected.Disconnect(pcsc.LeaveCard)).To(Succeed())
+	})
+
 	It("is unusable after Close", func() {
 		c, err := pcsc.Establish()
 		Expect(err).NotTo(HaveOccurred())
@@ -175,7 +187,47 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(atr).To(Equal(issued.Card.ATR()))
 		Expect(t.Protocol()).To(Equal("T=1"))
+		Expect(t.ActiveProtocol()).To(Equal(pcsc.ProtocolT1))
 		Expect(t.Reader()).To(Equal(pcscdenv.VPCDReader0))
+		st, err := t.Status()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(st.Reader).To(Equal(pcscdenv.VPCDReader0))
+		Expect(st.Protocol).To(Equal(pcsc.ProtocolT1))
+		Expect(st.State & (pcsc.Powered | pcsc.Negotiable | pcsc.Specific)).NotTo(BeZero())
+		Expect(st.ATR).To(Equal(issued.Card.ATR()))
+	})
+
+	It("receives into a buffer of the caller's size: too small is ErrInsufficientBuffer with the length needed", func() {
+		Expect(client.SelectAP()).To(Succeed())
+		Expect(client.SelectEF(jpkiclient.EFAuthCert)).To(Succeed())
+		readTen := []byte{0x00, 0xB0, 0x00, 0x00, 0x0A}
+		want := append(append([]byte(nil), issued.AuthCert.Raw[:10]...), 0x90, 0x00)
+
+		small, err := t.TransmitBuffer(readTen, len(want)-1)
+		Expect(err).To(MatchError(pcsc.ErrInsufficientBuffer))
+		Expect(small.Needed).To(Equal(len(want)))
+		Expect(small.Data).To(BeNil())
+		Expect(small.Overflowed).To(BeFalse())
+
+		exact, err := t.TransmitBuffer(readTen, len(want))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(exact).To(Equal(pcsc.Received{Data: want, Needed: len(want)}))
+
+		_, err = t.TransmitBuffer(readTen, -1)
+		Expect(err).To(MatchError(ContainSubstring("a receive buffer needs")))
+		_, err = t.TransmitBuffer(nil, 10)
+		Expect(err).To(MatchError(ContainSubstring("a command needs 1..")))
+	})
+
+	It("passes the reader's refusal of attributes and control codes on as an Error", func() {
+		// Debian's vpcd answers neither (docs/vpcd-pcscd.md §9).
+		var code pcsc.Error
+		_, err := t.GetAttrib(pcsc.AttrVendorName)
+		Expect(errors.As(err, &code)).To(BeTrue(), "%v", err)
+		Expect(uint32(code)).To(Equal(uint32(0x8010001F))) // SCARD_E_UNSUPPORTED_FEATURE
+		_, err = t.Control(pcsc.GetFeatureRequest, nil)
+		Expect(errors.As(err, &code)).To(BeTrue(), "%v", err)
+		Expect(uint32(code)).To(Equal(uint32(0x8010001F)))
 	})
 
 	It("carries JPKI commands: the auth certificate read through pcscd is the issued one", func() {
@@ -204,7 +256,7 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		Expect(t.Reset()).To(Succeed())
 		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
 		Expect(err).To(MatchError(pcsc.ErrCardReset))
-		Expect(other.Reconnect(scard.LeaveCard)).To(Succeed())
+		Expect(other.Reconnect(pcsc.LeaveCard)).To(Succeed())
 		Expect(jpkiclient.New(other).SelectAP()).To(Succeed())
 	})
 
@@ -228,9 +280,18 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		go func() { began <- other.Begin() }()
 		Consistently(began, 300*time.Millisecond).ShouldNot(Receive())
 		Expect(client.SelectAP()).To(Succeed())
-		Expect(t.End(scard.LeaveCard)).To(Succeed())
+		Expect(t.End(pcsc.LeaveCard)).To(Succeed())
 		Eventually(began, 5*time.Second).Should(Receive(BeNil()))
-		Expect(other.End(scard.LeaveCard)).To(Succeed())
+		Expect(other.End(pcsc.LeaveCard)).To(Succeed())
+		Expect(other.End(pcsc.LeaveCard)).To(MatchError(pcsc.ErrNotTransacted))
+	})
+
+	It("cold-resets with UnpowerCard, which another application sees as a reset", func() {
+		other := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
+		Expect(t.Reconnect(pcsc.UnpowerCard)).To(Succeed())
+		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		Expect(err).To(MatchError(pcsc.ErrCardReset))
+		Expect(client.SelectAP()).To(Succeed())
 	})
 
 	It("refuses bad input without a panic, and calls after Close", func() {

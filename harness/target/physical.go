@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ebfe/scard"
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 
@@ -138,7 +137,7 @@ func (t *Target) reconnect(ctx context.Context) error {
 	}
 	defer c.Close()
 	if card, ok := t.ph.swap.current().(*pcsc.Card); ok {
-		_ = card.Disconnect(scard.LeaveCard)
+		_ = card.Disconnect(pcsc.LeaveCard)
 	}
 	var last error
 	for ctx.Err() == nil {
@@ -153,7 +152,7 @@ func (t *Target) reconnect(ctx context.Context) error {
 				t.ph.swap.mu.Unlock()
 				return nil
 			}
-			_ = card.Disconnect(scard.ResetCard)
+			_ = card.Disconnect(pcsc.ResetCard)
 		}
 		last = err
 		// The card may be on its way out again (the office's put-back

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-
-	"github.com/ebfe/scard"
+	"time"
 )
 
 func TestSelect(t *testing.T) {
@@ -43,52 +42,80 @@ func TestSelect(t *testing.T) {
 	}
 }
 
+// Every code of the sentinel list classifies as documented, keeps its
+// exact code in the chain, and names pcsc-lite's text; a code of no class
+// is an Error only.
 func TestWrapKeepsSentinelAndCode(t *testing.T) {
 	for _, tc := range []struct {
-		code scard.Error
+		code Error
 		want error
+		text string
 	}{
-		{scard.ErrRemovedCard, ErrCardRemoved},
-		{scard.ErrResetCard, ErrCardReset},
-		{scard.ErrNoService, ErrNoService},
-		{scard.ErrNoSmartcard, ErrNoCard},
-		{scard.ErrSharingViolation, ErrSharingViolation},
-		{scard.ErrUnresponsiveCard, ErrCardMute},
-		{scard.ErrUnknownReader, ErrReaderNotFound},
-		{scard.ErrTimeout, ErrTimeout},
-		{scard.ErrCancelled, ErrCancelled},
-		{scard.ErrNotTransacted, nil},
+		{eNoService, ErrNoService, "Service not available."},
+		{eServiceStopped, ErrNoService, ""},
+		{eNoReadersAvailable, ErrNoReaders, ""},
+		{eUnknownReader, ErrReaderNotFound, ""},
+		{eReaderUnavailable, ErrReaderNotFound, ""},
+		{eNoSmartcard, ErrNoCard, ""},
+		{wRemovedCard, ErrCardRemoved, "Card was removed."},
+		{wResetCard, ErrCardReset, ""},
+		{wUnresponsiveCard, ErrCardMute, ""},
+		{wUnpoweredCard, ErrCardMute, ""},
+		{eSharingViolation, ErrSharingViolation, "Sharing violation."},
+		{eNotTransacted, ErrNotTransacted, ""},
+		{eInsufficientBuffer, ErrInsufficientBuffer, ""},
+		{eTimeout, ErrTimeout, ""},
+		{eCancelled, ErrCancelled, ""},
+		{eInvalidHandle, nil, "Invalid handle."},
 	} {
 		t.Run(fmt.Sprintf("%08X", uint32(tc.code)), func(t *testing.T) {
 			err := wrap("transmitting APDU", tc.code)
+			if got := classify(tc.code); got != tc.want {
+				t.Errorf("classify = %v, want %v", got, tc.want)
+			}
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("%v does not match %v", err, tc.want)
 			}
-			var code scard.Error
+			var code Error
 			if !errors.As(err, &code) || code != tc.code {
-				t.Errorf("%v: scard code lost (got %08X)", err, uint32(code))
+				t.Errorf("%v: code lost (got %08X)", err, uint32(code))
 			}
 			if got, want := err.Error()[:len("transmitting APDU: ")], "transmitting APDU: "; got != want {
 				t.Errorf("%q does not start with the action", err)
+			}
+			if tc.text != "" && tc.code.Error() != tc.text {
+				t.Errorf("text %q, want %q", tc.code.Error(), tc.text)
 			}
 		})
 	}
 	if wrap("x", nil) != nil {
 		t.Error("wrap of nil is not nil")
 	}
+	if code(0) != nil {
+		t.Error("SCARD_S_SUCCESS is an error")
+	}
+}
+
+// The control code is the one PC/SC part 10 §2.2 gives readers:
+// SCARD_CTL_CODE(3400) on pcsc-lite. A reader refuses an unknown code just
+// as vpcd refuses this one, so only the value tells.
+func TestGetFeatureRequest(t *testing.T) {
+	if GetFeatureRequest != 0x42000000+3400 {
+		t.Errorf("GetFeatureRequest = %#x, want SCARD_CTL_CODE(3400) = %#x", GetFeatureRequest, 0x42000000+3400)
+	}
 }
 
 func TestStateString(t *testing.T) {
 	for _, tc := range []struct {
-		state scard.StateFlag
+		state StateFlag
 		want  string
 	}{
-		{scard.StateEmpty, "empty"},
-		{scard.StatePresent, "present"},
-		{scard.StatePresent | scard.StateInuse, "present, in use"},
-		{scard.StatePresent | scard.StateInuse | scard.StateExclusive, "present, exclusive"},
-		{scard.StatePresent | scard.StateMute, "mute"},
-		{scard.StateUnavailable, "unavailable"},
+		{StateEmpty, "empty"},
+		{StatePresent, "present"},
+		{StatePresent | StateInuse, "present, in use"},
+		{StatePresent | StateInuse | StateExclusive, "present, exclusive"},
+		{StatePresent | StateMute, "mute"},
+		{StateUnavailable, "unavailable"},
 	} {
 		if got := (ReaderInfo{State: tc.state}).StateString(); got != tc.want {
 			t.Errorf("StateString(%#x) = %q, want %q", tc.state, got, tc.want)
@@ -96,5 +123,23 @@ func TestStateString(t *testing.T) {
 	}
 	if got := (ReaderInfo{ATR: []byte{0x3B, 0xE0, 0x00}}).ATRHex(); got != "3B E0 00" {
 		t.Errorf("ATRHex = %q", got)
+	}
+}
+
+func TestTimeoutMillis(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want uint32
+	}{
+		{-1, 0xFFFFFFFF},
+		{0, 0},
+		{999 * time.Microsecond, 0},
+		{1500 * time.Millisecond, 1500},
+		{0xFFFFFFFF * time.Millisecond, 0xFFFFFFFF},
+		{0x100000000 * time.Millisecond, 0xFFFFFFFE},
+	} {
+		if got := timeoutMillis(c.d); got != c.want {
+			t.Errorf("timeoutMillis(%v) = %#x, want %#x", c.d, got, c.want)
+		}
 	}
 }
