@@ -2,8 +2,6 @@ package pcsc_test
 
 import (
 	"context"
-	"crypto"
-	"crypto/sha256"
 	"errors"
 	"testing"
 	"time"
@@ -12,29 +10,21 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness"
-	"github.com/mynahil/mynahil/harness/apduclient"
-	"github.com/mynahil/mynahil/harness/jpkiclient"
-	"github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
-	"github.com/mynahil/mynahil/simcard"
-	"github.com/mynahil/mynahil/simcard/card"
-	"github.com/mynahil/mynahil/simcard/clock"
-	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
-// The suite drives a real pcscd with vpcd (pcscdenv): the simulated My
-// Number Card on slot 0, vpcd.EchoCard on slot 1 where a spec needs it.
+// The suite drives a real pcscd with vpcd (pcscdenv): testCard on slot 0,
+// vpcd.EchoCard on slot 1 where a spec needs it. The harness's tests never
+// use the simulator (docs/suites.md, "One-way imports"); the suites and
+// interop carry the simulated My Number Card through this binding.
 func TestPCSC(t *testing.T) {
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "PC/SC transport")
 }
 
-var (
-	issued *simcard.Issued
-	sim    *pcscdenv.Attached
-)
+var sim *pcscdenv.Attached
 
 // The cards sit on fixed vpcd slots, so only process 1 serves them and
 // every spec is Serial (ginkgo -p runs them on process 1).
@@ -46,11 +36,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(p.Stop)
 
-	is, err := simcard.NewIssuer(clock.NewVirtual(clock.Date(2026, time.April, 1)), nil)
-	Expect(err).NotTo(HaveOccurred())
-	issued, err = is.Issue(profile.Default())
-	Expect(err).NotTo(HaveOccurred())
-	sim, err = pcscdenv.Attach(ctx, issued.Card, 0)
+	sim, err = pcscdenv.Attach(ctx, &testCard{}, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(sim.Detach)
 	return nil
@@ -81,7 +67,7 @@ var _ = Describe("Context", Serial, func() {
 		Expect(byName).To(HaveKey(pcscdenv.VPCDReader0))
 		Expect(byName).To(HaveKey(pcscdenv.VPCDReader1))
 		Expect(byName[pcscdenv.VPCDReader0].Present()).To(BeTrue())
-		Expect(byName[pcscdenv.VPCDReader0].ATR).To(Equal(card.DefaultATR))
+		Expect(byName[pcscdenv.VPCDReader0].ATR).To(Equal(testATR))
 		Expect(byName[pcscdenv.VPCDReader0].ATRHex()).To(Equal("3B E0 00 FF 81 31 FE 45 14"))
 		Expect(byName[pcscdenv.VPCDReader1].Present()).To(BeFalse())
 		Expect(byName[pcscdenv.VPCDReader1].StateString()).To(Equal("empty"))
@@ -141,7 +127,7 @@ var _ = Describe("Context", Serial, func() {
 		card, err := pcsc.Open("pcd 00 00", pcsc.Shared)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(card.Reader()).To(Equal(pcscdenv.VPCDReader0))
-		Expect(jpkiclient.New(card).SelectAP()).To(Succeed())
+		Expect(transmit(card, selectAP)).To(Equal(sw9000))
 		Expect(card.Close()).To(Succeed())
 		_, err = pcsc.Open("no such reader", pcsc.Shared)
 		Expect(err).To(MatchError(pcsc.ErrReaderNotFound))
@@ -170,22 +156,31 @@ var _ = Describe("Context", Serial, func() {
 	})
 })
 
-var _ = Describe("Card on the simulated My Number Card", Serial, func() {
+// sw9000 is the answer of a command that worked with no data.
+var sw9000 = []byte{0x90, 0x00}
+
+// transmit sends one command and fails the spec on a transport error.
+func transmit(t *pcsc.Card, cmd []byte) []byte {
+	GinkgoHelper()
+	rsp, err := t.Transmit(cmd)
+	Expect(err).NotTo(HaveOccurred())
+	return rsp
+}
+
+var _ = Describe("Card on a test card through pcscd", Serial, func() {
 	var (
-		c      *pcsc.Context
-		t      *pcsc.Card
-		client *jpkiclient.Client
+		c *pcsc.Context
+		t *pcsc.Card
 	)
 	BeforeEach(func() {
 		c = establish()
 		t = connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
-		client = jpkiclient.New(t)
 	})
 
 	It("reports the card's ATR and T=1", func() {
 		atr, err := t.ATR()
 		Expect(err).NotTo(HaveOccurred())
-		Expect(atr).To(Equal(issued.Card.ATR()))
+		Expect(atr).To(Equal(testATR))
 		Expect(t.Protocol()).To(Equal("T=1"))
 		Expect(t.ActiveProtocol()).To(Equal(pcsc.ProtocolT1))
 		Expect(t.Reader()).To(Equal(pcscdenv.VPCDReader0))
@@ -194,14 +189,13 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		Expect(st.Reader).To(Equal(pcscdenv.VPCDReader0))
 		Expect(st.Protocol).To(Equal(pcsc.ProtocolT1))
 		Expect(st.State & (pcsc.Powered | pcsc.Negotiable | pcsc.Specific)).NotTo(BeZero())
-		Expect(st.ATR).To(Equal(issued.Card.ATR()))
+		Expect(st.ATR).To(Equal(testATR))
 	})
 
 	It("receives into a buffer of the caller's size: too small is ErrInsufficientBuffer with the length needed", func() {
-		Expect(client.SelectAP()).To(Succeed())
-		Expect(client.SelectEF(jpkiclient.EFAuthCert)).To(Succeed())
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
 		readTen := []byte{0x00, 0xB0, 0x00, 0x00, 0x0A}
-		want := append(append([]byte(nil), issued.AuthCert.Raw[:10]...), 0x90, 0x00)
+		want := append(append([]byte(nil), testData[:10]...), 0x90, 0x00)
 
 		small, err := t.TransmitBuffer(readTen, len(want)-1)
 		Expect(err).To(MatchError(pcsc.ErrInsufficientBuffer))
@@ -230,34 +224,32 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		Expect(uint32(code)).To(Equal(uint32(0x8010001F)))
 	})
 
-	It("carries JPKI commands: the auth certificate read through pcscd is the issued one", func() {
-		Expect(client.SelectAP()).To(Succeed())
-		_, der, err := client.ReadCertificate(jpkiclient.AuthCert)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(der).To(Equal(issued.AuthCert.Raw))
+	It("carries short and extended reads byte for byte: 256 bytes at offset 0x0100", func() {
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
+		rsp := transmit(t, []byte{0x00, 0xB0, 0x01, 0x00, 0x00})
+		Expect(rsp).To(Equal(append(append([]byte(nil), testData[0x100:0x200]...), 0x90, 0x00)))
+		Expect(transmit(t, []byte{0x00, 0xB0, 0x0F, 0xFF, 0x02})).To(Equal([]byte{0x6B, 0x00}))
 	})
 
 	It("warm-resets with Reset: the verified PIN is gone", func() {
-		digest := sha256.Sum256([]byte("reset"))
-		Expect(client.SelectAP()).To(Succeed())
-		Expect(client.VerifyPIN(jpkiclient.AuthPIN, jpkiclient.PIN(issued.Profile.PINs.Auth))).To(Succeed())
-		sig, err := client.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(sig).To(matchers.VerifySignature(issued.AuthCert, digest[:], crypto.SHA256))
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
+		Expect(transmit(t, append([]byte{0x00, 0x20, 0x00, 0x80, byte(len(testPIN))}, testPIN...))).To(Equal(sw9000))
+		sig := transmit(t, signCommand)
+		Expect(sig).To(HaveLen(258))
+		Expect(sig[256:]).To(Equal(sw9000))
 
 		Expect(t.Reset()).To(Succeed())
-		Expect(client.SelectAP()).To(Succeed())
-		_, err = client.Sign(jpkiclient.AuthKey, digest[:], crypto.SHA256)
-		Expect(err).To(MatchError(apduclient.ErrSecurityStatusNotSatisfied))
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
+		Expect(transmit(t, signCommand)).To(Equal([]byte{0x69, 0x82}))
 	})
 
 	It("tells another application that the card was reset", func() {
 		other := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
 		Expect(t.Reset()).To(Succeed())
-		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		_, err := other.Transmit(selectAP)
 		Expect(err).To(MatchError(pcsc.ErrCardReset))
 		Expect(other.Reconnect(pcsc.LeaveCard)).To(Succeed())
-		Expect(jpkiclient.New(other).SelectAP()).To(Succeed())
+		Expect(transmit(other, selectAP)).To(Equal(sw9000))
 	})
 
 	It("keeps others out in exclusive mode", func() {
@@ -279,7 +271,7 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 		began := make(chan error, 1)
 		go func() { began <- other.Begin() }()
 		Consistently(began, 300*time.Millisecond).ShouldNot(Receive())
-		Expect(client.SelectAP()).To(Succeed())
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
 		Expect(t.End(pcsc.LeaveCard)).To(Succeed())
 		Eventually(began, 5*time.Second).Should(Receive(BeNil()))
 		Expect(other.End(pcsc.LeaveCard)).To(Succeed())
@@ -289,9 +281,9 @@ var _ = Describe("Card on the simulated My Number Card", Serial, func() {
 	It("cold-resets with UnpowerCard, which another application sees as a reset", func() {
 		other := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
 		Expect(t.Reconnect(pcsc.UnpowerCard)).To(Succeed())
-		_, err := other.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		_, err := other.Transmit(selectAP)
 		Expect(err).To(MatchError(pcsc.ErrCardReset))
-		Expect(client.SelectAP()).To(Succeed())
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
 	})
 
 	It("refuses bad input without a panic, and calls after Close", func() {
@@ -313,7 +305,7 @@ var _ = Describe("Card removal", Serial, func() {
 	It("turns a removed card into ErrCardRemoved, and a re-inserted one is usable again", func(ctx SpecContext) {
 		c := establish()
 		t := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
-		Expect(jpkiclient.New(t).SelectAP()).To(Succeed())
+		Expect(transmit(t, selectAP)).To(Equal(sw9000))
 
 		sim.Side.Remove()
 		DeferCleanup(func(ctx SpecContext) {
@@ -321,7 +313,7 @@ var _ = Describe("Card removal", Serial, func() {
 			Expect(pcscdenv.WaitState(ctx, pcscdenv.VPCDReader0, true)).To(Succeed())
 		})
 		Expect(pcscdenv.WaitState(ctx, pcscdenv.VPCDReader0, false)).To(Succeed())
-		_, err := t.Transmit([]byte{0x00, 0xA4, 0x04, 0x0C, 0x0A, 0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01})
+		_, err := t.Transmit(selectAP)
 		Expect(err).To(MatchError(pcsc.ErrCardRemoved))
 		Expect(t.Close()).To(Succeed())
 
@@ -329,6 +321,6 @@ var _ = Describe("Card removal", Serial, func() {
 		_, err = c.WaitCard(ctx, pcscdenv.VPCDReader0)
 		Expect(err).NotTo(HaveOccurred())
 		again := connect(c, pcscdenv.VPCDReader0, pcsc.Shared)
-		Expect(jpkiclient.New(again).SelectAP()).To(Succeed())
+		Expect(transmit(again, selectAP)).To(Equal(sw9000))
 	}, SpecTimeout(20*time.Second))
 })
