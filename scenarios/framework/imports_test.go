@@ -17,17 +17,27 @@ import (
 	"testing"
 )
 
-// The one-way imports of docs/suites.md ("One-way imports"):
+// The one-way imports of docs/suites.md ("One-way imports"), checked on
+// transitive dependencies and on test imports:
 //
-//   - a harness package (the independent clients and the target chooser)
-//     never depends on the simulator, directly or not: no simcard/... and no
-//     simd in its dependencies, and no use of the vpcd card side (package
-//     vpcd also holds the reader side, which the harness may use);
-//   - a scenario suite reaches the simulator only through this framework:
-//     it imports no simcard/... (but the card's profile, simcard/profile),
-//     simd, vpcd, control or simapi itself, in its code or its tests.
+//   - the client side (harness/..., vpcd/..., pcscdenv/..., control, simapi,
+//     cli) never depends on the simulator (simcard/..., simd/...): not in
+//     its code, not through another package, not in its tests; and no
+//     harness code serves a card with the vpcd card side (package vpcd also
+//     holds the reader side, which the harness may use);
+//   - a scenario suite (scenarios/... outside the framework, examples/...)
+//     reaches the simulator only through scenarios/framework/...: none of its
+//     imports, in its code or its tests, is the simulator, vpcd, control or
+//     simapi, or depends on the simulator by another way (simcard/profile,
+//     the card's profile a suite reads its known values from, is allowed).
 
 const module = "github.com/mynahil/mynahil"
+
+// clientSide and suites are the package patterns the two rules cover.
+var (
+	clientSide = []string{"./harness/...", "./vpcd/...", "./pcscdenv/...", "./control", "./simapi", "./cli"}
+	suites     = []string{"./scenarios/...", "./examples/..."}
+)
 
 // listed is what `go list -json` says of one package.
 type listed struct {
@@ -88,15 +98,53 @@ func simulatorPath(p string) bool {
 	return false
 }
 
-// harnessViolations lists harness packages that depend on the simulator or
-// use the vpcd card side.
-func harnessViolations(t *testing.T, pkgs []listed) []string {
+// graph is the module's packages by import path, with their transitive
+// (non-test) dependencies.
+type graph map[string]listed
+
+func newGraph(t *testing.T, overlay string) graph {
+	g := graph{}
+	for _, p := range goList(t, overlay, "./...") {
+		g[p.ImportPath] = p
+	}
+	return g
+}
+
+// reaches returns the simulator packages among imp and its dependencies,
+// leaving out those allowed.
+func (g graph) reaches(imp string, allowed func(string) bool) []string {
+	var out []string
+	for _, d := range append([]string{imp}, g[imp].Deps...) {
+		if simulatorPath(d) && !allowed(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// allImports is a package's imports in its code and its tests.
+func allImports(p listed) []string {
+	return slices.Concat(p.Imports, p.TestImports, p.XTestImports)
+}
+
+// clientViolations lists client-side packages that depend on the
+// simulator, in their code or their tests, directly or not, and harness
+// files that use the vpcd card side.
+func clientViolations(t *testing.T, g graph, pkgs []listed) []string {
+	none := func(string) bool { return false }
 	var out []string
 	for _, p := range pkgs {
-		for _, d := range p.Deps {
-			if simulatorPath(d) {
-				out = append(out, fmt.Sprintf("%s depends on %s", p.ImportPath, d))
+		for _, imp := range allImports(p) {
+			if r := g.reaches(imp, none); len(r) > 0 {
+				via := ""
+				if r[0] != imp {
+					via = " through " + imp
+				}
+				out = append(out, fmt.Sprintf("%s depends on %s%s", p.ImportPath, strings.Join(r, ", "), via))
 			}
+		}
+		if !strings.HasPrefix(p.ImportPath, module+"/harness") {
+			continue
 		}
 		for _, f := range p.GoFiles {
 			path := f
@@ -108,7 +156,8 @@ func harnessViolations(t *testing.T, pkgs []listed) []string {
 			}
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // cardSideUses returns the vpcd card-side identifiers a file refers to.
@@ -143,24 +192,34 @@ func cardSideUses(t *testing.T, file string) []string {
 	return out
 }
 
-// suiteViolations lists scenario suites importing the simulator (or its
-// transports) around the framework.
-func suiteViolations(pkgs []listed) []string {
-	forbidden := func(p string) bool {
-		if p == module+"/simcard/profile" {
-			return false
-		}
-		return simulatorPath(p) || p == module+"/vpcd" || p == module+"/control" || p == module+"/simapi"
-	}
+// inFramework reports whether a package is the framework or one of its own.
+func inFramework(p string) bool {
+	return p == module+"/scenarios/framework" || strings.HasPrefix(p, module+"/scenarios/framework/")
+}
+
+// suiteViolations lists scenario suites reaching the simulator (or its
+// transports) other than through the framework.
+func suiteViolations(g graph, pkgs []listed) []string {
+	profile := g[module+"/simcard/profile"]
+	allowed := func(p string) bool { return p == profile.ImportPath || slices.Contains(profile.Deps, p) }
+	direct := func(p string) bool { return p == module+"/vpcd" || p == module+"/control" || p == module+"/simapi" }
 	var out []string
 	for _, p := range pkgs {
-		if p.ImportPath == module+"/scenarios/framework" || strings.HasPrefix(p.ImportPath, module+"/scenarios/framework/") {
+		if inFramework(p.ImportPath) {
 			continue
 		}
-		for _, imps := range [][]string{p.Imports, p.TestImports, p.XTestImports} {
-			for _, i := range imps {
-				if forbidden(i) {
-					out = append(out, fmt.Sprintf("%s imports %s (reach the simulator through scenarios/framework)", p.ImportPath, i))
+		for _, imp := range allImports(p) {
+			switch {
+			case inFramework(imp):
+			case direct(imp):
+				out = append(out, fmt.Sprintf("%s imports %s (reach the simulator through scenarios/framework)", p.ImportPath, imp))
+			default:
+				if r := g.reaches(imp, allowed); len(r) > 0 {
+					via := ""
+					if r[0] != imp {
+						via = " through " + imp
+					}
+					out = append(out, fmt.Sprintf("%s reaches %s%s (reach the simulator through scenarios/framework)", p.ImportPath, strings.Join(r, ", "), via))
 				}
 			}
 		}
@@ -170,54 +229,64 @@ func suiteViolations(pkgs []listed) []string {
 }
 
 func TestImportGraph(t *testing.T) {
-	if v := harnessViolations(t, goList(t, "", "-deps=false", "./harness/...")); len(v) > 0 {
-		t.Errorf("the harness must not depend on the simulator:\n%s", strings.Join(v, "\n"))
+	g := newGraph(t, "")
+	if v := clientViolations(t, g, goList(t, "", clientSide...)); len(v) > 0 {
+		t.Errorf("the client side must not depend on the simulator:\n%s", strings.Join(v, "\n"))
 	}
-	if v := suiteViolations(goList(t, "", "./scenarios/...")); len(v) > 0 {
+	if v := suiteViolations(g, goList(t, "", suites...)); len(v) > 0 {
 		t.Errorf("scenario suites must reach the simulator through the framework:\n%s", strings.Join(v, "\n"))
 	}
 }
 
 // TestImportGraphCatchesPlantedImports plants, through a go list overlay
-// (the tree is not touched), a suite test importing the office, a harness
-// file importing the simulator and one serving a card with the vpcd card
-// side, and expects each to be named.
+// (the tree is not touched), each way around the rules seen before: a suite
+// test importing the office; a suite issuing cards through a package beside
+// the framework (simreplay); a harness package the suites use (the
+// operator) calling the office itself, which the physical suite then
+// reaches; the vpcd fault profiles, pcscdenv and a harness test depending
+// on the simulator; a harness file serving a card with the vpcd card side.
+// Each must be named.
 func TestImportGraphCatchesPlantedImports(t *testing.T) {
 	root := repoRoot(t)
 	dir := t.TempDir()
 	plant := map[string]string{
-		filepath.Join(root, "scenarios/jpki/planted_test.go"): `package jpki_test
-import _ "github.com/mynahil/mynahil/simcard/office"
-`,
-		filepath.Join(root, "harness/jpkiclient/planted.go"): `package jpkiclient
-import _ "github.com/mynahil/mynahil/simcard"
-`,
-		filepath.Join(root, "harness/apduclient/planted.go"): `package apduclient
-import "github.com/mynahil/mynahil/vpcd"
-var _ = vpcd.NewCardSide
-`,
+		"scenarios/jpki/planted_test.go":  "package jpki_test\nimport _ \"" + module + "/simcard/office\"\n",
+		"scenarios/edges/planted_test.go": "package edges_test\nimport _ \"" + module + "/simreplay\"\n",
+		"harness/operator/planted.go":     "package operator\nimport _ \"" + module + "/simcard/office\"\n",
+		"vpcd/faults/planted.go":          "package faults\nimport _ \"" + module + "/simcard/card\"\n",
+		"pcscdenv/planted.go":             "package pcscdenv\nimport _ \"" + module + "/simd\"\n",
+		"harness/pcsc/planted_test.go":    "package pcsc_test\nimport _ \"" + module + "/simcard\"\n",
+		"harness/apduclient/planted.go":   "package apduclient\nimport \"" + module + "/vpcd\"\nvar _ = vpcd.NewCardSide\n",
 	}
 	replace := map[string]string{}
-	for target, src := range plant {
-		f := filepath.Join(dir, filepath.Base(filepath.Dir(target))+"_"+filepath.Base(target))
+	for rel, src := range plant {
+		f := filepath.Join(dir, strings.ReplaceAll(rel, "/", "_"))
 		if err := os.WriteFile(f, []byte(src), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		replace[target] = f
+		replace[filepath.Join(root, rel)] = f
 	}
 	b, _ := json.Marshal(map[string]any{"Replace": replace})
 	overlay := filepath.Join(dir, "overlay.json")
 	if err := os.WriteFile(overlay, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	g := newGraph(t, overlay)
 
-	suites := strings.Join(suiteViolations(goList(t, overlay, "./scenarios/...")), "\n")
-	if !strings.Contains(suites, "scenarios/jpki imports "+module+"/simcard/office") {
-		t.Errorf("a suite importing the office went unnoticed:\n%s", suites)
+	suites := suiteViolations(g, goList(t, overlay, suites...))
+	for _, want := range [][]string{
+		{"scenarios/jpki reaches ", module + "/simcard/office, "},
+		{"scenarios/edges reaches ", module + "/simcard/card, ", " through " + module + "/simreplay ("},
+		{"scenarios/physical reaches ", module + "/simcard/office", " through " + module + "/harness/operator ("},
+	} {
+		if !lineWith(suites, want...) {
+			t.Errorf("planted suite violation %q went unnoticed:\n%s", want, strings.Join(suites, "\n"))
+		}
 	}
+
 	// go list names the planted files in their package directory; read them
 	// from the overlay.
-	pkgs := goList(t, overlay, "-deps=false", "./harness/...")
+	pkgs := goList(t, overlay, clientSide...)
 	for i := range pkgs {
 		for j, f := range pkgs[i].GoFiles {
 			if r, ok := replace[filepath.Join(pkgs[i].Dir, f)]; ok {
@@ -225,10 +294,30 @@ var _ = vpcd.NewCardSide
 			}
 		}
 	}
-	harness := strings.Join(harnessViolations(t, pkgs), "\n")
-	for _, want := range []string{"harness/jpkiclient depends on " + module + "/simcard", "harness/apduclient: ", "vpcd.NewCardSide"} {
-		if !strings.Contains(harness, want) {
-			t.Errorf("planted harness violation %q went unnoticed:\n%s", want, harness)
+	client := clientViolations(t, g, pkgs)
+	for _, want := range [][]string{
+		{"harness/operator depends on ", module + "/simcard/office"},
+		{"vpcd/faults depends on ", module + "/simcard/card"},
+		{"pcscdenv depends on ", module + "/simd"},
+		{"harness/pcsc depends on ", module + "/simcard"},
+		{"harness/apduclient: ", "vpcd.NewCardSide"},
+	} {
+		if !lineWith(client, want...) {
+			t.Errorf("planted client-side violation %q went unnoticed:\n%s", want, strings.Join(client, "\n"))
 		}
 	}
+}
+
+// lineWith reports whether one of lines holds every part.
+func lineWith(lines []string, parts ...string) bool {
+	for _, l := range lines {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(l, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
