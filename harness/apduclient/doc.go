@@ -1,4 +1,4 @@
-// Package apdu builds command APDUs and takes response APDUs apart on the
+// Package apduclient builds command APDUs and takes response APDUs apart on the
 // client side, following ISO/IEC 7816-4 clause 5 ("Command-response pairs").
 //
 // Status words other than 9000 become typed errors: a *WrongPINError for 63Cx
@@ -19,5 +19,7 @@
 // card-specific usage collected in docs/card.md §4.6.
 //
 // This package is the client's view of the protocol and is written
-// independently of the simulated card.
+// independently of the simulated card's (simcard/apdu), so that a
+// misreading of the standard cannot sit on both sides of an exchange
+// (docs/architecture.md).
 package apduclient

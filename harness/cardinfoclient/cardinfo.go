@@ -1,4 +1,4 @@
-// Package cardinfo is a client for the My Number Card's applets other than
+// Package cardinfoclient is a client for the My Number Card's applets other than
 // JPKI, over a harness.Transport: the card-info input support applet
 // (券面事項入力補助AP, "text", docs/card.md §3.2) with the My Number, the four
 // basic facts, their signed integrity record and the applet's card-verifiable
@@ -11,8 +11,8 @@
 // the BER tag and length parsed from them, then the whole TLV.
 //
 // Like package jpkiclient, the client is written from the spec documents only,
-// independently of the simulated card, so that the two cannot share a
-// misreading; and its operations never select an applet themselves (except
+// independently of the simulated card's applets (simcard/cardinfo), so that
+// the two cannot share a misreading (docs/architecture.md); and its operations never select an applet themselves (except
 // PINStatus, which visits three), because selecting an applet clears every
 // verified key (§5.1) and a suite must control that. Call Select first.
 //

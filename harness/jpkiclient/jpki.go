@@ -1,4 +1,4 @@
-// Package jpki is a client for the JPKI applet (公的個人認証AP) of the My
+// Package jpkiclient is a client for the JPKI applet (公的個人認証AP) of the My
 // Number Card over a harness.Transport. It sends the APDUs that the real
 // clients send (OpenSC's card-jpki.c and myna, docs/card.md §4.1–4.4): short
 // APDUs only, SELECT with P2=0C, READ BINARY in chunks of Le=00 with 15-bit
@@ -6,7 +6,8 @@
 // COMPUTE DIGITAL SIGNATURE 80 2A.
 //
 // The client is written from the spec documents only, independently of the
-// simulated card, so that the two cannot share a misreading.
+// simulated card's applet (simcard/jpki), so that the two cannot share a
+// misreading (docs/architecture.md).
 //
 // Operations never select the applet themselves: selecting an application
 // clears every verified PIN (docs/card.md §5.1), which a suite must control.

@@ -1,6 +1,11 @@
 // Package apdu parses command APDUs and names the status words the simulated
 // card answers, following ISO/IEC 7816-4 (5.1 "Command-response pairs",
 // 5.6 "Status bytes").
+//
+// It is the card's side of the protocol. The client side has its own,
+// harness/apduclient, written independently from the same documents: were
+// they one package, a misreading of ISO 7816-4 would sit on both sides of
+// every exchange and no test could see it (docs/architecture.md).
 package apdu
 
 import (

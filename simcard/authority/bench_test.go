@@ -11,6 +11,7 @@ import (
 
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/responder"
 )
 
 // BenchmarkOCSPOverHTTP is one relying-party status check: request, POST
@@ -18,7 +19,7 @@ import (
 func BenchmarkOCSPOverHTTP(b *testing.B) {
 	a, _ := newAuthority(b, clock.Date(2026, time.April, 1))
 	cert := issue(b, a, authority.Sign, "")
-	srv, err := a.Serve("")
+	srv, err := responder.Serve(a, "")
 	if err != nil {
 		b.Fatal(err)
 	}

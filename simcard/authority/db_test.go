@@ -22,6 +22,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simcard/responder"
 	"github.com/mynahil/mynahil/simcard/store"
 )
 
@@ -179,7 +180,7 @@ func TestOCSPOverHTTP(t *testing.T) {
 	if _, err := a.Revoke(bad.SerialNumber.Int64(), authority.KeyCompromise); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := a.Serve("")
+	srv, err := responder.Serve(a, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +374,7 @@ func TestOpenSSLInterop(t *testing.T) {
 	if _, err := a.Revoke(bad.SerialNumber.Int64(), authority.AffiliationChanged); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := a.Serve("")
+	srv, err := responder.Serve(a, "")
 	if err != nil {
 		t.Fatal(err)
 	}

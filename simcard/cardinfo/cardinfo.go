@@ -10,6 +10,10 @@
 // a change of the four facts, which rewrites and re-signs the text applet,
 // the face applet and the integrity record together so that they never
 // disagree.
+//
+// The client that reads these applets, harness/cardinfoclient, is written
+// on its own from the same documents, so that the card and its client
+// cannot share a misreading (docs/architecture.md).
 package cardinfo
 
 import (

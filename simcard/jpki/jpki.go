@@ -1,5 +1,9 @@
 // Package jpki builds the JPKI applet (公的個人認証AP) of the simulated card:
 // its AID, its files and their access rules (docs/card.md §3.1, §5.2).
+//
+// The client that talks to it, harness/jpkiclient, is written on its own
+// from the same documents, so that the card and its client cannot share a
+// misreading (docs/architecture.md).
 package jpki
 
 import (

@@ -48,6 +48,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simcard/responder"
 	"github.com/mynahil/mynahil/simcard/store"
 )
 
@@ -169,7 +170,7 @@ type Office struct {
 	mu        sync.Mutex
 	cards     map[string]*Card
 	state     officeState
-	responder *authority.Server
+	responder *responder.Server
 	readers   Readers
 	keepClock func(time.Time) error
 }
@@ -443,13 +444,13 @@ func (o *Office) card(id string) (*Card, error) {
 
 // StartResponder starts the authority's CRL and OCSP endpoints on addr (""
 // for 127.0.0.1:0), once; later calls return the running server.
-func (o *Office) StartResponder(addr string) (*authority.Server, error) {
+func (o *Office) StartResponder(addr string) (*responder.Server, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.responder != nil {
 		return o.responder, nil
 	}
-	s, err := o.issuer.Authority.Serve(addr)
+	s, err := responder.Serve(o.issuer.Authority, addr)
 	if err != nil {
 		return nil, err
 	}
