@@ -21,7 +21,7 @@ import (
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/interop"
-	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/vpcd"
 )
@@ -88,12 +88,12 @@ func Measure(ctx context.Context, issued *simcard.Issued, o Options) (*Report, e
 	if o.N <= 0 {
 		o.N = 2000
 	}
-	sim, err := pcscdenv.Attach(ctx, issued.Card, 0)
+	sim, err := vpcdslot.Attach(ctx, issued.Card, 0)
 	if err != nil {
 		return nil, fmt.Errorf("measuring: %w", err)
 	}
 	defer sim.Detach(context.Background()) //nolint:errcheck // best effort
-	echo, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 1)
+	echo, err := vpcdslot.Attach(ctx, vpcd.EchoCard{}, 1)
 	if err != nil {
 		return nil, fmt.Errorf("measuring: %w", err)
 	}

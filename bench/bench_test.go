@@ -11,6 +11,7 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/interop"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -112,7 +113,7 @@ func BenchmarkPCSCD(b *testing.B) {
 		slot int
 	}{{"sim", issued.Card, 0}, {"echo", vpcd.EchoCard{}, 1}} {
 		b.Run(bc.name, func(b *testing.B) {
-			a, err := pcscdenv.Attach(ctx, bc.card, bc.slot)
+			a, err := vpcdslot.Attach(ctx, bc.card, bc.slot)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -120,7 +121,7 @@ func detection(t *testing.T, n int) (removal, insertion time.Duration) {
 	var ins, rem []time.Duration
 	for range n {
 		start := time.Now()
-		a, err := pcscdenv.Attach(ctx, issued.Card, 1)
+		a, err := vpcdslot.Attach(ctx, issued.Card, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -71,7 +72,7 @@ func TestNoDelayedACKStall(t *testing.T) {
 	pcscdenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	echo, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 0)
+	echo, err := vpcdslot.Attach(ctx, vpcd.EchoCard{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -19,7 +20,7 @@ func TestSessionConnectsOnlyToTheNamedReader(t *testing.T) {
 	pcscdenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 1)
+	a, err := vpcdslot.Attach(ctx, vpcd.EchoCard{}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/interop"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -62,7 +63,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	issued, err = is.Issue(profile.Default())
 	Expect(err).NotTo(HaveOccurred())
 	pins.auth, pins.sign = jpkiclient.PIN(issued.Profile.PINs.Auth), jpkiclient.PIN(issued.Profile.PINs.Sign)
-	a, err := pcscdenv.Attach(ctx, issued.Card, 0)
+	a, err := vpcdslot.Attach(ctx, issued.Card, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(a.Detach)
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -83,7 +84,7 @@ func TestReadersThroughPCSCD(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	a, err := pcscdenv.Attach(ctx, issued.Card, 0)
+	a, err := vpcdslot.Attach(ctx, issued.Card, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

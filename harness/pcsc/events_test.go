@@ -11,6 +11,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -21,7 +22,7 @@ func withEchoCard(t *testing.T) (present, empty string) {
 	pcscdenv.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	a, err := pcscdenv.Attach(ctx, vpcd.EchoCard{}, 0)
+	a, err := vpcdslot.Attach(ctx, vpcd.EchoCard{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -24,7 +25,7 @@ func TestPCSC(t *testing.T) {
 	RunSpecs(t, "PC/SC transport")
 }
 
-var sim *pcscdenv.Attached
+var sim *vpcdslot.Attached
 
 // The cards sit on fixed vpcd slots, so only process 1 serves them and
 // every spec is Serial (ginkgo -p runs them on process 1).
@@ -36,7 +37,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(p.Stop)
 
-	sim, err = pcscdenv.Attach(ctx, &testCard{}, 0)
+	sim, err = vpcdslot.Attach(ctx, &testCard{}, 0)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(sim.Detach)
 	return nil
@@ -107,7 +108,7 @@ var _ = Describe("Context", Serial, func() {
 		Expect(errors.Is(err, context.DeadlineExceeded)).To(BeTrue(), "%v", err)
 		Expect(time.Since(start)).To(BeNumerically("<", 2*time.Second))
 
-		side := vpcd.NewCardSide(vpcd.EchoCard{}, vpcd.WithSlot(1), vpcd.WithLogger(pcscdenv.QuietLogger()))
+		side := vpcd.NewCardSide(vpcd.EchoCard{}, vpcd.WithSlot(1), vpcd.WithLogger(vpcdslot.QuietLogger()))
 		rctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- side.Run(rctx) }()

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/target"
-	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -94,7 +94,7 @@ func (d *daemon) attachExisting(addr string, p profile.Profile, now time.Time) (
 			return "", fmt.Errorf("the daemon's vpcd address %q: %w", st.VPCD, err)
 		}
 		p0, _ := strconv.Atoi(port)
-		if d.reader, err = vpcd.Listen(net.JoinHostPort(host, strconv.Itoa(p0+d.slot)), vpcd.WithLogger(pcscdenv.QuietLogger())); err != nil {
+		if d.reader, err = vpcd.Listen(net.JoinHostPort(host, strconv.Itoa(p0+d.slot)), vpcd.WithLogger(vpcdslot.QuietLogger())); err != nil {
 			return "", fmt.Errorf("listening as the daemon's vpcd slot %d (is a vpcd already there?): %w", d.slot, err)
 		}
 		d.cl.add(d.reader.Close)

@@ -11,6 +11,7 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -88,7 +89,7 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		closers.add(t.Close)
 		s.Transport, s.Desc = t, "sim: simulated card in process"
 	case target.VPCD:
-		r, err := vpcd.Listen("", vpcd.WithLogger(pcscdenv.QuietLogger()))
+		r, err := vpcd.Listen("", vpcd.WithLogger(vpcdslot.QuietLogger()))
 		if err != nil {
 			return nil, err
 		}
@@ -125,7 +126,7 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 
 // serve runs a vpcd card side for c until the closers run.
 func serve(cl *closers, c vpcd.Card, opts ...vpcd.Option) *vpcd.CardSide {
-	side := vpcd.NewCardSide(c, append([]vpcd.Option{vpcd.WithLogger(pcscdenv.QuietLogger())}, opts...)...)
+	side := vpcd.NewCardSide(c, append([]vpcd.Option{vpcd.WithLogger(vpcdslot.QuietLogger())}, opts...)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -26,6 +26,7 @@ import (
 	"github.com/mynahil/mynahil/harness/trace"
 	"github.com/mynahil/mynahil/harness/trace/ginkgotrace"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/scenarios/framework"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -164,7 +165,7 @@ var _ = Describe("a card opened by reader name", Ordered, Serial, func() {
 		Expect(err).NotTo(HaveOccurred())
 		issued, err = is.Issue(profile.Default())
 		Expect(err).NotTo(HaveOccurred())
-		a, err := pcscdenv.Attach(ctx, issued.Card, 1)
+		a, err := vpcdslot.Attach(ctx, issued.Card, 1)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(a.Detach)
 

@@ -23,6 +23,7 @@ import (
 	"github.com/mynahil/mynahil/harness/relyingparty"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
@@ -284,12 +285,12 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 	d.cl.add(func() error { return os.RemoveAll(dir) })
 	cfg := simd.Config{
 		StateDir: dir, Profiles: []profile.Profile{p}, FirstSlot: d.slot,
-		Control: control.DefaultAddr(dir), Logger: pcscdenv.QuietLogger(), Clock: clock.NewVirtual(now),
+		Control: control.DefaultAddr(dir), Logger: vpcdslot.QuietLogger(), Clock: clock.NewVirtual(now),
 		Backoff: 20 * time.Millisecond,
 	}
 	switch d.kind {
 	case target.VPCD:
-		if d.reader, err = vpcd.Listen("", vpcd.WithLogger(pcscdenv.QuietLogger())); err != nil {
+		if d.reader, err = vpcd.Listen("", vpcd.WithLogger(vpcdslot.QuietLogger())); err != nil {
 			return err
 		}
 		d.cl.add(d.reader.Close)

@@ -1,4 +1,10 @@
-package pcscdenv
+// Package vpcdslot serves a card (any vpcd.Card: the simulated My Number
+// Card, a test card, vpcd.EchoCard) in a slot of the running pcscd through
+// vpcd, and takes it out again, waiting each time until pcscd has seen it
+// (docs/vpcd-pcscd.md). It is test plumbing beside package pcscdenv, which
+// only runs pcscd: tests of the client side serve their own cards with it,
+// and the framework serves the simulated one.
+package vpcdslot
 
 import (
 	"context"
@@ -6,15 +12,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/vpcd"
 )
-
-// ReaderName returns the pcscd reader of vpcd slot n: "Virtual PCD 00 0n"
-// for Debian's config (docs/vpcd-pcscd.md §6.2).
-func ReaderName(slot int) string { return fmt.Sprintf("Virtual PCD 00 %02X", slot) }
 
 // Attached is a card served on a vpcd slot: inserted into a reader of the
 // running pcscd.
@@ -41,8 +43,8 @@ func QuietLogger() *slog.Logger {
 // (§3.4): Attach first waits for the reader to be seen empty, so it never
 // mistakes the old card for the new one.
 func Attach(ctx context.Context, card vpcd.Card, slot int, opts ...vpcd.Option) (*Attached, error) {
-	reader := ReaderName(slot)
-	if err := WaitState(ctx, reader, false); err != nil {
+	reader := pcscdenv.ReaderName(slot)
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
 		return nil, fmt.Errorf("attaching card to %q: waiting for the previous card to be gone: %w", reader, err)
 	}
 	opts = append([]vpcd.Option{vpcd.WithSlot(slot), vpcd.WithLogger(QuietLogger())}, opts...)
@@ -50,7 +52,7 @@ func Attach(ctx context.Context, card vpcd.Card, slot int, opts ...vpcd.Option) 
 	rctx, cancel := context.WithCancel(context.Background())
 	a := &Attached{Side: side, Reader: reader, cancel: cancel, done: make(chan error, 1)}
 	go func() { a.done <- side.Run(rctx) }()
-	if err := WaitState(ctx, reader, true); err != nil {
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
 		_ = a.Detach(ctx)
 		return nil, fmt.Errorf("attaching card to %q: %w", reader, err)
 	}
@@ -66,29 +68,8 @@ func (a *Attached) Detach(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("detaching card from %q: %w", a.Reader, ctx.Err())
 	}
-	if err := WaitState(ctx, a.Reader, false); err != nil && !errors.Is(err, pcsc.ErrNoService) {
+	if err := pcscdenv.WaitState(ctx, a.Reader, false); err != nil && !errors.Is(err, pcsc.ErrNoService) {
 		return fmt.Errorf("detaching card from %q: %w", a.Reader, err)
 	}
 	return nil
-}
-
-// WaitState waits until reader has a card (present) or is empty (!present),
-// with its own PC/SC context. A card present but mute is an error.
-func WaitState(ctx context.Context, reader string, present bool) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-	}
-	c, err := pcsc.Establish()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if present {
-		_, err = c.WaitCard(ctx, reader)
-	} else {
-		_, err = c.WaitRemoved(ctx, reader)
-	}
-	return err
 }
