@@ -80,76 +80,24 @@ func (c *Client) Close() error {
 // decodes the result into result (nil discards it). A failure reported by
 // the server is returned as *Error; anything else is a transport error.
 func (c *Client) Call(ctx context.Context, method string, params any, result any) error {
-	req := request{Method: method}
-	if params != nil {
-		b, err := json.Marshal(params)
-		if err != nil {
-			return fmt.Errorf("calling %s: encoding params: %w", method, err)
-		}
-		req.Params = b
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return fmt.Errorf("calling %s: client closed", method)
 	}
 	c.nextID++
-	req.ID = c.nextID
-	req.Token = c.token
-	line, err := json.Marshal(req)
+	line, err := c.encode(method, params, c.nextID)
 	if err != nil {
-		return fmt.Errorf("calling %s: encoding request: %w", method, err)
+		return fmt.Errorf("calling %s: %w", method, err)
 	}
-	if len(line)+1 > MaxMessage {
-		return fmt.Errorf("calling %s: request longer than %d bytes", method, MaxMessage)
+	resp, err := c.exchange(ctx, line)
+	if err != nil {
+		return fmt.Errorf("calling %s: %w", method, err)
 	}
-	var resp response
-	for backoff := 20 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
-		// Only a connection that sat idle can have been dropped by the
-		// server's idle limit; one that just carried a request may have
-		// delivered it, and sending it twice could repeat an operation.
-		reused := c.conn != nil && time.Since(c.used) >= time.Second
-		if c.conn == nil {
-			if err := c.dial(ctx); err != nil {
-				return fmt.Errorf("calling %s: %w", method, err)
-			}
-		}
-		resp, err = c.roundTrip(ctx, append(line, '\n'))
-		if err != nil && reused && ctx.Err() == nil && hungUp(err) {
-			// The server drops connections idle for longer than its
-			// IdleTimeout without reading from them: the request never
-			// arrived, so send it once more on a new connection.
-			c.conn.Close()
-			if err = c.dial(ctx); err == nil {
-				resp, err = c.roundTrip(ctx, append(line, '\n'))
-			}
-		}
-		if err != nil {
-			// The stream may now hold half a reply: start afresh next time.
-			c.conn.Close()
-			c.conn = nil
-			return fmt.Errorf("calling %s: %w", method, err)
-		}
-		// A busy notice (id 0) means the server closed the connection
-		// before reading the request: it did not run, so try again.
-		c.used = time.Now()
-		if resp.ID != 0 || resp.Error == nil || resp.Error.Rule != RuleBusy {
-			break
-		}
+	if resp.ID != c.nextID {
 		c.conn.Close()
 		c.conn = nil
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("calling %s: %w (%w)", method, resp.Error, ctx.Err())
-		case <-t.C:
-		}
-	}
-	if resp.ID != req.ID {
-		c.conn.Close()
-		c.conn = nil
-		return fmt.Errorf("calling %s: reply id %d does not match request id %d", method, resp.ID, req.ID)
+		return fmt.Errorf("calling %s: reply id %d does not match request id %d", method, resp.ID, c.nextID)
 	}
 	if resp.Error != nil {
 		return resp.Error
@@ -160,6 +108,85 @@ func (c *Client) Call(ctx context.Context, method string, params any, result any
 		}
 	}
 	return nil
+}
+
+// encode is the request line of a call, newline included, within the
+// server's MaxMessage.
+func (c *Client) encode(method string, params any, id uint64) ([]byte, error) {
+	req := request{Method: method, ID: id, Token: c.token}
+	if params != nil {
+		b, err := json.Marshal(params)
+		if err != nil {
+			return nil, fmt.Errorf("encoding params: %w", err)
+		}
+		req.Params = b
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encoding request: %w", err)
+	}
+	if len(line)+1 > MaxMessage {
+		return nil, fmt.Errorf("request longer than %d bytes", MaxMessage)
+	}
+	return append(line, '\n'), nil
+}
+
+// exchange sends line and reads the reply, dialling as needed. It sends a
+// request twice only when it cannot have arrived: on a connection the
+// server dropped for idling, or when the server answered busy before
+// reading it.
+func (c *Client) exchange(ctx context.Context, line []byte) (response, error) {
+	for backoff := 20 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		resp, err := c.send(ctx, line)
+		if err != nil {
+			return response{}, err
+		}
+		// A busy notice (id 0) means the server closed the connection
+		// before reading the request: it did not run, so try again.
+		c.used = time.Now()
+		if resp.ID != 0 || resp.Error == nil || resp.Error.Rule != RuleBusy {
+			return resp, nil
+		}
+		c.conn.Close()
+		c.conn = nil
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return response{}, fmt.Errorf("%w (%w)", resp.Error, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// send makes one round trip, on a new connection when the idle one was
+// dropped by the server.
+func (c *Client) send(ctx context.Context, line []byte) (response, error) {
+	// Only a connection that sat idle can have been dropped by the
+	// server's idle limit; one that just carried a request may have
+	// delivered it, and sending it twice could repeat an operation.
+	reused := c.conn != nil && time.Since(c.used) >= time.Second
+	if c.conn == nil {
+		if err := c.dial(ctx); err != nil {
+			return response{}, err
+		}
+	}
+	resp, err := c.roundTrip(ctx, line)
+	if err != nil && reused && ctx.Err() == nil && hungUp(err) {
+		// The server drops connections idle for longer than its
+		// IdleTimeout without reading from them: the request never
+		// arrived, so send it once more on a new connection.
+		c.conn.Close()
+		if err = c.dial(ctx); err == nil {
+			resp, err = c.roundTrip(ctx, line)
+		}
+	}
+	if err != nil {
+		// The stream may now hold half a reply: start afresh next time.
+		c.conn.Close()
+		c.conn = nil
+	}
+	return resp, err
 }
 
 func (c *Client) roundTrip(ctx context.Context, line []byte) (response, error) {

@@ -166,30 +166,40 @@ func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error)
 			return nil, fmt.Errorf("issuing signing certificate: %w", err)
 		}
 	}
-	st := card.State{DFs: []*card.DF{jpki.NewDF(c, Salt)}}
-	for _, extra := range is.Extra {
-		dfs, err := extra.Build(p, Salt)
-		if err != nil {
-			return nil, fmt.Errorf("issuing card applets: %w", err)
-		}
-		st.DFs = append(st.DFs, dfs...)
-	}
-	atr, err := p.ATRBytes()
+	st, err := is.chip(p, c, cardExp)
 	if err != nil {
-		return nil, fmt.Errorf("issuing card: %w", err)
-	}
-	if atr != nil {
-		if err := card.CheckATR(atr); err != nil {
-			return nil, fmt.Errorf("issuing card: %w", err)
-		}
-		st.ATR = atr
-	}
-	st.LastCommandIndicator = p.Token == profile.TokenIPhone
-	if err := fillMF(is.Extra, &st, p, cardExp); err != nil {
-		return nil, fmt.Errorf("issuing card: %w", err)
+		return nil, err
 	}
 	if out.Card, err = card.New(st, opts...); err != nil {
 		return nil, fmt.Errorf("issuing card: %w", err)
 	}
 	return out, nil
+}
+
+// chip is the state of a new card's chip: the JPKI applet holding c, the
+// issuer's other applets, the MF's objects and the profile's ATR.
+func (is *Issuer) chip(p profile.Profile, c jpki.Contents, cardExp time.Time) (card.State, error) {
+	st := card.State{DFs: []*card.DF{jpki.NewDF(c, Salt)}}
+	for _, extra := range is.Extra {
+		dfs, err := extra.Build(p, Salt)
+		if err != nil {
+			return card.State{}, fmt.Errorf("issuing card applets: %w", err)
+		}
+		st.DFs = append(st.DFs, dfs...)
+	}
+	atr, err := p.ATRBytes()
+	if err != nil {
+		return card.State{}, fmt.Errorf("issuing card: %w", err)
+	}
+	if atr != nil {
+		if err := card.CheckATR(atr); err != nil {
+			return card.State{}, fmt.Errorf("issuing card: %w", err)
+		}
+		st.ATR = atr
+	}
+	st.LastCommandIndicator = p.Token == profile.TokenIPhone
+	if err := fillMF(is.Extra, &st, p, cardExp); err != nil {
+		return card.State{}, fmt.Errorf("issuing card: %w", err)
+	}
+	return st, nil
 }

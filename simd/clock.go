@@ -123,45 +123,13 @@ func openClock(cfg Config) (daemonClock, error) {
 		return daemonClock{}, err
 	}
 	f := store.File{Path: filepath.Join(cfg.StateDir, clockFile)}
-	b, err := f.Load()
-	var stored *clockState
-	switch {
-	case err == nil:
-		var st clockState
-		if err := json.Unmarshal(b, &st); err != nil || (st.Kind != ClockWall && st.Kind != ClockVirtual) ||
-			(st.Kind == ClockVirtual && st.Now.IsZero()) {
-			return daemonClock{}, fmt.Errorf("reading clock: %s is malformed", f.Path)
-		}
-		stored = &st
-	case errors.Is(err, os.ErrNotExist):
-		// A directory with an office always has its clock: without it, a
-		// virtual 2031 would silently restart at the wall clock's time.
-		if _, err := os.Lstat(filepath.Join(cfg.StateDir, officeFile)); !errors.Is(err, os.ErrNotExist) {
-			return daemonClock{}, fmt.Errorf("reading clock: %s is missing, but the state directory holds an office (%s): "+
-				"restore it from a backup, or write {\"kind\":\"virtual\",\"now\":\"…\"} (or {\"kind\":\"wall\"}) by hand, "+
-				"or move the state directory aside to start afresh (docs/reliability.md)", f.Path, officeFile)
-		}
-	default:
-		return daemonClock{}, fmt.Errorf("reading clock: %w", err)
+	stored, err := loadClock(f, cfg.StateDir)
+	if err != nil {
+		return daemonClock{}, err
 	}
-
 	if stored != nil {
-		switch {
-		case stored.Kind == ClockWall && kind == ClockVirtual:
-			return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s runs on the wall clock and its certificates were issued at wall-clock times; use a new state directory for --clock %s [%s]",
-				ErrBadClock, cfg.StateDir, cfg.ClockSpec, RuleClockConflict)
-		case stored.Kind == ClockWall:
-			return daemonClock{Clock: clock.Real{}}, nil
-		case kind == ClockWall:
-			return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s runs on a virtual clock (now %s); it cannot go back to the wall clock: omit --clock, or use a new state directory [%s]",
-				ErrBadClock, cfg.StateDir, stored.Now.Format(time.RFC3339), RuleClockConflict)
-		case !start.IsZero() && !start.Equal(stored.Now):
-			return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s keeps its virtual clock at %s, not %s: omit --clock to continue it, and move it with 'mynahil office time --set' [%s]",
-				ErrBadClock, cfg.StateDir, stored.Now.Format(time.RFC3339), start.Format(time.RFC3339), RuleClockConflict)
-		}
-		return daemonClock{Clock: clock.NewVirtual(stored.Now), file: f}, nil
+		return continueClock(cfg, f, *stored, kind, start)
 	}
-
 	if kind != ClockVirtual {
 		b, _ := json.Marshal(clockState{Kind: ClockWall})
 		if err := f.Save(b); err != nil {
@@ -175,6 +143,51 @@ func openClock(cfg Config) (daemonClock, error) {
 	start = start.Truncate(time.Second)
 	c := daemonClock{Clock: clock.NewVirtual(start), file: f}
 	return c, c.save(start)
+}
+
+// loadClock reads clock.json: nil when the directory is new, an error when
+// it is malformed or lost beside an office.
+func loadClock(f store.File, stateDir string) (*clockState, error) {
+	b, err := f.Load()
+	switch {
+	case err == nil:
+		var st clockState
+		if err := json.Unmarshal(b, &st); err != nil || (st.Kind != ClockWall && st.Kind != ClockVirtual) ||
+			(st.Kind == ClockVirtual && st.Now.IsZero()) {
+			return nil, fmt.Errorf("reading clock: %s is malformed", f.Path)
+		}
+		return &st, nil
+	case errors.Is(err, os.ErrNotExist):
+		// A directory with an office always has its clock: without it, a
+		// virtual 2031 would silently restart at the wall clock's time.
+		if _, err := os.Lstat(filepath.Join(stateDir, officeFile)); !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("reading clock: %s is missing, but the state directory holds an office (%s): "+
+				"restore it from a backup, or write {\"kind\":\"virtual\",\"now\":\"…\"} (or {\"kind\":\"wall\"}) by hand, "+
+				"or move the state directory aside to start afresh (docs/reliability.md)", f.Path, officeFile)
+		}
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("reading clock: %w", err)
+	}
+}
+
+// continueClock continues the clock a state directory keeps, refusing a
+// --clock that contradicts it.
+func continueClock(cfg Config, f store.File, stored clockState, kind string, start time.Time) (daemonClock, error) {
+	switch {
+	case stored.Kind == ClockWall && kind == ClockVirtual:
+		return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s runs on the wall clock and its certificates were issued at wall-clock times; use a new state directory for --clock %s [%s]",
+			ErrBadClock, cfg.StateDir, cfg.ClockSpec, RuleClockConflict)
+	case stored.Kind == ClockWall:
+		return daemonClock{Clock: clock.Real{}}, nil
+	case kind == ClockWall:
+		return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s runs on a virtual clock (now %s); it cannot go back to the wall clock: omit --clock, or use a new state directory [%s]",
+			ErrBadClock, cfg.StateDir, stored.Now.Format(time.RFC3339), RuleClockConflict)
+	case !start.IsZero() && !start.Equal(stored.Now):
+		return daemonClock{}, fmt.Errorf("setting clock: %w: the state directory %s keeps its virtual clock at %s, not %s: omit --clock to continue it, and move it with 'mynahil office time --set' [%s]",
+			ErrBadClock, cfg.StateDir, stored.Now.Format(time.RFC3339), start.Format(time.RFC3339), RuleClockConflict)
+	}
+	return daemonClock{Clock: clock.NewVirtual(stored.Now), file: f}, nil
 }
 
 // officeFile is the office's registry in the state directory (package

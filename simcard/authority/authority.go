@@ -206,6 +206,43 @@ var ErrBadRequest = errors.New("bad certificate request")
 // Issue signs an end-entity certificate with the kind's root. Its serial
 // number is unique within the authority.
 func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
+	ca, err := a.checkRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.serial++
+	serial := a.serial
+	a.mu.Unlock()
+
+	// crypto/x509 writes the authorityKeyIdentifier from the root's SKI.
+	tmpl := &x509.Certificate{
+		SerialNumber:       big.NewInt(serial),
+		NotBefore:          r.NotBefore,
+		NotAfter:           r.NotAfter,
+		SignatureAlgorithm: x509.SHA256WithRSA,
+		SubjectKeyId:       subjectKeyID(r.PublicKey),
+	}
+	if err := profileFor(tmpl, r, serial); err != nil {
+		return nil, err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, r.PublicKey, ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("signing %s certificate: %w", r.Kind, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("parsing %s certificate: %w", r.Kind, err)
+	}
+	if err := a.record(r, cert); err != nil {
+		return nil, fmt.Errorf("recording %s certificate: %w", r.Kind, err)
+	}
+	return cert, nil
+}
+
+// checkRequest refuses a malformed request and returns the root that signs
+// a good one.
+func (a *Authority) checkRequest(r Request) (*CA, error) {
 	if r.PublicKey == nil || r.PublicKey.N.BitLen() != keypool.Bits {
 		return nil, fmt.Errorf("%w: want an RSA-%d public key", ErrBadRequest, keypool.Bits)
 	}
@@ -221,23 +258,17 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 			r.NotBefore.Format(time.RFC3339), r.NotAfter.Format(time.RFC3339), r.Kind,
 			ca.Cert.NotBefore.Format(time.RFC3339), ca.Cert.NotAfter.Format(time.RFC3339))
 	}
-	a.mu.Lock()
-	a.serial++
-	serial := a.serial
-	a.mu.Unlock()
+	return ca, nil
+}
 
-	// crypto/x509 writes the authorityKeyIdentifier from the root's SKI.
-	tmpl := &x509.Certificate{
-		SerialNumber:       big.NewInt(serial),
-		NotBefore:          r.NotBefore,
-		NotAfter:           r.NotAfter,
-		SignatureAlgorithm: x509.SHA256WithRSA,
-		SubjectKeyId:       subjectKeyID(r.PublicKey),
-	}
+// profileFor fills in the certificate profile of the request's kind
+// (docs/card.md, certificate profiles): subject, key usage, policy, names
+// and CRL partition.
+func profileFor(tmpl *x509.Certificate, r Request, serial int64) error {
 	switch r.Kind {
 	case Sign:
 		if r.Holder.Name == "" || r.Holder.BirthDate.IsZero() {
-			return nil, fmt.Errorf("%w: a signing certificate needs the holder's facts", ErrBadRequest)
+			return fmt.Errorf("%w: a signing certificate needs the holder's facts", ErrBadRequest)
 		}
 		pref, city := splitAddress(r.Holder.Address)
 		cn := fmt.Sprintf("%s%05d%s", r.NotBefore.In(clock.JST).Format("20060102150405"), serial%100000, r.Office)
@@ -258,18 +289,7 @@ func (a *Authority) Issue(r Request) (*x509.Certificate, error) {
 			crlDistributionPoint(crlPartition(Auth, r.Office)),
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, r.PublicKey, ca.Key)
-	if err != nil {
-		return nil, fmt.Errorf("signing %s certificate: %w", r.Kind, err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("parsing %s certificate: %w", r.Kind, err)
-	}
-	if err := a.record(r, cert); err != nil {
-		return nil, fmt.Errorf("recording %s certificate: %w", r.Kind, err)
-	}
-	return cert, nil
+	return nil
 }
 
 // opaqueID is the auth certificate's CN: an identifier that says nothing about

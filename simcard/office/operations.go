@@ -672,30 +672,9 @@ func (o *Office) Renew(id string, pins RenewPINs) error {
 			return err
 		}
 		r := c.rec
-		var due []authority.Record
-		var expired, pending *authority.Record
-		for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
-			cur, ok := o.current(r, k, authority.OnCard)
-			switch {
-			case !ok || cur.Status == authority.Revoked:
-			case now.After(cur.NotAfter):
-				expired = &cur
-			case now.Before(rules.RenewalOpens(cur.NotAfter)):
-				if pending == nil || cur.NotAfter.Before(pending.NotAfter) {
-					pending = &cur
-				}
-			default:
-				due = append(due, cur)
-			}
-		}
-		switch {
-		case len(due) == 0 && pending != nil:
-			return refuse(RuleRenewalWindow, "renewal opens on %s (%d months before the %s certificate expires on %s)",
-				dateString(rules.RenewalOpens(pending.NotAfter)), rules.RenewalWindowMonth, kindName(pending.Kind), dateString(pending.NotAfter))
-		case len(due) == 0 && expired != nil:
-			return refuse(RuleRenewalExpired, "the %s certificate expired on %s: renewal is closed, apply for a new certificate", kindName(expired.Kind), dateString(expired.NotAfter))
-		case len(due) == 0:
-			return refuse(RuleNothingToRenew, "card %s holds no certificate to renew", id)
+		due, err := o.dueForRenewal(id, r, now)
+		if err != nil {
+			return err
 		}
 		_, notAfter := authority.Validity(now, r.Profile.Holder.BirthDate.Time, r.Expiry)
 		for _, old := range due {
@@ -730,6 +709,38 @@ func (o *Office) Renew(id string, pins RenewPINs) error {
 		}
 		return o.save()
 	})
+}
+
+// dueForRenewal returns the card's certificates in their renewal window, or
+// the refusal that names why none is: the window not yet open, only an
+// expired certificate, or no certificate at all (docs/lifecycle-rules.md §3).
+func (o *Office) dueForRenewal(id string, r *cardRecord, now time.Time) ([]authority.Record, error) {
+	var due []authority.Record
+	var expired, pending *authority.Record
+	for _, k := range []authority.Kind{authority.Auth, authority.Sign} {
+		cur, ok := o.current(r, k, authority.OnCard)
+		switch {
+		case !ok || cur.Status == authority.Revoked:
+		case now.After(cur.NotAfter):
+			expired = &cur
+		case now.Before(rules.RenewalOpens(cur.NotAfter)):
+			if pending == nil || cur.NotAfter.Before(pending.NotAfter) {
+				pending = &cur
+			}
+		default:
+			due = append(due, cur)
+		}
+	}
+	switch {
+	case len(due) == 0 && pending != nil:
+		return nil, refuse(RuleRenewalWindow, "renewal opens on %s (%d months before the %s certificate expires on %s)",
+			dateString(rules.RenewalOpens(pending.NotAfter)), rules.RenewalWindowMonth, kindName(pending.Kind), dateString(pending.NotAfter))
+	case len(due) == 0 && expired != nil:
+		return nil, refuse(RuleRenewalExpired, "the %s certificate expired on %s: renewal is closed, apply for a new certificate", kindName(expired.Kind), dateString(expired.NotAfter))
+	case len(due) == 0:
+		return nil, refuse(RuleNothingToRenew, "card %s holds no certificate to renew", id)
+	}
+	return due, nil
 }
 
 // of returns the new PIN of a kind ("" keeps the old one).
