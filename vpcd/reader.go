@@ -96,29 +96,9 @@ func (r *Reader) WaitCard(ctx context.Context) error {
 		return nil
 	}
 
-	if tl, ok := r.ln.(*net.TCPListener); ok {
-		_ = tl.SetDeadline(time.Time{})
-		interrupted := make(chan struct{})
-		stop := context.AfterFunc(ctx, func() {
-			_ = tl.SetDeadline(time.Unix(1, 0))
-			close(interrupted)
-		})
-		defer func() {
-			if !stop() {
-				<-interrupted
-				_ = tl.SetDeadline(time.Time{})
-			}
-		}()
-	}
-	conn, err := r.ln.Accept()
+	conn, err := r.accept(ctx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("waiting for a card: %w", ctx.Err())
-		}
-		if r.isClosed() {
-			return ErrClosed
-		}
-		return fmt.Errorf("waiting for a card: %w", err)
+		return err
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -143,6 +123,36 @@ func (r *Reader) WaitCard(ctx context.Context) error {
 		return fmt.Errorf("reading the ATR after power-up: %w", err)
 	}
 	return nil
+}
+
+// accept waits for the card's connection, until ctx ends or the reader is
+// closed.
+func (r *Reader) accept(ctx context.Context) (net.Conn, error) {
+	if tl, ok := r.ln.(*net.TCPListener); ok {
+		_ = tl.SetDeadline(time.Time{})
+		interrupted := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() {
+			_ = tl.SetDeadline(time.Unix(1, 0))
+			close(interrupted)
+		})
+		defer func() {
+			if !stop() {
+				<-interrupted
+				_ = tl.SetDeadline(time.Time{})
+			}
+		}()
+	}
+	conn, err := r.ln.Accept()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for a card: %w", ctx.Err())
+		}
+		if r.isClosed() {
+			return nil, ErrClosed
+		}
+		return nil, fmt.Errorf("waiting for a card: %w", err)
+	}
+	return conn, nil
 }
 
 // ctrlFrames are the control payloads, shared so sending one allocates

@@ -38,67 +38,83 @@ func ParseDERHeader(b []byte) (DERHeader, error) {
 	if len(b) == 0 {
 		return DERHeader{}, ErrDERTruncated
 	}
-	h := DERHeader{Class: int(b[0] >> 6), Constructed: b[0]&0x20 != 0, Tag: int(b[0] & 0x1F)}
-	i := 1
-	if h.Tag == 0x1F {
-		h.Tag = 0
-		for n := 0; ; n++ {
-			if i >= len(b) {
-				return DERHeader{}, ErrDERTruncated
-			}
-			c := b[i]
-			i++
-			if n == 0 && c == 0x80 {
-				return DERHeader{}, fmt.Errorf("%w: tag number with a leading zero octet", ErrDERInvalid)
-			}
-			if n == 3 {
-				return DERHeader{}, fmt.Errorf("%w: tag number longer than 3 octets", ErrDERInvalid)
-			}
-			h.Tag = h.Tag<<7 | int(c&0x7F)
-			if c&0x80 == 0 {
-				break
-			}
+	h := DERHeader{Class: int(b[0] >> 6), Constructed: b[0]&0x20 != 0}
+	tag, i, err := parseDERTag(b)
+	if err != nil {
+		return DERHeader{}, err
+	}
+	length, n, err := parseDERLength(b[i:])
+	if err != nil {
+		return DERHeader{}, err
+	}
+	h.Tag, h.Length, h.HeaderLen = tag, length, i+n
+	return h, nil
+}
+
+// parseDERTag reads the tag number of the identifier octets at the start
+// of b (X.690 8.1.2), and how many octets it took.
+func parseDERTag(b []byte) (tag, n int, err error) {
+	if tag = int(b[0] & 0x1F); tag != 0x1F {
+		return tag, 1, nil
+	}
+	tag, i := 0, 1
+	for k := 0; ; k++ {
+		if i >= len(b) {
+			return 0, 0, ErrDERTruncated
 		}
-		if h.Tag < 0x1F {
-			return DERHeader{}, fmt.Errorf("%w: tag number %d in high-tag-number form", ErrDERInvalid, h.Tag)
+		c := b[i]
+		i++
+		if k == 0 && c == 0x80 {
+			return 0, 0, fmt.Errorf("%w: tag number with a leading zero octet", ErrDERInvalid)
+		}
+		if k == 3 {
+			return 0, 0, fmt.Errorf("%w: tag number longer than 3 octets", ErrDERInvalid)
+		}
+		tag = tag<<7 | int(c&0x7F)
+		if c&0x80 == 0 {
+			break
 		}
 	}
-	if i >= len(b) {
-		return DERHeader{}, ErrDERTruncated
+	if tag < 0x1F {
+		return 0, 0, fmt.Errorf("%w: tag number %d in high-tag-number form", ErrDERInvalid, tag)
 	}
-	l := b[i]
-	i++
+	return tag, i, nil
+}
+
+// parseDERLength reads the length octets at the start of b (X.690 8.1.3,
+// 10.1), and how many octets they took.
+func parseDERLength(b []byte) (length, n int, err error) {
+	if len(b) == 0 {
+		return 0, 0, ErrDERTruncated
+	}
+	l := b[0]
 	switch {
 	case l < 0x80:
-		h.Length = int(l)
+		return int(l), 1, nil
 	case l == 0x80:
-		return DERHeader{}, fmt.Errorf("%w: indefinite length", ErrDERInvalid)
+		return 0, 0, fmt.Errorf("%w: indefinite length", ErrDERInvalid)
 	case l == 0xFF:
-		return DERHeader{}, fmt.Errorf("%w: reserved length octet FF", ErrDERInvalid)
-	default:
-		n := int(l & 0x7F)
-		if n > 4 {
-			return DERHeader{}, fmt.Errorf("%w: %d length octets", ErrDERInvalid, n)
-		}
-		if i+n > len(b) {
-			return DERHeader{}, ErrDERTruncated
-		}
-		if b[i] == 0 {
-			return DERHeader{}, fmt.Errorf("%w: length with a leading zero octet", ErrDERInvalid)
-		}
-		var v uint64
-		for _, c := range b[i : i+n] {
-			v = v<<8 | uint64(c)
-		}
-		i += n
-		if v < 0x80 {
-			return DERHeader{}, fmt.Errorf("%w: long-form length %d below 128", ErrDERInvalid, v)
-		}
-		if v > maxDERLength {
-			return DERHeader{}, fmt.Errorf("%w: length %d too large", ErrDERInvalid, v)
-		}
-		h.Length = int(v)
+		return 0, 0, fmt.Errorf("%w: reserved length octet FF", ErrDERInvalid)
 	}
-	h.HeaderLen = i
-	return h, nil
+	n = int(l & 0x7F)
+	if n > 4 {
+		return 0, 0, fmt.Errorf("%w: %d length octets", ErrDERInvalid, n)
+	}
+	if 1+n > len(b) {
+		return 0, 0, ErrDERTruncated
+	}
+	if b[1] == 0 {
+		return 0, 0, fmt.Errorf("%w: length with a leading zero octet", ErrDERInvalid)
+	}
+	var v uint64
+	for _, c := range b[1 : 1+n] {
+		v = v<<8 | uint64(c)
+	}
+	if v < 0x80 {
+		return 0, 0, fmt.Errorf("%w: long-form length %d below 128", ErrDERInvalid, v)
+	}
+	if v > maxDERLength {
+		return 0, 0, fmt.Errorf("%w: length %d too large", ErrDERInvalid, v)
+	}
+	return int(v), 1 + n, nil
 }

@@ -259,6 +259,40 @@ func Mask(cmd []byte) (masked []byte, offset, n int) {
 	return masked, offset, n
 }
 
+// proprietaryNames are the JPKI/JICSAP names of the proprietary
+// instructions (CLA with bit 8 set) the card uses (docs/card.md §4).
+var proprietaryNames = map[byte]string{
+	0x2A: "COMPUTE DIGITAL SIGNATURE (JPKI 80 2A)",
+	0x32: "CHANGE KEY (JICSAP 80 32)",
+	0xA2: "VERIFY CERTIFICATE (80 A2)",
+	0xAE: "SET SESSION KEY (80 AE)",
+}
+
+// interIndustryNames are the ISO/IEC 7816-4 names of the inter-industry
+// instructions; SELECT and VERIFY are named in more detail by CommandName.
+var interIndustryNames = map[byte]string{
+	0xA4: "SELECT",
+	0xB0: "READ BINARY",
+	0xB1: "READ BINARY (odd INS)",
+	0xB2: "READ RECORD",
+	0xD6: "UPDATE BINARY",
+	0x20: "VERIFY",
+	0x21: "VERIFY (odd INS)",
+	0x24: "CHANGE REFERENCE DATA",
+	0x26: "DISABLE VERIFICATION REQUIREMENT",
+	0x28: "ENABLE VERIFICATION REQUIREMENT",
+	0x2C: "RESET RETRY COUNTER",
+	0x22: "MANAGE SECURITY ENVIRONMENT",
+	0x2A: "PERFORM SECURITY OPERATION",
+	0x84: "GET CHALLENGE",
+	0x88: "INTERNAL AUTHENTICATE",
+	0x82: "EXTERNAL AUTHENTICATE",
+	0xC0: "GET RESPONSE",
+	0xCA: "GET DATA",
+	0xCB: "GET DATA",
+	0x70: "MANAGE CHANNEL",
+}
+
 // CommandName names the instruction of a command APDU for the trace: the
 // ISO/IEC 7816-4 name for the inter-industry class, the JPKI/JICSAP name for
 // the proprietary instructions the card uses (docs/card.md §4).
@@ -268,66 +302,21 @@ func CommandName(cmd []byte) string {
 	}
 	cla, ins, p1 := cmd[0], cmd[1], cmd[2]
 	if cla&0x80 != 0 {
-		switch ins {
-		case 0x2A:
-			return "COMPUTE DIGITAL SIGNATURE (JPKI 80 2A)"
-		case 0x32:
-			return "CHANGE KEY (JICSAP 80 32)"
-		case 0xA2:
-			return "VERIFY CERTIFICATE (80 A2)"
-		case 0xAE:
-			return "SET SESSION KEY (80 AE)"
+		if name, ok := proprietaryNames[ins]; ok {
+			return name
 		}
 		return fmt.Sprintf("proprietary INS %02X", ins)
 	}
-	switch ins {
-	case 0xA4:
-		switch p1 {
-		case 0x04:
-			return "SELECT by DF name"
-		case 0x02:
-			return "SELECT EF"
-		}
-		return "SELECT"
-	case 0xB0:
-		return "READ BINARY"
-	case 0xB1:
-		return "READ BINARY (odd INS)"
-	case 0xB2:
-		return "READ RECORD"
-	case 0xD6:
-		return "UPDATE BINARY"
-	case 0x20:
-		if len(cmd) <= 5 {
-			return "VERIFY (tries-left query)"
-		}
-		return "VERIFY"
-	case 0x21:
-		return "VERIFY (odd INS)"
-	case 0x24:
-		return "CHANGE REFERENCE DATA"
-	case 0x26:
-		return "DISABLE VERIFICATION REQUIREMENT"
-	case 0x28:
-		return "ENABLE VERIFICATION REQUIREMENT"
-	case 0x2C:
-		return "RESET RETRY COUNTER"
-	case 0x22:
-		return "MANAGE SECURITY ENVIRONMENT"
-	case 0x2A:
-		return "PERFORM SECURITY OPERATION"
-	case 0x84:
-		return "GET CHALLENGE"
-	case 0x88:
-		return "INTERNAL AUTHENTICATE"
-	case 0x82:
-		return "EXTERNAL AUTHENTICATE"
-	case 0xC0:
-		return "GET RESPONSE"
-	case 0xCA, 0xCB:
-		return "GET DATA"
-	case 0x70:
-		return "MANAGE CHANNEL"
+	switch {
+	case ins == 0xA4 && p1 == 0x04:
+		return "SELECT by DF name"
+	case ins == 0xA4 && p1 == 0x02:
+		return "SELECT EF"
+	case ins == 0x20 && len(cmd) <= 5:
+		return "VERIFY (tries-left query)"
+	}
+	if name, ok := interIndustryNames[ins]; ok {
+		return name
 	}
 	return fmt.Sprintf("INS %02X", ins)
 }

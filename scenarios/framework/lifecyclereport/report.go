@@ -156,19 +156,10 @@ func Render(w io.Writer, p Page) error {
 	return nil
 }
 
+// viewOf lays a timeline out: one card a block, a bar per certificate, a
+// row of marks per kind of event, all on one time axis.
 func viewOf(t Timeline, personal bool) timelineView {
-	start, end := t.Start, t.End
-	for _, c := range t.Cards {
-		for _, e := range c.Events {
-			start, end = minT(start, e.At), maxT(end, e.At)
-		}
-		for _, ce := range c.Certificates {
-			start, end = minT(start, ce.NotBefore), maxT(end, ce.NotAfter)
-		}
-	}
-	if !end.After(start) {
-		end = start.Add(24 * time.Hour)
-	}
+	start, end := span(t)
 	x := func(at time.Time) int {
 		return labelW + int(float64(plotW)*float64(at.Sub(start))/float64(end.Sub(start)))
 	}
@@ -187,15 +178,7 @@ func viewOf(t Timeline, personal bool) timelineView {
 		}
 		y := 18
 		for _, ce := range c.Certificates {
-			b := bar{Label: ce.Label, X: x(ce.NotBefore), W: max(2, x(ce.NotAfter)-x(ce.NotBefore)), Y: y, Class: "valid",
-				Title: fmt.Sprintf("%s: %s – %s", ce.Label, day(ce.NotBefore), day(ce.NotAfter))}
-			if !ce.RevokedAt.IsZero() {
-				b.RevokedX = x(ce.RevokedAt)
-				b.RevokedW = max(0, b.X+b.W-b.RevokedX)
-				b.Class = "revoked"
-				b.Title += fmt.Sprintf(", revoked %s (%s)", day(ce.RevokedAt), ce.Reason)
-			}
-			cv.Bars = append(cv.Bars, b)
+			cv.Bars = append(cv.Bars, certBar(ce, x, y))
 			y += rowH
 		}
 		events := append([]Event(nil), c.Events...)
@@ -216,6 +199,37 @@ func viewOf(t Timeline, personal bool) timelineView {
 		tv.Cards = append(tv.Cards, cv)
 	}
 	return tv
+}
+
+// span is the time a timeline covers: its own start and end, widened to
+// every event and certificate, and a day at least.
+func span(t Timeline) (start, end time.Time) {
+	start, end = t.Start, t.End
+	for _, c := range t.Cards {
+		for _, e := range c.Events {
+			start, end = minT(start, e.At), maxT(end, e.At)
+		}
+		for _, ce := range c.Certificates {
+			start, end = minT(start, ce.NotBefore), maxT(end, ce.NotAfter)
+		}
+	}
+	if !end.After(start) {
+		end = start.Add(24 * time.Hour)
+	}
+	return start, end
+}
+
+// certBar is a certificate's bar at height y, its revoked part marked.
+func certBar(ce Certificate, x func(time.Time) int, y int) bar {
+	b := bar{Label: ce.Label, X: x(ce.NotBefore), W: max(2, x(ce.NotAfter)-x(ce.NotBefore)), Y: y, Class: "valid",
+		Title: fmt.Sprintf("%s: %s – %s", ce.Label, day(ce.NotBefore), day(ce.NotAfter))}
+	if !ce.RevokedAt.IsZero() {
+		b.RevokedX = x(ce.RevokedAt)
+		b.RevokedW = max(0, b.X+b.W-b.RevokedX)
+		b.Class = "revoked"
+		b.Title += fmt.Sprintf(", revoked %s (%s)", day(ce.RevokedAt), ce.Reason)
+	}
+	return b
 }
 
 func day(t time.Time) string { return t.Format("2006-01-02") }
