@@ -75,6 +75,11 @@ func (v UnknownIssuer) String() string { return "unknown issuer " + v.Issuer }
 func (Unknown) String() string         { return "unknown to the OCSP responder" }
 
 // Reason is an RFC 5280 §5.3.1 CRLReason code.
+//
+// The simulator's authority (simcard/authority) lists the same codes; they
+// are written again here on purpose: the relying party judges the
+// authority's CRLs and OCSP answers from outside, so it shares none of its
+// code (docs/architecture.md, "Two sides, same names").
 type Reason int
 
 // Reason codes (RFC 5280 §5.3.1).

@@ -54,18 +54,10 @@ const TestNotice = "TEST CERTIFICATE issued by the mynahil simulator's test auth
 // CN per issuing office [inf: the real end-entity profile is not public;
 // the CAs' own CRL DP is a DirName, docs/card.md §6].
 func crlPartition(k Kind, office string) []byte {
-	ou := "JPKI for user authentication"
-	if k == Sign {
-		ou = "JPKI for digital signature"
-	}
-	return name(
-		attr{oidCountry, "JP", false},
-		attr{oidOrganization, "JPKI-TEST", true},
-		attr{oidOrgUnit, ou, true},
-		attr{oidOrgUnit, "mynahil simulator test authority (not J-LIS)", true},
+	return name(append(caAttrs(k),
 		attr{oidOrgUnit, "CRL Distribution Points", true},
 		attr{oidCommonName, "CRL partition " + office, true},
-	)
+	)...)
 }
 
 // TestCPS is the CPS qualifier of the simulator's policies. The .invalid
@@ -92,17 +84,20 @@ type Authority struct {
 }
 
 // caName is the root's DN: the real one's shape with a test organisation.
-func caName(k Kind) []byte {
+func caName(k Kind) []byte { return name(caAttrs(k)...) }
+
+// caAttrs are the root's DN attributes, which a CRL partition's DN extends.
+func caAttrs(k Kind) []attr {
 	ou := "JPKI for user authentication"
 	if k == Sign {
 		ou = "JPKI for digital signature"
 	}
-	return name(
-		attr{oidCountry, "JP", false},
-		attr{oidOrganization, "JPKI-TEST", true},
-		attr{oidOrgUnit, ou, true},
-		attr{oidOrgUnit, "mynahil simulator test authority (not J-LIS)", true},
-	)
+	return []attr{
+		{oidCountry, "JP", false},
+		{oidOrganization, "JPKI-TEST", true},
+		{oidOrgUnit, ou, true},
+		{oidOrgUnit, "mynahil simulator test authority (not J-LIS)", true},
+	}
 }
 
 // Validity of the roots around the clock's now at their creation. A state
