@@ -63,9 +63,10 @@ func Select(t harness.Transport, k Key) error { return selectPIN(t, k) }
 // run, or found short of tries) never reaches the card. (Answers are not
 // judged here: a destructive spec sends wrong values, and the old PIN
 // after a change, on purpose; before each spec the guard asks the card
-// for every try left instead.) It follows SELECT by DF name and by EF to know which PIN a VERIFY is for
-// (P2 80: the current EF; 80|SFI: that EF). Reset, ATR and Close pass
-// through.
+// for every try left instead.) It follows SELECT by DF name and by EF
+// to know which PIN a VERIFY is for (P2 80: the current EF; 80|SFI: that
+// EF); a VERIFY after a SELECT it cannot follow (by a partial DF name, by
+// path) passes. Reset, ATR and Close pass through.
 func (b *Budget) Gate(t harness.Transport) harness.Transport { return &gate{b: b, t: t} }
 
 type gate struct {
