@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -115,5 +116,41 @@ func TestDifferNamesFactsNotValues(t *testing.T) {
 	}
 	if s := fmt.Sprint(d); strings.Contains(s, "山田") || strings.Contains(s, "1990") {
 		t.Errorf("Differ shows values: %s", s)
+	}
+}
+
+// TestParseErrorsHideTheFact: a malformed birth date or sex is reported by
+// what is wrong with it, never by its value (issue 17.5): the error reaches
+// a physical card's JUnit and JSON reports through Expect(err).
+func TestParseErrorsHideTheFact(t *testing.T) {
+	for _, tc := range []struct {
+		name, birth, sex string
+		secret           []string // none may appear in the error
+	}{
+		{"birth date not a calendar date", "419901302", "1", []string{"19901302", "1990", "1302"}},
+		{"birth date month 00", "419900015", "1", []string{"19900015", "0015"}},
+		{"birth date too short", "41990061", "1", []string{"41990061", "1990"}},
+		{"birth date too long", "4199006150", "1", []string{"4199006150", "1990"}},
+		{"birth date bad era", "919900615", "1", []string{"919900615", "19900615"}},
+		{"birth date letters", "4199O0615", "1", []string{"4199O0615", "0615"}},
+		{"sex not 1, 2 or 3", "419900615", "男", []string{"男"}},
+		{"sex two digits", "419900615", "12", []string{"\"12\"", "12:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			san := sanOf(t, OIDName, "山田　太郎", OIDBirthDate, tc.birth, OIDSex, tc.sex, OIDAddress, "東京都千代田区１")
+			c := certWith(t, pkix.Name{CommonName: "x"}, san, d(2026, time.April, 1), d(2030, time.June, 16))
+			_, err := FromCertificate(c)
+			if !errors.Is(err, ErrBadFact) {
+				t.Fatalf("FromCertificate error = %v, want ErrBadFact", err)
+			}
+			for _, s := range tc.secret {
+				if strings.Contains(err.Error(), s) {
+					t.Errorf("error %q shows the holder's fact (%q)", err, s)
+				}
+			}
+			if _, _, perr := ParseEraDate(tc.birth); perr != nil && strings.Contains(perr.Error(), tc.birth) {
+				t.Errorf("ParseEraDate error %q quotes its input", perr)
+			}
+		})
 	}
 }

@@ -40,6 +40,11 @@ var (
 // ErrNoFacts: the certificate carries no holder facts.
 var ErrNoFacts = errors.New("certificate carries no holder facts")
 
+// ErrBadFact: a holder fact is not in its form. Errors that wrap it name
+// the fact and what is wrong with it, never its value (the holder's
+// personal data).
+var ErrBadFact = errors.New("holder fact malformed")
+
 // Facts are the holder's four basic facts as a signing certificate states
 // them.
 type Facts struct {
@@ -149,7 +154,9 @@ func FromCertificate(c *x509.Certificate) (Facts, error) {
 		return Facts{}, err
 	}
 	if len(sex) != 1 || !strings.ContainsRune("123", rune(sex[0])) {
-		return Facts{}, fmt.Errorf("sex otherName %q: want 1, 2 or 3", sex)
+		// The value is not quoted: it is the holder's sex, and this error
+		// reaches a physical card's report through Expect(err).
+		return Facts{}, fmt.Errorf("%w: sex otherName (%d bytes): want 1, 2 or 3", ErrBadFact, len(sex))
 	}
 	f.Sex = sex[0]
 	return f, nil
@@ -157,17 +164,23 @@ func FromCertificate(c *x509.Certificate) (Facts, error) {
 
 // ParseEraDate decodes the birth-date otherName EYYYYMMDD: the era digit
 // then the Gregorian date (e.g. "419900102": Heisei, 2 January 1990).
+//
+// Its errors say what is wrong with the value, never the value: it is the
+// holder's birth date, and an error reaches a physical card's JUnit and
+// JSON reports through Expect(err) (docs/physical-cards.md, "Personal data
+// in reports"). time.ParseInLocation's own error quotes its input, so it
+// is not wrapped.
 func ParseEraDate(s string) (int, time.Time, error) {
 	if len(s) != 9 {
-		return 0, time.Time{}, fmt.Errorf("birth date %q: want 9 digits EYYYYMMDD", s)
+		return 0, time.Time{}, fmt.Errorf("%w: birth date of %d bytes: want 9 digits EYYYYMMDD", ErrBadFact, len(s))
 	}
 	era, err := strconv.Atoi(s[:1])
 	if err != nil || era > 5 {
-		return 0, time.Time{}, fmt.Errorf("birth date %q: era digit must be 0–5", s)
+		return 0, time.Time{}, fmt.Errorf("%w: birth date: era digit must be 0–5", ErrBadFact)
 	}
 	d, err := time.ParseInLocation("20060102", s[1:], JST)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("birth date %q: %w", s, err)
+		return 0, time.Time{}, fmt.Errorf("%w: birth date: YYYYMMDD is not a calendar date", ErrBadFact)
 	}
 	return era, d, nil
 }

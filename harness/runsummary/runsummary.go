@@ -37,6 +37,12 @@ const (
 // the summary line repeats it.
 const EntryCardState = "card state"
 
+// EntryPINBudget is the name of the report entries in which a suite
+// records each PIN the PIN budget withholds from the whole run
+// (harness/pinbudget: refused, or short of tries at the pre-flight): each
+// fails the run, and the summary line starts with them.
+const EntryPINBudget = "pin budget"
+
 // notSelected groups specs the run's own --label-filter or --focus left out.
 const notSelected = "not selected by this run's filters"
 
@@ -50,6 +56,7 @@ type Summary struct {
 	NotSelected int
 	Reasons     map[string]int // skip reason group → specs
 	CardState   []string       // what the run left the card in
+	PINProblems []string       // why the PIN budget withheld a PIN from the run (each fails it)
 	MissingPIN  int            // skips for a missing PIN (strict mode fails on these)
 }
 
@@ -87,8 +94,11 @@ func Summarise(name string, r types.Report) Summary {
 	byContainer := map[string]string{}
 	for _, sr := range r.SpecReports {
 		for _, e := range sr.ReportEntries {
-			if e.Name == EntryCardState {
+			switch e.Name {
+			case EntryCardState:
 				s.CardState = append(s.CardState, e.StringRepresentation())
+			case EntryPINBudget:
+				s.PINProblems = append(s.PINProblems, e.StringRepresentation())
 			}
 		}
 		if sr.LeafNodeType != types.NodeTypeIt {
@@ -143,6 +153,9 @@ func plural(n int, group string) string {
 // Line is the one-line summary.
 func (s Summary) Line() string {
 	var b strings.Builder
+	if len(s.PINProblems) > 0 {
+		fmt.Fprintf(&b, "THIS RUN FAILED: %s. ", strings.Join(slices.Compact(s.PINProblems), "; "))
+	}
 	fmt.Fprintf(&b, "%s: %d specs: %d ran, %d passed, %d failed, %d skipped", s.Suite, s.Total, s.Ran, s.Passed, s.Failed, s.Skipped)
 	if len(s.Reasons) > 0 {
 		groups := make([]string, 0, len(s.Reasons))

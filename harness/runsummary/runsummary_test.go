@@ -152,3 +152,23 @@ func TestSkipInBeforeAllSharesTheReason(t *testing.T) {
 		t.Errorf("reasons = %v, want 3 sim-only and 2 needing the sign PIN", s.Reasons)
 	}
 }
+
+// A PIN the budget withheld from the run opens the summary line: the run
+// failed, and why, before the counts.
+func TestPINBudgetOpensTheLine(t *testing.T) {
+	const why = "the auth PIN given was refused; 2 of 3 tries left: no further try is spent in this run; check MYNAHIL_AUTH_PIN"
+	entry := types.ReportEntry{Name: runsummary.EntryPINBudget, Value: types.WrapEntryValue(why)}
+	r := types.Report{SpecReports: types.SpecReports{
+		{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStatePassed, ReportEntries: []types.ReportEntry{entry}},
+		spec(types.SpecStatePassed, ""),
+		spec(types.SpecStateSkipped, why),
+	}}
+	s := runsummary.Summarise("JPKI applet", r)
+	line := s.Line()
+	if !strings.HasPrefix(line, "THIS RUN FAILED: "+why+". JPKI applet: 2 specs") {
+		t.Errorf("line = %q", line)
+	}
+	if !strings.Contains(line, "1 the auth PIN given was refused; 2 of 3 tries left") {
+		t.Errorf("the skip is not grouped by its reason: %q", line)
+	}
+}

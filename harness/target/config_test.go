@@ -89,3 +89,58 @@ func splitPairs(s string) []string {
 	}
 	return out
 }
+
+// TestDestructiveOptInFromEnv builds the configuration from the environment
+// as a run does (FromEnv, then the target's facts with the card's own
+// fingerprint) and asks the guard about a destructive spec: only
+// MYNAHIL_ALLOW_DESTRUCTIVE=1 together with a MYNAHIL_CARD_FINGERPRINT
+// naming the card in the reader opts in (issue 23.7). A fingerprint alone
+// is not an opt-in.
+func TestDestructiveOptInFromEnv(t *testing.T) {
+	const card = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	const other = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	destructive := []string{"destructive", "needs-auth-pin"}
+	for _, tc := range []struct {
+		name   string
+		env    map[string]string
+		run    bool
+		reason string
+	}{
+		{"neither", nil, false, EnvAllowDestructive},
+		{"fingerprint only", map[string]string{EnvFingerprint: card}, false, EnvAllowDestructive},
+		{"fingerprint only, opt-in set to 0", map[string]string{EnvFingerprint: card, EnvAllowDestructive: "0"}, false, EnvAllowDestructive},
+		{"opt-in only", map[string]string{EnvAllowDestructive: "1"}, false, "must name the card"},
+		{"both, matching", map[string]string{EnvAllowDestructive: "1", EnvFingerprint: card}, true, ""},
+		{"both, matching, fingerprint in capitals with colons", map[string]string{EnvAllowDestructive: "true",
+			EnvFingerprint: strings.ToUpper(strings.Join(splitPairs(card), ":"))}, true, ""},
+		{"both, another card's fingerprint", map[string]string{EnvAllowDestructive: "1", EnvFingerprint: other}, false, "is not the one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{EnvTarget, EnvReader, EnvPhysical, EnvAllowDestructive, EnvFingerprint, EnvAuthPIN, EnvSignPIN, EnvSlot, EnvNoPrompt, EnvCardInfoPIN, EnvOperator, "CI"} {
+				t.Setenv(k, "")
+			}
+			t.Setenv(EnvReader, "Some Reader 00 00")
+			t.Setenv(EnvAuthPIN, "1234")
+			t.Setenv(EnvNoPrompt, "1")
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := FromEnv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tgt := &Target{cfg: cfg, fingerprint: card, pins: PINs{Auth: cfg.AuthPIN}}
+			f := tgt.Facts()
+			// The destructive pass comes from the run's --label-filter;
+			// this test is about the opt-in, so it is that pass.
+			f.DestructivePass = true
+			d := Decide(destructive, f)
+			if d.Run != tc.run {
+				t.Fatalf("destructive spec run = %v (%s), want %v", d.Run, d.Reason, tc.run)
+			}
+			if !tc.run && !strings.Contains(d.Reason, tc.reason) {
+				t.Errorf("reason %q does not name %q", d.Reason, tc.reason)
+			}
+		})
+	}
+}

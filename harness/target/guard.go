@@ -26,8 +26,10 @@ type Facts struct {
 	// only (a physical card's destructive specs run in a pass of their own,
 	// after all others).
 	DestructivePass bool
-	// AuthBlocked, SignBlocked: the card reported the PIN blocked.
-	AuthBlocked, SignBlocked bool
+	// AuthWithheld, SignWithheld, CardInfoWithheld: why the PIN budget
+	// (harness/pinbudget) does not send that PIN to the card, "" when it
+	// may: refused in this run, blocked, or short of tries on the card.
+	AuthWithheld, SignWithheld, CardInfoWithheld string
 }
 
 // Decision is the guard's verdict on one spec.
@@ -52,7 +54,8 @@ func skip(format string, args ...any) Decision {
 //     spec that needs a PIN runs after a lockout;
 //  3. anything else runs only if labelled physical-safe;
 //  4. needs-auth-pin / needs-sign-pin / needs-cardinfo-pin run only when
-//     that PIN was given, and not once the card reports it blocked;
+//     that PIN was given and the PIN budget lets it through (not refused
+//     in this run, every try left on the card; harness/pinbudget);
 //  5. interactive runs only with an operator.
 //
 // Simulated targets run everything but interactive specs without an
@@ -95,10 +98,12 @@ func Decide(labels []string, f Facts) Decision {
 		return skip("needs the sign PIN: set MYNAHIL_SIGN_PIN or answer the prompt")
 	case has(speclabel.NeedsCardInfoPIN) && !f.HaveCardInfoPIN:
 		return skip("needs the card-info PIN: set %s", EnvCardInfoPIN)
-	case has(speclabel.NeedsAuthPIN) && f.AuthBlocked:
-		return skip("auth PIN blocked on the card: the office must re-set it")
-	case has(speclabel.NeedsSignPIN) && f.SignBlocked:
-		return skip("sign PIN blocked on the card: the office must re-set it")
+	case has(speclabel.NeedsAuthPIN) && f.AuthWithheld != "":
+		return skip("%s", f.AuthWithheld)
+	case has(speclabel.NeedsSignPIN) && f.SignWithheld != "":
+		return skip("%s", f.SignWithheld)
+	case has(speclabel.NeedsCardInfoPIN) && f.CardInfoWithheld != "":
+		return skip("%s", f.CardInfoWithheld)
 	case has(speclabel.Interactive) && !f.HaveOperator:
 		return skip("needs an operator: set %s=terminal to be asked at the terminal", EnvOperator)
 	}
@@ -120,14 +125,19 @@ func (t *Target) Decide(labels []string) Decision { return Decide(labels, t.Fact
 //
 //	BeforeEach(func() { tgt.Guard() })
 //
-// On a physical card it first asks the card (no try spent) whether the
-// PINs the spec needs are blocked.
+// On a physical card it first asks the card (no try spent) whether each
+// PIN the spec needs shows every try left (pinbudget.Budget.Ready).
 func (t *Target) Guard() {
-	labels := ginkgo.CurrentSpecReport().Labels()
-	if t.cfg.Physical && (speclabel.Has(labels, speclabel.NeedsAuthPIN) || speclabel.Has(labels, speclabel.NeedsSignPIN)) {
-		t.refreshBlocked()
-	}
-	if d := t.Decide(labels); !d.Run {
+	if d := t.guard(ginkgo.CurrentSpecReport().Labels()); !d.Run {
 		ginkgo.Skip(d.Reason, 1)
 	}
+}
+
+// guard is Guard without Ginkgo: the PIN budget's look at the card, then
+// Decide.
+func (t *Target) guard(labels []string) Decision {
+	if t.cfg.Physical {
+		t.refreshWithheld(labels)
+	}
+	return t.Decide(labels)
 }

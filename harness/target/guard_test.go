@@ -1,9 +1,13 @@
 package target
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pinbudget"
+	"github.com/mynahil/mynahil/harness/pinbudget/fakecard"
 	"github.com/mynahil/mynahil/harness/speclabel"
 )
 
@@ -20,7 +24,7 @@ func TestDecide(t *testing.T) {
 	firstPass := optedIn
 	firstPass.DestructivePass = false
 	authBlocked := optedIn
-	authBlocked.AuthBlocked = true
+	authBlocked.AuthWithheld = "auth PIN blocked on the card: the office must re-set it"
 	withOperator := optedIn
 	withOperator.HaveOperator = true
 
@@ -97,5 +101,96 @@ func TestDecide(t *testing.T) {
 				t.Errorf("a spec that runs has a skip reason %q", d.Reason)
 			}
 		})
+	}
+}
+
+// TestGuardAsksTheCard goes through the guard (the PIN budget's look at the
+// card, then Decide) on a physical target whose card shows a PIN blocked
+// (63C0) or short of tries (63C1, 63C2): the specs that need that PIN are
+// skipped with the reason, no VERIFY with data is sent, and the specs that
+// need another PIN still run (issue 23.8; docs/physical-cards.md).
+func TestGuardAsksTheCard(t *testing.T) {
+	needsAuth := []string{string(speclabel.PhysicalSafe), string(speclabel.NeedsAuthPIN)}
+	needsSign := []string{string(speclabel.PhysicalSafe), string(speclabel.NeedsSignPIN)}
+	needsCardInfo := []string{string(speclabel.PhysicalSafe), string(speclabel.NeedsCardInfoPIN)}
+	for _, tc := range []struct {
+		name       string
+		key        pinbudget.Key
+		left       int
+		labels     []string
+		run        bool
+		reason     string
+		otherLabel []string // a spec needing another PIN: runs
+	}{
+		{"auth PIN full", pinbudget.Auth, 3, needsAuth, true, "", needsSign},
+		{"auth PIN blocked (63C0)", pinbudget.Auth, 0, needsAuth, false, "auth PIN blocked on the card", needsSign},
+		{"auth PIN 63C1", pinbudget.Auth, 1, needsAuth, false, "the auth PIN was not sent, the card shows 1 of 3 tries left", needsSign},
+		{"auth PIN 63C2", pinbudget.Auth, 2, needsAuth, false, "the auth PIN was not sent, the card shows 2 of 3 tries left", needsSign},
+		{"sign PIN blocked (63C0)", pinbudget.Sign, 0, needsSign, false, "sign PIN blocked on the card", needsAuth},
+		{"sign PIN 63C4", pinbudget.Sign, 4, needsSign, false, "the sign PIN was not sent, the card shows 4 of 5 tries left", needsAuth},
+		{"card-info PIN blocked (63C0)", pinbudget.CardInfo, 0, needsCardInfo, false, "card-info PIN blocked on the card", needsAuth},
+		{"card-info PIN 63C2", pinbudget.CardInfo, 2, needsCardInfo, false, "the card-info PIN was not sent, the card shows 2 of 3 tries left", needsSign},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fakecard.New(
+				&fakecard.PIN{AID: pinbudget.Auth.AID, EF: pinbudget.Auth.EF, Value: "1234", Max: 3, Left: 3},
+				&fakecard.PIN{AID: pinbudget.Sign.AID, EF: pinbudget.Sign.EF, Value: "SIGN2026", Max: 5, Left: 5},
+				&fakecard.PIN{AID: pinbudget.CardInfo.AID, EF: pinbudget.CardInfo.EF, Value: "1234", Max: 3, Left: 3},
+			)
+			tgt := &Target{cfg: Config{Kind: PCSC, Reader: "r", Physical: true}, t: c,
+				pins: PINs{Auth: "1234", Sign: "SIGN2026", CardInfo: "1234"}}
+			tgt.preflight()
+			// The card changes after the pre-flight (a lockout, another
+			// program): the guard must see it before the next spec.
+			for _, p := range c.PINs {
+				if p.EF == tc.key.EF {
+					p.Left = tc.left
+				}
+			}
+			sent := c.Verifies(tc.key.EF)
+			d := tgt.guard(tc.labels)
+			if d.Run != tc.run {
+				t.Fatalf("guard run = %v (%s), want %v", d.Run, d.Reason, tc.run)
+			}
+			if !tc.run && !strings.HasPrefix(d.Reason, tc.reason) {
+				t.Errorf("reason %q, want it to start %q", d.Reason, tc.reason)
+			}
+			if n := c.Verifies(tc.key.EF); n != sent {
+				t.Errorf("the guard sent %d VERIFYs with data", n-sent)
+			}
+			if d := tgt.guard(tc.otherLabel); !d.Run {
+				t.Errorf("a spec needing another PIN is skipped: %s", d.Reason)
+			}
+		})
+	}
+}
+
+// TestGuardAfterARefusedPIN: a mistyped PIN found by the pre-flight skips
+// every spec that needs it, with the reason a QA engineer reads, and is
+// counted against the run; the card spent one try.
+func TestGuardAfterARefusedPIN(t *testing.T) {
+	c := fakecard.New(&fakecard.PIN{AID: pinbudget.Auth.AID, EF: pinbudget.Auth.EF, Value: "1234", Max: 3, Left: 3})
+	tgt := &Target{cfg: Config{Kind: PCSC, Reader: "r", Physical: true}, t: c, pins: PINs{Auth: "9999"}}
+	tgt.preflight()
+	const want = "the auth PIN given was refused; 2 of 3 tries left"
+	if p := tgt.PINProblems(); len(p) != 1 || !strings.HasPrefix(p[0], want) {
+		t.Fatalf("PINProblems = %q, want %q", p, want)
+	}
+	for range 3 {
+		d := tgt.guard([]string{string(speclabel.PhysicalSafe), string(speclabel.NeedsAuthPIN)})
+		if d.Run || !strings.HasPrefix(d.Reason, want+":") {
+			t.Errorf("guard: run %v, reason %q; want a skip starting %q", d.Run, d.Reason, want)
+		}
+	}
+	// A spec that sends the PIN itself, through the target's transport.
+	j := jpkiclient.New(tgt.Transport())
+	if err := j.SelectAP(); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.VerifyPIN(jpkiclient.AuthPIN, "9999"); !errors.Is(err, pinbudget.ErrRefused) {
+		t.Errorf("VERIFY through the target: %v, want ErrRefused", err)
+	}
+	if n, left := c.Verifies(pinbudget.Auth.EF), c.Left(pinbudget.Auth.EF); n != 1 || left != 2 {
+		t.Errorf("the card received %d VERIFYs and shows %d tries; want 1 and 2 of 3", n, left)
 	}
 }

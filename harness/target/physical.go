@@ -16,6 +16,7 @@ import (
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/pinbudget"
 	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/harness/speclabel"
 )
@@ -33,13 +34,14 @@ const (
 const officeTimeout = 30 * time.Minute
 
 // physical is what a Target knows about a physical card beyond the
-// connection: the reader, who plays the office, and which PINs the card
-// reported blocked when last asked.
+// connection: the reader, who plays the office, the run's PIN budget and
+// why it withholds each PIN, as found when last asked.
 type physical struct {
-	reader  string
-	op      operator.Operator
-	blocked map[jpkiclient.PINRef]bool
-	swap    *swapTransport
+	reader   string
+	op       operator.Operator
+	budget   *pinbudget.Budget
+	withheld map[string]string // pinbudget.Key.Name → reason
+	swap     *swapTransport
 }
 
 // readPhysicalEnv reads the card-info PIN and the operator.
@@ -174,16 +176,74 @@ func (t *Target) triesLeft(ref jpkiclient.PINRef) (int, error) {
 	return c.TriesLeft(ref)
 }
 
-// refreshBlocked asks the card which PINs are blocked.
-func (t *Target) refreshBlocked() {
-	if t.ph.blocked == nil {
-		t.ph.blocked = map[jpkiclient.PINRef]bool{}
+// refreshWithheld asks the card, for each PIN the spec's labels need and
+// the run was given, whether the budget lets it through now (every try
+// left, not refused in this run). No try is spent.
+func (t *Target) refreshWithheld(labels []string) {
+	if t.ph.budget == nil {
+		return
 	}
-	for _, ref := range []jpkiclient.PINRef{jpkiclient.AuthPIN, jpkiclient.SignPIN} {
-		n, err := t.triesLeft(ref)
-		t.ph.blocked[ref] = err == nil && n == 0 || errors.Is(err, apduclient.ErrPINBlocked)
+	if t.ph.withheld == nil {
+		t.ph.withheld = map[string]string{}
 	}
-	_ = harness.Reset(t.t)
+	asked := false
+	for _, n := range []struct {
+		label speclabel.Label
+		key   pinbudget.Key
+		given jpkiclient.PIN
+	}{
+		{speclabel.NeedsAuthPIN, pinbudget.Auth, t.pins.Auth},
+		{speclabel.NeedsSignPIN, pinbudget.Sign, t.pins.Sign},
+		{speclabel.NeedsCardInfoPIN, pinbudget.CardInfo, t.pins.CardInfo},
+	} {
+		if !speclabel.Has(labels, n.label) || n.given == "" {
+			continue
+		}
+		asked = true
+		err := pinbudget.Select(t.t, n.key)
+		if err == nil {
+			err = t.ph.budget.Ready(t.t, n.key)
+		}
+		t.ph.withheld[n.key.Name] = ""
+		if err != nil {
+			t.ph.withheld[n.key.Name] = withheldReason(n.key, err)
+		}
+	}
+	if asked {
+		_ = harness.Reset(t.t)
+	}
+}
+
+// withheldReason is the skip reason for a PIN the budget withholds.
+func withheldReason(k pinbudget.Key, err error) string {
+	for _, known := range []error{pinbudget.ErrRefused, pinbudget.ErrNotFull, pinbudget.ErrBlocked, pinbudget.ErrUnknown} {
+		if errors.Is(err, known) {
+			return err.Error()
+		}
+	}
+	return fmt.Sprintf("the %s was not sent, its tries left could not be read: %v", k, err)
+}
+
+// preflight runs the PIN budget's pre-flight on a physical card (one
+// VERIFY per given PIN, only with every try left) and puts the card
+// behind its gate.
+func (t *Target) preflight() {
+	raw := t.t
+	t.ph.budget = pinbudget.Preflight(raw,
+		pinbudget.Given{Key: pinbudget.Auth, PIN: t.pins.Auth},
+		pinbudget.Given{Key: pinbudget.Sign, PIN: t.pins.Sign},
+		pinbudget.Given{Key: pinbudget.CardInfo, PIN: t.pins.CardInfo})
+	t.t = t.ph.budget.Gate(raw)
+}
+
+// PINProblems lists why the PIN budget withholds a PIN the run was given,
+// as found by the pre-flight at Open: each ends every spec that needs the
+// PIN and fails the run (docs/physical-cards.md, "The PIN budget").
+func (t *Target) PINProblems() []string {
+	if t.ph.budget == nil {
+		return nil
+	}
+	return t.ph.budget.Problems()
 }
 
 // CardState says which state the card is in, for the run's last line:

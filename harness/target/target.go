@@ -40,6 +40,8 @@ import (
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/pinbudget"
+	"github.com/mynahil/mynahil/harness/runsummary"
 	"github.com/mynahil/mynahil/pcscdenv"
 )
 
@@ -227,6 +229,9 @@ func Open(ctx context.Context, cfg Config) (*Target, error) {
 		return nil, fmt.Errorf("opening %s target: %w", cfg.Kind, err)
 	}
 	t.identify()
+	if cfg.Physical {
+		t.preflight()
+	}
 	return t, nil
 }
 
@@ -359,8 +364,9 @@ func (t *Target) Facts() Facts {
 		HaveCardInfoPIN:  t.pins.CardInfo != "",
 		HaveOperator:     t.ph.op != nil,
 		DestructivePass:  destructivePass(),
-		AuthBlocked:      t.ph.blocked[jpkiclient.AuthPIN],
-		SignBlocked:      t.ph.blocked[jpkiclient.SignPIN],
+		AuthWithheld:     t.ph.withheld[pinbudget.Auth.Name],
+		SignWithheld:     t.ph.withheld[pinbudget.Sign.Name],
+		CardInfoWithheld: t.ph.withheld[pinbudget.CardInfo.Name],
 	}
 }
 
@@ -406,9 +412,22 @@ func OpenForSuite() *Target {
 	if err != nil {
 		ginkgo.Fail(err.Error())
 	}
+	problems := t.PINProblems()
+	if len(problems) > 0 {
+		// Registered first, it runs last: the run fails after every spec
+		// that could run has run, and says why in its last lines.
+		ginkgo.DeferCleanup(func() {
+			ginkgo.Fail("this run fails: " + strings.Join(problems, "; "))
+		})
+	}
 	ginkgo.DeferCleanup(t.Close)
 	// Cleanups run last-in first-out: the state is read before Close.
 	ginkgo.DeferCleanup(t.reportCardState)
+	for _, p := range problems {
+		// The run's first line: before any spec, on stdout.
+		fmt.Fprintf(os.Stdout, "mynahil: THIS RUN FAILS: %s\n", p)
+		ginkgo.AddReportEntry(runsummary.EntryPINBudget, p)
+	}
 	desc := t.String()
 	if t.fingerprint != "" {
 		desc += ", auth certificate SHA-256 " + t.fingerprint

@@ -5,11 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pinbudget"
 )
 
 // Options make Record safe on a physical card.
@@ -58,7 +60,10 @@ func Record(t harness.Transport, o Options) (*Transcript, error) {
 		return tr, fmt.Errorf("recording: %w: card %s, given %s", ErrWrongCard, got, want)
 	}
 	pins := map[string]jpkiclient.PIN{"auth": o.AuthPIN, "sign": o.SignPIN}
-	maxTries := map[string]uint16{"auth": 0x63C3, "sign": 0x63C5}
+	keys := map[string]pinbudget.Key{"auth": pinbudget.Auth, "sign": pinbudget.Sign}
+	// The run's PIN budget (harness/pinbudget): a PIN goes to the card only
+	// with every try left, and a refusal ends the recording.
+	budget := pinbudget.New()
 	for _, p := range Probe() {
 		need := p.NeedsPIN()
 		if need != "" {
@@ -66,12 +71,8 @@ func Record(t harness.Transport, o Options) (*Transcript, error) {
 				continue
 			}
 			// The previous probe step selected the PIN's EF.
-			resp, err := t.Transmit([]byte{0x00, 0x20, 0x00, 0x80})
-			if err != nil {
-				return tr, fmt.Errorf("recording: checking %s PIN tries: %w", need, err)
-			}
-			if sw := swOf(resp); sw != maxTries[need] {
-				return tr, fmt.Errorf("recording: %w: %s PIN answers %04X, not %04X (every try left); it was not sent", ErrTriesSpent, need, sw, maxTries[need])
+			if err := budget.Ready(t, keys[need]); err != nil {
+				return tr, fmt.Errorf("recording: %w: %w", ErrTriesSpent, err)
 			}
 		}
 		s, err := run(t, p, string(o.AuthPIN), string(o.SignPIN))
@@ -80,7 +81,13 @@ func Record(t harness.Transport, o Options) (*Transcript, error) {
 		}
 		tr.Steps = append(tr.Steps, s)
 		if need != "" && s.SW != "9000" {
-			return tr, fmt.Errorf("recording: %w: %s PIN answered %s; stopped", ErrPINRefused, need, s.SW)
+			sw, _ := strconv.ParseUint(s.SW, 16, 16)
+			budget.Note(keys[need], uint16(sw))
+			why := budget.Result(keys[need]).Reason()
+			if why == "" {
+				why = "the card answered " + s.SW
+			}
+			return tr, fmt.Errorf("recording: %w: %s; stopped", ErrPINRefused, why)
 		}
 	}
 	return tr, nil
