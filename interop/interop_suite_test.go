@@ -144,6 +144,11 @@ var _ = Describe("pkcs15-tool", Serial, func() {
 	)
 
 	It("does not hand out the sign certificate without the sign PIN", func(ctx SpecContext) {
+		// OpenSC leaves the card as it is on exit (disconnect_action leave),
+		// and a card keeps its verified PINs when the applet is selected
+		// again (docs/card.md §5.1): a sign PIN an earlier spec verified
+		// still holds until the card is reset or pcscd powers it down.
+		run(ctx, "opensc-tool", "--reader", reader, "--reset", "warm")
 		out, err := interop.Run(ctx, "", "pkcs15-tool", "--reader", reader, "--read-certificate", "02")
 		Expect(err).To(HaveOccurred())
 		Expect(out).NotTo(ContainSubstring("BEGIN CERTIFICATE"))

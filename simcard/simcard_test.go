@@ -231,7 +231,7 @@ func TestVerifyBySFIAndBadP2(t *testing.T) {
 	expectSW(t, c, "802A0080"+"F5"+strings.Repeat("00", 245)+"00", 0x9000)
 }
 
-func TestSecurityStatusClearedBySelectAndReset(t *testing.T) {
+func TestSecurityStatusKeptByReselectClearedByOtherSelectAndReset(t *testing.T) {
 	c := issue(t, profile.Default()).Card
 	login := func() {
 		expectSW(t, c, selJPKI, 0x9000)
@@ -241,7 +241,17 @@ func TestSecurityStatusClearedBySelectAndReset(t *testing.T) {
 	}
 	login()
 	expectSW(t, c, "802A0080020102 00", 0x9000)
-	expectSW(t, c, selJPKI, 0x9000) // re-selecting the same AP clears the status
+	expectSW(t, c, selJPKI, 0x9000)                           // re-selecting the current AP keeps the status
+	expectSW(t, c, "802A0080020102 00", 0x6A88)               // but no EF is current after it
+	expectSW(t, c, "00A4020C020017", 0x9000)                  //
+	expectSW(t, c, "802A0080020102 00", 0x9000)               // docs/card.md §5.1
+	expectSW(t, c, "00A4040C0A D3921000310001010408", 0x9000) // another applet clears it
+	expectSW(t, c, selJPKI, 0x9000)
+	expectSW(t, c, "00A4020C020017", 0x9000)
+	expectSW(t, c, "802A0080020102 00", 0x6982)
+	login()
+	expectSW(t, c, "00A4040C07 A0000001510000", 0x9000) // so does the issuer security domain
+	expectSW(t, c, selJPKI, 0x9000)
 	expectSW(t, c, "00A4020C020017", 0x9000)
 	expectSW(t, c, "802A0080020102 00", 0x6982)
 	login()

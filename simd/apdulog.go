@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/simcard/apdu"
-	"github.com/mynahil/mynahil/vpcd"
+	"github.com/mynahil/mynahil/simcard/card"
 )
 
 // loggedCard wraps a chip for the vpcd card side and logs one summary line
-// per APDU at debug level. Command data is logged only for SELECT (an AID or
-// file ID); for every other command, and in particular VERIFY, CHANGE
+// per APDU at debug level, from the command the chip parsed (its Observer
+// hook: the APDU is parsed once). Command data is logged only for SELECT (an
+// AID or file ID); for every other command, and in particular VERIFY, CHANGE
 // REFERENCE DATA and CHANGE KEY, which carry PINs (docs/card.md), only its
 // length is logged. Response data is never logged, only its length and SW.
 type loggedCard struct {
-	vpcd.Card
+	*card.Card
 	log *slog.Logger
 }
 
@@ -25,16 +26,16 @@ func (c loggedCard) Transmit(command []byte) []byte {
 		return c.Card.Transmit(command)
 	}
 	start := time.Now()
-	// Summarise before the card runs: it owns command and may reuse it.
-	attrs := summarize(command)
-	resp := c.Card.Transmit(command)
-	if n := len(resp); n >= 2 {
-		attrs = append(attrs, slog.String("sw", fmt.Sprintf("%02X%02X", resp[n-2], resp[n-1])),
-			slog.Int("resp_len", n-2))
-	}
-	attrs = append(attrs, slog.Duration("took", time.Since(start)))
-	c.log.LogAttrs(context.Background(), slog.LevelDebug, "apdu", attrs...)
-	return resp
+	n := len(command)
+	return c.TransmitObserved(command, func(cmd *apdu.Command, resp []byte) {
+		attrs := summarize(cmd, n)
+		if n := len(resp); n >= 2 {
+			attrs = append(attrs, slog.String("sw", fmt.Sprintf("%02X%02X", resp[n-2], resp[n-1])),
+				slog.Int("resp_len", n-2))
+		}
+		attrs = append(attrs, slog.Duration("took", time.Since(start)))
+		c.log.LogAttrs(context.Background(), slog.LevelDebug, "apdu", attrs...)
+	})
 }
 
 // Instruction names for logs (ISO/IEC 7816-4 5.4; JPKI-specific ones from
@@ -53,12 +54,12 @@ var insNames = map[byte]string{
 	0xCA: "GET DATA",
 }
 
-// summarize describes a command APDU for a log line without revealing any
-// secret: see loggedCard.
-func summarize(command []byte) []slog.Attr {
-	cmd, err := apdu.Parse(command)
-	if err != nil {
-		return []slog.Attr{slog.String("cmd", "malformed"), slog.Int("len", len(command))}
+// summarize describes a command APDU of n bytes, as the chip parsed it
+// (nil: malformed), for a log line without revealing any secret: see
+// loggedCard.
+func summarize(cmd *apdu.Command, n int) []slog.Attr {
+	if cmd == nil {
+		return []slog.Attr{slog.String("cmd", "malformed"), slog.Int("len", n)}
 	}
 	name, ok := insNames[cmd.INS]
 	if !ok {

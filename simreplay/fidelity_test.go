@@ -232,8 +232,10 @@ func TestRecordSafety(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if l.verifiesWithData() != 2 {
-			t.Fatalf("%d VERIFYs with a PIN, want 2", l.verifiesWithData())
+		// The auth PIN once; the sign PIN twice (before and after the
+		// SCARD_RESET_CARD step of the probe).
+		if l.verifiesWithData() != 3 {
+			t.Fatalf("%d VERIFYs with a PIN, want 3", l.verifiesWithData())
 		}
 		var b bytes.Buffer
 		if err := tr.Write(&b); err != nil {

@@ -28,6 +28,14 @@ func probeDigest() string {
 	return "80 2A 00 80 33 " + Hex(di) + " 00"
 }
 
+// prehashedSignBySFI signs probeDigest's SHA-256 hash with P1 02 (the
+// card builds the DigestInfo) and the sign key by short EF identifier
+// (P2 = 80 | 1A), as myna-card's JpkiAp::sign sends it (docs/card.md §4.6).
+func prehashedSignBySFI() string {
+	h := sha256.Sum256([]byte("mynahil transcript probe"))
+	return "80 2A 02 9A 20 " + Hex(h[:]) + " 00"
+}
+
 // Probe is the fixed sequence Record sends. Without PINs every command
 // either reads or is one the card refuses without a change of state
 // (unknown files, 80 A2 with a wrong length, secure messaging, 80 AE): the
@@ -117,9 +125,25 @@ func Probe() []Step {
 		Step{Name: "SELECT EF 0001 sign certificate", Command: selEF("00 01"), Check: CheckLength},
 		Step{Name: "READ sign certificate header", Command: "00 B0 00 00 04", Check: CheckSize},
 		Step{Name: "80 AE with both PINs verified", Command: "80 AE 00 00 10 " + strings.TrimSpace(strings.Repeat("00 ", 16)), Check: CheckLength},
-		Step{Name: "SELECT JPKI clears the PINs", Command: selDF(aidJPKI), Check: CheckLength},
+		// Re-selecting the current applet keeps the PINs; selecting another
+		// clears them (docs/card.md §5.1).
+		Step{Name: "SELECT JPKI again (the current applet)", Command: selDF(aidJPKI), Check: CheckLength},
+		Step{Name: "sign a SHA-256 hash by SFI after re-select (80 2A 02 9A)", Command: prehashedSignBySFI(), Check: CheckOpaque},
 		Step{Name: "SELECT EF 0001 sign certificate", Command: selEF("00 01"), Check: CheckLength},
-		Step{Name: "READ sign certificate after re-select", Command: "00 B0 00 00 04", Check: CheckLength},
+		Step{Name: "READ sign certificate after re-select", Command: "00 B0 00 00 04", Check: CheckSize},
+		Step{Name: "SELECT text applet (another applet)", Command: selDF(aidText), Check: CheckLength},
+		Step{Name: "SELECT JPKI after another applet", Command: selDF(aidJPKI), Check: CheckLength},
+		Step{Name: "SELECT EF 0001 sign certificate", Command: selEF("00 01"), Check: CheckLength},
+		Step{Name: "READ sign certificate after another applet", Command: "00 B0 00 00 04", Check: CheckLength},
+		// SCARD_RESET_CARD: whether a verified PIN survives a reconnect with
+		// reset (through PC/SC, RESET is SCardReconnect with
+		// SCARD_RESET_CARD; docs/record-compare.md).
+		Step{Name: "SELECT EF 001B sign PIN", Command: selEF("00 1B"), Check: CheckLength},
+		Step{Name: "VERIFY sign PIN before SCARD_RESET_CARD", Command: "00 20 00 80 " + SignPINPlaceholder, Check: CheckLength},
+		Step{Name: "RESET: reconnect with SCARD_RESET_CARD", Command: cmdReset, Check: CheckLength},
+		Step{Name: "SELECT JPKI after SCARD_RESET_CARD", Command: selDF(aidJPKI), Check: CheckLength},
+		Step{Name: "SELECT EF 0001 sign certificate", Command: selEF("00 01"), Check: CheckLength},
+		Step{Name: "READ sign certificate after SCARD_RESET_CARD", Command: "00 B0 00 00 04", Check: CheckLength},
 	)
 	// The card-info applets, read-only (myna pin status, myna-card, jsapdu).
 	s = append(s,

@@ -372,8 +372,17 @@ func (s *session) textFacts() (file []byte, f map[uint32]obj) {
 	Expect(s.verify("0011", s.cardInfoPIN())).To(HaveStatusWord(0x9000), "VERIFY of the card-info PIN")
 	file = s.mustRead("0002")
 	f = children(file, 0xFF20)
-	s.selectAP(aidText)
+	s.forget()
 	return file, f
+}
+
+// forget clears the keys verified in the text applet and leaves it
+// selected: selecting another applet clears them, re-selecting the same
+// one would not (docs/card.md §5.1).
+func (s *session) forget() {
+	GinkgoHelper()
+	s.selectAP(aidVisual)
+	s.selectAP(aidText)
 }
 
 // myNumber is 照合番号A: a world card's from its profile, the target card's
@@ -387,7 +396,7 @@ func (s *session) myNumber() string {
 	Expect(s.verify("0011", s.cardInfoPIN())).To(HaveStatusWord(0x9000), "VERIFY of the card-info PIN")
 	mn := s.mustRead("0001")
 	Expect(checkMyNumberFile(mn)).To(Succeed())
-	s.selectAP(aidText)
+	s.forget()
 	return string(mn[3:15])
 }
 

@@ -105,11 +105,14 @@ var _ = Describe("券面事項入力補助AP (card-info input support)", func() 
 		Expect(info[:8]).To(Equal([]byte{0xFF, 0x40, 0x82, 0x00, 0x9F, 0xDF, 0x41, 0x04}))
 	})
 
-	It("forgets a verified key when the applet is selected again (docs/card.md §5.1)", physicalSafe, needsCIPIN, func() {
+	It("keeps a verified key when the applet is selected again, forgets it when another applet is (docs/card.md §5.1)", physicalSafe, needsCIPIN, func() {
 		s := onCard()
 		s.selectAP(aidText)
 		Expect(s.verify("0011", s.cardInfoPIN())).To(HaveStatusWord(0x9000))
 		s.mustRead("0001")
+		s.selectAP(aidText)
+		s.mustRead("0001")
+		s.selectAP(aidVisual)
 		s.selectAP(aidText)
 		_, sw := s.read("0001")
 		Expect(sw).To(Equal(uint16(0x6982)))

@@ -141,14 +141,23 @@ func noteCodeB(code cardinfoclient.Code, err error) {
 	}
 }
 
+// forget clears the keys verified in the text applet and leaves it
+// selected: selecting another applet clears them, re-selecting the same one
+// would not (docs/card.md §5.1).
+func (h *holder) forget() {
+	GinkgoHelper()
+	Expect(h.c.Select(cardinfoclient.VisualAP)).To(Succeed())
+	Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+}
+
 // facts reads the four facts with the card-info PIN, the text applet
-// selected afresh before and after, so no key stays verified.
+// selected afresh before, and the keys forgotten after (forget).
 func (h *holder) facts() *cardinfoclient.Facts {
 	GinkgoHelper()
 	Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 	f, err := h.c.Facts(h.pin)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+	h.forget()
 	return f
 }
 
@@ -176,7 +185,7 @@ func (h *holder) codeA() cardinfoclient.MyNumber {
 	n, err := h.c.MyNumber(h.pin)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(n).To(BeValidMyNumber())
-	Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+	h.forget()
 	return n
 }
 

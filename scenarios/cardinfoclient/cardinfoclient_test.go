@@ -145,6 +145,9 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", func() {
 			Expect(err).To(HaveStatusWord(0x6982), "照合番号A opened EF 0002")
 			Expect(h.c.IntegrityRecord()).Error().NotTo(HaveOccurred(), "either code opens EF 0003")
 
+			// Selecting another applet clears 照合番号A; re-selecting this
+			// one would not (docs/card.md §5.1).
+			Expect(h.c.Select(cardinfoclient.VisualAP)).To(Succeed())
 			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 			f, err := h.c.FactsWithCodeB(codeB)
 			noteCodeB(codeB, err)
@@ -159,7 +162,7 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", func() {
 		holders,
 	)
 
-	It("refuses EF 0001, 0002 and 0003 without a key, and forgets a key when the applet is selected again", physicalSafe, needsCIPIN, func() {
+	It("refuses EF 0001, 0002 and 0003 without a key, keeps a key when the applet is selected again and forgets it when another applet is", physicalSafe, needsCIPIN, func() {
 		h := onCard()
 		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		_, err := h.c.ReadMyNumber()
@@ -171,8 +174,11 @@ var _ = Describe("The card-info applet (券面事項入力補助AP)", func() {
 
 		Expect(h.c.MyNumber(h.pin)).Error().NotTo(HaveOccurred())
 		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+		Expect(h.c.ReadMyNumber()).Error().NotTo(HaveOccurred(), "re-selecting the current applet keeps the PIN (docs/card.md §5.1)")
+		Expect(h.c.Select(cardinfoclient.VisualAP)).To(Succeed())
+		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
 		_, err = h.c.ReadMyNumber()
-		Expect(err).To(HaveStatusWord(0x6982), "selecting the applet clears the PIN (docs/card.md §5.1)")
+		Expect(err).To(HaveStatusWord(0x6982), "selecting another applet clears the PIN (docs/card.md §5.1)")
 	})
 
 	It("reads its certificate and basic info without a key", physicalSafe, func() {

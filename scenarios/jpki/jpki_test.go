@@ -105,6 +105,9 @@ var _ = Describe("Signing a document", speclabel.Of(speclabel.PhysicalSafe, spec
 			Expect(sig).To(VerifySignature(sign, digest, hash))
 
 			By("not signing with the auth PIN alone")
+			// A reset clears the sign PIN; re-selecting the applet would not
+			// (docs/card.md §5.1).
+			Expect(harness.Reset(h.t)).To(Succeed())
 			Expect(h.client.SelectAP()).To(Succeed())
 			Expect(h.client.VerifyPIN(jpkiclient.AuthPIN, h.authPIN)).To(Succeed())
 			_, err = h.client.Sign(jpkiclient.SignKey, digest, hash)
@@ -225,7 +228,14 @@ var _ = Describe("Security status", speclabel.Of(speclabel.PhysicalSafe, speclab
 		Expect(signOnce()).To(Succeed())
 	})
 
-	It("is cleared by selecting the applet again", func() {
+	It("survives selecting the current applet again (docs/card.md §5.1)", func() {
+		Expect(h.client.SelectAP()).To(Succeed())
+		Expect(signOnce()).To(Succeed())
+	})
+
+	It("is cleared by selecting another applet", func() {
+		_, err := h.client.Do(apduclient.Command{INS: 0xA4, P1: 0x04, P2: 0x0C, Data: textAP})
+		Expect(err).NotTo(HaveOccurred())
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(signOnce()).To(HaveStatusWord(0x6982))
 	})
@@ -234,6 +244,41 @@ var _ = Describe("Security status", speclabel.Of(speclabel.PhysicalSafe, speclab
 		Expect(harness.Reset(h.t)).To(Succeed())
 		Expect(h.client.SelectAP()).To(Succeed())
 		Expect(signOnce()).To(HaveStatusWord(0x6982))
+	})
+})
+
+// textAP is the AID of the text applet (券面事項入力補助AP, docs/card.md §2).
+var textAP = []byte{0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08}
+
+// A client that verifies the sign PIN once and re-selects the applet before
+// each signature, signing a SHA-256 hash with 80 2A 02 9A (the card builds
+// the DigestInfo; key by short EF identifier): real cards answer 9000 and
+// 256 bytes each time (docs/card.md §5.1, §4.6).
+var _ = Describe("Signing after re-selecting the applet", speclabel.Of(speclabel.PhysicalSafe, speclabel.NeedsSignPIN), func() {
+	It("keeps the verified sign PIN for signatures and for EF 0001", func() {
+		h := targetHolder()
+		Expect(h.client.VerifyPIN(jpkiclient.SignPIN, h.signPIN)).To(Succeed())
+		cert, _, err := h.client.ReadCertificate(jpkiclient.SignCert)
+		Expect(err).NotTo(HaveOccurred())
+		for i := range 3 {
+			Expect(h.client.SelectAP()).To(Succeed())
+			hash := digestOf(crypto.SHA256, []byte{byte(i), 'r', 'e'})
+			sig, err := h.client.Do(apduclient.Command{CLA: 0x80, INS: 0x2A, P1: 0x02, P2: 0x80 | 0x1A, Data: hash, Ne: 256})
+			Expect(err).NotTo(HaveOccurred(), "signature %d after re-selecting the applet", i+1)
+			Expect(sig).To(HaveLen(256))
+			Expect(sig).To(VerifySignature(cert, hash, crypto.SHA256))
+		}
+		By("reading EF 0001 after a re-select")
+		Expect(h.client.SelectAP()).To(Succeed())
+		again, _, err := h.client.ReadCertificate(jpkiclient.SignCert)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(again.Raw).To(Equal(cert.Raw))
+		By("and not after selecting another applet")
+		_, err = h.client.Do(apduclient.Command{INS: 0xA4, P1: 0x04, P2: 0x0C, Data: textAP})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(h.client.SelectAP()).To(Succeed())
+		_, _, err = h.client.ReadCertificate(jpkiclient.SignCert)
+		Expect(err).To(HaveStatusWord(0x6982))
 	})
 })
 

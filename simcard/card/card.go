@@ -250,10 +250,34 @@ func (c *Card) Transmit(command []byte) []byte {
 	if err != nil {
 		return apdu.Response(nil, apdu.WrongLength)
 	}
+	return c.run(&cmd)
+}
+
+func (c *Card) run(cmd *apdu.Command) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	data, sw := c.execute(&cmd)
+	data, sw := c.execute(cmd)
 	return apdu.Response(data, sw)
+}
+
+// Observer sees one exchange: the command as the card parsed it (nil when
+// it did not parse and was answered 6700) and the response, data + SW. It
+// is called after the card answered, outside the card's lock, and must
+// change neither. The daemon logs APDUs through it (docs/daemon.md).
+type Observer func(cmd *apdu.Command, resp []byte)
+
+// TransmitObserved is Transmit that also hands the parsed command and the
+// response to obs, so that an observer never parses the APDU a second time.
+func (c *Card) TransmitObserved(command []byte, obs Observer) []byte {
+	cmd, err := apdu.Parse(command)
+	if err != nil {
+		resp := apdu.Response(nil, apdu.WrongLength)
+		obs(nil, resp)
+		return resp
+	}
+	resp := c.run(&cmd)
+	obs(&cmd, resp)
+	return resp
 }
 
 // Snapshot is a card's persistent state at one moment (files, PIN

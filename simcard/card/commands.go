@@ -120,8 +120,9 @@ func setPublicICKey(cmd *apdu.Command) apdu.SW {
 // selectFile implements SELECT (ISO/IEC 7816-4 7.1.1) as the card answers it
 // (docs/card.md §3.6, §4.1, §9.2): by DF name (P1=04, full or partial name)
 // and by EF identifier in the current DF (P1=02); P2 0C (no data) or 00
-// (FCI requested: the card answers 9000 with no data). Selecting an
-// application DF, even the current one, clears the security status.
+// (FCI requested: the card answers 9000 with no data). Selecting another
+// application DF clears the security status; re-selecting the current one
+// keeps it, as real cards do, and leaves no EF current (docs/card.md §5.1).
 func (c *Card) selectFile(cmd *apdu.Command) apdu.SW {
 	if cmd.P2 != 0x0C && cmd.P2 != 0x00 {
 		return apdu.IncorrectP1P2
@@ -141,6 +142,10 @@ func (c *Card) selectFile(cmd *apdu.Command) apdu.SW {
 		df := c.findDF(cmd.Data)
 		if df == nil {
 			return apdu.FileNotFound
+		}
+		if df == c.current {
+			c.ef = nil
+			return apdu.OK
 		}
 		c.resetVolatile()
 		c.current = df
