@@ -12,9 +12,9 @@ import (
 	"github.com/mynahil/mynahil/vpcd"
 )
 
-// ReaderName returns the pcscd reader of vpcd slot n: "Virtual PCD 00 0n"
-// for Debian's config (docs/vpcd-pcscd.md §6.2).
-func ReaderName(slot int) string { return fmt.Sprintf("Virtual PCD 00 %02X", slot) }
+// ReaderName returns the pcscd reader of vpcd slot n (vpcd.ReaderName:
+// "Virtual PCD 00 0n" for Debian's config, docs/vpcd-pcscd.md §6.2).
+func ReaderName(slot int) string { return vpcd.ReaderName(slot) }
 
 // Attached is a card served on a vpcd slot: inserted into a reader of the
 // running pcscd.
