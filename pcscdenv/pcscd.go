@@ -39,6 +39,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/vpcd"
 )
 
 // The readers of Debian's /etc/reader.conf.d/vpcd: slot n listens on
@@ -115,6 +116,7 @@ type config struct {
 	debug   bool
 	logFile string
 	noLock  bool
+	slots   int // 0: Debian's own config in /etc/reader.conf.d
 }
 
 // WithBinary uses this pcscd instead of the one on PATH or in /usr/sbin.
@@ -128,6 +130,14 @@ func WithTimeout(d time.Duration) Option { return func(c *config) { c.timeout = 
 
 // WithDebug runs pcscd with --debug (never --apdu, which would log PINs).
 func WithDebug() Option { return func(c *config) { c.debug = true } }
+
+// WithSlots starts pcscd serving n vpcd slots (1 to vpcd.MaxSlots) from a
+// reader.conf of its own (slotconf.go) and waits for their readers. Without
+// it pcscd reads Debian's /etc/reader.conf.d (slots 0 and 1). It changes
+// nothing when a running pcscd is reused: that one must list the readers.
+func WithSlots(n int) Option {
+	return func(c *config) { c.slots = n; c.readers = vpcd.ReaderNames(max(n, 1)) }
+}
 
 // WithoutSlotLock does not take the slot lock: for a process that only
 // provides pcscd to others (scripts/with-pcscd) and serves no card itself.
@@ -149,6 +159,7 @@ type PCSCD struct {
 	stopOnce sync.Once
 	stopErr  error
 	release  func() // releases the slot lock
+	confDir  string // the reader.conf of WithSlots and its driver copies
 }
 
 // Owned reports whether this package started the pcscd (and Stop will stop
@@ -247,10 +258,19 @@ func start(ctx context.Context, bin string, c config) (*PCSCD, error) {
 	}
 	cmd := exec.Command(bin, args...)
 	p := &PCSCD{owned: true, cmd: cmd, out: &tailBuffer{max: 64 << 10}, exited: make(chan struct{})}
+	if c.slots > 0 {
+		dir, err := writeSlotConf(c.slots)
+		if err != nil {
+			return nil, fmt.Errorf("starting pcscd: %w", err)
+		}
+		p.confDir = dir
+		cmd.Args = append(cmd.Args, "--config", filepath.Join(dir, "reader.conf"))
+	}
 	var w io.Writer = p.out
 	if c.logFile != "" {
 		f, err := os.OpenFile(c.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
+			p.closeLog()
 			return nil, fmt.Errorf("opening pcscd log: %w", err)
 		}
 		p.logFile = f
@@ -369,10 +389,15 @@ func (p *PCSCD) Stop() error {
 // reused one.
 func (p *PCSCD) Exited() <-chan struct{} { return p.exited }
 
+// closeLog closes the log file and removes the WithSlots config.
 func (p *PCSCD) closeLog() {
 	if p.logFile != nil {
 		_ = p.logFile.Close()
 		p.logFile = nil
+	}
+	if p.confDir != "" {
+		_ = os.RemoveAll(p.confDir)
+		p.confDir = ""
 	}
 }
 

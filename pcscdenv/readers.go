@@ -2,15 +2,15 @@ package pcscdenv
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/vpcd"
 )
 
-// ReaderName returns the pcscd reader of vpcd slot n: "Virtual PCD 00 0n"
-// for Debian's config (docs/vpcd-pcscd.md §6.2).
-func ReaderName(slot int) string { return fmt.Sprintf("Virtual PCD 00 %02X", slot) }
+// ReaderName returns the pcscd reader of vpcd slot n (vpcd.ReaderName:
+// "Virtual PCD 00 0n" for Debian's config, docs/vpcd-pcscd.md §6.2).
+func ReaderName(slot int) string { return vpcd.ReaderName(slot) }
 
 // WaitState waits until reader has a card (present) or is empty (!present),
 // with its own PC/SC context. A card present but mute is an error.

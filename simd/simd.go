@@ -361,8 +361,10 @@ func (d *Daemon) sync(initial bool) {
 		d.byID.Store(c.ID, s)
 		if d.port+n > 65535 {
 			d.log.Warn("slot beyond the last TCP port; the card can never connect", "card", c.ID, "slot", n)
-		} else if n > 1 {
-			d.log.Warn("Debian's vpcd serves slots 0 and 1 only (docs/vpcd-pcscd.md §1.2); this card waits for a vpcd built with more slots", "card", c.ID, "slot", n)
+		} else if n >= vpcd.MaxSlots {
+			d.log.Warn("pcscd serves at most 16 vpcd slots (docs/vpcd-pcscd.md, \"Many cards\"); this card can never be seen", "card", c.ID, "slot", n)
+		} else if n >= vpcd.SlotsPerEntry {
+			d.log.Info("Debian's own vpcd config serves slots 0 and 1 only; this card needs a pcscd with more reader entries (scripts/with-pcscd --slots, docs/vpcd-pcscd.md \"Many cards\")", "card", c.ID, "slot", n)
 		}
 		if d.runCtx != nil {
 			d.start(s)
@@ -417,9 +419,9 @@ func (d *Daemon) start(s *slot) {
 		"reader", ReaderName(n), "inserted", side.Inserted())
 }
 
-// ReaderName is the PC/SC reader name pcscd gives vpcd's slot n when vpcd is
-// its first reader (docs/vpcd-pcscd.md §6.2).
-func ReaderName(n int) string { return fmt.Sprintf("Virtual PCD 00 %02X", n) }
+// ReaderName is the PC/SC reader name pcscd gives vpcd's slot n
+// (vpcd.ReaderName; docs/vpcd-pcscd.md §6.2, "Many cards").
+func ReaderName(n int) string { return vpcd.ReaderName(n) }
 
 // Issuer is the issuer of the daemon's cards, for a suite that runs the
 // daemon in process and takes the card-info CAs as its trust anchors.

@@ -19,6 +19,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
 	"github.com/mynahil/mynahil/simd/ready"
+	"github.com/mynahil/mynahil/vpcd"
 )
 
 func init() {
@@ -41,14 +42,17 @@ const simHelp = `Usage: mynahil sim [flags]
        mynahil sim <command> [flags]     (list, status, insert, remove, call, wait)
 
 Runs simulated My Number Cards and puts them into vpcd's virtual readers
-("Virtual PCD 00 00", "Virtual PCD 00 01"), so that any PC/SC program
+("Virtual PCD 00 00", "Virtual PCD 00 01", ...), so that any PC/SC program
 (pcsc_scan, OpenSC's pkcs11-tool, your own code) talks to them like real
 cards. pcscd with vpcd must run (scripts/with-pcscd starts a private one);
 until it does the cards keep retrying. Ctrl-C stops the sim.
 
 On first start the sim issues one card per --profile, or one card from the
 built-in profile with the PINs 1234 (authentication) and SIGN2026
-(signing). The state directory keeps the office, the test CA and every
+(signing). --cards N issues N cards (up to 16) in N readers, the profiles
+in turn, each holder with a My Number of its own; Debian's pcscd config
+serves two readers, 'scripts/with-pcscd --slots N' a private pcscd with N
+(docs/vpcd-pcscd.md, "Many cards"). The state directory keeps the office, the test CA and every
 card's chip; a restarted sim continues where it stopped. Delete the
 directory to start afresh. Logs go to stderr; PINs are never logged.
 
@@ -80,6 +84,7 @@ func simDaemon(cio *cli.IO, args []string) error {
 	state := fs.String("state", simd.DefaultStateDir(), "state `DIR`; $MYNAHIL_STATE sets the default")
 	var profiles profileList
 	fs.Var(&profiles, "profile", "card profile `FILE` (JSON) to issue on first start; repeat for more cards")
+	cards := fs.Int("cards", 0, "issue `N` cards (1-16) on first start, in N readers: the --profiles in turn (default the built-in one), each holder with a My Number of its own")
 	slot := fs.Int("slot", 0, "vpcd slot `N` of the first card (reader \"Virtual PCD 00 0N\")")
 	vpcdAddr := fs.String("vpcd", simd.DefaultVPCD, "vpcd's `HOST:PORT` for slot 0; slot N uses port+N")
 	ctl := fs.String("control", "", "control `ADDR`: unix:/path/control.sock or tcp:127.0.0.1:PORT (default unix:<state>/control.sock)")
@@ -114,6 +119,12 @@ func simDaemon(cio *cli.IO, args []string) error {
 		}
 		cfg.Profiles = append(cfg.Profiles, p)
 	}
+	if *cards != 0 {
+		var err error
+		if cfg.Profiles, err = cardSet(*cards, *slot, cfg.Profiles); err != nil {
+			return fs.Usagef("%v", err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sigs := make(chan os.Signal, 1)
@@ -143,6 +154,30 @@ func simDaemon(cio *cli.IO, args []string) error {
 		return cli.Env(err)
 	}
 	return d.Run(ctx)
+}
+
+// cardSet is the profiles of 'sim --cards n': the given profiles in turn
+// (profile.Default without any), card i as holder i/len(given) of its
+// profile (profile.Nth), in slots first to first+n-1 of one pcscd.
+func cardSet(n, first int, given []profile.Profile) ([]profile.Profile, error) {
+	if n < 1 || n > vpcd.MaxSlots {
+		return nil, fmt.Errorf("--cards %d: want 1 to %d (pcscd serves at most %d readers)", n, vpcd.MaxSlots, vpcd.MaxSlots)
+	}
+	if first+n > vpcd.MaxSlots {
+		return nil, fmt.Errorf("--cards %d from --slot %d: slots beyond %d, the last reader pcscd can serve", n, first, vpcd.MaxSlots-1)
+	}
+	if len(given) == 0 {
+		given = []profile.Profile{profile.Default()}
+	}
+	set := make([]profile.Profile, n)
+	for i := range set {
+		p, err := given[i%len(given)].Nth(i / len(given))
+		if err != nil {
+			return nil, err
+		}
+		set[i] = p
+	}
+	return set, nil
 }
 
 func simQuery(cmd string) func(*cli.IO, []string) error {

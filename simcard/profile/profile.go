@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -311,4 +312,28 @@ func CheckMyNumber(n string) error {
 		return fmt.Errorf("my number check digit is wrong")
 	}
 	return nil
+}
+
+// Nth returns the i-th holder like p, for a set of cards from one profile
+// ('mynahil sim --cards'): i = 0 is p itself; otherwise the My Number's
+// first 11 digits are counted up by i (modulo 10^11) and the check digit
+// recomputed, so that every card has a number of its own.
+func (p Profile) Nth(i int) (Profile, error) {
+	if i == 0 {
+		return p, nil
+	}
+	if err := CheckMyNumber(p.MyNumber); err != nil {
+		return Profile{}, fmt.Errorf("profile: holder %d: %w", i, err)
+	}
+	v, err := strconv.ParseUint(p.MyNumber[:11], 10, 64)
+	if err != nil {
+		return Profile{}, fmt.Errorf("profile: holder %d: my number is not a number", i)
+	}
+	first := fmt.Sprintf("%011d", (v+uint64(i))%100_000_000_000)
+	cd, err := MyNumberCheckDigit(first)
+	if err != nil {
+		return Profile{}, fmt.Errorf("profile: holder %d: %w", i, err)
+	}
+	p.MyNumber = first + string(cd)
+	return p, nil
 }

@@ -61,3 +61,32 @@ func TestPINsNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+func TestNthGivesEachHolderANumberOfItsOwn(t *testing.T) {
+	base := Default()
+	seen := map[string]int{}
+	for i := range 16 {
+		p, err := base.Nth(i)
+		if err != nil {
+			t.Fatalf("holder %d: %v", i, err)
+		}
+		if err := CheckMyNumber(p.MyNumber); err != nil {
+			t.Errorf("holder %d: %s: %v", i, p.MyNumber, err)
+		}
+		if j, ok := seen[p.MyNumber]; ok {
+			t.Errorf("holders %d and %d share the My Number %s", j, i, p.MyNumber)
+		}
+		seen[p.MyNumber] = i
+		if p.Holder != base.Holder || p.PINs != base.PINs {
+			t.Errorf("holder %d: changed more than the My Number", i)
+		}
+	}
+	if p, _ := base.Nth(0); p.MyNumber != base.MyNumber {
+		t.Errorf("holder 0 is %s, want the profile's own %s", p.MyNumber, base.MyNumber)
+	}
+	bad := base
+	bad.MyNumber = "123456789010"
+	if _, err := bad.Nth(1); err == nil {
+		t.Error("Nth accepted a My Number with a wrong check digit")
+	}
+}

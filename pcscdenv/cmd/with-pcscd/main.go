@@ -2,7 +2,13 @@
 // readers, and stops that pcscd afterwards (package pcscdenv). The exit code
 // is the command's. scripts/with-pcscd builds and runs it.
 //
-//	with-pcscd [--isolate] [--debug] [--log FILE] [--] command [args...]
+//	with-pcscd [--isolate] [--slots N] [--debug] [--log FILE] [--] command [args...]
+//
+// --slots N (1 to 16; also MYNAHIL_VPCD_SLOTS) starts pcscd with a reader
+// config of its own serving N vpcd slots, readers "Virtual PCD 00 00" to
+// vpcd.ReaderName(N-1), and sets MYNAHIL_VPCD_SLOTS=N for the command
+// (docs/vpcd-pcscd.md, "Many cards"). Without it pcscd reads Debian's
+// config: slots 0 and 1.
 //
 // --isolate runs pcscd and the command in a private network and mount
 // namespace with its own /run/pcscd (docs/vpcd-pcscd.md §6.4; needs root and
@@ -19,10 +25,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/vpcd"
 )
 
 // nsMarker tells the re-executed copy that it already runs in the private
@@ -40,8 +48,9 @@ func run(argv []string) int {
 	debug := fs.Bool("debug", false, "run pcscd with --debug (never --apdu: that would log PINs)")
 	logFile := fs.String("log", os.Getenv("MYNAHIL_PCSCD_LOG"), "append pcscd's output to this file (also MYNAHIL_PCSCD_LOG)")
 	binary := fs.String("pcscd", "", "pcscd binary (default: PATH, then /usr/sbin/pcscd)")
+	slots := fs.Int("slots", 0, "serve N vpcd slots (1-16) from a reader config of its own (also MYNAHIL_VPCD_SLOTS)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: with-pcscd [--isolate] [--debug] [--log FILE] [--pcscd PATH] [--] command [args...]\n")
+		fmt.Fprintf(fs.Output(), "usage: with-pcscd [--isolate] [--slots N] [--debug] [--log FILE] [--pcscd PATH] [--] command [args...]\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(argv); err != nil {
@@ -75,6 +84,23 @@ func run(argv []string) int {
 	}
 	if *binary != "" {
 		opts = append(opts, pcscdenv.WithBinary(*binary))
+	}
+	if *slots == 0 && os.Getenv(pcscdenv.EnvSlots) != "" {
+		n, err := pcscdenv.Slots()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+			return 2
+		}
+		*slots = n
+	}
+	if *slots != 0 {
+		if *slots < 1 || *slots > vpcd.MaxSlots {
+			fmt.Fprintf(os.Stderr, "with-pcscd: --slots %d: want 1 to %d\n", *slots, vpcd.MaxSlots)
+			return 2
+		}
+		opts = append(opts, pcscdenv.WithSlots(*slots))
+		// The command's test processes read how many slots they may use.
+		_ = os.Setenv(pcscdenv.EnvSlots, strconv.Itoa(*slots))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	p, err := pcscdenv.StartPCSCD(ctx, opts...)
