@@ -308,7 +308,7 @@ missing (no sim, no vpcd connection, pcscd not showing the card).`)
 	addr, where := sf.addr()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cards, err := ready.Wait(ctx, ready.Config{Control: addr, SkipPCSC: *noPCSC})
+	cards, err := ready.Wait(ctx, ready.Config{Control: addr, StateDir: *sf.state, SkipPCSC: *noPCSC})
 	if err != nil {
 		return cli.Env(fmt.Errorf("waiting %v for the sim of %s: %w", *timeout, where, err))
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mynahil/mynahil/control"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simd"
@@ -22,6 +23,11 @@ type Config struct {
 	// SkipPCSC stops at "connected to vpcd" without asking pcscd, for a
 	// sim whose vpcd is not behind this machine's pcscd.
 	SkipPCSC bool
+	// StateDir is the sim's state directory: on a TCP control address the
+	// token in its control.token is read anew at each try, so a wait begun
+	// before the sim wrote it (or while an old one lies there) still ends
+	// when the sim is ready. "" takes $MYNAHIL_CONTROL_TOKEN only.
+	StateDir string
 	// Poll is the interval between looks (default 100 ms).
 	Poll time.Duration
 }
@@ -67,7 +73,7 @@ func Wait(ctx context.Context, cfg Config) ([]simd.SlotInfo, error) {
 // for failures that waiting cannot mend.
 func look(ctx context.Context, cfg Config, c **simapi.Client) (cards []simd.SlotInfo, why string, err error) {
 	if *c == nil {
-		cl, err := simapi.Dial(cfg.Control)
+		cl, err := simapi.Dial(cfg.Control, control.WithStateToken(cfg.StateDir))
 		if err != nil {
 			return nil, fmt.Sprintf("no sim answers on %s", cfg.Control), nil
 		}
@@ -76,6 +82,11 @@ func look(ctx context.Context, cfg Config, c **simapi.Client) (cards []simd.Slot
 	list, err := (*c).List(ctx)
 	if err != nil {
 		var re *simapi.RefusedError
+		if errors.As(err, &re) && re.RuleName == control.RuleUnauthorized && cfg.StateDir != "" {
+			(*c).Close()
+			*c = nil // the sim has not written its new token yet: read it again
+			return nil, fmt.Sprintf("the sim on %s refused the token in %s", cfg.Control, control.TokenFile(cfg.StateDir)), nil
+		}
 		if errors.As(err, &re) {
 			return nil, "", fmt.Errorf("asking the sim for its cards: %w", err)
 		}
