@@ -137,3 +137,65 @@ func seen(readers []pcsc.ReaderInfo, s simd.SlotInfo) bool {
 	}
 	return false
 }
+
+// ErrNotSeen is returned, wrapped with the first card pcscd does not show
+// as it should, when ctx ends before pcscd has seen a change.
+var ErrNotSeen = errors.New("pcscd has not seen the change")
+
+// WaitSeen returns once pcscd shows each of slots as the sim reports it:
+// an inserted card present in its reader with its ATR, a removed one gone
+// from it ('mynahil sim insert/remove'). A card out of every slot
+// (Slot < 0) is not looked for. Poll is the interval between looks
+// (default 100 ms).
+func WaitSeen(ctx context.Context, slots []simd.SlotInfo, poll time.Duration) error {
+	if poll <= 0 {
+		poll = 100 * time.Millisecond
+	}
+	missing := "nothing checked yet"
+	for {
+		why := lookSeen(slots)
+		if why == "" {
+			return nil
+		}
+		missing = why
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s", ErrNotSeen, missing)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// lookSeen checks once; it says what pcscd does not show yet ("" when it
+// shows every change).
+func lookSeen(slots []simd.SlotInfo) string {
+	pc, err := pcsc.Establish()
+	if err != nil {
+		return fmt.Sprintf("pcscd: %v", err)
+	}
+	defer pc.Close()
+	readers, err := pc.Readers()
+	if err != nil {
+		return fmt.Sprintf("pcscd: listing readers: %v", err)
+	}
+	for _, s := range slots {
+		switch {
+		case s.Slot < 0 || s.Reader == "":
+		case s.Inserted && !seen(readers, s):
+			return fmt.Sprintf("pcscd does not show card %s in reader %q yet", s.Card, s.Reader)
+		case !s.Inserted && shows(readers, s.Reader):
+			return fmt.Sprintf("pcscd still shows a card in reader %q", s.Reader)
+		}
+	}
+	return ""
+}
+
+// shows reports whether pcscd shows a card in the named reader.
+func shows(readers []pcsc.ReaderInfo, name string) bool {
+	for _, r := range readers {
+		if r.Name == name && r.Present() {
+			return true
+		}
+	}
+	return false
+}
