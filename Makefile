@@ -12,9 +12,9 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test test-busy test-system-pcscd unit unit-main unit-conformance suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card clean
+.PHONY: all help deps build demo test test-busy test-system-pcscd unit unit-main unit-conformance suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
 
-all: build
+all: build ## the same as make build
 
 # help lists the targets: every target line with a "## " comment.
 help: ## list the targets
@@ -57,13 +57,13 @@ unit: ## every package's tests, PC/SC ones through a private pcscd
 # many goroutines waiting for reader events at once is what a shared buffer
 # or map in the binding would fail (package doc).
 RACE_PKGS := ./harness/pcsc
-unit-main:
+unit-main: ## every package but conformance, through a private pcscd (part of make unit)
 	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$')
 	$(WITH_PCSCD) $(GO) test -count=1 -race $(RACE_PKGS)
 # The conformance package runs under the race detector too: its PC/SC calls
 # outlive their deadlines in goroutines of their own (within), and its waits
 # are bound by pcscd, not the CPU, so -race costs it almost nothing.
-unit-conformance:
+unit-conformance: ## the conformance package with its fault matrix, pcscd of its own (part of make unit)
 	$(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 -race ./conformance/
 
 # suites runs the scenario suites on the three simulated targets in
@@ -93,11 +93,11 @@ suites: ## the scenario suites on sim, vpcd and pcsc in parallel (JUnit, JSON, t
 	$(GO) run ./scenarios/framework/checkreport -timelines \
 		$(REPORTS)/timeline-sim.json $(REPORTS)/timeline-vpcd.json $(REPORTS)/timeline-pcsc.json
 
-suites-sim:
+suites-sim: ## the scenario suites on the sim target alone (in process)
 	$(call SUITE_RUN,sim)
-suites-vpcd:
+suites-vpcd: ## the scenario suites on the vpcd target alone (vpcd wire, no pcscd)
 	$(call SUITE_RUN,vpcd)
-suites-pcsc:
+suites-pcsc: ## the scenario suites on the pcsc target alone (private pcscd)
 	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
 test-busy: ## make test while four CPU-bound loops keep the machine busy (docs/reliability.md)
 	scripts/with-busy-cpus 4 -- $(MAKE) --no-print-directory test
@@ -112,7 +112,7 @@ suites-daemon: build ## lifecycle and card-info suites on pcsc against a running
 # pcscd in one run, with pcscd's removal/insertion detection time, and the
 # ratio (bench/lifecycle_test.go).
 bench-lifecycle: deps ## the lifecycle suite's wall time in process and through pcscd
-	$(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
+	MYNAHIL_BENCH_LIFECYCLE=1 $(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
 
 # rehearsal: the physical-card path against the simulated card
 # (docs/physical-cards.md): 'mynahil sim' serves it in a vpcd reader of a
@@ -180,8 +180,8 @@ conformance-report: build ## reader conformance suite against the virtual reader
 conformance-reader: build ## reader conformance suite against READER="…" [INTERACTIVE=1]
 	bin/mynahil conformance --reader "$(READER)" $(if $(INTERACTIVE),--interactive) --report $(REPORTS)/conformance-reader
 
-# conformance-faults: every fault profile against the suite, about 3 minutes
-# (also part of make test).
+# conformance-faults: every fault profile against the suite, 5 to 6 minutes
+# on 2 cores (docs/conformance.md; also part of make test).
 conformance-faults: deps ## every broken-reader profile against the conformance suite
 	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance
 

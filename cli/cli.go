@@ -126,7 +126,9 @@ type App struct {
 // exit code. Errors go to Stderr as "NAME CMD: message", or with --json as
 // {"error": "...", "code": N} on Stdout.
 func (a *App) Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cio := &IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, JSON: wantsJSON(args)}
+	asJSON := wantsJSON(args)
+	args = withoutJSON(args)
+	cio := &IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, JSON: asJSON}
 	root := &Command{Name: a.Name, Help: a.Summary, Subs: append([]*Command{a.versionCommand()}, a.Commands...)}
 	setPaths(root, "")
 	if len(args) > 0 {
@@ -264,6 +266,23 @@ func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
 
 func isJSONFlag(a string) bool {
 	return a == "--json" || a == "-json" || a == "--json=true" || a == "-json=true"
+}
+
+// withoutJSON is args without the --json flags before a "--": --json
+// may stand anywhere on the command line (before the command's name, after
+// a positional argument), and FlagSet.Parse sets each command's own --json
+// from IO.JSON.
+func withoutJSON(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if !isJSONFlag(a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // wantsJSON reports whether args hold --json before a "--".

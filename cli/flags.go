@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -32,9 +33,13 @@ func (f *FlagSet) JSON(what string) *bool {
 
 // Parse parses args. On -h or --help it prints the help to cio.Stdout and
 // returns an error whose exit code is 0: return it. A bad flag is a usage
-// error naming the command.
+// error naming the command. With cio.JSON (--json anywhere on the command
+// line) the command's --json flag is set.
 func (f *FlagSet) Parse(cio *IO, args []string) error {
 	err := f.FlagSet.Parse(args)
+	if err == nil && cio.JSON && f.Lookup("json") != nil {
+		err = f.Set("json", "true")
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		f.PrintHelp(cio.Stdout)
@@ -103,3 +108,35 @@ func isZeroValue(fl *flag.Flag) bool {
 }
 
 func isString(v any) bool { _, ok := v.(string); return ok }
+
+// OptionalInt is an int flag that may be left unset: its help shows no
+// default (not "(default -1)").
+type OptionalInt struct {
+	N     int
+	Given bool // the flag was on the command line
+}
+
+// IntOpt defines an optional int flag; usage names its placeholder in
+// backquotes as every flag does.
+func (f *FlagSet) IntOpt(name, usage string) *OptionalInt {
+	v := &OptionalInt{}
+	f.Var(v, name, usage)
+	return v
+}
+
+func (o *OptionalInt) String() string {
+	if o == nil || !o.Given {
+		return ""
+	}
+	return strconv.Itoa(o.N)
+}
+
+// Set parses a decimal int.
+func (o *OptionalInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	o.N, o.Given = n, true
+	return nil
+}

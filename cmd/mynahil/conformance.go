@@ -48,7 +48,7 @@ a PIN with fewer than 2 tries left.`
 // reports (package conformance; docs/conformance.md).
 func runConformance(cio *cli.IO, args []string) error {
 	fs := cli.NewFlagSet("mynahil conformance", conformanceHelp)
-	reader := fs.String("reader", "", "PC/SC reader name (see `mynahil readers`); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
+	reader := fs.String("reader", "", "PC/SC reader `NAME` (see 'mynahil readers'); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
 	report := fs.String("report", "", "directory for report.html, report.json, junit.xml, ginkgo-report.json and conformance-checklist.md (created)")
 	sim := fs.Bool("sim", false, "serve the simulated card on vpcd slot 0 (pcscd with vpcd must be running)")
 	fault := fs.String("fault", "", "with --sim: serve the card through this broken-reader profile: "+strings.Join(faults.Names(), ", "))

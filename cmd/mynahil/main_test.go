@@ -78,6 +78,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`, "mynahil -h"},
 		{[]string{"sim", "insert"}, "--card ID, --slot N or --all", "mynahil sim insert -h"},
 		{[]string{"sim", "wait", "--timeout", "soon"}, "invalid value", "mynahil sim wait -h"},
+		{[]string{"office", "time", "--set", "notadate"}, `--set: time "notadate"`, "mynahil office time -h"},
+		{[]string{"office", "time", "--advance", "5x"}, `--advance "5x"`, "mynahil office time -h"},
+		{[]string{"sim", "insert", "--slot", "-3"}, "--slot -3", "mynahil sim insert -h"},
+		{[]string{"sim", "remove", "--slot", "one"}, "invalid value", "mynahil sim remove -h"},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, out, errOut := runCLI(t, tt.args...)
@@ -149,5 +153,76 @@ func TestVersion(t *testing.T) {
 	var bi cli.BuildInfo
 	if err := json.Unmarshal([]byte(out), &bi); err != nil || code != 0 || bi.Module != "github.com/mynahil/mynahil" {
 		t.Errorf("version --json: exit %d, %q (%v)", code, out, err)
+	}
+}
+
+// TestJSONAnywhere: --json before the command's name, between its flags or
+// after a positional argument gives the same JSON; after "--" it is
+// another program's.
+func TestJSONAnywhere(t *testing.T) {
+	addr, _, _ := startOffice(t)
+	_, want, _ := runCLI(t, "office", "cards", "--control", addr, "--json")
+	if !json.Valid([]byte(want)) {
+		t.Fatalf("office cards --json: %q is not JSON", want)
+	}
+	for _, args := range [][]string{
+		{"--json", "office", "cards", "--control", addr},
+		{"office", "--json", "cards", "--control", addr},
+		{"office", "cards", "--json", "--control", addr},
+	} {
+		code, out, errOut := runCLI(t, args...)
+		if code != 0 || out != want || errOut != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 0 and %q", args, code, out, errOut, want)
+		}
+	}
+	// After a positional argument: the error is JSON too.
+	code, out, _ := runCLI(t, "compare", filepath.Join(t.TempDir(), "none.json"), "--json")
+	var e struct{ Code int }
+	if err := json.Unmarshal([]byte(out), &e); err != nil || code == 0 || e.Code != code {
+		t.Errorf("compare FILE --json: exit %d, stdout %q; want one JSON error with the exit code", code, out)
+	}
+	code, out, _ = runCLI(t, "--json", "version")
+	if code != 0 || !json.Valid([]byte(out)) {
+		t.Errorf("--json version: exit %d, %q; want JSON", code, out)
+	}
+}
+
+// placeholderRE is what a flag's help may show for its value: a
+// placeholder in capitals (DIR, N, ADDR) or Go's type names.
+var placeholderRE = regexp.MustCompile(`^(?:[A-Z][A-Z0-9:_-]*|string|int|duration|float|uint)$`)
+
+// TestHelpPlaceholders: every flag of every command shows a placeholder
+// for its value, never a phrase or a default the user should not type
+// ("--slot N (default -1)").
+func TestHelpPlaceholders(t *testing.T) {
+	var walk func(path []string, c *cli.Command)
+	walk = func(path []string, c *cli.Command) {
+		for _, s := range c.Subs {
+			walk(append(append([]string(nil), path...), s.Name), s)
+		}
+		if c.Run == nil {
+			return
+		}
+		code, out, _ := runCLI(t, append(path, "-h")...)
+		if code != 0 {
+			t.Errorf("mynahil %s -h: exit %d", strings.Join(path, " "), code)
+			return
+		}
+		_, flags, _ := strings.Cut(out, "\nFlags:\n")
+		for _, l := range strings.Split(flags, "\n") {
+			f := strings.Fields(l)
+			if !strings.HasPrefix(l, "  --") || len(f) < 2 {
+				if strings.Contains(l, "(default -") {
+					t.Errorf("mynahil %s -h: a negative default %q", strings.Join(path, " "), l)
+				}
+				continue
+			}
+			if len(f) > 2 || !placeholderRE.MatchString(f[1]) {
+				t.Errorf("mynahil %s -h: flag line %q: want --name PLACEHOLDER", strings.Join(path, " "), l)
+			}
+		}
+	}
+	for _, c := range commands {
+		walk([]string{c.Name}, c)
 	}
 }

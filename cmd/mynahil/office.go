@@ -13,6 +13,7 @@ import (
 	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simd"
 )
 
 const officeHelp = `The municipal office of a running 'mynahil sim' (docs/lifecycle-rules.md):
@@ -177,7 +178,7 @@ func init() {
 			if f, ok := c.Stdin.(*os.File); ok {
 				inFD = int(f.Fd())
 			}
-			return op.run(args, officeIO{out: c.Stdout, errOut: c.Stderr, in: bufio.NewReader(c.Stdin), inFD: inFD})
+			return op.run(args, officeIO{out: c.Stdout, errOut: c.Stderr, in: bufio.NewReader(c.Stdin), inFD: inFD, json: c.JSON})
 		}})
 	}
 	register(cmd)
@@ -189,6 +190,23 @@ type officeIO struct {
 	in     *bufio.Reader
 	inFD   int // -1 when stdin is not a terminal we may switch off echo on
 	errOut io.Writer
+	json   bool // --json anywhere on the command line
+}
+
+// checkTimeFlags refuses a --set or --advance that does not parse as a
+// usage error (exit 2), before the sim is asked.
+func checkTimeFlags(fs *cli.FlagSet, o *officeOpts) error {
+	if o.setTime != "" {
+		if _, err := simd.ParseTime(o.setTime); err != nil {
+			return fs.Usagef("--set: %v", err)
+		}
+	}
+	if o.advance != "" {
+		if _, _, _, err := parseSpan(o.advance); err != nil {
+			return fs.Usagef("%v", err)
+		}
+	}
+	return nil
 }
 
 // officeMain runs "office OP args..." (tests call it directly).
@@ -208,7 +226,7 @@ func (op officeOp) run(args []string, cio officeIO) error {
 	if op.flags != nil {
 		op.flags(fs, o)
 	}
-	if err := fs.Parse(&cli.IO{Stdout: cio.out}, args); err != nil {
+	if err := fs.Parse(&cli.IO{Stdout: cio.out, JSON: cio.json}, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -224,6 +242,9 @@ func (op officeOp) run(args []string, cio officeIO) error {
 	}
 	if fs.Lookup("inquiry") != nil && o.inquiry == "" {
 		return fs.Usagef("--inquiry is required")
+	}
+	if err := checkTimeFlags(fs, o); err != nil {
+		return err
 	}
 	if op.name == "change-facts" && len(o.set) == len(setOf(o.set, "card", "state", "control", "json")) {
 		return fs.Usagef("give at least one of --name, --address, --birth-date, --sex, --former-surname")

@@ -87,7 +87,7 @@ var spanRE = regexp.MustCompile(`^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?$`)
 func parseSpan(s string) (years, months, days int, err error) {
 	m := spanRE.FindStringSubmatch(s)
 	if m == nil || s == "" {
-		return 0, 0, 0, fmt.Errorf("time: --advance %q: want a span such as 90d, 3m or 1y2m3d", s)
+		return 0, 0, 0, fmt.Errorf("--advance %q: want a span such as 90d, 3m or 1y2m3d", s)
 	}
 	n := func(v string) int {
 		if v == "" {

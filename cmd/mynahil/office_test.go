@@ -187,7 +187,10 @@ func TestOfficeCommand(t *testing.T) {
 	if _, err := officeRun(t, addr, "", "time", "--advance", "soon"); err == nil {
 		t.Fatal("time --advance soon succeeded")
 	}
-	refused(office.RuleBadTime, "", "time", "--set", "tomorrow")
+	// A date that does not parse is a usage error, found before the sim is asked.
+	if _, err := officeRun(t, addr, "", "time", "--set", "tomorrow"); cli.Code(err) != cli.ExitUsage {
+		t.Fatalf("time --set tomorrow: %v (exit %d), want a usage error", err, cli.Code(err))
+	}
 
 	must("", "report-loss", "--card", "card-1")
 	refused(office.RuleCardLost, "", "smartphone", "--card", "card-1")

@@ -89,7 +89,7 @@ func simDaemon(cio *cli.IO, args []string) error {
 	vpcdAddr := fs.String("vpcd", simd.DefaultVPCD, "vpcd's `HOST:PORT` for slot 0; slot N uses port+N")
 	ctl := fs.String("control", "", "control `ADDR`: unix:/path/control.sock or tcp:127.0.0.1:PORT (default unix:<state>/control.sock)")
 	allowRemote := fs.Bool("control-allow-remote", false, "allow a non-loopback TCP control address (unauthenticated!)")
-	clockSpec := fs.String("clock", "", "clock of a new state directory: `wall` (default) or virtual:TIME (RFC 3339 or YYYY-MM-DD); a state directory keeps its clock")
+	clockSpec := fs.String("clock", "", "clock `SPEC` of a new state directory: wall (default) or virtual:TIME (RFC 3339 or YYYY-MM-DD); a state directory keeps its clock")
 	verbose := fs.Bool("v", false, "log every APDU (masked) and every connection attempt")
 	if err := fs.Parse(cio, args); err != nil {
 		return err
@@ -227,9 +227,13 @@ func simQuery(cmd string) func(*cli.IO, []string) error {
 
 func simToggle(cmd string) func(*cli.IO, []string) error {
 	return func(cio *cli.IO, args []string) error {
-		fs := cli.NewFlagSet("mynahil sim "+cmd, fmt.Sprintf(`Usage: mynahil sim %s [--state DIR | --control ADDR] [--json] (--card ID | --slot N | --all)
+		fs := cli.NewFlagSet("mynahil sim "+cmd, fmt.Sprintf(`Usage: mynahil sim %s [--state DIR | --control ADDR] [--json] [--no-wait] [--timeout D] (--card ID | --slot N | --all)
 
-%s the running sim's readers.%s`, cmd, map[string]string{"insert": "Puts cards into", "remove": "Takes cards out of"}[cmd],
+%s the running sim's readers, and returns once pcscd shows the change
+(every card taken out gone from its reader, every card put in present with
+its ATR), so the next PC/SC call sees it. --no-wait returns at once (for a
+vpcd behind another machine's pcscd). Exit 3 when pcscd has not shown the
+change within --timeout; the change itself is made.%s`, cmd, map[string]string{"insert": "Puts cards into", "remove": "Takes cards out of"}[cmd],
 			map[string]string{"insert": `
 
 With both --card and --slot, puts that card into that slot's reader as a
@@ -243,16 +247,21 @@ in (leaving its old slot empty):
 		asJSON := fs.JSON("print the cards affected as JSON")
 		var sel simd.Selector
 		fs.StringVar(&sel.Card, "card", "", "card `ID` (see 'mynahil sim list')")
-		slot := fs.Int("slot", -1, "slot number `N`")
+		slot := fs.IntOpt("slot", "slot number `N`")
 		fs.BoolVar(&sel.All, "all", false, "every card")
+		noWait := fs.Bool("no-wait", false, "return once the sim made the change, without waiting for pcscd to show it")
+		timeout := fs.Duration("timeout", 30*time.Second, "wait at most `D` for pcscd to show the change")
 		if err := fs.Parse(cio, args); err != nil {
 			return err
 		}
 		if err := fs.NoArgs(); err != nil {
 			return err
 		}
-		if *slot >= 0 {
-			sel.Slot = slot
+		if slot.Given {
+			if slot.N < 0 {
+				return fs.Usagef("--slot %d: want a slot number 0 or above", slot.N)
+			}
+			sel.Slot = &slot.N
 		}
 		if sel.Card == "" && sel.Slot == nil && !sel.All {
 			return fs.Usagef("say which card: --card ID, --slot N or --all")
@@ -275,12 +284,28 @@ in (leaving its old slot empty):
 		if err != nil {
 			return err
 		}
+		if !*noWait {
+			if err := waitSeen(list, *timeout); err != nil {
+				return err
+			}
+		}
 		if *asJSON {
 			return cli.PrintJSON(cio.Stdout, list)
 		}
 		printSlots(cio.Stdout, list)
 		return nil
 	}
+}
+
+// waitSeen waits until pcscd shows the change the sim reported in list; an
+// environment error (exit 3) when it does not within timeout.
+func waitSeen(list []simd.SlotInfo, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := ready.WaitSeen(ctx, list, 0); err != nil {
+		return cli.Env(fmt.Errorf("the sim made the change, but after %v %w (is pcscd with vpcd running? --no-wait skips this)", timeout, err))
+	}
+	return nil
 }
 
 func simCall(cio *cli.IO, args []string) error {
@@ -343,7 +368,7 @@ missing (no sim, no vpcd connection, pcscd not showing the card).`)
 	addr, where := sf.addr()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	cards, err := ready.Wait(ctx, ready.Config{Control: addr, SkipPCSC: *noPCSC})
+	cards, err := ready.Wait(ctx, ready.Config{Control: addr, StateDir: *sf.state, SkipPCSC: *noPCSC})
 	if err != nil {
 		return cli.Env(fmt.Errorf("waiting %v for the sim of %s: %w", *timeout, where, err))
 	}

@@ -32,7 +32,7 @@ func TestSimInsertCardIntoSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runCLI(t, "sim", "insert", "--state", state, "--card", issued.ID, "--slot", "0", "--json")
+	code, out, errOut := runCLI(t, "sim", "insert", "--state", state, "--card", issued.ID, "--slot", "0", "--json", "--no-wait") // a stand-in vpcd, no pcscd
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}

@@ -56,21 +56,35 @@ type PINFormat struct {
 	Charset Charset `json:"charset"`
 }
 
-// Check reports why value does not follow f, or nil.
+// Check reports why value does not follow f, or nil: "PIN must be 4
+// digits". Neither the value nor its offending character is named: errors
+// end up in logs.
 func (f PINFormat) Check(value []byte) error {
 	if len(value) < f.Min || len(value) > f.Max {
-		return fmt.Errorf("PIN must have %d to %d characters, has %d", f.Min, f.Max, len(value))
+		return fmt.Errorf("PIN must be %s", f)
 	}
 	for _, b := range value {
 		switch {
 		case b >= '0' && b <= '9':
 		case f.Charset == UpperAlnum && b >= 'A' && b <= 'Z':
 		default:
-			// The offending character is not named: errors end up in logs.
-			return fmt.Errorf("PIN may hold only %s characters", f.Charset)
+			return fmt.Errorf("PIN must be %s", f)
 		}
 	}
 	return nil
+}
+
+// String says the format as a person would: "4 digits", "6 to 16
+// upper-case letters (A-Z) or digits".
+func (f PINFormat) String() string {
+	what := "digits"
+	if f.Charset == UpperAlnum {
+		what = "upper-case letters (A-Z) or digits"
+	}
+	if f.Min == f.Max {
+		return fmt.Sprintf("%d %s", f.Min, what)
+	}
+	return fmt.Sprintf("%d to %d %s", f.Min, f.Max, what)
 }
 
 // PIN is a PIN object: a salted SHA-256 of the value (the state directory

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -200,4 +201,81 @@ func TestWaitNamesWhatIsMissing(t *testing.T) {
 			t.Fatalf("Wait = %v, want not ready: pcscd does not show the card", err)
 		}
 	})
+}
+
+// TestWaitReadsTheTokenAnew: on a TCP control address a wait begun before
+// the sim wrote its token (or with an old one in the state directory)
+// keeps waiting, naming the refused token, and ends once the right token
+// is there.
+func TestWaitReadsTheTokenAnew(t *testing.T) {
+	vpcd := standInVPCD(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctl := "tcp:" + l.Addr().String()
+	l.Close()
+	simState := shortDir(t)
+	d, err := simd.Open(simd.Config{StateDir: simState, Control: ctl, VPCD: vpcd, Logger: quiet(), Backoff: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() { stop(); <-done })
+
+	t.Setenv(control.TokenEnv, "")
+	waitState := shortDir(t) // where the waiter reads the token: an old one first
+	if err := os.WriteFile(control.TokenFile(waitState), []byte("00"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = Wait(short, Config{Control: ctl, StateDir: waitState, SkipPCSC: true})
+	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "refused the token") {
+		t.Fatalf("Wait with an old token = %v, want not ready: refused the token (and still waiting)", err)
+	}
+	tok, err := os.ReadFile(control.TokenFile(simState))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(control.TokenFile(waitState), tok, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	long, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel2()
+	if _, err := Wait(long, Config{Control: ctl, StateDir: waitState, SkipPCSC: true}); err != nil {
+		t.Fatalf("Wait with the sim's token: %v", err)
+	}
+}
+
+// standInVPCD accepts the cards' connections like vpcd, without pcscd.
+func standInVPCD(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	return l.Addr().String()
 }
