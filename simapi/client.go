@@ -141,6 +141,18 @@ func (c *Client) ReportLoss(ctx context.Context, p CardParams) (Report, error) {
 	return call(ctx, c, opReportLoss, p)
 }
 
+// CardFound withdraws a loss report: the card is active again, its
+// revoked certificates stay revoked (office.card-found).
+func (c *Client) CardFound(ctx context.Context, p CardParams) (Report, error) {
+	return call(ctx, c, opCardFound, p)
+}
+
+// ResetCardInfoPIN re-sets the card-info input support applet's PIN
+// (office.reset-cardinfo-pin).
+func (c *Client) ResetCardInfoPIN(ctx context.Context, p CardPINParams) (Report, error) {
+	return visit(ctx, c, opResetCardInfoPIN, p)
+}
+
 // Death records the holder's death (office.death).
 func (c *Client) Death(ctx context.Context, p CardParams) (Report, error) {
 	return visit(ctx, c, opDeath, p)

@@ -36,6 +36,8 @@ type Office interface {
 	ChangeFacts(ctx context.Context, p FactsParams) (Report, error)
 	Revoke(ctx context.Context, p CertParams) (Report, error)
 	ReportLoss(ctx context.Context, p CardParams) (Report, error)
+	CardFound(ctx context.Context, p CardParams) (Report, error)
+	ResetCardInfoPIN(ctx context.Context, p CardPINParams) (Report, error)
 	Death(ctx context.Context, p CardParams) (Report, error)
 	MoveAbroad(ctx context.Context, p CardParams) (Report, error)
 	Invalidate(ctx context.Context, p CardParams) (Report, error)
@@ -140,6 +142,8 @@ var (
 	opChangeFacts      = officeOp("office.change-facts", chip, Office.ChangeFacts)
 	opRevoke           = officeOp("office.revoke", chip, Office.Revoke)
 	opReportLoss       = officeOp("office.report-loss", plain, Office.ReportLoss) // the office does not hold a lost card
+	opCardFound        = officeOp("office.card-found", plain, Office.CardFound)   // status only: the revoked certificates stay revoked
+	opResetCardInfoPIN = officeOp("office.reset-cardinfo-pin", chip, Office.ResetCardInfoPIN)
 	opDeath            = officeOp("office.death", chip, Office.Death)
 	opMoveAbroad       = officeOp("office.move-abroad", chip, Office.MoveAbroad)
 	opInvalidate       = officeOp("office.invalidate", chip, Office.Invalidate)
@@ -155,7 +159,7 @@ var (
 var table = []entry{
 	opList, opStatus, opInsert, opRemove, opPlace,
 	opTime, opIssueCard, opCards, opReport, opIssueCertificate, opResetPIN, opChangeFacts, opRevoke,
-	opReportLoss, opDeath, opMoveAbroad, opInvalidate, opRenew, opSmartphone, opProxyFile, opProxyAnswer,
+	opReportLoss, opCardFound, opResetCardInfoPIN, opDeath, opMoveAbroad, opInvalidate, opRenew, opSmartphone, opProxyFile, opProxyAnswer,
 	opInquiries, opEndpoints,
 }
 

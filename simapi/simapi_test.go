@@ -60,6 +60,12 @@ func (f *fake) Revoke(_ context.Context, p simapi.CertParams) (simapi.Report, er
 func (f *fake) ReportLoss(_ context.Context, p simapi.CardParams) (simapi.Report, error) {
 	return f.report("ReportLoss", p)
 }
+func (f *fake) CardFound(_ context.Context, p simapi.CardParams) (simapi.Report, error) {
+	return f.report("CardFound", p)
+}
+func (f *fake) ResetCardInfoPIN(_ context.Context, p simapi.CardPINParams) (simapi.Report, error) {
+	return f.report("ResetCardInfoPIN", p)
+}
 func (f *fake) Death(_ context.Context, p simapi.CardParams) (simapi.Report, error) {
 	return f.report("Death", p)
 }
@@ -173,6 +179,10 @@ func TestClientReachesEveryMethod(t *testing.T) {
 			return c.Revoke(ctx, simapi.CertParams{Card: "c", Kind: simapi.Auth})
 		}},
 		{"ReportLoss", simapi.CardParams{Card: "c"}, func() (any, error) { return c.ReportLoss(ctx, simapi.CardParams{Card: "c"}) }},
+		{"CardFound", simapi.CardParams{Card: "c"}, func() (any, error) { return c.CardFound(ctx, simapi.CardParams{Card: "c"}) }},
+		{"ResetCardInfoPIN", simapi.CardPINParams{Card: "c", PIN: "P"}, func() (any, error) {
+			return c.ResetCardInfoPIN(ctx, simapi.CardPINParams{Card: "c", PIN: "P"})
+		}},
 		{"Death", simapi.CardParams{Card: "c"}, func() (any, error) { return c.Death(ctx, simapi.CardParams{Card: "c"}) }},
 		{"MoveAbroad", simapi.CardParams{Card: "c"}, func() (any, error) { return c.MoveAbroad(ctx, simapi.CardParams{Card: "c"}) }},
 		{"Invalidate", simapi.CardParams{Card: "c"}, func() (any, error) { return c.Invalidate(ctx, simapi.CardParams{Card: "c"}) }},
@@ -355,7 +365,7 @@ func TestChipMethodsAreTheOnesThatVisit(t *testing.T) {
 		}
 	}
 	want := []string{"office.issue-certificate", "office.reset-pin", "office.change-facts", "office.revoke", "office.death",
-		"office.move-abroad", "office.invalidate", "office.renew", "office.proxy-answer"}
+		"office.move-abroad", "office.invalidate", "office.renew", "office.proxy-answer", "office.reset-cardinfo-pin"}
 	slices.Sort(chip)
 	slices.Sort(want)
 	if !slices.Equal(chip, want) {

@@ -50,6 +50,12 @@ type (
 		Kind Kind   `json:"kind"`
 		PIN  string `json:"pin"`
 	}
+	// CardPINParams names a card and the card-info PIN to set
+	// (office.reset-cardinfo-pin).
+	CardPINParams struct {
+		Card string `json:"card"`
+		PIN  string `json:"pin"`
+	}
 	// FactsParams changes the facts given; absent ones stay. BirthDate is
 	// YYYY-MM-DD; Sex is male, female or unspecified.
 	FactsParams struct {

@@ -84,7 +84,21 @@ var visitCases = map[string]visitCase{
 			_, err := c.ProxyAnswer(ctx0, simapi.AnswerParams{Inquiry: "inquiry-1", PIN: "4321"})
 			return err
 		}},
+	"office.reset-cardinfo-pin": {call: func(c *simapi.Client) error {
+		_, err := c.ResetCardInfoPIN(ctx0, simapi.CardPINParams{Card: "card-1", PIN: "4321"})
+		return err
+	}},
 	// The chip stays as it is: the card stays in its reader.
+	"office.card-found": {
+		prepare: func(t *testing.T, c *simapi.Client) {
+			if _, err := c.ReportLoss(ctx0, simapi.CardParams{Card: "card-1"}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		call: func(c *simapi.Client) error {
+			_, err := c.CardFound(ctx0, simapi.CardParams{Card: "card-1"})
+			return err
+		}},
 	"office.report-loss": {call: func(c *simapi.Client) error {
 		_, err := c.ReportLoss(ctx0, simapi.CardParams{Card: "card-1"})
 		return err

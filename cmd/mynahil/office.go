@@ -106,6 +106,7 @@ var officeOps = []officeOp{
 			return c.Revoke(ctx, simapi.CertParams{Card: o.card, Kind: simapi.Kind(o.kind)})
 		}},
 	cardOp("report-loss", "both certificates revoked (keyCompromise)", (*simapi.Client).ReportLoss),
+	cardOp("card-found", "a lost card found: active again, its certificates stay revoked (issue new ones)", (*simapi.Client).CardFound),
 	cardOp("death", "both certificates revoked, card dead", (*simapi.Client).Death),
 	cardOp("move-abroad", "both certificates revoked, card dead", (*simapi.Client).MoveAbroad),
 	cardOp("invalidate", "both certificates revoked, card dead", (*simapi.Client).Invalidate),

@@ -1,6 +1,7 @@
 // Package operator is the person at the counter: the office's part of a
-// card's life (re-setting a blocked PIN) as steps a suite asks for and
-// waits on. On a physical card a Terminal operator shows the step and waits
+// card's life (re-setting a blocked PIN, revoking and issuing certificates,
+// a loss report and the card found) as steps a suite asks for and waits
+// on. On a physical card a Terminal operator shows the step and waits
 // for Enter; in the rehearsal (make rehearsal) a scripted operator performs
 // the same step through the simulator's control API, so the operator steps
 // are tested too (docs/physical-cards.md).
@@ -25,33 +26,76 @@ import (
 // tcp:127.0.0.1:PORT). Unset: no operator; interactive specs skip.
 const EnvOperator = "MYNAHIL_OPERATOR"
 
-// Action is what the office is asked to do.
+// Action is what the office is asked to do: a named step a person can do
+// at a real municipal counter (docs/physical-cards.md, "Counter steps").
 type Action string
 
-// The office actions a suite asks for.
+// The office actions a suite asks for (docs/lifecycle-rules.md §1).
 const (
-	// ResetPIN: the office re-sets a PIN (the holder chooses it again;
-	// lifecycle-rules: only the office can unblock a PIN), which also
-	// restores its tries.
+	// ResetPIN: the office re-sets a JPKI PIN (Step.PIN) to Step.Value,
+	// which unlocks it after a lockout and restores its tries; only the
+	// office can unblock a PIN.
 	ResetPIN Action = "reset-pin"
+	// ResetCardInfoPIN: the office re-sets the card-info input support
+	// applet's PIN (券面事項入力補助用暗証番号) to Step.Value.
+	ResetCardInfoPIN Action = "reset-cardinfo-pin"
+	// Revoke: the holder gives up a certificate (the one Step.PIN guards);
+	// the office revokes it and takes it off the card.
+	Revoke Action = "revoke"
+	// IssueCertificate: the office issues a new certificate (the one
+	// Step.PIN guards), with new keys and Step.Value as its PIN.
+	IssueCertificate Action = "issue-certificate"
+	// ReportLoss: the holder reports the card lost; both certificates are
+	// revoked. The card stays where it is: the office does not hold it.
+	ReportLoss Action = "report-loss"
+	// CardFound: the lost card is brought to the counter; the office
+	// withdraws the loss report and issues both certificates anew, with
+	// Step.Value as the auth PIN and Step.SignValue as the sign PIN (a
+	// revocation is never undone).
+	CardFound Action = "card-found"
 )
+
+// Visits reports whether the card leaves its reader for the step (the
+// office changes its chip), so that the suite connects to it afresh after.
+func (a Action) Visits() bool { return a != ReportLoss }
 
 // Step is one thing the operator must do.
 type Step struct {
 	Action Action
-	PIN    jpkiclient.PINRef // which PIN (ResetPIN)
+	// PIN is the PIN the step re-sets (ResetPIN), or the PIN guarding the
+	// certificate it revokes or issues (Revoke, IssueCertificate).
+	PIN jpkiclient.PINRef
 	// Value is the PIN to set: the one the run was given, so the card
-	// leaves the office as it came.
+	// leaves the office as it came (the auth PIN for CardFound).
 	Value jpkiclient.PIN
+	// SignValue is the sign PIN to set when CardFound issues both
+	// certificates anew.
+	SignValue jpkiclient.PIN
 	// Reader is the reader the card sits in.
 	Reader string
 }
 
 // Instruction is the step in words, for a person: never with the PIN.
 func (s Step) Instruction() string {
+	cert := "authentication"
+	if s.PIN == jpkiclient.SignPIN {
+		cert = "signing"
+	}
+	out := fmt.Sprintf("take the card out of %q and to the office", s.Reader)
+	back := "put the card back, then press Enter"
 	switch s.Action {
 	case ResetPIN:
-		return fmt.Sprintf("take the card out of %q, have the office re-set the %s to the value you gave this run, put the card back, then press Enter", s.Reader, s.PIN)
+		return fmt.Sprintf("take the card out of %q, have the office re-set the %s to the value you gave this run, %s", s.Reader, s.PIN, back)
+	case ResetCardInfoPIN:
+		return fmt.Sprintf("%s; have it re-set the card-info PIN (券面事項入力補助用暗証番号) to the value you gave this run; %s", out, back)
+	case Revoke:
+		return fmt.Sprintf("%s; as its holder, give up its %s certificate (the office revokes it); %s", out, cert, back)
+	case IssueCertificate:
+		return fmt.Sprintf("%s; have it issue a new %s certificate with the %s you gave this run; %s", out, cert, s.PIN, back)
+	case ReportLoss:
+		return fmt.Sprintf("report the card in %q lost (at the office or the JPKI call centre) so that both its certificates are revoked; leave the card in the reader, then press Enter", s.Reader)
+	case CardFound:
+		return fmt.Sprintf("%s; report it found (withdraw the loss report) and have both certificates issued anew with the auth and sign PINs you gave this run; %s", out, back)
 	}
 	return fmt.Sprintf("perform %q on the card in %q, then press Enter", s.Action, s.Reader)
 }

@@ -10,9 +10,9 @@ import (
 )
 
 // Sim is a scripted operator: it performs each step at the simulator's
-// office through the control API of 'mynahil sim' (office.reset-pin on the
-// card that sits in the step's reader), with the API's client
-// (simapi.Client), which imports nothing of the simulator.
+// office through the control API of 'mynahil sim', on the card that sits in
+// the step's reader, with the API's client (simapi.Client), which imports
+// nothing of the simulator.
 type Sim struct {
 	Addr string // control address: unix:/path or tcp:127.0.0.1:PORT
 }
@@ -33,18 +33,63 @@ func (s *Sim) Do(ctx context.Context, st Step) error {
 	if err != nil {
 		return err
 	}
+	if err := Perform(ctx, c, card, st); err != nil {
+		return fmt.Errorf("scripted operator: card %s: %w", card, err)
+	}
+	return nil
+}
+
+// Office is what Perform needs of the municipal office: its control API
+// (simapi.Client, or the daemon's own office).
+type Office interface {
+	ResetPIN(ctx context.Context, p simapi.PINParams) (simapi.Report, error)
+	ResetCardInfoPIN(ctx context.Context, p simapi.CardPINParams) (simapi.Report, error)
+	Revoke(ctx context.Context, p simapi.CertParams) (simapi.Report, error)
+	IssueCertificate(ctx context.Context, p simapi.PINParams) (simapi.Report, error)
+	ReportLoss(ctx context.Context, p simapi.CardParams) (simapi.Report, error)
+	CardFound(ctx context.Context, p simapi.CardParams) (simapi.Report, error)
+}
+
+// Perform does step st at office o for card: each Action as the office's
+// methods (docs/daemon.md, "Control methods"). CardFound is three: the loss
+// report withdrawn, then each certificate issued anew.
+func Perform(ctx context.Context, o Office, card string, st Step) error {
+	kind := kindOf(st.PIN)
+	var err error
 	switch st.Action {
 	case ResetPIN:
-		kind := simapi.Auth
-		if st.PIN == jpkiclient.SignPIN {
-			kind = simapi.Sign
+		_, err = o.ResetPIN(ctx, simapi.PINParams{Card: card, Kind: kind, PIN: string(st.Value)})
+	case ResetCardInfoPIN:
+		_, err = o.ResetCardInfoPIN(ctx, simapi.CardPINParams{Card: card, PIN: string(st.Value)})
+	case Revoke:
+		_, err = o.Revoke(ctx, simapi.CertParams{Card: card, Kind: kind})
+	case IssueCertificate:
+		_, err = o.IssueCertificate(ctx, simapi.PINParams{Card: card, Kind: kind, PIN: string(st.Value)})
+	case ReportLoss:
+		_, err = o.ReportLoss(ctx, simapi.CardParams{Card: card})
+	case CardFound:
+		if _, err = o.CardFound(ctx, simapi.CardParams{Card: card}); err != nil {
+			break
 		}
-		if _, err := c.ResetPIN(ctx, simapi.PINParams{Card: card, Kind: kind, PIN: string(st.Value)}); err != nil {
-			return fmt.Errorf("scripted operator: re-setting the %s of card %s: %w", st.PIN, card, err)
+		if _, err = o.IssueCertificate(ctx, simapi.PINParams{Card: card, Kind: simapi.Auth, PIN: string(st.Value)}); err != nil {
+			break
 		}
-		return nil
+		_, err = o.IssueCertificate(ctx, simapi.PINParams{Card: card, Kind: simapi.Sign, PIN: string(st.SignValue)})
+	default:
+		return fmt.Errorf("unknown action %q", st.Action)
 	}
-	return fmt.Errorf("scripted operator: unknown action %q", st.Action)
+	if err != nil {
+		return fmt.Errorf("%s: %w", st.Action, err)
+	}
+	return nil
+}
+
+// kindOf is the certificate a PIN guards.
+func kindOf(ref jpkiclient.PINRef) simapi.Kind {
+	if ref == jpkiclient.SignPIN {
+		return simapi.Sign
+	}
+	return simapi.Auth
 }
 
 // cardIn finds the card in reader (pcscd may add a suffix to the name the

@@ -97,34 +97,114 @@ func (t *Target) SetOperator(op operator.Operator) { t.ph.op = op }
 // Reader is the physical card's reader, "" for a simulated card.
 func (t *Target) Reader() string { return t.ph.reader }
 
-// Office asks the operator to have the office re-set PIN ref to the value
-// the run was given, waits for it, and on a physical card reconnects to the
-// card (it left the reader for the counter and came back). The caller then
-// checks the card again.
-func (t *Target) Office(ref jpkiclient.PINRef) error {
+// ErrNoOperator: a counter step was asked for, but nobody performs the
+// office's part (MYNAHIL_OPERATOR is unset).
+var ErrNoOperator = errors.New("needs an operator: set " + EnvOperator + "=terminal (or sim:ADDR for the simulator's office)")
+
+// RequireOperator skips the running spec, with the reason the run's
+// summary counts ("needs an operator"), when nobody performs the office's
+// part. Specs labelled interactive are skipped by the guard already; call
+// it in a spec (or a BeforeAll) that asks for a counter step otherwise.
+func (t *Target) RequireOperator() {
 	if t.ph.op == nil {
-		return errors.New("asking the office: no operator (set " + EnvOperator + ")")
+		ginkgo.Skip(ErrNoOperator.Error(), 1)
 	}
-	value := t.pins.Auth
-	if ref == jpkiclient.SignPIN {
-		value = t.pins.Sign
+}
+
+// Office asks the operator to have the office re-set PIN ref to the value
+// the run was given (AtCounter with operator.ResetPIN).
+func (t *Target) Office(ref jpkiclient.PINRef) error { return t.AtCounter(operator.ResetPIN, ref) }
+
+// AtCounter asks the operator to do one named step at the municipal
+// office's counter (docs/physical-cards.md, "Counter steps"): unlock or
+// re-set a PIN, give up or issue a certificate, report the card lost, or
+// bring the lost card back and have its certificates issued anew. ref names
+// the PIN the step re-sets, or the certificate it revokes or issues (by
+// the PIN that guards it). Every PIN the office sets is the one the run was
+// given, so the card leaves the counter with the PINs it came with. It waits
+// for the step, and when the card left its reader for it, reconnects to the
+// card (a physical one) before returning; the caller then checks the card.
+// Without an operator it returns ErrNoOperator and asks nobody.
+func (t *Target) AtCounter(a operator.Action, ref jpkiclient.PINRef) error {
+	if t.ph.op == nil {
+		return fmt.Errorf("asking the office (%s): %w", a, ErrNoOperator)
 	}
-	if value == "" {
-		return fmt.Errorf("asking the office to re-set the %s: the run was not given it", ref)
+	step, err := t.step(a, ref)
+	if err != nil {
+		return fmt.Errorf("asking the office (%s): %w", a, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), officeTimeout)
 	defer cancel()
+	if err := t.ph.op.Do(ctx, step); err != nil {
+		return fmt.Errorf("asking the office (%s): %w", a, err)
+	}
+	if t.ph.swap != nil && a.Visits() {
+		if err := t.reconnect(ctx); err != nil {
+			return err
+		}
+	}
+	if a == operator.CardFound || (a == operator.IssueCertificate && ref == jpkiclient.AuthPIN) {
+		t.noteReissued()
+	}
+	return nil
+}
+
+// step is the Step for a, with the reader and the PIN values of the run.
+func (t *Target) step(a operator.Action, ref jpkiclient.PINRef) (operator.Step, error) {
 	reader := t.ph.reader
 	if reader == "" {
 		reader = t.desc
 	}
-	if err := t.ph.op.Do(ctx, operator.Step{Action: operator.ResetPIN, PIN: ref, Value: value, Reader: reader}); err != nil {
-		return fmt.Errorf("asking the office to re-set the %s: %w", ref, err)
+	s := operator.Step{Action: a, PIN: ref, Reader: reader}
+	need := func(what string, v jpkiclient.PIN) (jpkiclient.PIN, error) {
+		if v == "" {
+			return "", fmt.Errorf("the office would set the %s, but the run was not given it", what)
+		}
+		return v, nil
 	}
-	if t.ph.swap != nil {
-		return t.reconnect(ctx)
+	var err error
+	switch a {
+	case operator.ResetPIN, operator.IssueCertificate:
+		s.Value, err = need(ref.String(), t.pinOf(ref))
+	case operator.ResetCardInfoPIN:
+		s.Value, err = need("card-info PIN", t.pins.CardInfo)
+	case operator.CardFound:
+		if s.Value, err = need(jpkiclient.AuthPIN.String(), t.pins.Auth); err == nil {
+			s.SignValue, err = need(jpkiclient.SignPIN.String(), t.pins.Sign)
+		}
 	}
-	return nil
+	return s, err
+}
+
+func (t *Target) pinOf(ref jpkiclient.PINRef) jpkiclient.PIN {
+	if ref == jpkiclient.SignPIN {
+		return t.pins.Sign
+	}
+	return t.pins.Auth
+}
+
+// noteReissued reports the new auth certificate's SHA-256 after the office
+// issued it anew: the card's identity for the guards (MYNAHIL_CARD_FINGERPRINT)
+// changes with it, from the next run on.
+func (t *Target) noteReissued() {
+	if !t.cfg.Physical || t.t == nil {
+		return
+	}
+	c := jpkiclient.New(t.t)
+	if err := c.SelectAP(); err != nil {
+		return
+	}
+	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
+	if err != nil {
+		return
+	}
+	fp := Fingerprint(der)
+	if fp == t.fingerprint {
+		return
+	}
+	msg := fmt.Sprintf("the office issued the card's auth certificate anew: its SHA-256 is now %s (was %s); give it as %s in the next run", fp, t.fingerprint, EnvFingerprint)
+	ginkgo.AddReportEntry("card re-issued", msg)
+	fmt.Fprintf(os.Stdout, "mynahil: %s\n", msg)
 }
 
 // reconnect waits for the card in its reader and connects to it afresh:

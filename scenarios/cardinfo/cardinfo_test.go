@@ -231,20 +231,30 @@ var _ = Describe("PIN status and lockouts across applets", func() {
 		Expect(ask()).To(Equal(first), "asking again spends nothing")
 	})
 
-	It("locks the card-info PIN without touching the JPKI authentication PIN", speclabel.Of(speclabel.Destructive, speclabel.SimOnly), func() {
-		s := open(profile.Default())
-		s.selectAP(aidText)
-		for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
-			Expect(s.verify("0011", "0000")).To(HaveStatusWord(want))
-		}
-		Expect(s.verify("0011", defaultPIN)).To(HaveStatusWord(0x6984))
-		Expect(s.status("0011")).To(HaveStatusWord(0x63C0))
-		Expect(s.status("0014")).To(HaveStatusWord(0x63CA))
+	// On a physical card with an operator: the office re-sets the PIN at
+	// the counter, from a cleanup registered before the first wrong try.
+	It("locks the card-info PIN without touching the JPKI authentication PIN, until the office re-sets it",
+		speclabel.Of(speclabel.Destructive, speclabel.Interactive, speclabel.NeedsCardInfoPIN, speclabel.NeedsAuthPIN), func() {
+			s := onCard()
+			s.selectAP(aidText)
+			Expect(s.status("0011")).To(HaveStatusWord(0x63C3), "a wrong PIN is sent only to a PIN that shows every try")
+			codeA := s.status("0014").SW
+			s.selectAP(aidJPKI)
+			Expect(s.status("0018")).To(HaveStatusWord(0x63C3), "the auth PIN is sent only when it shows every try")
+			DeferCleanup(s.undoCardInfoLockout)
+			s.selectAP(aidText)
+			wrong := otherPIN(s.cardInfoPIN())
+			for _, want := range []uint16{0x63C2, 0x63C1, 0x63C0} {
+				Expect(s.verify("0011", wrong)).To(HaveStatusWord(want))
+			}
+			Expect(s.verify("0011", s.cardInfoPIN())).To(HaveStatusWord(0x6984))
+			Expect(s.status("0011")).To(HaveStatusWord(0x63C0))
+			Expect(s.status("0014")).To(HaveStatusWord(codeA), "照合番号A's tries are untouched")
 
-		s.selectAP(aidJPKI)
-		Expect(s.status("0018")).To(HaveStatusWord(0x63C3))
-		Expect(s.verify("0018", s.p.PINs.Auth)).To(HaveStatusWord(0x9000))
-	})
+			s.selectAP(aidJPKI)
+			Expect(s.status("0018")).To(HaveStatusWord(0x63C3))
+			Expect(s.verify("0018", string(s.pins.Auth))).To(HaveStatusWord(0x9000))
+		})
 
 	// On the target's card the wrong try is undone by the right value,
 	// from a cleanup registered before it; the resident-registry and

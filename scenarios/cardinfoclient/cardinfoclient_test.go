@@ -290,21 +290,32 @@ var _ = Describe("PIN status of all seven keys", func() {
 		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfoclient.TextPIN, fresh.TextPIN))
 	})
 
-	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984", speclabel.Of(speclabel.Destructive, speclabel.SimOnly), func() {
-		h := newHolder(profile.Default())
-		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
-		for left := 2; left >= 0; left-- {
-			_, err := h.c.MyNumber("9999")
-			Expect(err).To(HaveTriesLeft(left))
-		}
-		_, err := h.c.MyNumber(h.pin)
-		Expect(err).To(HaveStatusWord(0x6984))
-		Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 0))
-		Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
-		n, err := h.c.MyNumberWithCodeA(h.myNumber)
-		Expect(err).NotTo(HaveOccurred(), "照合番号A still opens the My Number")
-		Expect(string(n)).To(Equal(h.p.MyNumber))
-	})
+	// On a physical card with an operator: the office re-sets the PIN at
+	// the counter, from a cleanup registered before the first wrong try.
+	It("blocks the card-info PIN after three wrong tries: 63C0, then 6984, until the office re-sets it",
+		speclabel.Of(speclabel.Destructive, speclabel.Interactive, speclabel.NeedsCardInfoPIN), func() {
+			h := onCard()
+			before, err := h.c.PINStatus()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(before).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 3), "a wrong PIN is sent only to a PIN that shows every try")
+			Expect(before).To(HaveTriesLeftOn(cardinfoclient.TextCodeA, 10), "照合番号A is sent only with every try left")
+			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+			myNumber, err := h.c.MyNumber(h.pin)
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(h.undoCardInfoLockout)
+			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+			for left := 2; left >= 0; left-- {
+				_, err := h.c.MyNumber(cardinfoclient.PIN(otherDigits(string(h.pin))))
+				Expect(err).To(HaveTriesLeft(left))
+			}
+			_, err = h.c.MyNumber(h.pin)
+			Expect(err).To(HaveStatusWord(0x6984))
+			Expect(h.c.PINStatus()).To(HaveTriesLeftOn(cardinfoclient.TextPIN, 0))
+			Expect(h.c.Select(cardinfoclient.TextAP)).To(Succeed())
+			n, err := h.c.MyNumberWithCodeA(myNumber)
+			Expect(err).NotTo(HaveOccurred(), "照合番号A still opens the My Number")
+			Expect(n).To(Equal(myNumber))
+		})
 })
 
 // otherDigits is a value of the same digits as v but the last, moved on

@@ -28,6 +28,8 @@ type Office interface {
 	ChangeFacts(id string, f profile.Facts) error
 	RevokeCertificate(id string, k CertKind) error
 	ReportLoss(id string) error
+	CardFound(id string) error
+	ResetCardInfoPIN(id, pin string) error
 	RecordDeath(id string) error
 	MoveAbroad(id string) error
 	InvalidateCard(id string) error
@@ -88,6 +90,8 @@ func (l localOffice) RevokeCertificate(id string, k CertKind) error {
 	return l.o.RevokeCertificate(id, authority.Kind(k))
 }
 func (l localOffice) ReportLoss(id string) error            { return l.o.ReportLoss(id) }
+func (l localOffice) CardFound(id string) error             { return l.o.CardFound(id) }
+func (l localOffice) ResetCardInfoPIN(id, pin string) error { return l.o.ResetCardInfoPIN(id, pin) }
 func (l localOffice) RecordDeath(id string) error           { return l.o.RecordDeath(id) }
 func (l localOffice) MoveAbroad(id string) error            { return l.o.MoveAbroad(id) }
 func (l localOffice) InvalidateCard(id string) error        { return l.o.InvalidateCard(id) }
@@ -192,6 +196,17 @@ func (o remoteOffice) cardOp(id, what string, fn func(*simapi.Client, context.Co
 // no visit.
 func (o remoteOffice) ReportLoss(id string) error {
 	return o.cardOp(id, "reporting a loss", (*simapi.Client).ReportLoss)
+}
+
+// CardFound leaves the chip alone too: the status only.
+func (o remoteOffice) CardFound(id string) error {
+	return o.cardOp(id, "withdrawing a loss report", (*simapi.Client).CardFound)
+}
+
+func (o remoteOffice) ResetCardInfoPIN(id, pin string) error {
+	return o.visit("re-setting the card-info PIN", func(ctx context.Context, c *simapi.Client) (simapi.Report, error) {
+		return c.ResetCardInfoPIN(ctx, simapi.CardPINParams{Card: id, PIN: pin})
+	})
 }
 
 func (o remoteOffice) RecordDeath(id string) error {

@@ -136,6 +136,14 @@ func (a api) ReportLoss(_ context.Context, p simapi.CardParams) (simapi.Report, 
 	return a.visited(p.Card, a.o.ReportLoss(p.Card))
 }
 
+func (a api) CardFound(_ context.Context, p simapi.CardParams) (simapi.Report, error) {
+	return a.visited(p.Card, a.o.CardFound(p.Card))
+}
+
+func (a api) ResetCardInfoPIN(_ context.Context, p simapi.CardPINParams) (simapi.Report, error) {
+	return a.visited(p.Card, a.o.ResetCardInfoPIN(p.Card, p.PIN))
+}
+
 func (a api) Death(_ context.Context, p simapi.CardParams) (simapi.Report, error) {
 	return a.visited(p.Card, a.o.RecordDeath(p.Card))
 }

@@ -100,7 +100,15 @@ func TestEveryChipChangeIsAVisit(t *testing.T) {
 			}
 			clk.AddDate(0, 0, 1)
 		}, func(o *office.Office, _ string) error { return o.AnswerInquiry("inquiry-1", "4321") }, visit},
+		{"reset-cardinfo-pin", nil, nil, func(o *office.Office, id string) error { return o.ResetCardInfoPIN(id, "4321") }, visit},
 		{"report-loss (the office does not hold a lost card)", nil, nil, (*office.Office).ReportLoss, stay},
+		{"card-found (status only)", nil, func(o *office.Office, _ *clock.Virtual, id string) {
+			if err := o.ReportLoss(id); err != nil {
+				t.Fatal(err)
+			}
+		}, (*office.Office).CardFound, stay},
+		{"card-found refused: not lost", nil, nil, (*office.Office).CardFound, stay},
+		{"reset-cardinfo-pin refused for its format", nil, nil, func(o *office.Office, id string) error { return o.ResetCardInfoPIN(id, "12345") }, stay},
 		{"smartphone", nil, nil, func(o *office.Office, id string) error { _, err := o.IssueSmartphone(id); return err }, stay},
 		{"proxy-file", nil, nil, func(o *office.Office, id string) error {
 			_, err := o.FileProxy(id, simapi.ProxyIssueCertificate, authority.Sign)

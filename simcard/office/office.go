@@ -90,6 +90,7 @@ const (
 	RuleNothingToRenew  = "nothing-to-renew" // the card holds no certificate to renew
 	RuleRealClock       = "real-clock"       // only a virtual clock can be moved (office.time)
 	RuleBadTime         = "bad-time"         // a time that does not parse
+	RuleCardNotLost     = "card-not-lost"    // a card found must have been reported lost (§1)
 )
 
 // Status is where a card stands.
