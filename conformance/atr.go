@@ -3,6 +3,7 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ATR is an answer-to-reset split into its fields (ISO/IEC 7816-3 clause 8.2;
@@ -40,7 +41,6 @@ func ParseATR(atr []byte) (ATR, error) {
 	k := int(a.T0 & 0x0F)
 	y := a.T0 >> 4
 	i, pos := 1, 2
-	onlyT0 := true
 	for {
 		for j, name := range []string{"TA", "TB", "TC", "TD"} {
 			if y&(1<<j) == 0 {
@@ -58,9 +58,6 @@ func ParseATR(atr []byte) (ATR, error) {
 		td := atr[pos-1]
 		t := int(td & 0x0F)
 		a.Protocols = append(a.Protocols, t)
-		if t != 0 {
-			onlyT0 = false
-		}
 		y = td >> 4
 		i++
 	}
@@ -71,11 +68,19 @@ func ParseATR(atr []byte) (ATR, error) {
 		return a, fmt.Errorf("%w: %d historical bytes announced, %d present", ErrATR, k, len(atr)-pos)
 	}
 	a.Historical = atr[pos : pos+k]
-	pos += k
+	err := a.checkTCK(atr, pos+k)
+	return a, err
+}
+
+// checkTCK checks the check byte after the historical bytes, which end at
+// pos: present and making the XOR of T0..TCK zero when a protocol other
+// than T=0 is announced, absent otherwise (ISO/IEC 7816-3 clause 8.2.5).
+func (a *ATR) checkTCK(atr []byte, pos int) error {
+	onlyT0 := !slices.ContainsFunc(a.Protocols, func(t int) bool { return t != 0 })
 	switch {
 	case !onlyT0:
 		if pos != len(atr)-1 {
-			return a, fmt.Errorf("%w: TCK required (a protocol other than T=0 is announced) but %d bytes follow the historical bytes", ErrATR, len(atr)-pos)
+			return fmt.Errorf("%w: TCK required (a protocol other than T=0 is announced) but %d bytes follow the historical bytes", ErrATR, len(atr)-pos)
 		}
 		a.TCK, a.HasTCK = atr[pos], true
 		var x byte
@@ -83,12 +88,12 @@ func ParseATR(atr []byte) (ATR, error) {
 			x ^= b
 		}
 		if x != 0 {
-			return a, fmt.Errorf("%w: TCK %02X does not check (XOR of T0..TCK is %02X)", ErrATR, a.TCK, x)
+			return fmt.Errorf("%w: TCK %02X does not check (XOR of T0..TCK is %02X)", ErrATR, a.TCK, x)
 		}
 	case pos != len(atr):
-		return a, fmt.Errorf("%w: %d unexpected bytes after the historical bytes", ErrATR, len(atr)-pos)
+		return fmt.Errorf("%w: %d unexpected bytes after the historical bytes", ErrATR, len(atr)-pos)
 	}
-	return a, nil
+	return nil
 }
 
 // Offers reports whether the ATR announces protocol T=t.

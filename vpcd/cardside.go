@@ -166,28 +166,33 @@ func (s *CardSide) Run(ctx context.Context) error {
 		cancel()
 		// A removed card loses power, and with it all volatile state.
 		s.card.PowerOff()
-		switch {
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case !s.Inserted():
-			log.Info("card removed")
-		case errors.Is(err, errMissedRemoval):
-			out := 2 * time.Duration(s.out.Load())
-			s.out.Store(int64(out))
-			log.Warn("taking the card out again", "reason", err, "out", out)
-			if err := wait(ctx, out); err != nil {
-				return err
-			}
-		case errors.Is(err, errPeerClosed):
-			log.Info("vpcd closed the connection, reconnecting")
-		default:
-			log.Warn("vpcd connection ended, reconnecting", "reason", err)
-			// A peer that keeps sending garbage must not make us spin.
-			if err := s.sleep(ctx, s.opts.minBackoff); err != nil {
-				return err
-			}
+		if err := s.afterConnection(ctx, err, log); err != nil {
+			return err
 		}
 	}
+}
+
+// afterConnection logs why a connection ended (its serve error) and waits
+// as its cause asks before the next one; an error ends Run.
+func (s *CardSide) afterConnection(ctx context.Context, err error, log *slog.Logger) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case !s.Inserted():
+		log.Info("card removed")
+	case errors.Is(err, errMissedRemoval):
+		out := 2 * time.Duration(s.out.Load())
+		s.out.Store(int64(out))
+		log.Warn("taking the card out again", "reason", err, "out", out)
+		return wait(ctx, out)
+	case errors.Is(err, errPeerClosed):
+		log.Info("vpcd closed the connection, reconnecting")
+	default:
+		log.Warn("vpcd connection ended, reconnecting", "reason", err)
+		// A peer that keeps sending garbage must not make us spin.
+		return s.sleep(ctx, s.opts.minBackoff)
+	}
+	return nil
 }
 
 func (s *CardSide) waitInserted(ctx context.Context) error {
@@ -287,16 +292,7 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 		qa.arm()
 		cmd, err := fr.next(rbuf)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if errors.Is(err, io.EOF) {
-				return errPeerClosed
-			}
-			if errors.Is(err, ErrEmptyFrame) {
-				return fmt.Errorf("%w: %w", ErrProtocol, err)
-			}
-			return err
+			return readError(ctx, err)
 		}
 		rbuf = cmd[:0]
 		if debug {
@@ -331,6 +327,20 @@ func (s *CardSide) serve(ctx context.Context, conn net.Conn, log *slog.Logger) e
 			return fmt.Errorf("replying to %s: %w", frameKind(cmd), err)
 		}
 	}
+}
+
+// readError is what serve returns when reading a frame failed: nil when
+// ctx ended (Remove, shutdown), errPeerClosed at EOF.
+func readError(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case errors.Is(err, io.EOF):
+		return errPeerClosed
+	case errors.Is(err, ErrEmptyFrame):
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return err
 }
 
 // handle passes one frame to the card and returns the reply to send, nil
