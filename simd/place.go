@@ -32,23 +32,9 @@ func (d *Daemon) Place(p Placement) ([]SlotInfo, error) {
 	}
 	d.placeMu.Lock()
 	defer d.placeMu.Unlock()
-	d.mu.Lock()
-	var card, occupant *slot
-	for _, s := range d.slots {
-		at, _ := s.where()
-		if s.card.ID == p.Card {
-			card = s
-		} else if at == n {
-			occupant = s
-		}
-	}
-	closed := d.closed
-	d.mu.Unlock()
-	if closed {
-		return nil, fmt.Errorf("placing card: the simulator is stopping")
-	}
-	if card == nil {
-		return nil, fmt.Errorf("placing card: %w", control.Errorf(RuleUnknownCard, "no card %q (sim.list shows the cards)", p.Card))
+	card, occupant, err := d.placing(p.Card, n)
+	if err != nil {
+		return nil, err
 	}
 	// Both cards are held: an office visit of either ends first (slots only
 	// change under placeMu, so they are still where they were found).
@@ -90,6 +76,28 @@ func (d *Daemon) Place(p Placement) ([]SlotInfo, error) {
 		infos[i] = d.info(s)
 	}
 	return infos, nil
+}
+
+// placing finds the card to place and the card now in slot n, if any.
+func (d *Daemon) placing(id string, n int) (card, occupant *slot, err error) {
+	d.mu.Lock()
+	for _, s := range d.slots {
+		at, _ := s.where()
+		if s.card.ID == id {
+			card = s
+		} else if at == n {
+			occupant = s
+		}
+	}
+	closed := d.closed
+	d.mu.Unlock()
+	if closed {
+		return nil, nil, fmt.Errorf("placing card: the simulator is stopping")
+	}
+	if card == nil {
+		return nil, nil, fmt.Errorf("placing card: %w", control.Errorf(RuleUnknownCard, "no card %q (sim.list shows the cards)", id))
+	}
+	return card, occupant, nil
 }
 
 // detach takes a card out of its slot and stops its card side, which
