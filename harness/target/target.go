@@ -424,8 +424,9 @@ func OpenForSuite() *Target {
 	// Cleanups run last-in first-out: the state is read before Close.
 	ginkgo.DeferCleanup(t.reportCardState)
 	for _, p := range problems {
-		// The run's first line: before any spec, on stdout.
-		fmt.Fprintf(os.Stdout, "mynahil: THIS RUN FAILS: %s\n", p)
+		// The run's first line: before any spec, on stdout, on a line of
+		// its own (Ginkgo's progress header ends without a newline).
+		fmt.Fprintf(os.Stdout, "\nmynahil: THIS RUN FAILS: %s\n", p)
 		ginkgo.AddReportEntry(runsummary.EntryPINBudget, p)
 	}
 	desc := t.String()

@@ -5,7 +5,9 @@
 // suites twice with MYNAHIL_READER naming that reader, both PINs, the
 // destructive opt-in, the fingerprint, the sim's revocation endpoints and
 // the sim's office as the scripted operator: first every spec but the
-// destructive ones, then the destructive ones alone. It then checks the
+// destructive ones, then the destructive ones alone. Before them, a pass
+// with a mistyped auth PIN (wrongpin.go) proves the PIN budget: one try
+// spent in the whole run, the reason first and last. It then checks the
 // two JSON reports: every spec labelled physical-safe, destructive or
 // interactive (and not sim-only) must have passed in one of the passes.
 //
@@ -127,6 +129,9 @@ func run() error {
 		"MYNAHIL_SIGN_OCSP_URL="+ep.OCSPSign,
 	)
 	var failed []string
+	if err := wrongPINPass(o, env, reader, pins.Auth); err != nil {
+		failed = append(failed, "the pass with a mistyped auth PIN: "+err.Error())
+	}
 	var reports []string
 	for i, filter := range []string{"!destructive", "destructive"} {
 		name := fmt.Sprintf("rehearsal-%d.json", i+1)
