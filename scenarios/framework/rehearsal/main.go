@@ -38,6 +38,7 @@ import (
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/pinbudget"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -161,11 +162,13 @@ func run() error {
 	failed = append(failed, leaks...)
 	if err := leftAsIssued(reader); err != nil {
 		failed = append(failed, err.Error())
+	} else if err := originalPINsWork(reader, pins); err != nil {
+		failed = append(failed, err.Error())
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n  "))
 	}
-	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data; the card is left with every try of its seven keys")
+	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data; the card is left with every try of its seven keys, and its original PINs")
 	return nil
 }
 
@@ -214,6 +217,33 @@ func leftAsIssued(reader string) error {
 	}
 	if st != full {
 		return fmt.Errorf("the passes left the card with tries spent: %+v, want %+v", st, full)
+	}
+	return nil
+}
+
+// originalPINsWork fails unless the card in reader still takes the PINs
+// it was issued with, the auth, sign and card-info PINs: a destructive
+// spec that changed one must have set it back (docs/physical-cards.md,
+// "Destructive specs set the card back"). It runs after leftAsIssued, so
+// each PIN shows every try, and sends each once under the PIN budget.
+func originalPINsWork(reader string, pins profile.PINs) error {
+	card, err := pcsc.Open(reader, pcsc.Shared)
+	if err != nil {
+		return fmt.Errorf("verifying the original PINs after the passes: %w", err)
+	}
+	defer card.Close()
+	b := pinbudget.Preflight(card,
+		pinbudget.Given{Key: pinbudget.Auth, PIN: jpkiclient.PIN(pins.Auth)},
+		pinbudget.Given{Key: pinbudget.Sign, PIN: jpkiclient.PIN(pins.Sign)},
+		pinbudget.Given{Key: pinbudget.CardInfo, PIN: jpkiclient.PIN(pins.CardInfo)})
+	var bad []string
+	for _, k := range pinbudget.Keys() {
+		if r := b.Result(k); r.State != pinbudget.Accepted {
+			bad = append(bad, fmt.Sprintf("%s: %s", k, r.Reason()))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the passes left the card without its original PINs (a set-back missing?): %s", strings.Join(bad, "; "))
 	}
 	return nil
 }
