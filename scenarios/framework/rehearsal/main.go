@@ -35,6 +35,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
@@ -315,8 +316,8 @@ func cardReader(ctx context.Context, c *simapi.Client) (string, error) {
 	return slots[0].Reader, nil
 }
 
-// fingerprint waits for the card in reader and reads its auth
-// certificate, as 'mynahil readers -fingerprint' does for a user.
+// fingerprint waits for the card in reader and reads its identity
+// (harness/cardid), as 'mynahil readers -fingerprint' does for a user.
 func fingerprint(ctx context.Context, reader string) (string, error) {
 	pc, err := pcsc.Establish()
 	if err != nil {
@@ -331,15 +332,7 @@ func fingerprint(ctx context.Context, reader string) (string, error) {
 		return "", err
 	}
 	defer card.Close()
-	c := jpkiclient.New(card)
-	if err := c.SelectAP(); err != nil {
-		return "", err
-	}
-	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
-	if err != nil {
-		return "", fmt.Errorf("reading the auth certificate: %w", err)
-	}
-	return target.Fingerprint(der), nil
+	return cardid.Read(card)
 }
 
 // unpassed lists the specs labelled physical-safe, destructive or
