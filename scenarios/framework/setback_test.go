@@ -137,6 +137,9 @@ func TestSetBackRegisteredBeforeTheChange(t *testing.T) {
 	}
 	changes := 0
 	for _, rel := range strings.Fields(string(out)) {
+		if rel == "scenarios/framework/setback_test.go" {
+			continue // this check's own patterns
+		}
 		src, err := os.ReadFile(filepath.Join(root, rel))
 		if err != nil {
 			t.Fatal(err)
