@@ -11,6 +11,7 @@ import (
 	"github.com/mynahil/mynahil/harness/apduclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/pinbudget"
 )
 
 // presenceWait is how long a check waits for the card at its start (after a
@@ -201,51 +202,61 @@ func readDERChunks(s *session, chunk int) ([]byte, error) {
 	return out[:total], nil
 }
 
-// pinFor returns the given PIN for ref if the suite may send it: one was
-// given, the card has not refused it in this run, and at least two tries
-// are left (so a wrong PIN can never block it). The PIN's EF must be
-// selected.
-func (t *T) pinFor(s *session, ref jpkiclient.PINRef) (jpkiclient.PIN, string) {
-	pin, env := t.cfg.AuthPIN, "MYNAHIL_AUTH_PIN"
+// pinKey is the PIN budget's key of ref (harness/pinbudget).
+func pinKey(ref jpkiclient.PINRef) pinbudget.Key {
 	if ref == jpkiclient.SignPIN {
-		pin, env = t.cfg.SignPIN, "MYNAHIL_SIGN_PIN"
+		return pinbudget.Sign
+	}
+	return pinbudget.Auth
+}
+
+// checkTransport is a session as a harness.Transport for the PIN budget;
+// a transmission error ends the check, as xfer does.
+type checkTransport struct {
+	t *T
+	s *session
+}
+
+func (c checkTransport) Transmit(cmd []byte) ([]byte, error) { return c.t.xfer(c.s, cmd), nil }
+
+// pinFor returns the given PIN for ref if the run's PIN budget lets it
+// through (harness/pinbudget): one was given, the card has not refused it
+// in this run, and the card shows every try left. The PIN's EF must be
+// selected. Otherwise it returns why not, in the budget's words.
+func (t *T) pinFor(s *session, ref jpkiclient.PINRef) (jpkiclient.PIN, string) {
+	pin, k := t.cfg.AuthPIN, pinKey(ref)
+	if ref == jpkiclient.SignPIN {
+		pin = t.cfg.SignPIN
 	}
 	if pin == "" {
-		return "", fmt.Sprintf("no %v given (%s)", ref, env)
+		return "", fmt.Sprintf("no %v given (%s)", ref, k.Env)
 	}
-	t.run.mu.Lock()
-	refused := t.run.pinRefused[ref]
-	t.run.mu.Unlock()
-	if refused {
-		return "", fmt.Sprintf("the card refused the given %v earlier in this run", ref)
+	if r := t.run.pins.Result(k); r.State == pinbudget.Refused {
+		return "", r.Reason()
 	}
-	resp := t.xfer(s, triesQuery)
-	sw, _ := swOf(resp)
-	if sw&0xFFF0 != 0x63C0 {
-		return "", fmt.Sprintf("tries-left query answered %s", describe(resp))
-	}
-	if sw&0x0F < 2 {
-		return "", fmt.Sprintf("only %d %v tries left: not risking one", sw&0x0F, ref)
+	if err := t.run.pins.Ready(checkTransport{t, s}, k); err != nil {
+		return "", err.Error()
 	}
 	return pin, ""
 }
 
 // verifyPIN selects the AP and the PIN's EF and verifies the given PIN if
-// allowed; it returns "" on success, else why the PIN-dependent part is
-// skipped. A refusal ends the check and bars the PIN for the rest of the run.
+// the budget allows; it returns "" on success, else why the PIN-dependent
+// part is skipped. A refusal bars the PIN for the rest of the run and
+// leaves the run incomplete, never not conformant: the PIN, not the
+// reader, was wrong (docs/conformance.md).
 func (t *T) verifyPIN(s *session, ref jpkiclient.PINRef) string {
 	t.enterEF(s, ref.EF())
 	pin, why := t.pinFor(s, ref)
 	if why != "" {
 		return why
 	}
-	cmd := append([]byte{0x00, 0x20, 0x00, 0x80, byte(len(pin))}, pin...)
-	resp := t.xfer(s, cmd)
-	if sw, _ := swOf(resp); sw != 0x9000 {
-		if sw&0xFFF0 == 0x63C0 {
-			t.run.mu.Lock()
-			t.run.pinRefused[ref] = true
-			t.run.mu.Unlock()
+	resp := t.xfer(s, append([]byte{0x00, 0x20, 0x00, 0x80, byte(len(pin))}, pin...))
+	sw, _ := swOf(resp)
+	t.run.pins.Note(pinKey(ref), sw)
+	if sw != 0x9000 {
+		if r := t.run.pins.Result(pinKey(ref)); r.State == pinbudget.Refused {
+			return r.Reason()
 		}
 		t.Fatalf("VERIFY with the given %v: %s", ref, describe(resp))
 	}
@@ -253,12 +264,17 @@ func (t *T) verifyPIN(s *session, ref jpkiclient.PINRef) string {
 }
 
 // skipPIN records that the part name did not run for want of the PIN ref.
+// When the PIN was given but the budget withheld it, the part's "needs"
+// carries the budget's reason (cause and remedy), so the check's message
+// says it: "… needs the auth PIN (MYNAHIL_AUTH_PIN): the auth PIN given
+// was refused; 2 of 3 tries left: …; check MYNAHIL_AUTH_PIN".
 func (t *T) skipPIN(name string, ref jpkiclient.PINRef, why string) {
-	env := "MYNAHIL_AUTH_PIN"
-	if ref == jpkiclient.SignPIN {
-		env = "MYNAHIL_SIGN_PIN"
+	k := pinKey(ref)
+	needs := fmt.Sprintf("the %v (%s)", ref, k.Env)
+	if given := t.cfg.AuthPIN != "" && ref == jpkiclient.AuthPIN || t.cfg.SignPIN != "" && ref == jpkiclient.SignPIN; given {
+		needs += ": " + why
 	}
-	t.SkipPart(name, fmt.Sprintf("the %v (%s)", ref, env), why)
+	t.SkipPart(name, needs, why)
 }
 
 // verifyAuthPIN is verifyPIN for the auth PIN.

@@ -27,6 +27,7 @@ import (
 	"github.com/mynahil/mynahil/harness/speclabel"
 
 	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/pinbudget"
 )
 
 // Status is the outcome of one check.
@@ -248,10 +249,10 @@ const (
 // RunState is shared by the checks of one run (NewRun).
 type RunState struct {
 	mu sync.Mutex
-	// pinRefused is set once the card refused a given PIN: the suite never
-	// sends it again (at most one wrong try per PIN and run).
-	pinRefused map[jpkiclient.PINRef]bool
-	ref        *reference
+	// pins is the run's PIN budget (harness/pinbudget): a given PIN is
+	// sent only with every try left, and never again once refused.
+	pins *pinbudget.Budget
+	ref  *reference
 	// hangsAtStart is the process's hang count when the run began (R12
 	// counts only this run's).
 	hangsAtStart int64
@@ -308,7 +309,7 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 
 // NewRun returns the state shared by the checks of one run.
 func NewRun() *RunState {
-	return &RunState{pinRefused: map[jpkiclient.PINRef]bool{}, hangsAtStart: hangs.Load()}
+	return &RunState{pins: pinbudget.New(), hangsAtStart: hangs.Load()}
 }
 
 // Selected returns the checks cfg asks for, in ID order: all of them, or

@@ -1,6 +1,8 @@
 package conformance
 
 import (
+	"github.com/mynahil/mynahil/harness/pinbudget"
+
 	"strings"
 	"testing"
 )
@@ -40,7 +42,7 @@ func TestRunCheck(t *testing.T) {
 func TestPINNeverRecorded(t *testing.T) {
 	cfg := Config{AuthPIN: "9876"}
 	rs := NewRun()
-	rs.pinRefused[0] = true
+	rs.pins.Note(pinbudget.Auth, 0x63C2) // refused earlier in the run
 	r := RunCheck(Check{ID: "X03", run: func(t *T) {
 		_, why := t.pinFor(nil, 0)
 		t.Record("why", "%s", why)

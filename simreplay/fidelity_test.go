@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/harness/transcript"
@@ -320,7 +321,7 @@ func TestRecordSafety(t *testing.T) {
 		if l.verifiesWithData() != 0 || len(tr.Steps) != 0 {
 			t.Fatalf("%d PINs sent, %d steps recorded", l.verifiesWithData(), len(tr.Steps))
 		}
-		want := target.Fingerprint(sim.Issued.AuthCert.Raw)
+		want := cardid.Of(sim.Issued.AuthCert.Raw)
 		if _, err := transcript.Record(l, transcript.Options{AuthPIN: sim.AuthPIN, SignPIN: sim.SignPIN, Fingerprint: strings.ToUpper(want)}); err != nil {
 			t.Fatalf("the right fingerprint refused: %v", err)
 		}

@@ -1,15 +1,13 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/mynahil/mynahil/cli"
-	"github.com/mynahil/mynahil/harness/jpkiclient"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
@@ -69,9 +67,9 @@ MYNAHIL_READER. Exit 3 when pcscd is not running.`)
 	return printReaders(w, rows, *asJSON, *identify)
 }
 
-// fingerprint reads the JPKI auth certificate, which needs no PIN
-// (docs/card.md), in a transaction, and returns target.Fingerprint of
-// it; "" when the card has no JPKI applet or is busy.
+// fingerprint reads the card's identity (harness/cardid: the JPKI auth
+// certificate, which needs no PIN) in a transaction; "" when the card has
+// no JPKI applet or is busy.
 func fingerprint(c *pcsc.Context, reader string) string {
 	card, err := c.Connect(reader, pcsc.Shared)
 	if err != nil {
@@ -82,16 +80,11 @@ func fingerprint(c *pcsc.Context, reader string) string {
 		return ""
 	}
 	defer card.End(pcsc.LeaveCard) //nolint:errcheck // Disconnect resets anyway
-	cl := jpkiclient.New(card)
-	if cl.SelectAP() != nil {
-		return ""
-	}
-	_, der, err := cl.ReadCertificate(jpkiclient.AuthCert)
+	fp, err := cardid.Read(card)
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:])
+	return fp
 }
 
 func printReaders(w io.Writer, rs []readerRow, asJSON, identify bool) error {

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mynahil/mynahil/cli"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/pcsc"
-	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/pcscdenv"
 	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
@@ -94,7 +94,7 @@ func TestReadersThroughPCSCD(t *testing.T) {
 	if err := runReaders(&cli.IO{Stdout: &out}, []string{"--fingerprint"}); err != nil {
 		t.Fatal(err)
 	}
-	fp := target.Fingerprint(issued.AuthCert.Raw)
+	fp := cardid.Of(issued.AuthCert.Raw)
 	var slot0, slot1 string
 	for _, line := range strings.Split(out.String(), "\n") {
 		switch {

@@ -357,7 +357,7 @@ func (t *Target) reportCardState() {
 	}
 	state := t.CardState()
 	ginkgo.AddReportEntry(runsummary.EntryCardState, state)
-	fmt.Fprintf(os.Stdout, "mynahil: the card in %q is left with %s\n", t.ph.reader, state)
+	fmt.Fprintf(os.Stdout, "\nmynahil: the card in %q is left with %s\n", t.ph.reader, state)
 }
 
 // destructivePass reports whether this run's --label-filter lets only

@@ -25,8 +25,6 @@ package target
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -37,6 +35,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
@@ -176,20 +175,14 @@ func (c *Config) normalise() error {
 }
 
 // NormaliseFingerprint accepts a SHA-256 fingerprint as hex with optional
-// colons or spaces (as openssl prints it) and returns lower-case hex.
+// colons or spaces (as openssl prints it) and returns lower-case hex
+// (cardid.Normalise).
 func NormaliseFingerprint(s string) (string, error) {
-	clean := strings.ToLower(strings.NewReplacer(":", "", " ", "", "-", "").Replace(strings.TrimSpace(s)))
-	if b, err := hex.DecodeString(clean); err != nil || len(b) != sha256.Size {
-		return "", fmt.Errorf("%w: %s: want the 64-hex-digit SHA-256 of the auth certificate DER", ErrConfig, EnvFingerprint)
+	fp, err := cardid.Normalise(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s: %w", ErrConfig, EnvFingerprint, err)
 	}
-	return clean, nil
-}
-
-// Fingerprint returns the identity the guards compare: the SHA-256 of the
-// auth certificate's DER, lower-case hex.
-func Fingerprint(authCertDER []byte) string {
-	sum := sha256.Sum256(authCertDER)
-	return hex.EncodeToString(sum[:])
+	return fp, nil
 }
 
 // PINs are the card's PINs as known to the suite; empty means unknown.
@@ -315,15 +308,13 @@ func (t *Target) prompt(label string) jpkiclient.PIN {
 	return pin
 }
 
-// identify reads the auth certificate (no PIN needed, docs/card.md §5) to
-// fingerprint the card, then warm-resets it so specs start from a clean
-// state. A card without a readable auth certificate has no fingerprint.
+// identify reads the card's identity (harness/cardid: the auth
+// certificate, no PIN needed), then warm-resets the card so specs start
+// from a clean state. A card without a readable auth certificate has no
+// fingerprint.
 func (t *Target) identify() {
-	c := jpkiclient.New(t.t)
-	if err := c.SelectAP(); err == nil {
-		if _, der, err := c.ReadCertificate(jpkiclient.AuthCert); err == nil {
-			t.fingerprint = Fingerprint(der)
-		}
+	if fp, err := cardid.Read(t.t); err == nil {
+		t.fingerprint = fp
 	}
 	_ = harness.Reset(t.t)
 }
@@ -424,8 +415,9 @@ func OpenForSuite() *Target {
 	// Cleanups run last-in first-out: the state is read before Close.
 	ginkgo.DeferCleanup(t.reportCardState)
 	for _, p := range problems {
-		// The run's first line: before any spec, on stdout.
-		fmt.Fprintf(os.Stdout, "mynahil: THIS RUN FAILS: %s\n", p)
+		// The run's first line: before any spec, on stdout, on a line of
+		// its own (Ginkgo's progress header ends without a newline).
+		fmt.Fprintf(os.Stdout, "\nmynahil: THIS RUN FAILS: %s\n", p)
 		ginkgo.AddReportEntry(runsummary.EntryPINBudget, p)
 	}
 	desc := t.String()

@@ -1,15 +1,13 @@
 package transcript
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mynahil/mynahil/harness"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pinbudget"
 )
@@ -52,7 +50,7 @@ func Record(t harness.Transport, o Options) (*Transcript, error) {
 	if fp, err := fingerprint(t); err == nil {
 		tr.Fingerprint = fp
 	}
-	if want := strings.ToLower(strings.ReplaceAll(o.Fingerprint, ":", "")); want != "" && tr.Fingerprint != want {
+	if want := normalised(o.Fingerprint); want != "" && tr.Fingerprint != want {
 		got := tr.Fingerprint
 		if got == "" {
 			got = "unreadable"
@@ -110,19 +108,20 @@ func Replay(t harness.Transport, recorded *Transcript, authPIN, signPIN jpkiclie
 	return tr, nil
 }
 
-// fingerprint reads the auth certificate with no PIN and resets the card.
+// fingerprint reads the card's identity (harness/cardid: the auth
+// certificate, no PIN) and resets the card.
 func fingerprint(t harness.Transport) (string, error) {
 	defer harness.Reset(t) //nolint:errcheck // best effort: the probe starts with a reset anyway
-	c := jpkiclient.New(t)
-	if err := c.SelectAP(); err != nil {
-		return "", err
+	return cardid.Read(t)
+}
+
+// normalised is the fingerprint the user gave in canonical form; a
+// malformed one is kept as given (it then matches no card).
+func normalised(s string) string {
+	if fp, err := cardid.Normalise(s); err == nil {
+		return fp
 	}
-	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(der)
-	return hex.EncodeToString(sum[:]), nil
+	return s
 }
 
 // run performs one step and describes the answer as the step's check asks.

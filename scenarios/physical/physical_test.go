@@ -16,12 +16,12 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/holder"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	. "github.com/mynahil/mynahil/harness/matchers"
 	"github.com/mynahil/mynahil/harness/relyingparty"
-	"github.com/mynahil/mynahil/harness/target"
 )
 
 var (
@@ -56,7 +56,7 @@ var _ = Describe("Without a PIN", physicalSafe, func() {
 		ca, _ := read(s, jpkiclient.AuthCACert)
 		auth, der := read(s, jpkiclient.AuthCert)
 		Expect(auth).To(BeSignedBy(ca))
-		Expect(target.Fingerprint(der)).To(Equal(tgt.Fingerprint()))
+		Expect(cardid.Of(der)).To(Equal(tgt.Fingerprint()))
 		signCA, _ := read(s, jpkiclient.SignCACert)
 		Expect(auth).NotTo(BeSignedBy(signCA))
 	})

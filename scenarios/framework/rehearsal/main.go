@@ -5,7 +5,9 @@
 // suites twice with MYNAHIL_READER naming that reader, both PINs, the
 // destructive opt-in, the fingerprint, the sim's revocation endpoints and
 // the sim's office as the scripted operator: first every spec but the
-// destructive ones, then the destructive ones alone. It then checks the
+// destructive ones, then the destructive ones alone. Before them, a pass
+// with a mistyped auth PIN (wrongpin.go) proves the PIN budget: one try
+// spent in the whole run, the reason first and last. It then checks the
 // two JSON reports: every spec labelled physical-safe, destructive or
 // interactive (and not sim-only) must have passed in one of the passes.
 //
@@ -33,9 +35,11 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/cardinfoclient"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
+	"github.com/mynahil/mynahil/harness/pinbudget"
 	"github.com/mynahil/mynahil/harness/target"
 	"github.com/mynahil/mynahil/simapi"
 	"github.com/mynahil/mynahil/simcard/profile"
@@ -127,6 +131,9 @@ func run() error {
 		"MYNAHIL_SIGN_OCSP_URL="+ep.OCSPSign,
 	)
 	var failed []string
+	if err := wrongPINPass(o, env, reader, pins.Auth); err != nil {
+		failed = append(failed, "the pass with a mistyped auth PIN: "+err.Error())
+	}
 	var reports []string
 	for i, filter := range []string{"!destructive", "destructive"} {
 		name := fmt.Sprintf("rehearsal-%d.json", i+1)
@@ -156,11 +163,13 @@ func run() error {
 	failed = append(failed, leaks...)
 	if err := leftAsIssued(reader); err != nil {
 		failed = append(failed, err.Error())
+	} else if err := originalPINsWork(reader, pins); err != nil {
+		failed = append(failed, err.Error())
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n  "))
 	}
-	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data; the card is left with every try of its seven keys")
+	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data; the card is left with every try of its seven keys, and its original PINs")
 	return nil
 }
 
@@ -209,6 +218,33 @@ func leftAsIssued(reader string) error {
 	}
 	if st != full {
 		return fmt.Errorf("the passes left the card with tries spent: %+v, want %+v", st, full)
+	}
+	return nil
+}
+
+// originalPINsWork fails unless the card in reader still takes the PINs
+// it was issued with, the auth, sign and card-info PINs: a destructive
+// spec that changed one must have set it back (docs/physical-cards.md,
+// "Destructive specs set the card back"). It runs after leftAsIssued, so
+// each PIN shows every try, and sends each once under the PIN budget.
+func originalPINsWork(reader string, pins profile.PINs) error {
+	card, err := pcsc.Open(reader, pcsc.Shared)
+	if err != nil {
+		return fmt.Errorf("verifying the original PINs after the passes: %w", err)
+	}
+	defer card.Close()
+	b := pinbudget.Preflight(card,
+		pinbudget.Given{Key: pinbudget.Auth, PIN: jpkiclient.PIN(pins.Auth)},
+		pinbudget.Given{Key: pinbudget.Sign, PIN: jpkiclient.PIN(pins.Sign)},
+		pinbudget.Given{Key: pinbudget.CardInfo, PIN: jpkiclient.PIN(pins.CardInfo)})
+	var bad []string
+	for _, k := range pinbudget.Keys() {
+		if r := b.Result(k); r.State != pinbudget.Accepted {
+			bad = append(bad, fmt.Sprintf("%s: %s", k, r.Reason()))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the passes left the card without its original PINs (a set-back missing?): %s", strings.Join(bad, "; "))
 	}
 	return nil
 }
@@ -280,8 +316,8 @@ func cardReader(ctx context.Context, c *simapi.Client) (string, error) {
 	return slots[0].Reader, nil
 }
 
-// fingerprint waits for the card in reader and reads its auth
-// certificate, as 'mynahil readers -fingerprint' does for a user.
+// fingerprint waits for the card in reader and reads its identity
+// (harness/cardid), as 'mynahil readers -fingerprint' does for a user.
 func fingerprint(ctx context.Context, reader string) (string, error) {
 	pc, err := pcsc.Establish()
 	if err != nil {
@@ -296,15 +332,7 @@ func fingerprint(ctx context.Context, reader string) (string, error) {
 		return "", err
 	}
 	defer card.Close()
-	c := jpkiclient.New(card)
-	if err := c.SelectAP(); err != nil {
-		return "", err
-	}
-	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
-	if err != nil {
-		return "", fmt.Errorf("reading the auth certificate: %w", err)
-	}
-	return target.Fingerprint(der), nil
+	return cardid.Read(card)
 }
 
 // unpassed lists the specs labelled physical-safe, destructive or
