@@ -3,6 +3,8 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -82,5 +84,31 @@ func TestStopAtFault(t *testing.T) {
 	}
 	if len(out) != 3 || out[2].Status != Skipped || !strings.Contains(out[2].Message, "stopped at R05's environment fault (pcscd stopped)") {
 		t.Errorf("after the fault: %+v", out[2:])
+	}
+}
+
+// TestReportsNameTheFault: report.html and report.json name the fault's
+// check, cause and remedy, and mark the checks finished before it.
+func TestReportsNameTheFault(t *testing.T) {
+	fault := &EnvFault{Cause: CauseSharing, What: "another application holds the reader", Do: "close the application"}
+	results := stopAtFault([]Result{
+		{Check: Check{ID: "R01", Mandatory: true}, Status: Passed},
+		{Check: Check{ID: "R05", Mandatory: true}, Status: Interrupted, Fault: fault, Message: "interrupted"},
+	}, []Check{{ID: "R13", Mandatory: true}})
+	dir := t.TempDir()
+	if _, err := WriteReports(dir, Summary{Env: Environment{Reader: "R"}, Results: results}); err != nil {
+		t.Fatal(err)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	js, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	for _, want := range []string{"stopped the run at R05", CauseSharing, "close the application", ", finished before the fault</small>", ">incomplete<"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	for _, want := range []string{`"environment_fault": {`, `"check": "R05"`, `"cause": "sharing violation"`, `"finished_before_fault": true`, `"interrupted": 1`, `"exit_code": 4`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("report.json lacks %q", want)
+		}
 	}
 }
