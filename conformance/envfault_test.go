@@ -31,17 +31,27 @@ type envFaultCase struct {
 	name  string
 	cause string
 	fault func(sim *conformance.Sim) (undo func())
+	// checks are the checks the row runs (default envFaultChecks): the
+	// fault comes after the second, the third meets it, the fourth is left.
+	checks []string
 }
 
-// envFaultChecks are the checks an environment-fault row runs: the fault
-// comes after R05, so R13 meets it and R14 is left.
+// envFaultChecks are the checks an environment-fault row runs unless it
+// names its own: the fault comes after R05, so R13 meets it and R14 is left.
 var envFaultChecks = []string{"R01", "R05", "R13", "R14"}
+
+func (fc envFaultCase) only() []string {
+	if fc.checks != nil {
+		return fc.checks
+	}
+	return envFaultChecks
+}
 
 // envFaultConfig is the run of an environment-fault row. The card is
 // served as if by another process (no card control): nobody puts it back.
-func envFaultConfig(log io.Writer) conformance.Config {
+func envFaultConfig(log io.Writer, only []string) conformance.Config {
 	return conformance.Config{Reader: conformance.VirtualReader, AuthPIN: conformance.SimAuthPIN, SignPIN: conformance.SimSignPIN,
-		APDUTimeout: 2 * time.Second, Only: envFaultChecks, Log: log}
+		APDUTimeout: 2 * time.Second, Only: only, Log: log}
 }
 
 // faultAfter is a run's log that calls fault once, right after the line
@@ -77,36 +87,39 @@ func runEnvFault(fc envFaultCase) conformance.JSONReport {
 	Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second)).To(Succeed())
 	log := &faultAfter{Writer: GinkgoWriter, check: "R05", fault: func() { DeferCleanup(fc.fault(sim)) }}
 	start := time.Now()
-	results, _, err := conformance.Run(envFaultConfig(log))
+	results, _, err := conformance.Run(envFaultConfig(log, fc.only()))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(log.fired).To(BeTrue(), "R05 did not pass:\n%s", summary(results))
 	return conformance.Summary{Env: conformance.Environment{Reader: conformance.VirtualReader}, Results: results, Start: start}.JSON()
 }
 
-// expectStoppedByFault: the run stopped at R13 with the row's cause and a
-// remedy, kept R01 and R05 as finished before the fault, ran nothing after
-// it and says "incomplete" (exit 4), never "not conformant".
+// expectStoppedByFault: the run stopped at its third check (R13) with the
+// row's cause and a remedy, kept the first two (R01, R05) as finished
+// before the fault, ran nothing after it and says "incomplete" (exit 4),
+// never "not conformant".
 func expectStoppedByFault(fc envFaultCase, rep conformance.JSONReport) {
+	only := fc.only()
 	b, _ := json.MarshalIndent(rep.Checks, "", "  ")
 	Expect(rep.Fault).NotTo(BeNil(), "no environment fault reported:\n%s", b)
 	Expect(rep.Fault.Cause).To(Equal(fc.cause), "%s", b)
-	Expect(rep.Fault.Check).To(Equal("R13"))
+	Expect(rep.Fault.Check).To(Equal(only[2]))
 	Expect(rep.Fault.What).NotTo(BeEmpty())
 	Expect(rep.Fault.Do).NotTo(BeEmpty())
 	Expect(rep.Verdict).To(Equal(conformance.VerdictIncomplete))
 	Expect(rep.ExitCode).To(Equal(conformance.ExitIncomplete))
-	Expect(rep.Checks).To(HaveLen(len(envFaultChecks)))
-	for _, c := range rep.Checks {
-		switch c.ID {
-		case "R01", "R05":
+	Expect(rep.Checks).To(HaveLen(len(only)))
+	for i, c := range rep.Checks {
+		Expect(c.ID).To(Equal(only[i]))
+		switch {
+		case i < 2:
 			Expect(c.Status).To(Equal(conformance.Passed), "%s: %s", c.ID, c.Message)
 			Expect(c.BeforeFault).To(BeTrue(), "%s not marked as finished before the fault", c.ID)
-		case "R13":
+		case i == 2:
 			Expect(c.Status).To(Equal(conformance.Interrupted), c.Message)
 			Expect(c.Message).To(ContainSubstring(fc.cause))
 		default:
 			Expect(c.Status).To(Equal(conformance.Skipped), "%s ran after the fault", c.ID)
-			Expect(c.Message).To(ContainSubstring("the run stopped at R13"))
+			Expect(c.Message).To(ContainSubstring("the run stopped at " + only[2]))
 		}
 	}
 	AddReportEntry("environment fault", rep.Fault.Cause+": "+rep.Fault.What+"; "+rep.Fault.Do)
@@ -130,6 +143,17 @@ func holdExclusively(*conformance.Sim) func() {
 func stopServingCard(sim *conformance.Sim) func() {
 	sim.Close()
 	return func() {}
+}
+
+// swapCard takes the card out and puts another simulated card (another
+// issuance: other keys, another auth certificate) into the reader. R07
+// then reads another certificate than the run's reference and fails.
+func swapCard(sim *conformance.Sim) func() {
+	Expect(sim.Leave(conformance.VirtualReader)).To(Succeed())
+	other, err := conformance.StartSim(0, faults.Healthy, nil)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second)).To(Succeed())
+	return other.Close
 }
 
 // envFaultChild names the child process's row in its environment.
@@ -203,7 +227,7 @@ func killPCSCDMidRun() int {
 		<-p.Exited()
 	}}
 	start := time.Now()
-	results, _, err := conformance.Run(envFaultConfig(log))
+	results, _, err := conformance.Run(envFaultConfig(log, envFaultChecks))
 	if err != nil || !log.fired {
 		return fail("run: %v (pcscd killed: %v)", err, log.fired)
 	}

@@ -74,15 +74,18 @@ var faultTable = []faultCase{
 
 // envFaultTable: environment faults met in the middle of a run
 // (docs/conformance.md#environment-faults). Each row runs R01, R05, R13
-// and R14 on the healthy virtual reader, breaks the environment once R05
-// has passed, and expects the run to stop at R13 with the row's cause:
-// verdict "incomplete" (exit 4), R01 and R05 kept as finished before the
-// fault, never "not conformant". Each row sets up and tears down all it
+// and R14 (or its own four checks) on the healthy virtual reader, breaks
+// the environment once R05 has passed, and expects the run to stop at the
+// third check with the row's cause: verdict "incomplete" (exit 4), R01
+// and R05 kept as finished before the fault, never "not conformant". Each row sets up and tears down all it
 // uses (envfault_test.go).
 var envFaultTable = []envFaultCase{
-	{"reader held exclusively by another application", conformance.CauseSharing, holdExclusively},
-	{"the card vanishes mid-run (the serving simulator stops)", conformance.CauseCardGone, stopServingCard},
-	{"pcscd killed mid-run", conformance.CausePCSCD, nil}, // in a child process with a pcscd of its own: killPCSCDMidRun
+	{"reader held exclusively by another application", conformance.CauseSharing, holdExclusively, nil},
+	{"the card vanishes mid-run (the serving simulator stops)", conformance.CauseCardGone, stopServingCard, nil},
+	{"pcscd killed mid-run", conformance.CausePCSCD, nil, nil}, // in a child process with a pcscd of its own: killPCSCDMidRun
+	// R07 reads the auth certificate and compares it with the run's: the
+	// first check to notice the swap.
+	{"another card put in mid-run", conformance.CauseOtherCard, swapCard, []string{"R01", "R05", "R07", "R13"}},
 }
 
 func branchByID(id string) conformance.Branch {
