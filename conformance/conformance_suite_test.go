@@ -66,9 +66,13 @@ var _ = Describe("Reader conformance", Ordered, speclabel.Of(speclabel.Reader), 
 		}
 		if useSim {
 			startPCSCD()
+			// A card that is just leaving the slot is not ours (docs/conformance.md#back-to-back-runs).
+			Expect(conformance.WaitCard(conformance.VirtualReader, false, conformance.SlotClearWait)).To(Succeed())
 			sim, err := conformance.StartSim(0, faults.Healthy, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(sim.Close)
+			DeferCleanup(func() { Expect(sim.Leave(conformance.VirtualReader)).To(Succeed()) })
+			// Preflight wants the card in the reader: wait for pcscd to see it.
+			Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second)).To(Succeed())
 			cfg.Card = sim
 			if cfg.Reader == "" {
 				cfg.Reader = conformance.VirtualReader
@@ -87,6 +91,7 @@ var _ = Describe("Reader conformance", Ordered, speclabel.Of(speclabel.Reader), 
 		Expect(err).NotTo(HaveOccurred())
 		run = conformance.NewRun()
 		run.Baseline = base
+		run.NoteCard(&cfg)
 	})
 
 	for _, c := range conformance.Checks() {
@@ -102,6 +107,10 @@ var _ = Describe("Reader conformance", Ordered, speclabel.Of(speclabel.Reader), 
 				Skip(string(conformance.Incomplete) + ": " + r.Message)
 			case conformance.Failed:
 				Fail(r.Message)
+			case conformance.Interrupted:
+				// An environment fault: no verdict on the reader, and no
+				// later check can run (docs/conformance.md#environment-faults).
+				AbortSuite(string(conformance.Interrupted) + ": " + r.Message)
 			}
 		})
 	}

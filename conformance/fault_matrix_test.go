@@ -72,6 +72,22 @@ var faultTable = []faultCase{
 	{"lying-pcsc-stack", []string{"R01.status-reader", "R01.status-powered", "R01.status-atr", "R04.handle-alive", "R15.sharing", "R15.transaction", "R15.leave", "R16.reset-atr"}, []string{"R20"}},
 }
 
+// envFaultTable: environment faults met in the middle of a run
+// (docs/conformance.md#environment-faults). Each row runs R01, R05, R13
+// and R14 (or its own four checks) on the healthy virtual reader, breaks
+// the environment once R05 has passed, and expects the run to stop at the
+// third check with the row's cause: verdict "incomplete" (exit 4), R01
+// and R05 kept as finished before the fault, never "not conformant". Each row sets up and tears down all it
+// uses (envfault_test.go).
+var envFaultTable = []envFaultCase{
+	{"reader held exclusively by another application", conformance.CauseSharing, holdExclusively, nil},
+	{"the card vanishes mid-run (the serving simulator stops)", conformance.CauseCardGone, stopServingCard, nil},
+	{"pcscd killed mid-run", conformance.CausePCSCD, nil, nil}, // in a child process with a pcscd of its own: killPCSCDMidRun
+	// R07 reads the auth certificate and compares it with the run's: the
+	// first check to notice the swap.
+	{"another card put in mid-run", conformance.CauseOtherCard, swapCard, []string{"R01", "R05", "R07", "R13"}},
+}
+
 func branchByID(id string) conformance.Branch {
 	for _, b := range conformance.Branches() {
 		if b.ID == id {
@@ -184,6 +200,9 @@ var _ = Describe("Fault matrix", Ordered, ContinueOnFailure, speclabel.Of(specla
 	DescribeTable("a broken reader fails the check aimed at its fault and passes the unrelated mandatory ones",
 		append([]any{matrixRow, rowName}, entries()...)...)
 
+	DescribeTable("an environment fault mid-run stops the run without a verdict on the reader",
+		append([]any{func(fc envFaultCase) { expectStoppedByFault(fc, runEnvFault(fc)) }}, envEntries()...)...)
+
 	It("has a fault for every non-interactive check and a row for every profile", func() {
 		targeted := map[string]bool{}
 		var rows []string
@@ -208,6 +227,14 @@ func entries() []any {
 	var out []any
 	for _, fc := range faultTable {
 		out = append(out, Entry(nil, fc))
+	}
+	return out
+}
+
+func envEntries() []any {
+	var out []any
+	for _, fc := range envFaultTable {
+		out = append(out, Entry(fc.name+" → "+fc.cause, fc))
 	}
 	return out
 }

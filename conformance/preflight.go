@@ -93,8 +93,12 @@ func identify(cfg *Config) (Baseline, error) {
 		return Baseline{}, nil
 	}
 	defer func() { _ = s.close() }()
-	if s.connect(pcsc.Shared) != nil {
-		return Baseline{}, nil
+	if err := s.connect(pcsc.Shared); err != nil {
+		if errors.Is(err, pcsc.ErrSharingViolation) {
+			return Baseline{}, &NotRunError{What: fmt.Sprintf("%s: another application holds %q exclusively (%v)", CauseSharing, cfg.Reader, err),
+				Do: "close the application that has the card open (a signing or browser app, another test), then run again"}
+		}
+		return Baseline{}, nil // the reader's to answer for: the checks report it
 	}
 	var l latencies
 	for i := 0; i < 20; i++ {

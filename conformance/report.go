@@ -159,9 +159,10 @@ func GinkgoReport(env Environment, results []Result, start time.Time) types.Repo
 		case Skipped:
 			sr.State = types.SpecStateSkipped
 			sr.Failure = types.Failure{Message: res.Message, FailureNodeType: types.NodeTypeIt}
-		case Incomplete:
+		case Incomplete, Interrupted:
+			// Not a failure of the reader; the suite did not succeed either.
 			sr.State = types.SpecStateSkipped
-			sr.Failure = types.Failure{Message: string(Incomplete) + ": " + res.Message, FailureNodeType: types.NodeTypeIt}
+			sr.Failure = types.Failure{Message: string(res.Status) + ": " + res.Message, FailureNodeType: types.NodeTypeIt}
 		}
 		for _, e := range res.Entries {
 			sr.ReportEntries = append(sr.ReportEntries, types.ReportEntry{
@@ -192,6 +193,9 @@ func ResultsFromGinkgo(report types.Report) []Result {
 		}
 		res := Result{Check: c, Start: sr.StartTime, Duration: sr.RunTime, Status: Passed}
 		switch {
+		case strings.HasPrefix(sr.Failure.Message, string(Interrupted)+": "):
+			res.Status, res.Message = Interrupted, strings.TrimPrefix(sr.Failure.Message, string(Interrupted)+": ")
+			res.Fault = &EnvFault{Cause: "environment fault", What: res.Message}
 		case sr.State.Is(types.SpecStateFailureStates):
 			res.Status, res.Message = Failed, sr.Failure.Message
 		case sr.State.Is(types.SpecStateSkipped|types.SpecStatePending) && strings.HasPrefix(sr.Failure.Message, string(Incomplete)+": "):
@@ -288,7 +292,18 @@ type JSONReport struct {
 	Started   time.Time     `json:"started"`
 	Duration  float64       `json:"duration_ms"`
 	Counts    JSONCounts    `json:"counts"`
-	Checks    []JSONCheck   `json:"checks"`
+	// Fault is the environment fault that stopped the run, if one did.
+	Fault  *JSONFault  `json:"environment_fault,omitempty"`
+	Checks []JSONCheck `json:"checks"`
+}
+
+// JSONFault is the environment fault that stopped a run: the check that
+// met it, its cause, what was seen and what to do.
+type JSONFault struct {
+	Check string `json:"check"`
+	Cause string `json:"cause"`
+	What  string `json:"what"`
+	Do    string `json:"do"`
 }
 
 // JSONChecklist names the checklist the verdict is judged against.
@@ -309,6 +324,7 @@ type JSONCounts struct {
 	Passed          int `json:"passed"`
 	Failed          int `json:"failed"`
 	Incomplete      int `json:"incomplete"`
+	Interrupted     int `json:"interrupted"`
 	Skipped         int `json:"skipped"`
 	MandatoryPassed int `json:"mandatory_passed"`
 	Mandatory       int `json:"mandatory"`
@@ -325,6 +341,9 @@ type JSONCheck struct {
 	SkippedParts []Part   `json:"skipped_parts,omitempty"`
 	Measurements []Entry  `json:"measurements,omitempty"`
 	Trace        []string `json:"trace,omitempty"`
+	// BeforeFault: the check finished before the environment fault that
+	// stopped the run; its result stands.
+	BeforeFault bool `json:"finished_before_fault,omitempty"`
 }
 
 // commit is the VCS commit, set by the Makefile's build (-ldflags -X) for
@@ -362,10 +381,17 @@ func (s Summary) JSON() JSONReport {
 	if s.NotRun != nil {
 		r.NotRun = s.NotRun.Error()
 	}
+	if f, id := Fault(s.Results); f != nil {
+		r.Fault = &JSONFault{Check: id, Cause: f.Cause, What: f.What, Do: f.Do}
+		if r.Verdict == VerdictNotRun {
+			r.NotRun = f.Error()
+		}
+	}
 	r.Counts = counts(s.Results)
 	for _, res := range s.Results {
 		r.Checks = append(r.Checks, JSONCheck{ID: res.Check.ID, Title: res.Check.Title, Mandatory: res.Check.Mandatory, Status: res.Status,
-			Message: res.Message, Duration: ms(res.Duration), SkippedParts: res.Skipped, Measurements: res.Entries, Trace: res.Trace})
+			Message: res.Message, Duration: ms(res.Duration), SkippedParts: res.Skipped, Measurements: res.Entries, Trace: res.Trace,
+			BeforeFault: res.BeforeFault})
 	}
 	return r
 }
@@ -386,6 +412,8 @@ func counts(results []Result) JSONCounts {
 			c.Failed++
 		case Incomplete:
 			c.Incomplete++
+		case Interrupted:
+			c.Interrupted++
 		default:
 			c.Skipped++
 		}
@@ -420,6 +448,7 @@ func WriteReports(dir string, s Summary) ([]string, error) {
 
 type htmlCheck struct {
 	ID, Title, Kind, Status, Message, Duration, Procedure string
+	BeforeFault                                           bool
 	Entries                                               []Entry
 	Skipped                                               []Part
 	Trace                                                 string
@@ -431,6 +460,7 @@ func WriteHTML(path string, s Summary) error {
 		Env                Environment
 		Verdict, Generated string
 		NotRun             string
+		Fault              *JSONFault
 		Checks, Attention  []htmlCheck
 		Counts             JSONCounts
 		Checklist          JSONChecklist
@@ -440,6 +470,9 @@ func WriteHTML(path string, s Summary) error {
 		Checklist: checklist, Version: BuildVersion()}
 	if s.NotRun != nil {
 		data.NotRun = s.NotRun.Error()
+	}
+	if f, id := Fault(s.Results); f != nil {
+		data.Fault = &JSONFault{Check: id, Cause: f.Cause, What: f.What, Do: f.Do}
 	}
 	if s.Baseline.Exchanges > 0 {
 		data.Baseline = fmt.Sprintf("SELECT round trip median %v, max %v over %d exchanges", s.Baseline.Median.Round(time.Microsecond), s.Baseline.Max.Round(time.Microsecond), s.Baseline.Exchanges)
@@ -451,14 +484,14 @@ func WriteHTML(path string, s Summary) error {
 		}
 		c := htmlCheck{ID: r.Check.ID, Title: r.Check.Title, Kind: kind, Status: string(r.Status), Message: r.Message,
 			Duration: r.Duration.Round(time.Millisecond).String(), Procedure: r.Check.Procedure, Entries: r.Entries,
-			Skipped: r.Skipped, Trace: strings.Join(r.Trace, "\n")}
+			Skipped: r.Skipped, Trace: strings.Join(r.Trace, "\n"), BeforeFault: r.BeforeFault}
 		data.Checks = append(data.Checks, c)
-		if r.Status == Failed || (r.Status == Incomplete && r.Check.Mandatory) || (r.Status == Skipped && r.Check.Mandatory) {
+		if r.Status == Failed || r.Status == Interrupted || (r.Status == Incomplete && r.Check.Mandatory) || (r.Status == Skipped && r.Check.Mandatory) {
 			c.Message, _, _ = strings.Cut(c.Message, "\n")
 			data.Attention = append(data.Attention, c)
 		}
 	}
-	if s.NotRun == nil {
+	if s.NotRun == nil && data.Fault == nil {
 		for _, c := range MissingMandatory(s.Results) {
 			data.Attention = append(data.Attention, htmlCheck{ID: c.ID, Title: c.Title, Status: "not run", Message: "left out of this run (--only)"})
 		}
@@ -479,7 +512,7 @@ var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:80em}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}
-.passed{color:#070}.failed{color:#b00;font-weight:bold}.skipped{color:#777}.incomplete{color:#a60;font-weight:bold}
+.passed{color:#070}.failed{color:#b00;font-weight:bold}.skipped{color:#777}.incomplete,.interrupted{color:#a60;font-weight:bold}
 .verdict{font-size:1.6em;padding:.3em .6em;display:inline-block;border-radius:4px}
 .v-conformant{background:#dfd}.v-not{background:#fdd}.v-incomplete,.v-notrun{background:#ffd}
 section.check{border-top:1px solid #ccc;padding:.5em 0}
@@ -487,6 +520,7 @@ pre{white-space:pre-wrap;margin:.3em 0;background:#f7f7f7;padding:.4em}small{col
 </style></head><body>
 <h1>My Number Card (JPKI) reader conformance</h1>
 <p class="verdict {{if eq .Verdict "conformant"}}v-conformant{{else if eq .Verdict "incomplete"}}v-incomplete{{else if eq .Verdict "not run"}}v-notrun{{else}}v-not{{end}}">{{.Verdict}}</p>
+{{if .Fault}}<p><b>An environment fault stopped the run at {{.Fault.Check}}, so there is no verdict on the reader ({{.Fault.Cause}}):</b> {{.Fault.What}}. <b>What to do:</b> {{.Fault.Do}}. The checks finished before the fault keep their results below.</p>{{end}}
 {{if .NotRun}}<p><b>The run did not start, so there is no verdict on the reader:</b> {{.NotRun}}</p>{{else}}
 <p>{{.Counts.MandatoryPassed}} of {{.Counts.Mandatory}} mandatory checks passed; {{.Counts.Passed}} passed, {{.Counts.Failed}} failed, {{.Counts.Incomplete}} incomplete, {{.Counts.Skipped}} skipped in all.
 "Conformant" means every part of every mandatory check ran and passed; optional checks are reported but do not decide the verdict.
@@ -508,7 +542,7 @@ Judged against the <a href="{{.Checklist.File}}">reader conformance checklist</a
 </table>
 {{if .Checks}}<h2>Checks</h2>{{end}}
 {{range .Checks}}<section class="check" id="{{.ID}}">
-<h3>{{.ID}} {{.Title}} <small>({{.Kind}})</small> — <span class="{{.Status}}">{{.Status}}</span> <small>{{.Duration}}</small></h3>
+<h3>{{.ID}} {{.Title}} <small>({{.Kind}})</small> — <span class="{{.Status}}">{{.Status}}</span> <small>{{.Duration}}{{if .BeforeFault}}, finished before the fault{{end}}</small></h3>
 <p><small>{{.Procedure}}</small></p>
 {{if .Message}}<pre>{{.Message}}</pre>{{end}}
 {{if .Skipped}}<p>Parts that did not run:</p><ul>{{range .Skipped}}<li>{{.Name}}: needs {{.Needs}} ({{.Why}})</li>{{end}}</ul>{{end}}

@@ -41,6 +41,9 @@ const (
 	// Incomplete: nothing failed, but parts of the check did not run (a PIN
 	// or an operator was missing). It never counts as passed.
 	Incomplete Status = "incomplete"
+	// Interrupted: the check met an environment fault (Result.Fault) and
+	// says nothing about the reader; the run stops there.
+	Interrupted Status = "interrupted"
 )
 
 // Verdicts of a run (docs/conformance.md).
@@ -148,7 +151,7 @@ func (c *Config) defaults() {
 		c.SlowBudget = 10 * time.Second
 	}
 	if c.DetectBudget <= 0 {
-		c.DetectBudget = 1500 * time.Millisecond
+		c.DetectBudget = defaultDetectBudget
 	}
 	if c.Placements <= 0 {
 		c.Placements = 10
@@ -175,9 +178,14 @@ type Result struct {
 	// Skipped lists the parts that did not run; a check with any is
 	// Incomplete, not Passed.
 	Skipped []Part `json:"skipped_parts,omitempty"`
-	// Trace is the check's APDU exchanges, PINs masked (kept for failed
-	// and incomplete checks).
+	// Trace is the check's APDU exchanges, PINs masked (kept for failed,
+	// incomplete and interrupted checks).
 	Trace []string `json:"trace,omitempty"`
+	// Fault is the environment fault that interrupted the check.
+	Fault *EnvFault `json:"fault,omitempty"`
+	// BeforeFault marks a check that finished before a later check met an
+	// environment fault: its result stands.
+	BeforeFault bool `json:"finished_before_fault,omitempty"`
 }
 
 // T is what a check's body works with: it records entries and ends the
@@ -188,6 +196,7 @@ type T struct {
 	res   *Result
 	mu    sync.Mutex
 	fails []string
+	fault *EnvFault // an environment fault the check reported
 }
 
 // Record adds a fact or measurement to the check's report.
@@ -207,12 +216,23 @@ func (t *T) Logf(format string, args ...any) {
 	fmt.Fprintf(t.cfg.Log, "    %s: %s\n", t.res.Check.ID, fmt.Sprintf(format, args...))
 }
 
-// Errorf records a failure and lets the check go on.
+// Errorf records a failure and lets the check go on. An argument that is
+// an error wrapping an *EnvFault makes it an environment fault instead:
+// the check ends Interrupted, not Failed.
 func (t *T) Errorf(format string, args ...any) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.fails = append(t.fails, fmt.Sprintf(format, args...))
-	t.mu.Unlock()
+	for _, a := range args {
+		if err, ok := a.(error); ok && t.fault == nil {
+			t.fault = AsEnvFault(err)
+		}
+	}
 }
+
+// Interrupt ends the check on an environment fault (err wraps an
+// *EnvFault), or as failed with err's text when it does not.
+func (t *T) Interrupt(err error) { t.Fatalf("%v", err) }
 
 // Fatalf records a failure and ends the check.
 func (t *T) Fatalf(format string, args ...any) {
@@ -258,7 +278,15 @@ type RunState struct {
 	hangsAtStart int64
 	// Baseline scales the timing limits (Preflight measures it).
 	Baseline Baseline
+	// card is the card the run started with (NoteCard), for the health
+	// probe's "same card".
+	card cardID
 }
+
+// NoteCard records the card in cfg.Reader as the run's card: a check that
+// fails later with another card in the reader is an environment fault, not
+// the reader's (health). Run calls it after Preflight.
+func (rs *RunState) NoteCard(cfg *Config) { rs.noteCard(cfg) }
 
 // RunCheck runs one check with cfg (defaults filled in) and returns its result.
 func RunCheck(c Check, cfg *Config, rs *RunState) Result {
@@ -281,15 +309,30 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 	}
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
+	finished := true
 	select {
 	case <-done:
 	case <-timer.C:
+		finished = false
 		t.Errorf("the check did not finish within %v", limit)
 	}
+	res.Duration = time.Since(res.Start)
+	trace := tr.lines()
+	stopTrace() // the health probe's exchanges are not the check's
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	res.Duration = time.Since(res.Start)
+	fault := t.fault
+	if fault == nil && finished && len(t.fails) > 0 && cfg.Reader != "" {
+		// Before the reader is blamed: is the environment still sound?
+		fault = rs.health(cfg, c.ID)
+	}
 	switch {
+	case fault != nil:
+		res.Status, res.Fault = Interrupted, fault
+		res.Message = "interrupted by an environment fault, no verdict on the reader: " + fault.Error()
+		if len(t.fails) > 0 {
+			res.Message += "\nwhat the check saw: " + strings.Join(t.fails, "\n")
+		}
 	case len(t.fails) > 0:
 		res.Status = Failed
 		res.Message = strings.Join(t.fails, "\n")
@@ -301,8 +344,8 @@ func RunCheck(c Check, cfg *Config, rs *RunState) Result {
 		}
 		res.Message = "not every part ran: " + strings.Join(parts, "; ")
 	}
-	if res.Status == Failed || res.Status == Incomplete {
-		res.Trace = tr.lines()
+	if res.Status != Passed && res.Status != Skipped {
+		res.Trace = trace
 	}
 	return res
 }
@@ -342,18 +385,48 @@ func Run(cfg Config) ([]Result, Baseline, error) {
 		base.Median.Round(time.Microsecond), base.Max.Round(time.Microsecond), base.Exchanges)
 	rs := NewRun()
 	rs.Baseline = base
+	rs.NoteCard(&cfg)
 	checks := Order(Selected(&cfg), cfg.Interactive && cfg.Card == nil)
 	if cfg.Interactive && cfg.Prompter != nil {
 		cfg.Prompter = newStepPrompter(cfg.Prompter, plannedPrompts(checks, &cfg))
 	}
 	var out []Result
-	for _, c := range checks {
+	for i, c := range checks {
 		fmt.Fprintf(cfg.Log, "%s %s …\n", c.ID, c.Title)
 		r := RunCheck(c, &cfg, rs)
 		fmt.Fprintf(cfg.Log, "%s %s (%v)%s\n", c.ID, strings.ToUpper(string(r.Status)), r.Duration.Round(time.Millisecond), indent(r.Message))
 		out = append(out, r)
+		if r.Status == Interrupted {
+			fmt.Fprintf(cfg.Log, "run stopped at %s: %s\n", c.ID, r.Fault.Cause)
+			return stopAtFault(out, checks[i+1:]), base, nil
+		}
 	}
 	return out, base, nil
+}
+
+// stopAtFault marks the results before an environment fault as finished
+// before it, and lists the checks after it as not run.
+func stopAtFault(out []Result, rest []Check) []Result {
+	last := out[len(out)-1]
+	for i := range out[:len(out)-1] {
+		out[i].BeforeFault = true
+	}
+	for _, c := range rest {
+		out = append(out, Result{Check: c, Status: Skipped, Start: time.Now(),
+			Message: fmt.Sprintf("not run: the run stopped at %s's environment fault (%s)", last.Check.ID, last.Fault.Cause)})
+	}
+	return out
+}
+
+// Fault returns the environment fault that stopped the run, and the check
+// that met it; nil if none did.
+func Fault(results []Result) (*EnvFault, string) {
+	for _, r := range results {
+		if r.Status == Interrupted && r.Fault != nil {
+			return r.Fault, r.Check.ID
+		}
+	}
+	return nil, ""
 }
 
 // Conformant reports whether every mandatory check passed (R21): a
@@ -365,8 +438,17 @@ func Conformant(results []Result) bool {
 // Verdict is the verdict of a run: "conformant" when every part of every
 // mandatory check ran and passed, "not conformant" when one failed, and
 // "incomplete" when none failed but some were not exercised (a PIN or an
-// operator missing, no card control, or left out with Only).
+// operator missing, no card control, or left out with Only). A run an
+// environment fault stopped has no verdict on the reader: "not run" when
+// it stopped at its first check, else "incomplete", whatever the checks
+// finished before the fault found (docs/conformance.md#environment-faults).
 func Verdict(results []Result) string {
+	if f, _ := Fault(results); f != nil {
+		if len(results) > 0 && results[0].Status == Interrupted {
+			return VerdictNotRun
+		}
+		return VerdictIncomplete
+	}
 	status := map[string]Status{}
 	for _, r := range results {
 		status[r.Check.ID] = r.Status

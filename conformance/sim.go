@@ -91,8 +91,32 @@ func (s *Sim) Insert() { s.cs.Insert() }
 // the next APDU (docs/vpcd-pcscd.md §5.2).
 func (s *Sim) VanishOnNextAPDU() { s.vanish.Store(true) }
 
-// Close disconnects the card and waits for the card side to stop.
+// Close disconnects the card and waits for the card side to stop. pcscd
+// may report the card present for up to one more presence poll; Leave
+// waits for that too.
 func (s *Sim) Close() {
 	s.cancel()
 	<-s.done
+}
+
+// defaultDetectBudget is Config.DetectBudget's default: the most an
+// insertion or removal may take to show in SCardGetStatusChange (R02).
+const defaultDetectBudget = 1500 * time.Millisecond
+
+// SlotClearWait bounds the wait for a card that left a vpcd slot to leave
+// pcscd's view too: pcscd notices within one presence poll (about 0.44 s,
+// docs/vpcd-pcscd.md §3.4), the virtual reader is held to the detection
+// budget (1.5 s, R02), and twice that allows for a loaded machine. The
+// wait itself ends on pcscd's reader event, not after a fixed time.
+const SlotClearWait = 2 * defaultDetectBudget
+
+// Leave takes the card out of reader for good (Close) and waits, at most
+// SlotClearWait, until pcscd reports the reader empty, so that the next
+// run finds the slot free (docs/conformance.md#back-to-back-runs).
+func (s *Sim) Leave(reader string) error {
+	s.Close()
+	if err := WaitCard(reader, false, SlotClearWait); err != nil {
+		return fmt.Errorf("the simulated card still shows in %q: %w", reader, err)
+	}
+	return nil
 }

@@ -78,6 +78,15 @@ var _ = Describe("Verdicts", Ordered, speclabel.Of(speclabel.Verdicts), func() {
 		Expect(err.Error()).To(And(ContainSubstring("is not a My Number Card"), ContainSubstring("6A82")))
 	})
 
+	It("could not run, not not conformant: another application holds the reader exclusively from the start", func() {
+		startCard()
+		release := holdExclusively(nil)
+		defer release()
+		results, _, err := conformance.Run(conformance.Config{Reader: conformance.VirtualReader, APDUTimeout: 2 * time.Second, Log: GinkgoWriter})
+		Expect(conformance.IsNotRun(err)).To(BeTrue(), "got %v:\n%s", err, summary(results))
+		Expect(err.Error()).To(And(ContainSubstring(conformance.CauseSharing), ContainSubstring("close the application")))
+	})
+
 	It("is incomplete, never conformant, when no PINs are given", func() {
 		sim := startCard()
 		results, _, err := conformance.Run(conformance.Config{Reader: conformance.VirtualReader, Card: sim, ExtendedMax: 65526,

@@ -129,7 +129,11 @@ func runConformance(cio *cli.IO, args []string) error {
 		sum.NotRun = nr
 	}
 	verdict := sum.Verdict()
-	printSummary(cio.Stderr, sum, time.Since(start))
+	verdictOut := cio.Stdout
+	if *asJSON {
+		verdictOut = cio.Stderr // stdout carries the JSON
+	}
+	printSummary(cio.Stderr, verdictOut, sum, time.Since(start))
 	var paths []string
 	if *report != "" {
 		if paths, err = conformance.WriteReports(*report, sum); err != nil {
@@ -142,14 +146,15 @@ func runConformance(cio *cli.IO, args []string) error {
 	code := conformance.ExitCode(verdict)
 	if *asJSON {
 		out := struct {
-			Verdict  string   `json:"verdict"`
-			Code     int      `json:"code"`
-			Reason   string   `json:"error,omitempty"`
-			Reader   string   `json:"reader"`
-			Reports  []string `json:"reports,omitempty"`
-			Failed   []string `json:"failed,omitempty"`
-			Unproven []string `json:"incomplete,omitempty"`
-		}{Verdict: verdict, Code: code, Reader: cfg.Reader, Reports: paths}
+			Verdict  string                 `json:"verdict"`
+			Code     int                    `json:"code"`
+			Reason   string                 `json:"error,omitempty"`
+			Reader   string                 `json:"reader"`
+			Reports  []string               `json:"reports,omitempty"`
+			Failed   []string               `json:"failed,omitempty"`
+			Unproven []string               `json:"incomplete,omitempty"`
+			Fault    *conformance.JSONFault `json:"environment_fault,omitempty"`
+		}{Verdict: verdict, Code: code, Reader: cfg.Reader, Reports: paths, Fault: sum.JSON().Fault}
 		if nr != nil {
 			out.Reason = nr.Error()
 		}
@@ -182,6 +187,9 @@ func serveSim(log io.Writer, cfg *conformance.Config, env *conformance.Environme
 	if err != nil {
 		return nil, &conformance.NotRunError{What: err.Error(), Do: "stop the other process (mynahil sim stops with Ctrl-C), or test the card it serves without --sim"}
 	}
+	// A previous run's card may still show for up to one presence poll
+	// after it ended: wait for pcscd to see it leave, boundedly.
+	_ = conformance.WaitCard(cfg.Reader, false, conformance.SlotClearWait)
 	if err := conformance.SlotFree(cfg.Reader); err != nil {
 		release()
 		return nil, err
@@ -195,7 +203,14 @@ func serveSim(log io.Writer, cfg *conformance.Config, env *conformance.Environme
 		release()
 		return nil, &conformance.NotRunError{What: fmt.Sprintf("starting the simulated card: %v", err), Do: "see the log above"}
 	}
-	stop = func() { card.Close(); release() }
+	stop = func() {
+		// Leave the slot empty on exit, as pcscd sees it: the next run
+		// (or a `mynahil sim`) then finds it free.
+		if err := card.Leave(cfg.Reader); err != nil {
+			fmt.Fprintf(log, "warning: %v\n", err)
+		}
+		release()
+	}
 	if err := conformance.WaitCard(cfg.Reader, true, 15*time.Second+p.InsertDelay); err != nil {
 		stop()
 		return nil, &conformance.NotRunError{What: fmt.Sprintf("the simulated card did not appear in %q (%v)", cfg.Reader, err),
@@ -217,33 +232,62 @@ func serveSim(log io.Writer, cfg *conformance.Config, env *conformance.Environme
 	return stop, nil
 }
 
-// printSummary writes the verdict and, above it, what needs attention.
-func printSummary(w io.Writer, s conformance.Summary, took time.Duration) {
+// printSummary writes what needs attention to w (stderr) and the verdict
+// line to verdict: stdout, unless --json prints the verdict there as JSON
+// (docs/conformance.md).
+func printSummary(w, verdict io.Writer, s conformance.Summary, took time.Duration) {
 	fmt.Fprintln(w)
 	if s.NotRun != nil {
-		fmt.Fprintf(w, "%s: NOT RUN, no verdict on the reader\n%v\n", s.Env.Reader, s.NotRun)
+		fmt.Fprintf(w, "%v\n", s.NotRun)
+		fmt.Fprintf(verdict, "%s: NOT RUN, no verdict on the reader\n", s.Env.Reader)
 		return
 	}
+	fault, _ := conformance.Fault(s.Results)
+	var after []string
 	for _, r := range s.Results {
-		first, _, _ := strings.Cut(r.Message, "\n")
-		switch {
-		case r.Status == conformance.Failed:
-			fmt.Fprintf(w, "  %s FAILED: %s\n", r.Check.ID, first)
-		case r.Status == conformance.Incomplete || (r.Check.Mandatory && r.Status == conformance.Skipped):
-			fmt.Fprintf(w, "  %s INCOMPLETE: %s\n", r.Check.ID, first)
-			for _, p := range r.Skipped {
-				fmt.Fprintf(w, "      %s needs %s\n", p.Name, p.Needs)
-			}
+		if fault != nil && r.Status == conformance.Skipped && !r.BeforeFault {
+			after = append(after, r.Check.ID)
+			continue
 		}
+		printResult(w, r)
 	}
-	if missing := conformance.MissingMandatory(s.Results); len(missing) > 0 {
+	switch missing := conformance.MissingMandatory(s.Results); {
+	case len(after) > 0:
+		fmt.Fprintf(w, "  not run, the run stopped at the fault: %s\n", strings.Join(after, " "))
+	case fault == nil && len(missing) > 0:
 		var ids []string
 		for _, c := range missing {
 			ids = append(ids, c.ID)
 		}
 		fmt.Fprintf(w, "  not run (left out with --only): %s\n", strings.Join(ids, " "))
 	}
-	fmt.Fprintf(w, "%s: %s (%d checks in %v; checklist version %s)\n", s.Env.Reader, strings.ToUpper(s.Verdict()), len(s.Results), took.Round(time.Second), conformance.ChecklistVersion)
+	line := fmt.Sprintf("%s: %s (%d checks in %v; checklist version %s)", s.Env.Reader, strings.ToUpper(s.Verdict()), len(s.Results), took.Round(time.Second), conformance.ChecklistVersion)
+	if fault != nil {
+		line += fmt.Sprintf("; stopped by an environment fault: %s", fault.Cause)
+	}
+	fmt.Fprintln(verdict, line)
+}
+
+// printResult writes a check that needs attention: failed, incomplete,
+// interrupted (with the cause and the remedy).
+func printResult(w io.Writer, r conformance.Result) {
+	first, _, _ := strings.Cut(r.Message, "\n")
+	before := ""
+	if r.BeforeFault {
+		before = " (finished before the fault)"
+	}
+	switch {
+	case r.Status == conformance.Interrupted:
+		fmt.Fprintf(w, "  %s INTERRUPTED by an environment fault (%s), no verdict on the reader: %s\n      what to do: %s\n",
+			r.Check.ID, r.Fault.Cause, r.Fault.What, r.Fault.Do)
+	case r.Status == conformance.Failed:
+		fmt.Fprintf(w, "  %s FAILED%s: %s\n", r.Check.ID, before, first)
+	case r.Status == conformance.Incomplete || (r.Check.Mandatory && r.Status == conformance.Skipped):
+		fmt.Fprintf(w, "  %s INCOMPLETE%s: %s\n", r.Check.ID, before, first)
+		for _, p := range r.Skipped {
+			fmt.Fprintf(w, "      %s needs %s\n", p.Name, p.Needs)
+		}
+	}
 }
 
 // linePrompter asks on out and waits for Enter on in.
