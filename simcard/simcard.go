@@ -185,6 +185,7 @@ func (is *Issuer) Issue(p profile.Profile, opts ...card.Option) (*Issued, error)
 		st.ATR = atr
 	}
 	st.LastCommandIndicator = p.Token == profile.TokenIPhone
+	st.Timing = p.Timing
 	if err := fillMF(is.Extra, &st, p, cardExp); err != nil {
 		return nil, fmt.Errorf("issuing card: %w", err)
 	}
