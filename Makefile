@@ -199,7 +199,7 @@ compare: build ## [TRANSCRIPT=…] [COMPAREFLAGS="--token android"]: every diffe
 	bin/mynahil compare $(COMPAREFLAGS) $(TRANSCRIPT)
 
 bench: ## micro-benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
+	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/card/ ./simcard/authority/ ./harness/... ./vpcd/
 
 # fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
 # their seed corpora only); docs/reliability.md lists them and their figures.
