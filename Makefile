@@ -4,8 +4,9 @@
 SHELL := /bin/bash
 GO ?= go
 GINKGO := $(GO) tool ginkgo
-# chromium renders the HTML lifecycle report in its test (lifecyclereport).
-DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools chromium
+# chromium renders the HTML lifecycle report in its test (lifecyclereport);
+# libengine-pkcs11-openssl and curl run the TLS login example (examples/tlslogin).
+DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools chromium libengine-pkcs11-openssl curl
 REPORTS ?= reports
 # with-pcscd starts a private pcscd (never --auto-exit) for the command, or
 # reuses one that serves the vpcd readers, and stops what it started; in CI a
@@ -58,7 +59,7 @@ unit: ## every package's tests, PC/SC ones through a private pcscd
 # or map in the binding would fail (package doc).
 RACE_PKGS := ./harness/pcsc
 unit-main: ## every package but conformance, through a private pcscd (part of make unit)
-	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$')
+	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$' -e '/examples/tlslogin$$')
 	$(WITH_PCSCD) $(GO) test -count=1 -race $(RACE_PKGS)
 # The conformance package runs under the race detector too: its PC/SC calls
 # outlive their deadlines in goroutines of their own (within), and its waits
@@ -142,10 +143,12 @@ test: deps vet unit suites rehearsal examples ## everything CI runs
 	@echo "all tests passed"
 
 # examples: the example suite a user copies (examples/README.md), in process
-# and through pcscd.
+# and through pcscd, and the TLS login recipe (examples/tlslogin, a pcscd and
+# namespaces of its own; unit leaves it to this target).
 examples: deps ## the example client suite, in process and through pcscd
 	$(GO) test -count=1 ./examples/client/...
 	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(GO) test -count=1 ./examples/client/...
+	$(GO) test -count=1 ./examples/tlslogin/...
 
 # interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.
 interop: deps ## OpenSC and pcsc-tools against the simulated card
@@ -196,7 +199,7 @@ compare: build ## [TRANSCRIPT=…] [COMPAREFLAGS="--token android"]: every diffe
 	bin/mynahil compare $(COMPAREFLAGS) $(TRANSCRIPT)
 
 bench: ## micro-benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/authority/ ./harness/... ./vpcd/
+	$(GO) test -run '^$$' -bench . -benchmem ./simcard/ ./simcard/card/ ./simcard/authority/ ./harness/... ./vpcd/
 
 # fuzz runs every fuzz target of the tree for FUZZTIME each (make test runs
 # their seed corpora only); docs/reliability.md lists them and their figures.

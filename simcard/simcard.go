@@ -198,6 +198,7 @@ func (is *Issuer) chip(p profile.Profile, c jpki.Contents, cardExp time.Time) (c
 		st.ATR = atr
 	}
 	st.LastCommandIndicator = p.Token == profile.TokenIPhone
+	st.Timing = p.Timing
 	if err := fillMF(is.Extra, &st, p, cardExp); err != nil {
 		return card.State{}, fmt.Errorf("issuing card: %w", err)
 	}

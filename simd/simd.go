@@ -65,6 +65,7 @@ import (
 	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/office"
 	"github.com/mynahil/mynahil/simcard/profile"
+	"github.com/mynahil/mynahil/simcard/timing"
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -133,6 +134,14 @@ type Config struct {
 	// Backoff bounds the card side's reconnect delay (default: vpcd's
 	// defaults, 50 ms doubling to 2 s).
 	Backoff time.Duration
+	// RelyingParty, when set, is the loopback HOST:PORT where the CA, CRL
+	// and OCSP endpoints start with the daemon; without it they start on
+	// the first office.endpoints call, on a free port (docs/daemon.md).
+	RelyingParty string
+	// Timing, when set, is the timing profile every card answers with
+	// for this run, whatever its card profile says (package
+	// simcard/timing; docs/card.md §7.1).
+	Timing string
 }
 
 // Daemon runs the cards of one state directory. Create it with Open, then
@@ -209,6 +218,14 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if _, _, err := parseClockSpec(cfg.ClockSpec); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
+	if cfg.RelyingParty != "" {
+		if err := checkRelyingParty(cfg.RelyingParty); err != nil {
+			return nil, fmt.Errorf("opening simulator: %w", err)
+		}
+	}
+	if _, err := timing.Lookup(cfg.Timing); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w: %w", ErrBadTiming, err)
+	}
 	if cfg.RemovalTime <= 0 {
 		cfg.RemovalTime = DefaultRemovalTime
 	}
@@ -267,6 +284,9 @@ func Open(cfg Config) (_ *Daemon, err error) {
 		}
 	}()
 	if err := d.issueInitial(); err != nil {
+		return nil, fmt.Errorf("opening simulator: %w", err)
+	}
+	if err := d.startRelyingParty(); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	// A new token at every start: TCP control requires it, so only users
@@ -389,8 +409,14 @@ func (d *Daemon) freeSlot() int {
 	return n
 }
 
-// newSide is a card side that serves c on vpcd slot n.
+// newSide is a card side that serves c on vpcd slot n, answering with
+// the configured timing profile if one was given.
 func (d *Daemon) newSide(c *office.Card, n int) *vpcd.CardSide {
+	if d.cfg.Timing != "" {
+		if err := c.Chip.SetTiming(d.cfg.Timing); err != nil { // checked by Open
+			d.log.Warn("timing profile not applied", "card", c.ID, "err", err)
+		}
+	}
 	addr := net.JoinHostPort(d.host, strconv.Itoa(d.port+n))
 	return vpcd.NewCardSide(loggedCard{Card: c.Chip, log: d.log.With("card", c.ID, "slot", n)},
 		vpcd.WithAddr(addr), vpcd.WithLogger(d.vlog.With("card", c.ID, "slot", n)),

@@ -226,3 +226,25 @@ func TestHelpPlaceholders(t *testing.T) {
 		walk([]string{c.Name}, c)
 	}
 }
+
+// TestSimFlagUsageErrors: an unknown --timing profile and a --relying-party
+// address that is not loopback with a fixed port are usage errors of
+// 'mynahil sim' (exit 2), found before anything starts.
+func TestSimFlagUsageErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--timing", "warp"}, `unknown timing profile "warp"`},
+		{[]string{"--relying-party", "0.0.0.0:8080"}, "refusing non-loopback host"},
+		{[]string{"--relying-party", "127.0.0.1:0"}, "want a fixed port"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			args := append([]string{"sim", "--state", t.TempDir(), "--vpcd", "127.0.0.1:1", "--control", "tcp:127.0.0.1:0"}, tt.args...)
+			code, _, errOut := runCLI(t, args...)
+			if code != cli.ExitUsage || !strings.Contains(errOut, tt.msg) {
+				t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, cli.ExitUsage, tt.msg)
+			}
+		})
+	}
+}

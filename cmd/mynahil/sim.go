@@ -91,6 +91,8 @@ func simDaemon(cio *cli.IO, args []string) error {
 	allowRemote := fs.Bool("control-allow-remote", false, "allow a non-loopback TCP control address (unauthenticated!)")
 	clockSpec := fs.String("clock", "", "clock `SPEC` of a new state directory: wall (default) or virtual:TIME (RFC 3339 or YYYY-MM-DD); a state directory keeps its clock")
 	verbose := fs.Bool("v", false, "log every APDU (masked) and every connection attempt")
+	relyingParty := fs.String("relying-party", "", "start the CA, CRL and OCSP endpoints with the sim at loopback `HOST:PORT` (e.g. 127.0.0.1:8080); default: on the first 'office endpoints', on a free port")
+	timingName := fs.String("timing", "", "answer as slowly as a real card: timing `PROFILE` instant, contact or contactless, for every card this run (default: each card profile's \"timing\", else instant; docs/card.md §7.1)")
 	if err := fs.Parse(cio, args); err != nil {
 		return err
 	}
@@ -111,6 +113,8 @@ func simDaemon(cio *cli.IO, args []string) error {
 		ClockSpec:          *clockSpec,
 		Signals:            true,
 		Logger:             log,
+		RelyingParty:       *relyingParty,
+		Timing:             *timingName,
 	}
 	for _, path := range profiles {
 		p, err := profile.Load(path)
@@ -147,7 +151,7 @@ func simDaemon(cio *cli.IO, args []string) error {
 		defer release()
 	}
 	d, err := simd.Open(cfg)
-	if errors.Is(err, simd.ErrBadClock) {
+	if errors.Is(err, simd.ErrBadClock) || errors.Is(err, simd.ErrBadRelyingParty) || errors.Is(err, simd.ErrBadTiming) {
 		return cli.WithCode(cli.ExitUsage, err)
 	}
 	if err != nil {

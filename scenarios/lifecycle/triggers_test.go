@@ -80,10 +80,12 @@ var _ = Describe("Every revocation trigger", speclabel.Of(speclabel.SimOnly), fu
 			auth: valid, sign: affiliationChanged, authOnCard: true}),
 		Entry("a former surname added", trigger{act: changeFacts(func(f *profile.Facts) { f.FormerSurname = "旧姓" }),
 			auth: valid, sign: affiliationChanged, authOnCard: true}),
+		// Given up at the counter: the certificate stays on the chip, its
+		// PIN blocked (docs/card.md §6.1).
 		Entry("the holder gives up the signing certificate", trigger{act: func(w *world, c *framework.Card) error { return w.Office.RevokeCertificate(c.ID, framework.SignCert) },
-			auth: valid, sign: cessation, authOnCard: true}),
+			auth: valid, sign: cessation, signOnCard: true, authOnCard: true}),
 		Entry("the holder gives up the auth certificate", trigger{act: func(w *world, c *framework.Card) error { return w.Office.RevokeCertificate(c.ID, framework.AuthCert) },
-			auth: cessation, sign: valid, signOnCard: true}),
+			auth: cessation, sign: valid, signOnCard: true, authOnCard: true}),
 		Entry("card reported lost (the chip is elsewhere: left as it is)", trigger{act: func(w *world, c *framework.Card) error { return w.Office.ReportLoss(c.ID) },
 			auth: keyCompromise, sign: keyCompromise, signOnCard: true, authOnCard: true}),
 		Entry("death", trigger{act: func(w *world, c *framework.Card) error { return w.Office.RecordDeath(c.ID) },

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mynahil/mynahil/simcard/apdu"
+	"github.com/mynahil/mynahil/simcard/timing"
 )
 
 // DefaultATR is the contact ATR of the My Number Card that OpenSC matches
@@ -30,6 +33,10 @@ type State struct {
 	// LastCommandIndicator makes 80 FC 00 00 answer 9000, as the iPhone JPKI
 	// token does; the plastic card answers 6700 (myna-card card.rs).
 	LastCommandIndicator bool `json:"last_command_indicator,omitempty"`
+	// Timing names how long the card takes to answer (package
+	// simcard/timing; "" is instant): the card profile's "timing"
+	// (docs/card.md §7.1).
+	Timing string `json:"timing,omitempty"`
 }
 
 // IssuerSecurityDomain is the default AID of the GlobalPlatform issuer
@@ -57,6 +64,11 @@ type Card struct {
 	persist Persister
 	rand    io.Reader
 
+	// pace is the timing profile in force, nil for instant: Transmit then
+	// never reads the clock. sleep waits (time.Sleep; tests replace it).
+	pace  atomic.Pointer[timing.Profile]
+	sleep func(time.Duration)
+
 	// Volatile state, lost on reset and power-off (docs/card.md §5).
 	current  *DF
 	ef       *File
@@ -68,6 +80,9 @@ type Option func(*Card)
 
 // WithPersister makes the card store its state through p on every change.
 func WithPersister(p Persister) Option { return func(c *Card) { c.persist = p } }
+
+// WithSleep replaces time.Sleep for the timing profile's delays (tests).
+func WithSleep(f func(time.Duration)) Option { return func(c *Card) { c.sleep = f } }
 
 // WithRand sets the random source (GET CHALLENGE, PIN salts of new PINs).
 func WithRand(r io.Reader) Option { return func(c *Card) { c.rand = r } }
@@ -84,9 +99,12 @@ func New(st State, opts ...Option) (*Card, error) {
 		st.ATR = append([]byte(nil), DefaultATR...)
 	}
 	st.Version = StateVersion
-	c := &Card{st: st, rand: rand.Reader, verified: map[uint16]bool{}}
+	c := &Card{st: st, rand: rand.Reader, verified: map[uint16]bool{}, sleep: time.Sleep}
 	for _, o := range opts {
 		o(c)
+	}
+	if err := c.SetTiming(st.Timing); err != nil {
+		return nil, fmt.Errorf("creating card: %w", err)
 	}
 	return c, nil
 }
@@ -250,7 +268,11 @@ func (c *Card) Transmit(command []byte) []byte {
 	if err != nil {
 		return apdu.Response(nil, apdu.WrongLength)
 	}
-	return c.run(&cmd)
+	resp := c.run(&cmd)
+	if p := c.pace.Load(); p != nil {
+		c.sleep(p.Delay(&cmd, len(command), len(resp)))
+	}
+	return resp
 }
 
 func (c *Card) run(cmd *apdu.Command) []byte {
@@ -258,6 +280,31 @@ func (c *Card) run(cmd *apdu.Command) []byte {
 	defer c.mu.Unlock()
 	data, sw := c.execute(cmd)
 	return apdu.Response(data, sw)
+}
+
+// SetTiming makes the card answer as slowly as the timing profile name
+// says ("" or "instant": at once), for this run: the stored state keeps
+// the profile it was issued with (State.Timing). The delay follows the
+// answer, outside the card's lock (docs/card.md §7.1).
+func (c *Card) SetTiming(name string) error {
+	p, err := timing.Lookup(name)
+	if err != nil {
+		return fmt.Errorf("setting timing: %w", err)
+	}
+	if p.IsInstant() {
+		c.pace.Store(nil)
+		return nil
+	}
+	c.pace.Store(&p)
+	return nil
+}
+
+// Timing names the timing profile in force.
+func (c *Card) Timing() string {
+	if p := c.pace.Load(); p != nil {
+		return p.Name
+	}
+	return timing.Instant
 }
 
 // Observer sees one exchange: the command as the card parsed it (nil when
@@ -276,6 +323,9 @@ func (c *Card) TransmitObserved(command []byte, obs Observer) []byte {
 		return resp
 	}
 	resp := c.run(&cmd)
+	if p := c.pace.Load(); p != nil {
+		c.sleep(p.Delay(&cmd, len(command), len(resp)))
+	}
 	obs(&cmd, resp)
 	return resp
 }

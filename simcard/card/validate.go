@@ -1,6 +1,10 @@
 package card
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/mynahil/mynahil/simcard/timing"
+)
 
 // Limits of a stored card state. A real chip holds a few tens of kilobytes;
 // these are generous bounds that a damaged or hostile file cannot exceed.
@@ -26,6 +30,9 @@ func (st *State) Validate() error {
 	}
 	if err := CheckATR(st.ATR); err != nil {
 		return fmt.Errorf("atr: %w", err)
+	}
+	if _, err := timing.Lookup(st.Timing); err != nil {
+		return fmt.Errorf("timing: %w", err)
 	}
 	if len(st.DFs) > maxDFs {
 		return fmt.Errorf("dfs: %d application DFs, at most %d", len(st.DFs), maxDFs)

@@ -240,8 +240,12 @@ func TestRevocationTriggers(t *testing.T) {
 	}{
 		{"change of address", func(o *office.Office, id string) error { return o.ChangeFacts(id, moved) },
 			"", "affiliationChanged", []byte{0x00, 0x8F, 0x00}, office.Active},
+		// Given up at the counter: revoked, its PIN blocked, the
+		// certificate still on the chip (docs/card.md §6.1).
 		{"holder gives up signing", func(o *office.Office, id string) error { return o.RevokeCertificate(id, authority.Sign) },
-			"", "cessationOfOperation", []byte{0x00, 0x8F, 0x00}, office.Active},
+			"", "cessationOfOperation", []byte{0x8F, 0x8F, 0x00}, office.Active},
+		{"holder gives up auth", func(o *office.Office, id string) error { return o.RevokeCertificate(id, authority.Auth) },
+			"cessationOfOperation", "", []byte{0x8F, 0x8F, 0x00}, office.Active},
 		{"loss", func(o *office.Office, id string) error { return o.ReportLoss(id) },
 			"keyCompromise", "keyCompromise", []byte{0x8F, 0x8F, 0x00}, office.Lost},
 		{"death", func(o *office.Office, id string) error { return o.RecordDeath(id) },

@@ -251,6 +251,22 @@ func writeCredential(v *visit, c *Card, k authority.Kind, cred *jpki.Credential,
 	})
 }
 
+// blockCredential blocks a certificate's PIN and leaves the certificate
+// and key on the chip: what a card holds after the holder gave the
+// certificate up at the counter, as the simulator models it (docs/card.md
+// §6.1: the revoked certificate stays readable, as after a revocation
+// online, and its key unusable).
+func blockCredential(st *card.State, k authority.Kind) error {
+	df, err := jpkiDF(st)
+	if err != nil {
+		return err
+	}
+	if f := df.File(pinEF(k)); f != nil && f.PIN != nil {
+		f.PIN.Left = 0
+	}
+	return nil
+}
+
 // removeCredential takes a certificate and key off the chip and blocks the
 // PIN, which is how a card without that certificate leaves the factory
 // (jpki.NewDF).
@@ -568,7 +584,8 @@ func changedFacts(a, b profile.Facts) []string {
 }
 
 // RevokeCertificate revokes a certificate at the holder's request
-// (cessationOfOperation) and takes it off the card; the card stays usable.
+// (cessationOfOperation) and blocks its PIN; the certificate and its key
+// stay on the chip (docs/card.md §6.1) and the card stays usable.
 func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 	if err := checkKind(k); err != nil {
 		return err
@@ -585,7 +602,7 @@ func (o *Office) RevokeCertificate(id string, k authority.Kind) error {
 		if err := o.revoke(c.rec, k, ReasonHolderAsks); err != nil {
 			return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
 		}
-		if err := v.modify(c, func(st *card.State) error { return removeCredential(st, k) }); err != nil {
+		if err := v.modify(c, func(st *card.State) error { return blockCredential(st, k) }); err != nil {
 			return fmt.Errorf("revoking %s certificate of card %s: %w", kindName(k), id, err)
 		}
 		return o.save()

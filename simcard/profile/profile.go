@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/timing"
 )
 
 // Date is a calendar date, written YYYY-MM-DD in profiles.
@@ -117,6 +118,10 @@ type Profile struct {
 	// FreshKeys generates new RSA keys for this card instead of drawing from
 	// the process-wide pool.
 	FreshKeys bool `json:"fresh_keys,omitempty"`
+	// Timing is how long the card takes to answer: a profile of package
+	// simcard/timing ("instant", the default; "contact"; "contactless";
+	// docs/card.md §7.1). 'mynahil sim --timing' overrides it for a run.
+	Timing string `json:"timing,omitempty"`
 }
 
 // JPKI token variants (docs/card.md §1.3).
@@ -259,6 +264,9 @@ func (p Profile) Validate() error {
 	}
 	if _, err := p.ATRBytes(); err != nil {
 		return err
+	}
+	if _, err := timing.Lookup(p.Timing); err != nil {
+		return fmt.Errorf("profile: %w", err)
 	}
 	return nil
 }
