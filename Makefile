@@ -208,6 +208,13 @@ physical-card: deps ## the suites against your physical test card: READER="…"
 	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='!destructive' $(PHYSICAL_SUITES)
 	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='destructive' $(PHYSICAL_SUITES)
 
+# The processes of a run (go test ./..., ginkgo -p, the three targets of
+# make suites) take the simulated cards' RSA keys from one file instead of
+# generating them each (simcard/keypool, MYNAHIL_KEYPOOL_FILE): generated
+# once, then a cache.
+KEYPOOL ?= $(or $(TMPDIR),/tmp)/mynahil-keypool-$(shell id -u).pem
+test unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard bench-lifecycle bench-cards: export MYNAHIL_KEYPOOL_FILE = $(KEYPOOL)
+
 # test runs its parts at once (make -j): each PC/SC part has its own pcscd
 # in namespaces of its own (as root), so they never share a reader, and
 # most of their time is pcscd's polling, not CPU (docs/suites.md, "Speed").

@@ -18,9 +18,9 @@ type CardsPoint struct {
 	// latency of one signature (VERIFY of the auth PIN, then COMPUTE
 	// DIGITAL SIGNATURE with the auth key, as a JPKI login sends them).
 	PCSCD, InProcess Throughput
-	// SimRSSPerCard is the resident memory of a 'mynahil sim --cards N'
-	// process after the run, divided by N.
-	SimRSSPerCard int64
+	// SimRSS is the resident memory of the 'mynahil sim --cards N' process
+	// after the run; SimRSSPerCard is SimRSS divided by N.
+	SimRSS, SimRSSPerCard int64
 }
 
 // Throughput is one side of a CardsPoint.
@@ -32,13 +32,13 @@ type Throughput struct {
 // WriteCardsTable prints the points as a table.
 func WriteCardsTable(w io.Writer, points []CardsPoint) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cards\tpcscd sig/s\tp50\tp99\tin process sig/s\tp50\tp99\tsim RSS/card\t")
+	fmt.Fprintln(tw, "cards\tpcscd sig/s\tp50\tp99\tin process sig/s\tp50\tp99\tsim RSS\tRSS/card\t")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 	for _, p := range points {
-		fmt.Fprintf(tw, "%d\t%.1f\t%s\t%s\t%.1f\t%s\t%s\t%.1f MiB\t\n", p.Cards,
+		fmt.Fprintf(tw, "%d\t%.1f\t%s\t%s\t%.1f\t%s\t%s\t%.1f MiB\t%.1f MiB\t\n", p.Cards,
 			p.PCSCD.PerSecond, ms(p.PCSCD.Latency.Median), ms(p.PCSCD.Latency.P99),
 			p.InProcess.PerSecond, ms(p.InProcess.Latency.Median), ms(p.InProcess.Latency.P99),
-			float64(p.SimRSSPerCard)/(1<<20))
+			float64(p.SimRSS)/(1<<20), float64(p.SimRSSPerCard)/(1<<20))
 	}
 	return tw.Flush()
 }

@@ -62,7 +62,8 @@ func TestCardsThroughput(t *testing.T) {
 	var points []CardsPoint
 	for _, n := range cardCounts {
 		p := CardsPoint{Cards: n}
-		p.PCSCD, p.SimRSSPerCard = throughPCSCD(t, bin, n)
+		p.PCSCD, p.SimRSS = throughPCSCD(t, bin, n)
+		p.SimRSSPerCard = p.SimRSS / int64(n)
 		p.InProcess = inProcess(t, n)
 		points = append(points, p)
 	}
@@ -140,7 +141,7 @@ func throughPCSCD(t *testing.T, bin string, n int) (Throughput, int64) {
 		t.Errorf("reading the sim's RSS: %v", err)
 	}
 	stop()
-	return got, rss / int64(n)
+	return got, rss
 }
 
 // inProcess signs with n cards issued in this process.
