@@ -13,7 +13,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test test-busy test-system-pcscd unit unit-main unit-conformance suites suites-sim suites-vpcd suites-pcsc bench-lifecycle vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
+.PHONY: all help deps build demo test test-busy test-system-pcscd unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard suites-merge bench-lifecycle bench-cards vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
 
 all: build ## the same as make build
 
@@ -49,23 +49,31 @@ demo: build ## the card's whole life through a private pcscd and vpcd, then Open
 
 # unit runs every package's tests (fuzz targets run their seed corpora); the
 # PC/SC ones (interop, bench, harness/pcsc, simd, cmd, ...) go through a
-# private pcscd and take turns on its vpcd slots. The conformance package
-# (its fault matrix holds the slots for minutes) runs beside them with a
-# pcscd and namespaces of its own (as root), so nothing waits for it.
+# private pcscd with 4 vpcd slots (cmd/mynahil serves 4 cards) and take
+# turns on its slots. The conformance package runs beside them with a pcscd
+# and namespaces of its own (as root): its fault matrix under ginkgo -p, each
+# of FAULT_PROCS processes a reader of its own (docs/conformance.md), and
+# the rest of the package in a third namespace, so nothing waits for it.
 unit: ## every package's tests, PC/SC ones through a private pcscd
-	$(MAKE) --no-print-directory -j2 -O unit-main unit-conformance
+	$(MAKE) --no-print-directory -j3 -O unit-main unit-conformance unit-faults
 # harness/pcsc, the PC/SC binding, runs under the race detector: its test of
 # many goroutines waiting for reader events at once is what a shared buffer
 # or map in the binding would fail (package doc).
 RACE_PKGS := ./harness/pcsc
 unit-main: ## every package but conformance, through a private pcscd (part of make unit)
-	$(WITH_PCSCD) $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$' -e '/examples/tlslogin$$')
-	$(WITH_PCSCD) $(GO) test -count=1 -race $(RACE_PKGS)
+	$(WITH_PCSCD) $(ISOLATE) --slots 4 -- $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$' -e '/examples/tlslogin$$')
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 -race $(RACE_PKGS)
 # The conformance package runs under the race detector too: its PC/SC calls
 # outlive their deadlines in goroutines of their own (within), and its waits
 # are bound by pcscd, not the CPU, so -race costs it almost nothing.
-unit-conformance: ## the conformance package with its fault matrix, pcscd of its own (part of make unit)
-	$(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 -race ./conformance/
+unit-conformance: ## the conformance package but its fault matrix, pcscd of its own (part of make unit)
+	$(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 -race ./conformance/ -args -ginkgo.label-filter='!fault-matrix'
+# The fault matrix: its profiles spread over FAULT_PROCS Ginkgo processes,
+# each verdict as in a serial run (conformance/fault_matrix_test.go).
+FAULT_PROCS ?= 6
+unit-faults: ## the conformance fault matrix in FAULT_PROCS processes (part of make unit)
+	$(WITH_PCSCD) $(ISOLATE) --slots $$(( 2 * $(FAULT_PROCS) )) -- $(GINKGO) --no-color -p --procs $(FAULT_PROCS) --race \
+		--label-filter=fault-matrix ./conformance -- -test.run '^TestConformance$$'
 
 # suites runs the scenario suites on the three simulated targets in
 # parallel, each with its own pcscd where it needs one (docs/suites.md):
@@ -83,7 +91,7 @@ SUITE_REPORTS = --output-dir=$(REPORTS) --junit-report=scenarios-$(1).xml --json
 # Parallel runs share test binaries built once (ginkgo would otherwise build
 # each suite into its package directory three times over).
 SCENARIO_BINS := $(foreach p,$(SCENARIOS),$(p)/$(notdir $(p)).test)
-SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(abspath $(REPORTS)) MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) --no-color $(call SUITE_REPORTS,$(1)) \
+SUITE_RUN = env MYNAHIL_TARGET=$(1) MYNAHIL_TIMELINE_DIR=$(abspath $(REPORTS)) MYNAHIL_REPORTS=$(abspath $(REPORTS)) $(GINKGO) --no-color $(2) $(call SUITE_REPORTS,$(1)) \
 	$(if $(SUITES_PREBUILT),$(SCENARIO_BINS),$(SCENARIOS))
 suites: ## the scenario suites on sim, vpcd and pcsc in parallel (JUnit, JSON, timelines, HTML)
 	$(GINKGO) build $(SCENARIOS)
@@ -94,12 +102,52 @@ suites: ## the scenario suites on sim, vpcd and pcsc in parallel (JUnit, JSON, t
 	$(GO) run ./scenarios/framework/checkreport -timelines \
 		$(REPORTS)/timeline-sim.json $(REPORTS)/timeline-vpcd.json $(REPORTS)/timeline-pcsc.json
 
-suites-sim: ## the scenario suites on the sim target alone (in process)
-	$(call SUITE_RUN,sim)
+# On sim the suites run as SIM_SHARDS shards, one after the other, the way
+# CI hosts run them side by side (suites-shard below), and suites-merge
+# checks that the merged report holds every spec exactly once.
+SIM_SHARDS ?= 2
+suites-sim: ## the scenario suites on the sim target alone (in process, as SIM_SHARDS shards)
+	rm -f $(REPORTS)/shard-sim-*
+	for i in $$(seq 1 $(SIM_SHARDS)); do \
+		$(MAKE) --no-print-directory suites-shard SHARD=$$i/$(SIM_SHARDS) SHARD_TARGET=sim || exit 1; done
+	$(MAKE) --no-print-directory suites-merge SHARD_TARGET=sim MERGED=scenarios-sim
 suites-vpcd: ## the scenario suites on the vpcd target alone (vpcd wire, no pcscd)
 	$(call SUITE_RUN,vpcd)
-suites-pcsc: ## the scenario suites on the pcsc target alone (private pcscd)
-	$(WITH_PCSCD) --isolate -- $(call SUITE_RUN,pcsc)
+# On pcsc each suite runs in SUITE_PROCS Ginkgo processes, each with its
+# own card in its own readers (two vpcd slots per process,
+# harness/target.ProcessSlot) and its own worlds: pcscd's presence polling
+# is paid side by side. The reports and the summary line of each suite
+# count the specs of all processes (docs/suites.md, "In parallel").
+SUITE_PROCS ?= 8
+suites-pcsc: ## the scenario suites on the pcsc target alone (private pcscd, SUITE_PROCS processes)
+	$(WITH_PCSCD) --isolate --slots $$(( 2 * $(SUITE_PROCS) )) -- $(call SUITE_RUN,pcsc,-p --procs $(SUITE_PROCS))
+# suites-shard: one CI host's share of the suites (docs/suites.md,
+# "Sharding across CI hosts"): a dry run lists the specs, 'shard plan'
+# gives this shard's --focus-file filters (whole top-level containers,
+# spec counts balanced), and the suites run with them on SHARD_TARGET (pcsc:
+# in a private pcscd with SUITE_PROCS processes), writing
+# $(REPORTS)/shard-<target>-<i>.{json,xml}. suites-merge, on one host with
+# every shard's JSON report in $(REPORTS), checks that every spec ran in
+# exactly one shard and passed, prints one line per suite and writes
+# $(REPORTS)/$(MERGED).{json,xml}.
+SHARD ?= 1/1
+SHARD_TARGET ?= pcsc
+MERGED ?= scenarios-merged
+SHARD_PLAN = $(abspath $(REPORTS))/plan-$(SHARD_TARGET).json
+SHARD_TAG = $(SHARD_TARGET)-$(firstword $(subst /, ,$(SHARD)))
+suites-shard: ## one CI host's shard of the suites: SHARD=i/n SHARD_TARGET=sim|vpcd|pcsc
+	@mkdir -p $(REPORTS)
+	$(GINKGO) --no-color --dry-run --silence-skips --json-report=$(SHARD_PLAN) $(if $(SUITES_PREBUILT),$(SCENARIO_BINS),$(SCENARIOS)) >/dev/null
+	filters=$$($(GO) run ./scenarios/framework/shard plan -shard $(SHARD) $(SHARD_PLAN)) || exit 2; \
+	$(if $(filter pcsc,$(SHARD_TARGET)),$(WITH_PCSCD) --isolate --slots $$(( 2 * $(SUITE_PROCS) )) --) \
+	env MYNAHIL_TARGET=$(SHARD_TARGET) MYNAHIL_TIMELINE_DIR=$(abspath $(REPORTS)) MYNAHIL_REPORTS=$(abspath $(REPORTS)) \
+		$(GINKGO) --no-color $(if $(filter pcsc,$(SHARD_TARGET)),-p --procs $(SUITE_PROCS)) $$filters \
+		--output-dir=$(REPORTS) --junit-report=shard-$(SHARD_TAG).xml --json-report=shard-$(SHARD_TAG).json \
+		$(if $(SUITES_PREBUILT),$(SCENARIO_BINS),$(SCENARIOS))
+suites-merge: ## merge the shards' reports; fails unless every spec ran exactly once
+	$(GO) run ./scenarios/framework/shard merge -plan $(SHARD_PLAN) \
+		-json $(REPORTS)/$(MERGED).json -junit $(REPORTS)/$(MERGED).xml $(REPORTS)/shard-$(SHARD_TARGET)-*.json
+
 test-busy: ## make test while four CPU-bound loops keep the machine busy (docs/reliability.md)
 	scripts/with-busy-cpus 4 -- $(MAKE) --no-print-directory test
 
@@ -109,11 +157,33 @@ test-system-pcscd: ## make test against pcscd served as Debian's systemd units s
 suites-daemon: build ## lifecycle and card-info suites on pcsc against a running 'mynahil sim' (MYNAHIL_CONTROL)
 	$(WITH_PCSCD) --isolate -- env GO=$(GO) scripts/suites-daemon bin/mynahil $(REPORTS)
 
-# bench-lifecycle: the lifecycle suite's wall time in process and through
-# pcscd in one run, with pcscd's removal/insertion detection time, and the
-# ratio (bench/lifecycle_test.go).
-bench-lifecycle: deps ## the lifecycle suite's wall time in process and through pcscd
-	MYNAHIL_BENCH_LIFECYCLE=1 $(WITH_PCSCD) --isolate -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench
+# bench-lifecycle: the lifecycle suite's wall time in process, through
+# pcscd with 8 Ginkgo processes (16 vpcd slots, each process its own
+# readers) and through pcscd serially, in one run, with pcscd's
+# removal/insertion detection time and the ratios (bench/lifecycle_test.go).
+# The figures go to $(REPORTS)/bench-lifecycle.txt. It fails unless the
+# test ran and passed: a skipped test is no figure.
+bench-lifecycle: deps ## the lifecycle suite's wall time in process, through pcscd in 8 processes and serially
+	@mkdir -p $(REPORTS); rm -f $(REPORTS)/bench-lifecycle.txt
+	set -o pipefail; MYNAHIL_BENCH_LIFECYCLE=1 MYNAHIL_BENCH_OUT=$(abspath $(REPORTS))/bench-lifecycle.txt \
+		$(WITH_PCSCD) --isolate --slots 16 -- $(GO) test -count=1 -v -run '^TestLifecycleWallTime$$' ./bench | tee $(REPORTS)/bench-lifecycle.log
+	@grep -q -- '^--- PASS: TestLifecycleWallTime' $(REPORTS)/bench-lifecycle.log && test -s $(REPORTS)/bench-lifecycle.txt || \
+		{ echo "bench-lifecycle: FAIL: TestLifecycleWallTime did not run to a pass (skipped?): no figures"; exit 1; }
+	@cat $(REPORTS)/bench-lifecycle.txt
+
+# bench-cards: N = 1, 2, 4, 8, 16 simulated cards signing at once, each with
+# its own client: through pcscd ('mynahil sim --cards N', N PC/SC contexts,
+# N readers of a private pcscd) and in process; signatures per second,
+# p50/p99 latency and the sim's RSS per card in $(REPORTS)/bench-cards.txt
+# and the plot $(REPORTS)/bench-cards.svg (bench/cards_test.go). Fails
+# unless the test ran and passed.
+bench-cards: deps ## N = 1..16 cards signing at once through pcscd and in process: table and reports/bench-cards.svg
+	@mkdir -p $(REPORTS); rm -f $(REPORTS)/bench-cards.txt $(REPORTS)/bench-cards.svg
+	set -o pipefail; MYNAHIL_BENCH_CARDS=1 MYNAHIL_BENCH_DIR=$(abspath $(REPORTS)) \
+		$(WITH_PCSCD) --isolate --slots 16 -- $(GO) test -count=1 -v -timeout 20m -run '^TestCardsThroughput$$' ./bench | tee $(REPORTS)/bench-cards.log
+	@grep -q -- '^--- PASS: TestCardsThroughput' $(REPORTS)/bench-cards.log && test -s $(REPORTS)/bench-cards.svg || \
+		{ echo "bench-cards: FAIL: TestCardsThroughput did not run to a pass (skipped?): no figures"; exit 1; }
+	@cat $(REPORTS)/bench-cards.txt
 
 # rehearsal: the physical-card path against the simulated card
 # (docs/physical-cards.md): 'mynahil sim' serves it in a vpcd reader of a
@@ -139,7 +209,19 @@ physical-card: deps ## the suites against your physical test card: READER="…"
 	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='!destructive' $(PHYSICAL_SUITES)
 	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='destructive' $(PHYSICAL_SUITES)
 
-test: deps vet unit suites rehearsal examples ## everything CI runs
+# The processes of a run (go test ./..., ginkgo -p, the three targets of
+# make suites) take the simulated cards' RSA keys from one file instead of
+# generating them each (simcard/keypool, MYNAHIL_KEYPOOL_FILE): generated
+# once, then a cache.
+KEYPOOL ?= $(or $(TMPDIR),/tmp)/mynahil-keypool-$(shell id -u).pem
+test unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard bench-lifecycle bench-cards: export MYNAHIL_KEYPOOL_FILE = $(KEYPOOL)
+
+# test runs its parts at once (make -j): each PC/SC part has its own pcscd
+# in namespaces of its own (as root), so they never share a reader, and
+# most of their time is pcscd's polling, not CPU (docs/suites.md, "Speed").
+TEST_JOBS ?= 8
+test: deps ## everything CI runs, its independent parts at once
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) -O vet unit suites rehearsal examples
 	@echo "all tests passed"
 
 # examples: the example suite a user copies (examples/README.md), in process
@@ -183,10 +265,12 @@ conformance-report: build ## reader conformance suite against the virtual reader
 conformance-reader: build ## reader conformance suite against READER="…" [INTERACTIVE=1]
 	bin/mynahil conformance --reader "$(READER)" $(if $(INTERACTIVE),--interactive) --report $(REPORTS)/conformance-reader
 
-# conformance-faults: every fault profile against the suite, 5 to 6 minutes
-# on 2 cores (docs/conformance.md; also part of make test).
-conformance-faults: deps ## every broken-reader profile against the conformance suite
-	$(WITH_PCSCD) $(GINKGO) --label-filter=fault-matrix --output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance
+# conformance-faults: every fault profile against the suite, spread over
+# FAULT_PROCS processes, each with a reader of its own (also part of make
+# test, as unit-faults).
+conformance-faults: deps ## every broken-reader profile against the conformance suite, in parallel readers
+	$(WITH_PCSCD) $(ISOLATE) --slots $$(( 2 * $(FAULT_PROCS) )) -- $(GINKGO) -p --procs $(FAULT_PROCS) --label-filter=fault-matrix \
+		--output-dir=$(REPORTS) --junit-report=conformance-faults.xml ./conformance -- -test.run '^TestConformance$$'
 
 # record: the probe sequence against your card into a transcript
 # (docs/record-compare.md). PINs only from MYNAHIL_AUTH_PIN / MYNAHIL_SIGN_PIN,

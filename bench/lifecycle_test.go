@@ -1,12 +1,13 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,24 +16,43 @@ import (
 	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/clock"
+	"github.com/mynahil/mynahil/simcard/keypool"
 	"github.com/mynahil/mynahil/simcard/profile"
 	"github.com/mynahil/mynahil/simd"
 )
 
-// EnvLifecycle opts in to TestLifecycleWallTime (make bench-lifecycle): it
-// runs the whole lifecycle suite twice and takes a minute.
+// EnvLifecycle opts in to TestLifecycleWallTime (make bench-lifecycle sets
+// it): it runs the whole lifecycle suite three times. Without it the test
+// skips, so that 'go test ./...' stays quick; the make target never skips
+// (it fails when the test did not run).
 const EnvLifecycle = "MYNAHIL_BENCH_LIFECYCLE"
 
-// TestLifecycleWallTime runs the lifecycle suite in process (sim) and
-// through pcscd (pcsc), and times pcscd noticing a card's removal and
-// insertion, all in the same run. Through pcscd the suite may cost at most
-// twice the in-process run plus one removal and one insertion detection
-// per office visit (a new card in the reader, or a change at the office,
-// which takes the card out and puts it back): that part is pcscd's
-// polling, not this code (docs/suites.md, "Speed").
+// lifecycleProcs is the ginkgo -p process count of the parallel run: two
+// vpcd slots each (harness/target.ProcessSlot), 16 in all.
+const lifecycleProcs = 8
+
+// TestLifecycleWallTime runs the lifecycle suite in process (sim), through
+// pcscd with lifecycleProcs Ginkgo processes, each with its own readers,
+// and through pcscd in one process, and times pcscd noticing a card's
+// removal and insertion, all in the same run (docs/suites.md, "Speed").
+//
+//   - In parallel through pcscd the suite takes at most twice the
+//     in-process wall time: pcscd's polling is paid in every process at
+//     once, not one office visit after the other.
+//   - Serially it may cost at most twice the in-process run plus one
+//     removal and one insertion detection per office visit (a new card in
+//     the reader, or a change at the office, which takes the card out and
+//     puts it back): that part is pcscd's polling, not this code.
+//
+// Every run must pass with no spec skipped, and the parallel run must end
+// with one summary line counting every spec of all processes.
 func TestLifecycleWallTime(t *testing.T) {
 	if os.Getenv(EnvLifecycle) != "1" {
-		t.Skipf("set %s=1 (make bench-lifecycle): runs the lifecycle suite twice", EnvLifecycle)
+		t.Skipf("set %s=1 (make bench-lifecycle): runs the lifecycle suite three times", EnvLifecycle)
+	}
+	if slots, err := pcscdenv.Slots(); err != nil || slots < 2*lifecycleProcs {
+		t.Fatalf("the parallel run needs a pcscd with %d vpcd slots (%s=%d, %v): run under scripts/with-pcscd --slots %d, as make bench-lifecycle does",
+			2*lifecycleProcs, pcscdenv.EnvSlots, slots, err, 2*lifecycleProcs)
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "lifecycle.test")
@@ -40,63 +60,101 @@ func TestLifecycleWallTime(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the lifecycle suite: %v\n%s", err, out)
 	}
-	// run returns the wall time and the office visits logged: new cards
-	// (each inserted once and removed once) and changes at the office.
-	run := func(target string) (took time.Duration, cards, changes int) {
-		t.Helper()
-		visits := filepath.Join(dir, "visits-"+target)
-		cmd := exec.Command(bin, "-test.count=1")
-		cmd.Dir = "../scenarios/lifecycle"
-		cmd.Env = append(os.Environ(), "MYNAHIL_TARGET="+target, "MYNAHIL_VISIT_LOG="+visits)
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		took = time.Since(start)
-		if err != nil {
-			t.Fatalf("lifecycle suite on %s: %v\n%s", target, err, out)
-		}
-		if !bytes.Contains(out, []byte(" 0 skipped")) {
-			t.Fatalf("lifecycle suite on %s skipped specs:\n%s", target, out)
-		}
-		b, _ := os.ReadFile(visits)
-		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			switch {
-			case line == "":
-			case line == "new card":
-				cards++
-			default:
-				changes++
-			}
-		}
-		return took, cards, changes
+	// Every run takes the cards' keys from one file (simcard/keypool),
+	// generated here: no run pays for key generation, and the parallel
+	// one not eight times over.
+	keys := filepath.Join(dir, "keys.pem")
+	if _, err := keypool.LoadOrCreateFile(keys, 24); err != nil {
+		t.Fatal(err)
 	}
-	inProcess, _, _ := run("sim")
-	throughPCSCD, cards, changes := run("pcsc")
+	t.Setenv(keypool.EnvFile, keys)
+	inProcess, specs, _, _ := runLifecycle(t, bin, "sim", 1)
+	parallel, parSpecs, _, _ := runLifecycle(t, bin, "pcsc", lifecycleProcs)
+	serial, _, cards, changes := runLifecycle(t, bin, "pcsc", 1)
 	removal, insertion := detection(t, 7)
 
-	// pcscd's share: a new card is noticed once going in and once going
-	// out; a change keeps the card out simd.DefaultRemovalTime (so that
-	// pcscd's polling sees it leave; the measured removal detection if
-	// longer) and is noticed coming back.
 	perCard := removal + insertion
 	perChange := max(removal, simd.DefaultRemovalTime) + insertion
 	pcscdShare := time.Duration(cards)*perCard + time.Duration(changes)*perChange
 	limit := 2*inProcess + pcscdShare
-	visits := cards + changes
-	t.Logf("lifecycle suite, wall clock (test binary start to exit):")
-	t.Logf("  in process (sim)        %8.2fs", inProcess.Seconds())
-	t.Logf("  through pcscd (pcsc)    %8.2fs  ratio %.2f", throughPCSCD.Seconds(), float64(throughPCSCD)/float64(inProcess))
-	t.Logf("  pcscd detection         removal %v, insertion %v (median of 7); the office keeps a card out %v",
-		removal.Round(time.Millisecond), insertion.Round(time.Millisecond), simd.DefaultRemovalTime)
-	t.Logf("  office visits           %d new cards × %v + %d changes × %v = %.2fs of pcscd polling",
-		cards, perCard.Round(time.Millisecond), changes, perChange.Round(time.Millisecond), pcscdShare.Seconds())
-	t.Logf("  limit 2 × in process + polling = %.2fs; through pcscd took %.2f of it (ratio to the limit)",
-		limit.Seconds(), float64(throughPCSCD)/float64(limit))
-	if visits == 0 {
+	ratio := func(d time.Duration) float64 { return float64(d) / float64(inProcess) }
+	lines := []string{
+		"lifecycle suite, wall clock (start to exit of the run), same machine, same run:",
+		fmt.Sprintf("  in process (sim)                 %8.2fs  %d specs", inProcess.Seconds(), specs),
+		fmt.Sprintf("  through pcscd, %d processes       %8.2fs  ratio %.2f (limit 2.00)", lifecycleProcs, parallel.Seconds(), ratio(parallel)),
+		fmt.Sprintf("  through pcscd, serial            %8.2fs  ratio %.2f", serial.Seconds(), ratio(serial)),
+		fmt.Sprintf("  pcscd detection                  removal %v, insertion %v (median of 7); the office keeps a card out %v",
+			removal.Round(time.Millisecond), insertion.Round(time.Millisecond), simd.DefaultRemovalTime),
+		fmt.Sprintf("  office visits (serial run)       %d new cards × %v + %d changes × %v = %.2fs of pcscd polling",
+			cards, perCard.Round(time.Millisecond), changes, perChange.Round(time.Millisecond), pcscdShare.Seconds()),
+		fmt.Sprintf("  serial limit 2 × in process + polling = %.2fs; serial took %.2f of it", limit.Seconds(), float64(serial)/float64(limit)),
+	}
+	for _, l := range lines {
+		t.Log(l)
+	}
+	if out := os.Getenv("MYNAHIL_BENCH_OUT"); out != "" {
+		if err := os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	if cards+changes == 0 {
 		t.Error("no office visit was logged on pcsc: the suite did not go through the daemon")
 	}
-	if throughPCSCD > limit {
-		t.Errorf("through pcscd %v > 2 × %v + %v of pcscd polling = %v", throughPCSCD, inProcess, pcscdShare, limit)
+	if parSpecs != specs {
+		t.Errorf("the parallel run counted %d specs in its summary, the in-process run %d", parSpecs, specs)
 	}
+	if parallel > 2*inProcess {
+		t.Errorf("through pcscd with %d processes %v > 2 × in process %v", lifecycleProcs, parallel, inProcess)
+	}
+	if serial > limit {
+		t.Errorf("through pcscd serially %v > 2 × %v + %v of pcscd polling = %v", serial, inProcess, pcscdShare, limit)
+	}
+}
+
+// summaryLine is the suite's runsummary line: specs counted over all
+// processes, and how many ran, passed and were skipped.
+var summaryLine = regexp.MustCompile(`(?m)^\s*mynahil: Card lifecycle: (\d+) specs: (\d+) ran, (\d+) passed, (\d+) failed, (\d+) skipped`)
+
+// runLifecycle runs the suite binary on target with procs Ginkgo processes
+// (through the ginkgo CLI when more than one) and returns the wall time,
+// the specs of its one summary line, and the office visits logged: new
+// cards (each inserted once and removed once) and changes at the office.
+// It fails the test unless the run passed whole, with no spec skipped.
+func runLifecycle(t *testing.T, bin, target string, procs int) (took time.Duration, specs, cards, changes int) {
+	t.Helper()
+	visits := filepath.Join(t.TempDir(), "visits")
+	cmd := exec.Command(bin, "-test.count=1")
+	if procs > 1 {
+		cmd = exec.Command("go", "tool", "ginkgo", "--no-color", "-p", "--procs", strconv.Itoa(procs), bin)
+	}
+	cmd.Dir = "../scenarios/lifecycle"
+	cmd.Env = append(os.Environ(), "MYNAHIL_TARGET="+target, "MYNAHIL_VISIT_LOG="+visits)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took = time.Since(start)
+	what := fmt.Sprintf("lifecycle suite on %s with %d process(es)", target, procs)
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, out)
+	}
+	m := summaryLine.FindAllSubmatch(out, -1)
+	if len(m) != 1 {
+		t.Fatalf("%s: %d summary lines, want exactly one:\n%s", what, len(m), out)
+	}
+	n := func(i int) int { v, _ := strconv.Atoi(string(m[0][i])); return v }
+	if specs = n(1); specs == 0 || n(2) != specs || n(3) != specs || n(5) != 0 {
+		t.Fatalf("%s: %s; want every spec run and passed, none skipped", what, m[0][0])
+	}
+	b, _ := os.ReadFile(visits)
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		switch {
+		case line == "":
+		case line == "new card":
+			cards++
+		default:
+			changes++
+		}
+	}
+	return took, specs, cards, changes
 }
 
 // detection times pcscd noticing a simulated card inserted into and

@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mynahil/mynahil/conformance"
+	"github.com/mynahil/mynahil/vpcd"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -102,9 +103,9 @@ func branchByID(id string) conformance.Branch {
 // with its PINs, extended APDUs declared (the vpcd transport carries them,
 // docs/vpcd-pcscd.md §9), a 2 s APDU timeout (below faults.StallFor), a 1 s
 // slow-operation budget (below faults.SlowSignature) and a reduced soak.
-func matrixConfig(sim *conformance.Sim, soak int) conformance.Config {
+func matrixConfig(sim *conformance.Sim, reader string, soak int) conformance.Config {
 	return conformance.Config{
-		Reader:      conformance.VirtualReader,
+		Reader:      reader,
 		AuthPIN:     conformance.SimAuthPIN,
 		SignPIN:     conformance.SimSignPIN,
 		SoakCount:   soak,
@@ -116,23 +117,33 @@ func matrixConfig(sim *conformance.Sim, soak int) conformance.Config {
 	}
 }
 
+// matrixSlot is the vpcd slot of this Ginkgo process's card: slot 0 in a
+// serial run; under ginkgo -p each process has a reader of its own (the
+// first slot of its pair, as harness/target.ProcessSlot), so that profiles
+// run side by side, each alone in its reader (docs/conformance.md, "The
+// fault matrix in parallel").
+func matrixSlot() int { return 2 * (GinkgoParallelProcess() - 1) }
+
 func runProfile(name string, soak int) []conformance.Result {
 	p, ok := faults.ByName(name)
 	Expect(ok).To(BeTrue(), "unknown fault profile %q", name)
-	sim, err := conformance.StartSim(0, p, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelError})))
+	slot := matrixSlot()
+	reader := vpcd.ReaderName(slot)
+	sim, err := conformance.StartSim(slot, p, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelError})))
 	Expect(err).NotTo(HaveOccurred())
 	defer func() {
 		sim.Close()
 		// The next profile must not find this card still reported present.
-		Expect(conformance.WaitCard(conformance.VirtualReader, false, 5*time.Second+p.RemoveDelay)).To(Succeed())
+		Expect(conformance.WaitCard(reader, false, 5*time.Second+p.RemoveDelay)).To(Succeed())
 	}()
 	// The run starts with the card in the reader (a card missing at the
 	// start is "could not run", not a verdict).
-	Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second+p.InsertDelay)).To(Succeed())
-	results, base, err := conformance.Run(matrixConfig(sim, soak))
+	Expect(conformance.WaitCard(reader, true, 15*time.Second+p.InsertDelay)).To(Succeed())
+	results, base, err := conformance.Run(matrixConfig(sim, reader, soak))
 	Expect(err).NotTo(HaveOccurred())
 	// The baseline the run's timing limits derive from, kept in the report.
 	AddReportEntry("baseline", fmt.Sprintf("SELECT round trip median %v, max %v", base.Median, base.Max))
+	AddReportEntry("reader", fmt.Sprintf("%s (Ginkgo process %d)", reader, GinkgoParallelProcess()))
 	return results
 }
 
@@ -152,8 +163,12 @@ func summary(results []conformance.Result) string {
 	return b.String()
 }
 
-var _ = Describe("Fault matrix", Ordered, ContinueOnFailure, speclabel.Of(speclabel.FaultMatrix, speclabel.Slow), func() {
-	BeforeAll(func() {
+// The rows are independent specs (not Ordered): serially they run one after
+// the other in slot 0; under ginkgo -p (make unit, conformance-faults) they
+// spread over the processes, each profile in its process's own reader of
+// a pcscd serving two slots per process (scripts/with-pcscd --slots).
+var _ = Describe("Fault matrix", speclabel.Of(speclabel.FaultMatrix, speclabel.Slow), func() {
+	BeforeEach(func() {
 		if testing.Short() {
 			Skip("the fault matrix takes about 3 minutes: not with -short")
 		}

@@ -210,6 +210,15 @@ func StartPCSCD(ctx context.Context, opts ...Option) (*PCSCD, error) {
 	for _, o := range opts {
 		o(&c)
 	}
+	if c.slots == 0 {
+		n, err := defaultSlots()
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			WithSlots(n)(&c)
+		}
+	}
 	bin, err := lookBinary(c.binary)
 	if err != nil {
 		return nil, err

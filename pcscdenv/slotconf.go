@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/onsi/ginkgo/v2"
+
 	"github.com/mynahil/mynahil/vpcd"
 )
 
@@ -30,6 +32,20 @@ func Slots() (int, error) {
 		return 0, fmt.Errorf("%s=%q: want a number of vpcd slots from 1 to %d", EnvSlots, s, vpcd.MaxSlots)
 	}
 	return n, nil
+}
+
+// defaultSlots is how many slots StartPCSCD serves without WithSlots:
+// $MYNAHIL_VPCD_SLOTS when set; under ginkgo -p two per process (one
+// reader entry each, harness/target.ProcessSlot), at most vpcd.MaxSlots;
+// else 0, Debian's own config.
+func defaultSlots() (int, error) {
+	if os.Getenv(EnvSlots) != "" {
+		return Slots()
+	}
+	if sc, _ := ginkgo.GinkgoConfiguration(); sc.ParallelTotal > 1 {
+		return min(vpcd.MaxSlots, vpcd.SlotsPerEntry*sc.ParallelTotal), nil
+	}
+	return 0, nil
 }
 
 // writeSlotConf writes a reader.conf for n slots into a new temporary

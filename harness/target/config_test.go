@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/onsi/ginkgo/v2"
+
+	"github.com/mynahil/mynahil/pcscdenv"
 )
 
 func TestFromEnv(t *testing.T) {
@@ -36,6 +38,9 @@ func TestFromEnv(t *testing.T) {
 		{name: "no prompt in CI", env: map[string]string{"CI": "true"}, want: Config{Kind: Sim}},
 		{name: "slot", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "1"}, want: Config{Kind: PCSC, Slot: 1, Prompt: true}},
 		{name: "slot out of range", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "2"}, err: ErrConfig},
+		{name: "slot in a pcscd with more slots", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "15", pcscdenv.EnvSlots: "16"}, want: Config{Kind: PCSC, Slot: 15, Prompt: true}},
+		{name: "slot beyond a pcscd with more slots", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "4", pcscdenv.EnvSlots: "4"}, err: ErrConfig},
+		{name: "slot count out of range", env: map[string]string{EnvTarget: "pcsc", EnvSlot: "0", pcscdenv.EnvSlots: "17"}, err: ErrConfig},
 		{name: "slot not a number", env: map[string]string{EnvSlot: "one"}, err: ErrConfig},
 		{name: "PINs from the environment, never printed", env: map[string]string{EnvReader: "0", EnvAuthPIN: "4321", EnvSignPIN: "SECRET99"},
 			check: func(t *testing.T, c Config) {
@@ -48,7 +53,7 @@ func TestFromEnv(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{EnvTarget, EnvReader, EnvPhysical, EnvAllowDestructive, EnvFingerprint, EnvAuthPIN, EnvSignPIN, EnvSlot, EnvNoPrompt, "CI"} {
+			for _, k := range []string{EnvTarget, EnvReader, EnvPhysical, EnvAllowDestructive, EnvFingerprint, EnvAuthPIN, EnvSignPIN, EnvSlot, EnvNoPrompt, "CI", pcscdenv.EnvSlots} {
 				t.Setenv(k, "")
 			}
 			for k, v := range tc.env {
@@ -71,7 +76,7 @@ func TestFromEnv(t *testing.T) {
 			if _, set := tc.env[EnvSlot]; !set {
 				// The default slot is the Ginkgo process's (ginkgo -p runs
 				// this test in every process).
-				tc.want.Slot = ginkgo.GinkgoParallelProcess() - 1
+				tc.want.Slot = 2 * (ginkgo.GinkgoParallelProcess() - 1)
 			}
 			got := fmt.Sprintf("%s|%s|%v|%v|%s|%v|%d", c.Kind, c.Reader, c.Physical, c.AllowDestructive, c.Fingerprint, c.Prompt, c.Slot)
 			want := fmt.Sprintf("%s|%s|%v|%v|%s|%v|%d", tc.want.Kind, tc.want.Reader, tc.want.Physical, tc.want.AllowDestructive, tc.want.Fingerprint, tc.want.Prompt, tc.want.Slot)

@@ -63,7 +63,7 @@ const (
 	EnvFingerprint      = "MYNAHIL_CARD_FINGERPRINT"  // SHA-256 hex of the auth certificate DER
 	EnvAuthPIN          = "MYNAHIL_AUTH_PIN"
 	EnvSignPIN          = "MYNAHIL_SIGN_PIN"
-	EnvSlot             = "MYNAHIL_VPCD_SLOT" // pcsc target, simulated card: vpcd slot (default: Ginkgo process − 1)
+	EnvSlot             = "MYNAHIL_VPCD_SLOT" // pcsc target, simulated card: vpcd slot (default: ProcessSlot)
 	EnvNoPrompt         = "MYNAHIL_NO_PROMPT" // 1: never prompt for PINs
 )
 
@@ -111,7 +111,7 @@ func FromEnv() (Config, error) {
 		Fingerprint: os.Getenv(EnvFingerprint),
 		AuthPIN:     jpkiclient.PIN(os.Getenv(EnvAuthPIN)),
 		SignPIN:     jpkiclient.PIN(os.Getenv(EnvSignPIN)),
-		Slot:        ginkgo.GinkgoParallelProcess() - 1,
+		Slot:        ProcessSlot(),
 	}
 	var err error
 	if c.Physical, err = truthy(EnvPhysical); err != nil {
@@ -168,11 +168,24 @@ func (c *Config) normalise() error {
 		}
 		c.Fingerprint = fp
 	}
-	if c.Kind == PCSC && !c.Physical && (c.Slot < 0 || c.Slot > 1) {
-		return fmt.Errorf("%w: vpcd slot %d: Debian's vpcd has slots 0 and 1 (%s; at most 2 parallel processes)", ErrConfig, c.Slot, EnvSlot)
+	if c.Kind == PCSC && !c.Physical {
+		slots, err := pcscdenv.Slots()
+		if err != nil {
+			return fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		if c.Slot < 0 || c.Slot >= slots {
+			return fmt.Errorf("%w: vpcd slot %d: the pcscd serves slots 0 to %d (%s=%d); ginkgo -p with N processes needs 2N slots: scripts/with-pcscd --slots 2N (docs/suites.md, \"In parallel\")",
+				ErrConfig, c.Slot, slots-1, pcscdenv.EnvSlots, slots)
+		}
 	}
 	return nil
 }
+
+// ProcessSlot is the vpcd slot of this Ginkgo process's simulated card on
+// the pcsc target: each process has the two slots of one vpcd reader
+// entry, 2(p−1) for its target and 2(p−1)+1 for a world beside it
+// (docs/suites.md, "In parallel"), so that processes never share a reader.
+func ProcessSlot() int { return 2 * (ginkgo.GinkgoParallelProcess() - 1) }
 
 // NormaliseFingerprint accepts a SHA-256 fingerprint as hex with optional
 // colons or spaces (as openssl prints it) and returns lower-case hex

@@ -88,8 +88,8 @@ func NewWorld(start time.Time) *World {
 		existing := os.Getenv(EnvControl)
 		if int32(slot) == targetSlot.Load() || (existing != "" && cfg.Kind == target.PCSC) {
 			// A running daemon's first card sits in its --slot: the world
-			// uses the slot beside the target's.
-			slot = 1 - slot
+			// uses the other slot of the process's pair (target.ProcessSlot).
+			slot ^= 1
 		}
 		w.d = &daemon{kind: cfg.Kind, slot: slot, existing: existing}
 		ginkgo.DeferCleanup(w.d.close)

@@ -76,11 +76,11 @@ var (
 
 // Shared is a process-wide pool of 16 keys for the cards' keys in tests and
 // demos.
-func Shared() *Pool { return shared }
+func Shared() *Pool { loadShared(); return shared }
 
 // SharedRoots is a separate process-wide pool for the authorities' own keys
 // (roots, the card-info CAs), so that no card key ever equals a root key.
-func SharedRoots() *Pool { return roots }
+func SharedRoots() *Pool { loadShared(); return roots }
 
 // Fill generates every key of the pool now, so that later calls cost
 // nothing: tests whose steps run under a deadline call it first, so that

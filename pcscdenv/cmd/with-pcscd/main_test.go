@@ -22,6 +22,8 @@ func TestExitCodes(t *testing.T) {
 	}{
 		{"no command", "", []string{"--pcscd", missing}, 2, false},
 		{"unknown flag", "", []string{"--frobnicate", "true"}, 2, false},
+		{"more slots than pcscd serves", "", []string{"--slots", "17", "--pcscd", missing, "--", "sh", "-c", "touch \"$MARK\""}, 2, false},
+		{"no slots", "", []string{"--slots", "-1", "--pcscd", missing, "--", "sh", "-c", "touch \"$MARK\""}, 2, false},
 		{"missing pcscd in CI fails before the command", "true", []string{"--pcscd", missing, "--", "sh", "-c", "touch \"$MARK\"; exit 0"}, 1, false},
 		{"missing pcscd outside CI runs the command", "", []string{"--pcscd", missing, "--", "sh", "-c", "touch \"$MARK\"; exit 7"}, 7, true},
 		{"a signal becomes 128+n", "", []string{"--pcscd", missing, "--", "sh", "-c", "touch \"$MARK\"; kill -TERM $$"}, 128 + 15, true},
