@@ -3,6 +3,18 @@
 #   make test   run every test: unit, fuzz seeds, suites in-process and through real pcscd
 SHELL := /bin/bash
 GO ?= go
+# Go: the go on PATH when it is at least go.mod's version, else the one
+# scripts/go-toolchain fetched (README.md, "Prerequisites"). Every target but
+# help and clean first finds it (fetching it when missing: bin/go.mk), and
+# puts it first on PATH for the scripts and tests that run go themselves.
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),all)),)
+-include bin/go.mk
+endif
+bin/go.mk: go.mod scripts/go-toolchain
+	@mkdir -p bin && g=$$(scripts/go-toolchain) && echo "GO := $$g" > $@
+ifneq ($(filter /%,$(GO)),)
+export PATH := $(dir $(GO)):$(PATH)
+endif
 GINKGO := $(GO) tool ginkgo
 # chromium renders the HTML lifecycle report in its test (lifecyclereport).
 DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools chromium
@@ -22,7 +34,8 @@ help: ## list the targets
 
 # deps installs the Debian packages the PC/SC side needs (when missing) and the
 # Go modules. apt-get runs only when a package is absent.
-deps: ## install the Debian packages (when missing) and Go modules
+deps: ## Go (when missing or too old), the Debian packages (when missing) and Go modules
+	@echo "Go: $(GO) ($$($(GO) env GOVERSION))"
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -124,8 +124,8 @@ func (h *cliHelp) checkInvocation(words []string) []string {
 	var problems []string
 	flagsSeen := false
 	for _, w := range words {
-		if endToken(w) || strings.HasSuffix(w, ":") {
-			break // the end, or a message the command printed ("mynahil sim list: …")
+		if endToken(w) || strings.HasSuffix(w, ":") || strings.Contains(w, "$(") {
+			break // the end, a message the command printed ("mynahil sim list: …"), or "$(…)" whose end the snippet cut
 		}
 		quoted := strings.TrimRight(w, "'\"")
 		last := quoted != w // the end of a quoted command: "Run 'mynahil sim -h' for usage."
