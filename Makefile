@@ -3,10 +3,26 @@
 #   make test   run every test: unit, fuzz seeds, suites in-process and through real pcscd
 SHELL := /bin/bash
 GO ?= go
+# Go: the go on PATH when it is at least go.mod's version, else the one
+# scripts/go-toolchain fetched (README.md, "Prerequisites"). Every target but
+# help and clean first finds it (fetching it when missing: bin/go.mk), and
+# puts it first on PATH for the scripts and tests that run go themselves.
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),all)),)
+-include bin/go.mk
+endif
+bin/go.mk: go.mod scripts/go-toolchain
+	@mkdir -p bin && g=$$(scripts/go-toolchain) && echo "GO := \$$(firstword \$$(wildcard $$g) \$$(shell scripts/go-toolchain))" > $@
+ifneq ($(filter /%,$(GO)),)
+export PATH := $(dir $(GO)):$(PATH)
+endif
 GINKGO := $(GO) tool ginkgo
+DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools
 # chromium renders the HTML lifecycle report in its test (lifecyclereport);
-# libengine-pkcs11-openssl and curl run the TLS login example (examples/tlslogin).
-DEBS := pcscd libpcsclite-dev vsmartcard-vpcd opensc pcsc-tools chromium libengine-pkcs11-openssl curl
+# libengine-pkcs11-openssl and curl run the TLS login example
+# (examples/tlslogin): installed for the targets that run those tests only,
+# so a CI job that builds and runs its client (examples/ci) does without them.
+TEST_DEBS := chromium libengine-pkcs11-openssl curl
+DEBS_NEEDED = $(DEBS) $(if $(filter test test-busy test-system-pcscd unit unit-main examples,$(MAKECMDGOALS)),$(TEST_DEBS))
 REPORTS ?= reports
 # with-pcscd starts a private pcscd (never --auto-exit) for the command, or
 # reuses one that serves the vpcd readers, and stops what it started; in CI a
@@ -23,8 +39,9 @@ help: ## list the targets
 
 # deps installs the Debian packages the PC/SC side needs (when missing) and the
 # Go modules. apt-get runs only when a package is absent.
-deps: ## install the Debian packages (when missing) and Go modules
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+deps: ## Go (when missing or too old), the Debian packages (when missing) and Go modules
+	@echo "Go: $(GO) ($$($(GO) env GOVERSION))"
+	@missing=""; for p in $(DEBS_NEEDED); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -198,16 +215,18 @@ REHEARSAL_SUITES ?= ./scenarios/physical ./scenarios/jpki ./scenarios/lifecycle 
 rehearsal: build ## the physical-card path against the simulated card through pcscd
 	$(WITH_PCSCD) $(ISOLATE) -- $(GO) run ./scenarios/framework/rehearsal -mynahil bin/mynahil -reports $(REPORTS) $(REHEARSAL_SUITES)
 
-# physical-card: the suites against your physical test card, in two passes
-# (docs/physical-cards.md):
+# physical-card: the QA quick start (README.md, docs/physical-cards.md): the
+# suites that can run on a physical card (those with physical-safe or
+# destructive specs; PHYSICAL_SUITES overrides) against your test card, in
+# two passes, the destructive one only when the first passed:
 #   make physical-card READER="…"   with MYNAHIL_AUTH_PIN, MYNAHIL_SIGN_PIN,
 #   MYNAHIL_CARDINFO_PIN, MYNAHIL_ALLOW_DESTRUCTIVE=1,
 #   MYNAHIL_CARD_FINGERPRINT and MYNAHIL_OPERATOR=terminal as you choose.
-# The destructive pass runs only when everything else passed.
-PHYSICAL_SUITES ?= $(REHEARSAL_SUITES)
-physical-card: deps ## the suites against your physical test card: READER="…"
-	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='!destructive' $(PHYSICAL_SUITES)
-	MYNAHIL_READER="$(READER)" $(GINKGO) --keep-going --label-filter='destructive' $(PHYSICAL_SUITES)
+# Reports: $(REPORTS)/physical-card-{1,2}.{xml,json} and physical-card.html;
+# the last line is the state the run left the card in.
+PHYSICAL_SUITES ?=
+physical-card: deps ## the suites that can run on a physical card, against yours: READER="…" (JUnit, JSON, HTML)
+	MYNAHIL_READER="$(READER)" $(GO) run ./scenarios/framework/physicalcard -reports $(REPORTS) -ginkgo "$(GINKGO)" $(PHYSICAL_SUITES)
 
 # The processes of a run (go test ./..., ginkgo -p, the three targets of
 # make suites) take the simulated cards' RSA keys from one file instead of

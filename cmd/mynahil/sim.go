@@ -39,6 +39,7 @@ func init() {
 }
 
 const simHelp = `Usage: mynahil sim [flags]
+       mynahil sim [flags] -- CMD [ARGS...]
        mynahil sim <command> [flags]     (list, status, insert, remove, call, wait)
 
 Runs simulated My Number Cards and puts them into vpcd's virtual readers
@@ -64,6 +65,13 @@ Commands (run 'mynahil sim <command> -h' for their flags):
   remove   take cards out (also: kill -USR1 <pid> removes all, -USR2 inserts all)
   call     call any control method: 'mynahil sim call control.methods'
   wait     wait until the cards are in their readers, for scripts
+
+With -- CMD, the sim runs CMD once its cards are in their readers (as
+'mynahil sim wait' sees them; --ready-timeout bounds the wait), with
+$MYNAHIL_STATE set to the state directory, stops when CMD ends and exits
+with CMD's status (3 when the cards never got ready; CMD did not run):
+
+  scripts/with-pcscd -- mynahil sim --state "$(mktemp -d)" -- pkcs15-tool --list-certificates
 
 Time: the sim runs on the wall clock unless a new state directory is started
 with --clock virtual:2026-04-01T09:00:00+09:00 (or virtual:2026-04-01); the
@@ -93,17 +101,34 @@ func simDaemon(cio *cli.IO, args []string) error {
 	verbose := fs.Bool("v", false, "log every APDU (masked) and every connection attempt")
 	relyingParty := fs.String("relying-party", "", "start the CA, CRL and OCSP endpoints with the sim at loopback `HOST:PORT` (e.g. 127.0.0.1:8080); default: on the first 'office endpoints', on a free port")
 	timingName := fs.String("timing", "", "answer as slowly as a real card: timing `PROFILE` instant, contact or contactless, for every card this run (default: each card profile's \"timing\", else instant; docs/card.md §7.1)")
+	logFile := fs.String("log", "", "append the sim's log to `FILE` instead of standard error")
+	readyTimeout := fs.Duration("ready-timeout", time.Minute, "with -- CMD: wait at most `D` for the cards to be in their readers")
 	if err := fs.Parse(cio, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
+	var command []string
+	if n := len(args) - fs.NArg(); n > 0 && args[n-1] == "--" {
+		command = fs.Args()
+		if len(command) == 0 {
+			return fs.Usagef("-- needs a command to run")
+		}
+	} else if fs.NArg() > 0 {
 		return fs.Usagef("unknown command %q (have: list, status, insert, remove, call, wait)", fs.Arg(0))
 	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(cio.Stderr, &slog.HandlerOptions{Level: level}))
+	logTo := cio.Stderr
+	if *logFile != "" {
+		f, err := os.OpenFile(*logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return cli.Env(fmt.Errorf("opening the log: %w", err))
+		}
+		defer f.Close()
+		logTo = f
+	}
+	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
 	cfg := simd.Config{
 		StateDir:           *state,
 		FirstSlot:          *slot,
@@ -134,14 +159,16 @@ func simDaemon(cio *cli.IO, args []string) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case sig := <-sigs:
-			log.Info("stopping", "signal", sig.String())
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	if command == nil { // with a command, the signals go to it (runWithSim)
+		go func() {
+			select {
+			case sig := <-sigs:
+				log.Info("stopping", "signal", sig.String())
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	if *vpcdAddr == simd.DefaultVPCD {
 		// One card source per slot: refuse when another process serves them.
 		release, err := pcscdenv.ClaimSlots("mynahil sim")
@@ -156,6 +183,11 @@ func simDaemon(cio *cli.IO, args []string) error {
 	}
 	if err != nil {
 		return cli.Env(err)
+	}
+	if command != nil {
+		return runWithSim(ctx, cancel, cio, d, sigs, command, simCommandConfig{
+			state: *state, timeout: *readyTimeout, skipPCSC: *vpcdAddr != simd.DefaultVPCD,
+		})
 	}
 	return d.Run(ctx)
 }

@@ -124,16 +124,23 @@ func TestQuickStarts(t *testing.T) {
 		if script == qs["physical"] {
 			t.Fatal(`the physical quick start no longer names its reader as READER="ACS ACR39U"`)
 		}
-		// The simulated card stands in for the physical one: the sim serves
-		// it in "Virtual PCD 00 00" of the same private pcscd.
+		// The simulated card stands in for the physical one: 'mynahil sim --
+		// CMD' serves it in "Virtual PCD 00 00" of the same private pcscd
+		// while the quick start runs.
 		state := t.TempDir()
 		out := bash(t, ctx, `make build >/dev/null
-bin/mynahil sim --state `+state+` 2>`+state+`/sim.log & sim=$!
-trap 'kill $sim; wait $sim' EXIT
-bin/mynahil sim wait --timeout 60s --state `+state+`
-`+script)
+bin/mynahil sim --state `+state+` --log `+state+`/sim.log -- bash -e -c '`+strings.ReplaceAll(script, "'", `'\''`)+`'`)
 		if !strings.Contains(out, "Virtual PCD 00 00") || !regexp.MustCompile(`[1-9]\d* Passed`).MatchString(out) {
 			t.Errorf("no specs passed on the stand-in card:\n%s", out)
+		}
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, `mynahil: the card in "Virtual PCD 00 00" is left with `) {
+			t.Errorf("the run does not end with the card's state; last line %q", last)
+		}
+		for _, f := range []string{"physical-card-1.xml", "physical-card-1.json", "physical-card.html"} {
+			if _, err := os.Stat(filepath.Join(root, "reports", f)); err != nil {
+				t.Errorf("no report %s: %v", f, err)
+			}
 		}
 	})
 }

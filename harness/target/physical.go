@@ -13,6 +13,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness"
 	"github.com/mynahil/mynahil/harness/apduclient"
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/operator"
 	"github.com/mynahil/mynahil/harness/pcsc"
@@ -190,16 +191,8 @@ func (t *Target) noteReissued() {
 	if !t.cfg.Physical || t.t == nil {
 		return
 	}
-	c := jpkiclient.New(t.t)
-	if err := c.SelectAP(); err != nil {
-		return
-	}
-	_, der, err := c.ReadCertificate(jpkiclient.AuthCert)
-	if err != nil {
-		return
-	}
-	fp := Fingerprint(der)
-	if fp == t.fingerprint {
+	fp, err := cardid.Read(t.t)
+	if err != nil || fp == t.fingerprint {
 		return
 	}
 	msg := fmt.Sprintf("the office issued the card's auth certificate anew: its SHA-256 is now %s (was %s); give it as %s in the next run", fp, t.fingerprint, EnvFingerprint)

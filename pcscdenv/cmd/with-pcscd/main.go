@@ -14,7 +14,10 @@
 // namespace with its own /run/pcscd (docs/vpcd-pcscd.md §6.4; needs root and
 // unshare): nothing on the host's ports 35963/35964 or in its /run/pcscd is
 // touched, and parallel runs cannot meet. The command then has no network
-// beyond its own loopback.
+// beyond its own loopback. Run by another user than root, --isolate says
+// on one line that it needs root and runs the command without isolation
+// (this machine's pcscd, when it serves the vpcd readers); run it as root,
+// or with sudo, for the private namespaces.
 package main
 
 import (
@@ -36,6 +39,9 @@ import (
 // nsMarker tells the re-executed copy that it already runs in the private
 // namespaces.
 const nsMarker = "MYNAHIL_PCSCD_NAMESPACE"
+
+// geteuid is os.Geteuid; a test plays another user with it.
+var geteuid = os.Geteuid
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -62,7 +68,10 @@ func run(argv []string) int {
 		return 2
 	}
 	if *isolate && os.Getenv(nsMarker) == "" {
-		return reexecIsolated(argv)
+		if geteuid() == 0 {
+			return reexecIsolated(argv)
+		}
+		fmt.Fprintln(os.Stderr, "with-pcscd: --isolate skipped: private network and mount namespaces need root (run as root or with sudo); running without them")
 	}
 	if os.Getenv(nsMarker) != "" {
 		// Consumed here: the command (perhaps another with-pcscd) must not
@@ -186,10 +195,6 @@ func reexecIsolated(argv []string) int {
 	unshare, err := exec.LookPath("unshare")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "with-pcscd: --isolate needs unshare (util-linux): %v\n", err)
-		return 1
-	}
-	if os.Geteuid() != 0 {
-		fmt.Fprintf(os.Stderr, "with-pcscd: --isolate needs root (new network and mount namespaces)\n")
 		return 1
 	}
 	args := append([]string{"--net", "--mount", "--propagation", "private", "--", self}, argv...)

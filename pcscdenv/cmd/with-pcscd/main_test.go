@@ -78,3 +78,20 @@ func TestRunsNextToPCSCD(t *testing.T) {
 		t.Errorf("pcscd answering after the run = %v, want %v (it was running before: %v)", alive, wasRunning, wasRunning)
 	}
 }
+
+// TestIsolateAsAnotherUser: --isolate run by another user than root runs
+// the command anyway, in this machine's namespaces, instead of failing.
+func TestIsolateAsAnotherUser(t *testing.T) {
+	ns, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Skip("no /proc/self/ns/net")
+	}
+	geteuid = func() int { return 1000 }
+	defer func() { geteuid = os.Geteuid }()
+	t.Setenv("NS", ns)
+	missing := filepath.Join(t.TempDir(), "no-pcscd")
+	code := run([]string{"--isolate", "--pcscd", missing, "--", "sh", "-c", `[ "$(readlink /proc/self/ns/net)" = "$NS" ] && exit 7; exit 8`})
+	if code != 7 {
+		t.Errorf("exit %d, want 7: the command run in this machine's network namespace", code)
+	}
+}
