@@ -40,6 +40,9 @@ type physical struct {
 	op      operator.Operator
 	blocked map[jpkiclient.PINRef]bool
 	swap    *swapTransport
+	// reissued is the auth certificate's SHA-256 after the office last
+	// issued it anew in this run, "" before.
+	reissued string
 }
 
 // readPhysicalEnv reads the card-info PIN and the operator.
@@ -196,11 +199,16 @@ func (t *Target) noteReissued() {
 	if err != nil {
 		return
 	}
+	was := t.fingerprint
+	if t.ph.reissued != "" {
+		was = t.ph.reissued
+	}
 	fp := Fingerprint(der)
-	if fp == t.fingerprint {
+	if fp == was {
 		return
 	}
-	msg := fmt.Sprintf("the office issued the card's auth certificate anew: its SHA-256 is now %s (was %s); give it as %s in the next run", fp, t.fingerprint, EnvFingerprint)
+	t.ph.reissued = fp
+	msg := fmt.Sprintf("the office issued the card's auth certificate anew: its SHA-256 is now %s (was %s); give it as %s in the next run", fp, was, EnvFingerprint)
 	ginkgo.AddReportEntry("card re-issued", msg)
 	fmt.Fprintf(os.Stdout, "mynahil: %s\n", msg)
 }
