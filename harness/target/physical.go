@@ -102,16 +102,6 @@ func (t *Target) Reader() string { return t.ph.reader }
 // office's part (MYNAHIL_OPERATOR is unset).
 var ErrNoOperator = errors.New("needs an operator: set " + EnvOperator + "=terminal (or sim:ADDR for the simulator's office)")
 
-// RequireOperator skips the running spec, with the reason the run's
-// summary counts ("needs an operator"), when nobody performs the office's
-// part. Specs labelled interactive are skipped by the guard already; call
-// it in a spec (or a BeforeAll) that asks for a counter step otherwise.
-func (t *Target) RequireOperator() {
-	if t.ph.op == nil {
-		ginkgo.Skip(ErrNoOperator.Error(), 1)
-	}
-}
-
 // Office asks the operator to have the office re-set PIN ref to the value
 // the run was given (AtCounter with operator.ResetPIN).
 func (t *Target) Office(ref jpkiclient.PINRef) error { return t.AtCounter(operator.ResetPIN, ref) }
