@@ -43,6 +43,9 @@ type physical struct {
 	budget   *pinbudget.Budget
 	withheld map[string]string // pinbudget.Key.Name → reason
 	swap     *swapTransport
+	// reissued is the auth certificate's SHA-256 after the office last
+	// issued it anew in this run, "" before.
+	reissued string
 }
 
 // readPhysicalEnv reads the card-info PIN and the operator.
@@ -101,16 +104,6 @@ func (t *Target) Reader() string { return t.ph.reader }
 // ErrNoOperator: a counter step was asked for, but nobody performs the
 // office's part (MYNAHIL_OPERATOR is unset).
 var ErrNoOperator = errors.New("needs an operator: set " + EnvOperator + "=terminal (or sim:ADDR for the simulator's office)")
-
-// RequireOperator skips the running spec, with the reason the run's
-// summary counts ("needs an operator"), when nobody performs the office's
-// part. Specs labelled interactive are skipped by the guard already; call
-// it in a spec (or a BeforeAll) that asks for a counter step otherwise.
-func (t *Target) RequireOperator() {
-	if t.ph.op == nil {
-		ginkgo.Skip(ErrNoOperator.Error(), 1)
-	}
-}
 
 // Office asks the operator to have the office re-set PIN ref to the value
 // the run was given (AtCounter with operator.ResetPIN).
@@ -192,10 +185,18 @@ func (t *Target) noteReissued() {
 		return
 	}
 	fp, err := cardid.Read(t.t)
-	if err != nil || fp == t.fingerprint {
+	if err != nil {
 		return
 	}
-	msg := fmt.Sprintf("the office issued the card's auth certificate anew: its SHA-256 is now %s (was %s); give it as %s in the next run", fp, t.fingerprint, EnvFingerprint)
+	was := t.fingerprint
+	if t.ph.reissued != "" {
+		was = t.ph.reissued
+	}
+	if fp == was {
+		return
+	}
+	t.ph.reissued = fp
+	msg := fmt.Sprintf("the office issued the card's auth certificate anew: its SHA-256 is now %s (was %s); give it as %s in the next run", fp, was, EnvFingerprint)
 	ginkgo.AddReportEntry("card re-issued", msg)
 	fmt.Fprintf(os.Stdout, "mynahil: %s\n", msg)
 }

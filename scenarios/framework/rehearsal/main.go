@@ -150,11 +150,24 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	counts, err := coverage(reports)
+	if err != nil {
+		return err
+	}
+	if err := appendFile(summary, counts.String()); err != nil {
+		return err
+	}
 	if b, err := os.ReadFile(summary); err == nil {
 		fmt.Printf("rehearsal: summary\n%s", b)
 	}
 	for _, m := range missing {
 		failed = append(failed, "did not pass in either pass: "+m)
+	}
+	if err := counts.check(); err != nil {
+		failed = append(failed, err.Error())
+	}
+	if explicit(o.pkgs) && len(counts) != len(o.pkgs) {
+		failed = append(failed, fmt.Sprintf("the reports hold %d suites of the %d packages given: a suite that did not report cannot be counted", len(counts), len(o.pkgs)))
 	}
 	leaks, err := personalData(reports, profile.Default())
 	if err != nil {
@@ -169,8 +182,18 @@ func run() error {
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n  "))
 	}
-	fmt.Println("rehearsal: every physical-safe, destructive and interactive spec ran and passed; the reports show none of the holder's personal data; the card is left with every try of its seven keys, and its original PINs")
+	fmt.Printf("rehearsal: every physical-safe, destructive and interactive spec ran and passed (%s); the reports show none of the holder's personal data; the card is left with every try of its seven keys, and its original PINs\n", counts.overall())
 	return nil
+}
+
+// explicit reports whether pkgs name packages one by one (no "..." pattern).
+func explicit(pkgs []string) bool {
+	for _, p := range pkgs {
+		if strings.Contains(p, "...") {
+			return false
+		}
+	}
+	return true
 }
 
 // personalData names the holder's facts (name, address, birth date, My
