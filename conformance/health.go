@@ -2,12 +2,12 @@ package conformance
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/mynahil/mynahil/harness/cardid"
 	"github.com/mynahil/mynahil/harness/jpkiclient"
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
@@ -57,7 +57,7 @@ func AsEnvFault(err error) *EnvFault {
 // the SHA-256 of the auth certificate (nil when it could not be read).
 type cardID struct {
 	atr         []byte
-	fingerprint []byte
+	fingerprint string // harness/cardid: the auth certificate's SHA-256
 }
 
 // noteCard records the card of the run (its ATR and auth certificate) for
@@ -104,8 +104,7 @@ func readCardID(cfg *Config) (cardID, []byte) {
 	if _, err := parseCert(der); err != nil {
 		return id, nil
 	}
-	sum := sha256.Sum256(der)
-	id.fingerprint = sum[:]
+	id.fingerprint = cardid.Of(der)
 	return id, der
 }
 
@@ -214,25 +213,25 @@ func (rs *RunState) otherCard(cfg *Config, check string) *EnvFault {
 	rs.mu.Lock()
 	was := rs.card
 	rs.mu.Unlock()
-	if was.fingerprint == nil && was.atr == nil {
+	if was.fingerprint == "" && was.atr == nil {
 		return nil
 	}
 	now, _ := readCardID(cfg)
 	differs := false
 	switch {
-	case was.fingerprint != nil && now.fingerprint != nil:
-		if !bytes.Equal(now.fingerprint, was.fingerprint) {
+	case was.fingerprint != "" && now.fingerprint != "":
+		if now.fingerprint != was.fingerprint {
 			again, _ := readCardID(cfg)
-			differs = bytes.Equal(again.fingerprint, now.fingerprint)
+			differs = again.fingerprint == now.fingerprint
 		}
-	case was.fingerprint == nil && now.atr != nil:
+	case was.fingerprint == "" && now.atr != nil:
 		differs = !bytes.Equal(now.atr, was.atr)
 	}
 	if !differs {
 		return nil
 	}
 	return &EnvFault{Cause: CauseOtherCard,
-		What: fmt.Sprintf("the card in %q is not the one the run started with (ATR %s then, %s now; auth certificate SHA-256 %X then, %X now)",
+		What: fmt.Sprintf("the card in %q is not the one the run started with (ATR %s then, %s now; auth certificate SHA-256 %s then, %s now)",
 			cfg.Reader, hexs(was.atr), hexs(now.atr), was.fingerprint, now.fingerprint),
 		Do: "leave the same card in the reader for the whole run, then run again"}
 }
