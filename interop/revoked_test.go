@@ -9,6 +9,7 @@ import (
 
 	"github.com/mynahil/mynahil/interop"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/authority"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -32,7 +33,7 @@ var _ = Describe("a card whose auth certificate was given up at the counter", Or
 		c, err := o.IssueCard(profile.Default())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(o.RevokeCertificate(c.ID, authority.Auth)).To(Succeed())
-		a, err := pcscdenv.Attach(ctx, c.Chip, 1)
+		a, err := vpcdslot.Attach(ctx, c.Chip, 1)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(a.Detach)
 		module, err = interop.PKCS11Module()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/pcscdenv/vpcdslot"
 	"github.com/mynahil/mynahil/simcard"
 	"github.com/mynahil/mynahil/simcard/card"
 	"github.com/mynahil/mynahil/simcard/clock"
@@ -56,7 +57,7 @@ func TestReconnectDispositionsThroughPCSCD(t *testing.T) {
 		t.Fatal(err)
 	}
 	chip := &controlLog{Card: iss.Card}
-	a, err := pcscdenv.Attach(ctx, chip, 1)
+	a, err := vpcdslot.Attach(ctx, chip, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
