@@ -2,6 +2,7 @@ package transcript
 
 import (
 	"crypto/sha256"
+	"slices"
 	"strings"
 )
 
@@ -44,7 +45,12 @@ func prehashedSignBySFI() string {
 // scans find. VERIFY steps with a PIN placeholder are sent only when that
 // PIN was given and every try is left (Record).
 func Probe() []Step {
-	s := []Step{
+	return slices.Concat(probeMF(), probeJPKI(), probeWithPINs(), probeCardInfo())
+}
+
+// probeMF is the MF level (myna-card mf.rs) after a warm reset.
+func probeMF() []Step {
+	return []Step{
 		{Name: "ATR", Command: cmdATR, Check: CheckValue},
 		{Name: "warm reset: MF level", Command: cmdReset, Check: CheckLength},
 		// MF level (myna-card mf.rs).
@@ -64,7 +70,13 @@ func Probe() []Step {
 		{Name: "SELECT EF 2F10", Command: selEF("2F 10"), Check: CheckLength},
 		{Name: "setcos probe GET DATA DF30", Command: "00 CA DF 30 05", Check: CheckLength},
 		{Name: "SELECT PIV (foreign AID)", Command: "00 A4 04 00 09 A0 00 00 03 08 00 00 10 00", Check: CheckLength},
-		// JPKI applet (OpenSC card-jpki.c, myna CheckCard).
+	}
+}
+
+// probeJPKI is the JPKI applet without PINs (OpenSC card-jpki.c, myna
+// CheckCard), then the files EF scans find in it.
+func probeJPKI() []Step {
+	s := []Step{
 		{Name: "SELECT JPKI", Command: selDF(aidJPKI), Check: CheckLength},
 		{Name: "SELECT JPKI with FCI (jsapdu)", Command: "00 A4 04 00 0A " + aidJPKI + " 00", Check: CheckLength},
 		{Name: "GET DATA 00F0 in an applet", Command: "00 CA 00 F0 00", Check: CheckOpaque},
@@ -111,8 +123,14 @@ func Probe() []Step {
 			Step{Name: "SELECT JPKI EF " + ef + " (EF scans)", Command: selEF(ef), Check: CheckLength},
 			Step{Name: "READ JPKI EF " + ef, Command: "00 B0 00 00 00", Check: CheckLength})
 	}
-	// With the PINs: tries-left checks come first (Record refuses unless
-	// every try is left), then one correct VERIFY each.
+	return s
+}
+
+// probeWithPINs is sent with the PINs given: tries-left checks come first
+// (Record refuses unless every try is left), then one correct VERIFY each,
+// re-selecting, another applet and SCARD_RESET_CARD.
+func probeWithPINs() []Step {
+	var s []Step
 	s = append(s,
 		Step{Name: "SELECT EF 0018 auth PIN", Command: selEF("00 18"), Check: CheckLength},
 		Step{Name: "VERIFY auth PIN", Command: "00 20 00 80 " + AuthPINPlaceholder, Check: CheckLength},
@@ -145,7 +163,13 @@ func Probe() []Step {
 		Step{Name: "SELECT EF 0001 sign certificate", Command: selEF("00 01"), Check: CheckLength},
 		Step{Name: "READ sign certificate after SCARD_RESET_CARD", Command: "00 B0 00 00 04", Check: CheckLength},
 	)
-	// The card-info applets, read-only (myna pin status, myna-card, jsapdu).
+	return s
+}
+
+// probeCardInfo is the card-info applets, read-only (myna pin status,
+// myna-card, jsapdu), then the common applet and the ISD.
+func probeCardInfo() []Step {
+	var s []Step
 	s = append(s,
 		Step{Name: "SELECT text applet", Command: selDF(aidText), Check: CheckLength},
 		Step{Name: "SELECT text EF 0011 PIN", Command: selEF("00 11"), Check: CheckLength},
