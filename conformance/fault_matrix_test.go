@@ -61,7 +61,9 @@ var faultTable = []faultCase{
 	{"flip-long-command", []string{"R06.echo"}, nil},
 	{"impatient-reader", []string{"R11.gives-up", "R17.flow"}, nil},
 	{"stall", []string{"R12.hang", "R20.concurrency"}, []string{"R06", "R07", "R11", "R17"}}, // the PIN paths start with a case-1 tries-left query
-	{"corrupt-sw", []string{"R13.undefined", "R06.case34"}, []string{"R05", "R06", "R09", "R10", "R17"}},
+	// The PIN paths (R07, R11) ask the tries left first: a garbled 63C3
+	// reads 63C2, and the PIN budget sends no PIN short of a try.
+	{"corrupt-sw", []string{"R13.undefined", "R06.case34"}, []string{"R05", "R06", "R07", "R09", "R10", "R11", "R17"}},
 	{"ignore-reset", []string{"R15.reset", "R16.reset"}, nil},
 	{"latency-spikes", []string{"R16.soak-latency", "R16.soak-p99"}, nil},
 	{"garble-now-and-then", []string{"R16.soak-answer"}, nil},

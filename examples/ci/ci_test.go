@@ -114,10 +114,12 @@ func dockerSteps(t *testing.T, text string) []string {
 	return steps
 }
 
+var safeWord = regexp.MustCompile(`^[A-Za-z0-9_./=:-]+$`)
+
 func shellQuote(argv []string) string {
 	var q []string
 	for _, a := range argv {
-		if regexp.MustCompile(`^[A-Za-z0-9_./=:-]+$`).MatchString(a) {
+		if safeWord.MatchString(a) {
 			q = append(q, a)
 		} else {
 			q = append(q, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
@@ -219,6 +221,15 @@ func TestRecipesRun(t *testing.T) {
 	cmd.Env = append(cmd.Env, "MYNAHIL_NO_PROMPT=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	state := filepath.Join(root, "mynahil-state")
+	if _, err := os.Stat(state); err == nil {
+		t.Fatalf("%s exists before the run: move it aside, the test checks that the steps leave none", state)
+	}
+	defer func() {
+		if _, err := os.Stat(state); err == nil {
+			t.Errorf("a step left the sim's state directory (its keys) in the checkout: give the sim --state outside it")
+		}
+	}()
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("the recipes' steps failed: %v\n--- steps\n%s\n--- output\n%s", err, strings.Join(script, "\n"), out.String())
 	}

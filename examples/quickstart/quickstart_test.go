@@ -130,7 +130,7 @@ func TestQuickStarts(t *testing.T) {
 		state := t.TempDir()
 		out := bash(t, ctx, `make build >/dev/null
 bin/mynahil sim --state `+state+` --log `+state+`/sim.log -- bash -e -c '`+strings.ReplaceAll(script, "'", `'\''`)+`'`)
-		if !strings.Contains(out, "Virtual PCD 00 00") || !regexp.MustCompile(`[1-9]\d* Passed`).MatchString(out) {
+		if !strings.Contains(out, "Virtual PCD 00 00") || !regexp.MustCompile(`[1-9]\d* passed, 0 failed`).MatchString(out) {
 			t.Errorf("no specs passed on the stand-in card:\n%s", out)
 		}
 		lines := strings.Split(strings.TrimSpace(out), "\n")

@@ -6,7 +6,8 @@
 // destructive opt-in, the fingerprint, the sim's revocation endpoints and
 // the sim's office as the scripted operator: first every spec but the
 // destructive ones, then the destructive ones alone. Before them, a pass
-// with a mistyped auth PIN (wrongpin.go) proves the PIN budget: one try
+// with a mistyped auth PIN (wrongpin.go; the example suite too) proves
+// the PIN budget: one try
 // spent in the whole run, the reason first and last. It then checks the
 // two JSON reports: every spec labelled physical-safe, destructive or
 // interactive (and not sim-only) must have passed in one of the passes.

@@ -19,10 +19,12 @@ import (
 	"github.com/mynahil/mynahil/harness/target"
 )
 
-// wrongPINSuites are the suites of the pass with a mistyped auth PIN: two,
-// so that the budget is seen to hold across the processes of one ginkgo
-// run (the second finds the card short of a try and sends nothing).
-var wrongPINSuites = []string{"./scenarios/physical", "./scenarios/jpki"}
+// wrongPINSuites are the suites of the pass with a mistyped auth PIN: the
+// example suite a user copies (examples/client) first, then two scenario
+// suites, so that the budget is seen to hold across the processes of one
+// ginkgo run (the later ones find the card short of a try and send
+// nothing).
+var wrongPINSuites = []string{"./examples/client", "./scenarios/physical", "./scenarios/jpki"}
 
 // refused is the reason a QA engineer reads for the mistyped PIN.
 const refused = "the auth PIN given was refused; 2 of 3 tries left"
