@@ -78,7 +78,7 @@ unit: ## every package's tests, PC/SC ones through a private pcscd
 # or map in the binding would fail (package doc).
 RACE_PKGS := ./harness/pcsc
 unit-main: ## every package but conformance, through a private pcscd (part of make unit)
-	$(WITH_PCSCD) $(ISOLATE) --slots 4 -- $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$' -e '/examples/tlslogin$$')
+	$(WITH_PCSCD) $(ISOLATE) --slots 4 -- $(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/conformance$$' -e '/harness/pcsc$$' -e '/examples/tlslogin$$' -e '/examples/quickstart$$' -e '/examples/ci$$')
 	$(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 -race $(RACE_PKGS)
 # The conformance package runs under the race detector too: its PC/SC calls
 # outlive their deadlines in goroutines of their own (within), and its waits
@@ -248,12 +248,16 @@ test: deps ## everything CI runs, its independent parts at once
 	@echo "all tests passed"
 
 # examples: the example suite a user copies (examples/README.md), in process
-# and through pcscd, and the TLS login recipe (examples/tlslogin, a pcscd and
-# namespaces of its own; unit leaves it to this target).
-examples: deps ## the example client suite, in process and through pcscd
+# and through pcscd, the TLS login recipe (examples/tlslogin, a pcscd and
+# namespaces of its own), then the README's quick starts and the CI recipes
+# one after the other (-p 1): both build bin/mynahil and run the sim in the
+# checkout, so they must not run beside each other (unit leaves all four to
+# this target).
+examples: deps ## the example client suite, the TLS login recipe, the quick starts and the CI recipes
 	$(GO) test -count=1 ./examples/client/...
 	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 ./examples/client/...
 	$(GO) test -count=1 ./examples/tlslogin/...
+	$(GO) test -count=1 -p 1 ./examples/quickstart ./examples/ci
 
 # interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.
 interop: deps ## OpenSC and pcsc-tools against the simulated card
