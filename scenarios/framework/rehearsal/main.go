@@ -59,21 +59,8 @@ type options struct {
 }
 
 func run() error {
-	var o options
-	flag.StringVar(&o.mynahil, "mynahil", "bin/mynahil", "the mynahil binary")
-	flag.StringVar(&o.reports, "reports", "reports", "directory for the JSON reports and the summary")
-	flag.StringVar(&o.ginkgo, "ginkgo", "go tool ginkgo", "the ginkgo command")
-	flag.Parse()
-	o.pkgs = flag.Args()
-	if len(o.pkgs) == 0 {
-		o.pkgs = []string{"./scenarios/..."}
-	}
-	if err := os.MkdirAll(o.reports, 0o755); err != nil {
-		return err
-	}
-	// Ginkgo runs each suite in its package's directory.
-	var err error
-	if o.reports, err = filepath.Abs(o.reports); err != nil {
+	o, err := parseOptions()
+	if err != nil {
 		return err
 	}
 	state, err := os.MkdirTemp("", "mynahil-rehearsal-")
@@ -88,32 +75,77 @@ func run() error {
 		return err
 	}
 	defer stop()
+	reader, env, err := prepare(o, ctl)
+	if err != nil {
+		return err
+	}
+	pins := profile.Default().PINs
+	var failed []string
+	if err := wrongPINPass(o, env, reader, pins.Auth); err != nil {
+		failed = append(failed, "the pass with a mistyped auth PIN: "+err.Error())
+	}
+	reports, passFailures := passes(o, env)
+	failed = append(failed, passFailures...)
+	counts, judged, err := judge(o, reports, reader, pins)
+	if err != nil {
+		return err
+	}
+	failed = append(failed, judged...)
+	if len(failed) > 0 {
+		return errors.New(strings.Join(failed, "\n  "))
+	}
+	fmt.Printf("rehearsal: every physical-safe, destructive and interactive spec ran and passed (%s); the reports show none of the holder's personal data; the card is left with every try of its seven keys, and its original PINs\n", counts.overall())
+	return nil
+}
 
+// parseOptions reads the flags; the reports directory is made absolute,
+// since Ginkgo runs each suite in its package's directory.
+func parseOptions() (options, error) {
+	var o options
+	flag.StringVar(&o.mynahil, "mynahil", "bin/mynahil", "the mynahil binary")
+	flag.StringVar(&o.reports, "reports", "reports", "directory for the JSON reports and the summary")
+	flag.StringVar(&o.ginkgo, "ginkgo", "go tool ginkgo", "the ginkgo command")
+	flag.Parse()
+	o.pkgs = flag.Args()
+	if len(o.pkgs) == 0 {
+		o.pkgs = []string{"./scenarios/..."}
+	}
+	if err := os.MkdirAll(o.reports, 0o755); err != nil {
+		return o, err
+	}
+	var err error
+	o.reports, err = filepath.Abs(o.reports)
+	return o, err
+}
+
+// prepare finds the sim's card in its reader and builds the environment
+// the passes run in: the reader, the card's PINs and fingerprint, the
+// opt-in, the scripted operator and the sim's revocation endpoints, as a QA
+// engineer would give them for a physical card.
+func prepare(o options, ctl string) (reader string, env []string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	c, err := dial(ctx, ctl)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	defer c.Close()
-	reader, err := cardReader(ctx, c)
-	if err != nil {
-		return err
+	if reader, err = cardReader(ctx, c); err != nil {
+		return "", nil, err
 	}
 	fp, err := fingerprint(ctx, reader)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	ep, err := c.Endpoints(ctx)
 	if err != nil {
-		return fmt.Errorf("asking the sim for its revocation endpoints: %w", err)
+		return "", nil, fmt.Errorf("asking the sim for its revocation endpoints: %w", err)
 	}
 	fmt.Printf("rehearsal: the simulated card in %q as a physical card, auth certificate SHA-256 %s\n", reader, fp)
-
 	pins := profile.Default().PINs
 	summary := filepath.Join(o.reports, "rehearsal-summary.txt")
 	_ = os.Remove(summary)
-	env := append(cleanEnv(),
+	env = append(cleanEnv(),
 		target.EnvReader+"="+reader,
 		target.EnvAuthPIN+"="+pins.Auth,
 		target.EnvSignPIN+"="+pins.Sign,
@@ -131,11 +163,12 @@ func run() error {
 		"MYNAHIL_AUTH_OCSP_URL="+ep.OCSPAuth,
 		"MYNAHIL_SIGN_OCSP_URL="+ep.OCSPSign,
 	)
-	var failed []string
-	if err := wrongPINPass(o, env, reader, pins.Auth); err != nil {
-		failed = append(failed, "the pass with a mistyped auth PIN: "+err.Error())
-	}
-	var reports []string
+	return reader, env, nil
+}
+
+// passes runs the suites twice, without and then with the destructive
+// specs, and returns the two JSON reports and what failed.
+func passes(o options, env []string) (reports, failed []string) {
 	for i, filter := range []string{"!destructive", "destructive"} {
 		name := fmt.Sprintf("rehearsal-%d.json", i+1)
 		reports = append(reports, filepath.Join(o.reports, name))
@@ -147,16 +180,26 @@ func run() error {
 			failed = append(failed, fmt.Sprintf("pass %d (%s): %v", i+1, filter, err))
 		}
 	}
+	return reports, failed
+}
+
+// judge reads the passes' reports: every spec passed in one of them, at
+// least the share of specs the physical path must run, every suite given
+// reported, no personal data, and the card left as issued with its
+// original PINs. It prints and stores the counts.
+func judge(o options, reports []string, reader string, pins profile.PINs) (counts, []string, error) {
+	var failed []string
 	missing, err := unpassed(reports)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	counts, err := coverage(reports)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
+	summary := filepath.Join(o.reports, "rehearsal-summary.txt")
 	if err := appendFile(summary, counts.String()); err != nil {
-		return err
+		return nil, nil, err
 	}
 	if b, err := os.ReadFile(summary); err == nil {
 		fmt.Printf("rehearsal: summary\n%s", b)
@@ -172,7 +215,7 @@ func run() error {
 	}
 	leaks, err := personalData(reports, profile.Default())
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	failed = append(failed, leaks...)
 	if err := leftAsIssued(reader); err != nil {
@@ -180,11 +223,7 @@ func run() error {
 	} else if err := originalPINsWork(reader, pins); err != nil {
 		failed = append(failed, err.Error())
 	}
-	if len(failed) > 0 {
-		return errors.New(strings.Join(failed, "\n  "))
-	}
-	fmt.Printf("rehearsal: every physical-safe, destructive and interactive spec ran and passed (%s); the reports show none of the holder's personal data; the card is left with every try of its seven keys, and its original PINs\n", counts.overall())
-	return nil
+	return counts, failed, nil
 }
 
 // explicit reports whether pkgs name packages one by one (no "..." pattern).
