@@ -67,31 +67,9 @@ func record(cio *cli.IO, args []string, getenv func(string) string) error {
 	if !*sim && (*token != "" || *atr != "") {
 		return fs.Usagef("--token and --atr need --sim")
 	}
-	var (
-		t    harness.Transport
-		opts transcript.Options
-	)
-	if *sim {
-		p, err := simreplay.ParseProfileFlags(profile.Default(), *token, *atr)
-		if err != nil {
-			return fs.Usagef("%v", err)
-		}
-		s, err := simreplay.Issue(p)
-		if err != nil {
-			return cli.Failed(err)
-		}
-		t, opts = s.Transport, transcript.Options{AuthPIN: s.AuthPIN, SignPIN: s.SignPIN, Card: s.Description}
-	} else {
-		card, err := pcsc.Open(*reader, pcsc.Exclusive)
-		if err != nil {
-			return pcscError(fmt.Errorf("opening the card: %w", err))
-		}
-		t = card
-		opts = transcript.Options{
-			AuthPIN: jpkiclient.PIN(getenv("MYNAHIL_AUTH_PIN")),
-			SignPIN: jpkiclient.PIN(getenv("MYNAHIL_SIGN_PIN")),
-			Card:    "card in reader " + card.Reader(),
-		}
+	t, opts, err := recordSource(fs, *sim, *reader, *token, *atr, getenv)
+	if err != nil {
+		return err
 	}
 	defer harness.Close(t)
 	opts.Fingerprint = *fingerprint
@@ -112,6 +90,32 @@ func record(cio *cli.IO, args []string, getenv func(string) string) error {
 		fmt.Fprintf(cio.Stderr, "recorded %d steps into %s\n", len(tr.Steps), *out)
 	}
 	return nil
+}
+
+// recordSource opens the card to record: the simulated card of a profile in
+// process (with its PINs), or the card in a reader (PINs from the
+// environment only).
+func recordSource(fs *cli.FlagSet, sim bool, reader, token, atr string, getenv func(string) string) (harness.Transport, transcript.Options, error) {
+	if sim {
+		p, err := simreplay.ParseProfileFlags(profile.Default(), token, atr)
+		if err != nil {
+			return nil, transcript.Options{}, fs.Usagef("%v", err)
+		}
+		s, err := simreplay.Issue(p)
+		if err != nil {
+			return nil, transcript.Options{}, cli.Failed(err)
+		}
+		return s.Transport, transcript.Options{AuthPIN: s.AuthPIN, SignPIN: s.SignPIN, Card: s.Description}, nil
+	}
+	card, err := pcsc.Open(reader, pcsc.Exclusive)
+	if err != nil {
+		return nil, transcript.Options{}, pcscError(fmt.Errorf("opening the card: %w", err))
+	}
+	return card, transcript.Options{
+		AuthPIN: jpkiclient.PIN(getenv("MYNAHIL_AUTH_PIN")),
+		SignPIN: jpkiclient.PIN(getenv("MYNAHIL_SIGN_PIN")),
+		Card:    "card in reader " + card.Reader(),
+	}, nil
 }
 
 // writeTranscript writes to the file, or to w when path is empty.
