@@ -111,7 +111,7 @@ suites-sim:
 		$(MAKE) --no-print-directory suites-shard SHARD=$$i/$(SIM_SHARDS) SHARD_TARGET=sim || exit 1; done
 	$(MAKE) --no-print-directory suites-merge SHARD_TARGET=sim MERGED=scenarios-sim
 suites-vpcd:
-	$(call SUITE_RUN,vpcd)
+	$(call SUITE_RUN,vpcd,-p --procs 4)
 # On pcsc each suite runs in SUITE_PROCS Ginkgo processes, each with its
 # own card in its own readers (two vpcd slots per process,
 # harness/target.ProcessSlot) and its own worlds: pcscd's presence polling
