@@ -131,8 +131,8 @@ suites-sim: ## the scenario suites on the sim target alone (in process, as SIM_S
 	for i in $$(seq 1 $(SIM_SHARDS)); do \
 		$(MAKE) --no-print-directory suites-shard SHARD=$$i/$(SIM_SHARDS) SHARD_TARGET=sim || exit 1; done
 	$(MAKE) --no-print-directory suites-merge SHARD_TARGET=sim MERGED=scenarios-sim
-suites-vpcd: ## the scenario suites on the vpcd target alone (vpcd wire, no pcscd)
-	$(call SUITE_RUN,vpcd)
+suites-vpcd: ## the scenario suites on the vpcd target alone (vpcd wire, no pcscd, 4 processes)
+	$(call SUITE_RUN,vpcd,-p --procs 4)
 # On pcsc each suite runs in SUITE_PROCS Ginkgo processes, each with its
 # own card in its own readers (two vpcd slots per process,
 # harness/target.ProcessSlot) and its own worlds: pcscd's presence polling

@@ -116,17 +116,18 @@ func readCardID(cfg *Config) (cardID, []byte) {
 // What it cannot decide (a card that does not answer) it leaves to the
 // failure. check names the check for the messages.
 func (rs *RunState) health(cfg *Config, check string) *EnvFault {
+	// Only pcscd's own answer says it is gone (SCARD_E_NO_SERVICE): a call
+	// that times out may wait behind a reader that hangs, and a reader that
+	// hangs is the reader's fault (R12).
 	ctx, err := within(cfg.APDUTimeout, "establishing PC/SC context", pcsc.Establish)
 	if err != nil {
-		return pcscdFault(check, err)
+		return pcscdOrReader(cfg.Reader, check, err)
 	}
 	defer func() { _ = ctx.Close() }()
 	readers, err := within(cfg.APDUTimeout, "listing readers", ctx.ReaderNames)
 	switch {
-	case errors.Is(err, pcsc.ErrNoReaders):
-		return readerGone(cfg.Reader, check, err)
 	case err != nil:
-		return pcscdFault(check, err)
+		return pcscdOrReader(cfg.Reader, check, err)
 	case !contains(readers, cfg.Reader):
 		return readerGone(cfg.Reader, check, nil)
 	}

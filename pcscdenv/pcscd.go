@@ -250,6 +250,18 @@ func StartPCSCD(ctx context.Context, opts ...Option) (*PCSCD, error) {
 }
 
 func start(ctx context.Context, bin string, c config) (*PCSCD, error) {
+	if pid, ok, err := providedPCSCD(); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		// scripts/with-pcscd runs it for this whole run: wait for it,
+		// never start a second one nor clear its files, however slowly
+		// it answers on a loaded machine.
+		if _, err := waitReaders(ctx, c.readers, 3*c.timeout, nil); err != nil {
+			return nil, fmt.Errorf("waiting for the pcscd of scripts/with-pcscd (pid %d): %w: %w", pid, ErrNotReady, err)
+		}
+		return &PCSCD{pid: pid}, nil
+	}
 	if live, pid := liveDaemon(RunDir); live {
 		if _, err := waitReaders(ctx, c.readers, c.timeout/2, nil); err != nil {
 			return nil, fmt.Errorf("checking the pcscd already running (pid %s): %w: %w; stop it, or add vsmartcard-vpcd's /etc/reader.conf.d/vpcd and restart it",
@@ -418,7 +430,9 @@ func pidOf(dir string) int {
 // liveDaemon reports whether a pcscd answers on dir/pcscd.comm, with the pid
 // from its pid file when that names a live pcscd.
 func liveDaemon(dir string) (bool, int) {
-	conn, err := net.DialTimeout("unix", filepath.Join(dir, "pcscd.comm"), time.Second)
+	// Generous: a pcscd busy with many clients is slow to accept, and a
+	// false "not live" would clear its files (clearStale).
+	conn, err := net.DialTimeout("unix", filepath.Join(dir, "pcscd.comm"), 5*time.Second)
 	if err != nil {
 		return false, 0
 	}

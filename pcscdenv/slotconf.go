@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/onsi/ginkgo/v2"
 
@@ -16,6 +17,29 @@ import (
 // serves (scripts/with-pcscd --slots sets it for its command); Slots reads
 // it.
 const EnvSlots = "MYNAHIL_VPCD_SLOTS"
+
+// EnvPID is the pid of the pcscd that scripts/with-pcscd runs for its
+// command (it sets it): StartPCSCD then only waits for that pcscd's
+// readers, and never starts another nor clears its files.
+const EnvPID = "MYNAHIL_PCSCD_PID"
+
+// providedPCSCD reports the pcscd of $MYNAHIL_PCSCD_PID, and an error
+// when that process is not a live pcscd.
+func providedPCSCD() (pid int, ok bool, err error) {
+	v := os.Getenv(EnvPID)
+	if v == "" {
+		return 0, false, nil
+	}
+	pid, err = strconv.Atoi(v)
+	if err != nil || pid <= 0 {
+		return 0, false, fmt.Errorf("%s=%q: not a process ID", EnvPID, v)
+	}
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	if err != nil || strings.TrimSpace(string(comm)) != "pcscd" {
+		return pid, false, fmt.Errorf("the pcscd of scripts/with-pcscd (%s=%d) is gone: %w", EnvPID, pid, ErrNotReady)
+	}
+	return pid, true, nil
+}
 
 // DriverPath is Debian's vpcd driver (package vsmartcard-vpcd).
 var DriverPath = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"

@@ -287,7 +287,8 @@ func (c remoteClock) AddDate(years, months, days int) {
 // EnvVisitLog names a file to which every office visit of a daemon world
 // (a new card in the reader, a change at the office) appends one line:
 // the lifecycle benchmark counts the card's trips through pcscd's removal
-// and insertion detection with it.
+// and insertion detection with it. Each line is the Ginkgo process number,
+// a space and the visit ("new card", or the change).
 const EnvVisitLog = "MYNAHIL_VISIT_LOG"
 
 var visitMu sync.Mutex
@@ -304,5 +305,5 @@ func logVisit(what string) {
 		ginkgo.Fail("logging an office visit: " + err.Error())
 	}
 	defer f.Close()
-	fmt.Fprintln(f, what)
+	fmt.Fprintln(f, ginkgo.GinkgoParallelProcess(), what)
 }

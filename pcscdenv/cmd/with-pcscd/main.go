@@ -135,6 +135,10 @@ func run(argv []string) int {
 		}
 		fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %s), which serves the vpcd readers\n", pid)
 	}
+	if p.PID() != 0 {
+		// Test processes wait for this pcscd and never start their own.
+		_ = os.Setenv(pcscdenv.EnvPID, strconv.Itoa(p.PID()))
+	}
 	code := runCommand(args)
 	if err := p.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
