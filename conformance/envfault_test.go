@@ -20,6 +20,7 @@ import (
 	"github.com/mynahil/mynahil/conformance"
 	"github.com/mynahil/mynahil/harness/pcsc"
 	"github.com/mynahil/mynahil/pcscdenv"
+	"github.com/mynahil/mynahil/vpcd"
 	"github.com/mynahil/mynahil/vpcd/faults"
 )
 
@@ -49,10 +50,14 @@ func (fc envFaultCase) only() []string {
 
 // envFaultConfig is the run of an environment-fault row. The card is
 // served as if by another process (no card control): nobody puts it back.
-func envFaultConfig(log io.Writer, only []string) conformance.Config {
-	return conformance.Config{Reader: conformance.VirtualReader, AuthPIN: conformance.SimAuthPIN, SignPIN: conformance.SimSignPIN,
+func envFaultConfig(reader string, log io.Writer, only []string) conformance.Config {
+	return conformance.Config{Reader: reader, AuthPIN: conformance.SimAuthPIN, SignPIN: conformance.SimSignPIN,
 		APDUTimeout: 2 * time.Second, Only: only, Log: log}
 }
+
+// envReader is the reader of this Ginkgo process's slot pair, as the
+// fault matrix's rows use (matrixSlot): the rows run in parallel processes.
+func envReader() string { return vpcd.ReaderName(matrixSlot()) }
 
 // faultAfter is a run's log that calls fault once, right after the line
 // saying check passed: between two checks, as Run writes that line before
@@ -78,19 +83,19 @@ func runEnvFault(fc envFaultCase) conformance.JSONReport {
 	if fc.fault == nil {
 		return runInChild(fc)
 	}
-	sim, err := conformance.StartSim(0, faults.Healthy, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelError})))
+	sim, err := conformance.StartSim(matrixSlot(), faults.Healthy, slog.New(slog.NewTextHandler(GinkgoWriter, &slog.HandlerOptions{Level: slog.LevelError})))
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func() {
 		sim.Close()
-		Expect(conformance.WaitCard(conformance.VirtualReader, false, 10*time.Second)).To(Succeed())
+		Expect(conformance.WaitCard(envReader(), false, 10*time.Second)).To(Succeed())
 	})
-	Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second)).To(Succeed())
+	Expect(conformance.WaitCard(envReader(), true, 15*time.Second)).To(Succeed())
 	log := &faultAfter{Writer: GinkgoWriter, check: "R05", fault: func() { DeferCleanup(fc.fault(sim)) }}
 	start := time.Now()
-	results, _, err := conformance.Run(envFaultConfig(log, fc.only()))
+	results, _, err := conformance.Run(envFaultConfig(envReader(), log, fc.only()))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(log.fired).To(BeTrue(), "R05 did not pass:\n%s", summary(results))
-	return conformance.Summary{Env: conformance.Environment{Reader: conformance.VirtualReader}, Results: results, Start: start}.JSON()
+	return conformance.Summary{Env: conformance.Environment{Reader: envReader()}, Results: results, Start: start}.JSON()
 }
 
 // expectStoppedByFault: the run stopped at its third check (R13) with the
@@ -130,7 +135,7 @@ func expectStoppedByFault(fc envFaultCase, rep conformance.JSONReport) {
 func holdExclusively(*conformance.Sim) func() {
 	ctx, err := pcsc.Establish()
 	Expect(err).NotTo(HaveOccurred())
-	c, err := ctx.Connect(conformance.VirtualReader, pcsc.Exclusive)
+	c, err := ctx.Connect(envReader(), pcsc.Exclusive)
 	Expect(err).NotTo(HaveOccurred())
 	return func() {
 		_ = c.Disconnect(pcsc.LeaveCard)
@@ -149,10 +154,10 @@ func stopServingCard(sim *conformance.Sim) func() {
 // issuance: other keys, another auth certificate) into the reader. R07
 // then reads another certificate than the run's reference and fails.
 func swapCard(sim *conformance.Sim) func() {
-	Expect(sim.Leave(conformance.VirtualReader)).To(Succeed())
-	other, err := conformance.StartSim(0, faults.Healthy, nil)
+	Expect(sim.Leave(envReader())).To(Succeed())
+	other, err := conformance.StartSim(matrixSlot(), faults.Healthy, nil)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(conformance.WaitCard(conformance.VirtualReader, true, 15*time.Second)).To(Succeed())
+	Expect(conformance.WaitCard(envReader(), true, 15*time.Second)).To(Succeed())
 	return other.Close
 }
 
@@ -227,7 +232,7 @@ func killPCSCDMidRun() int {
 		<-p.Exited()
 	}}
 	start := time.Now()
-	results, _, err := conformance.Run(envFaultConfig(log, envFaultChecks))
+	results, _, err := conformance.Run(envFaultConfig(conformance.VirtualReader, log, envFaultChecks))
 	if err != nil || !log.fired {
 		return fail("run: %v (pcscd killed: %v)", err, log.fired)
 	}
