@@ -184,7 +184,16 @@ func runInChild(fc envFaultCase) conformance.JSONReport {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, unshare, "--net", "--mount", "--propagation", "private", "--", os.Args[0], "-test.run", "^$")
-	cmd.Env = append(os.Environ(), envFaultChild+"="+fc.name)
+	// The child starts a pcscd of its own: it must not take the parent's
+	// (scripts/with-pcscd's) for the one to use, nor its slot count.
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != pcscdenv.EnvPID && name != pcscdenv.EnvSlots && name != pcscdenv.EnvSlotsLent {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, envFaultChild+"="+fc.name)
 	cmd.Stderr = GinkgoWriter
 	out, err := cmd.Output()
 	Expect(err).NotTo(HaveOccurred(), "the child run failed (its log is above):\n%s", out)

@@ -44,9 +44,70 @@ Without them the PIN-dependent parts do not run and the verdict is at best
 "incomplete". The suite spends at most one wrong try per PIN and never sends
 a PIN with fewer than 2 tries left.`
 
+// conformanceRun is what the command line of 'mynahil conformance' asks.
+type conformanceRun struct {
+	cfg     conformance.Config
+	sim     bool
+	profile faults.Profile
+	report  string
+	asJSON  bool
+	verbose bool
+}
+
 // runConformance runs the checks against one PC/SC reader and writes the
 // reports (package conformance; docs/conformance.md).
 func runConformance(cio *cli.IO, args []string) error {
+	run, err := parseConformance(cio, args)
+	if err != nil {
+		return err
+	}
+	cfg := &run.cfg
+	start := time.Now()
+	env := conformance.Environment{}
+	results, base, err := runChecks(cio, cfg, &env, run)
+	var nr *conformance.NotRunError
+	switch {
+	case errors.As(err, &nr):
+	case err != nil:
+		return cli.Env(err)
+	}
+	env.Fill(*cfg)
+	sum := conformance.Summary{Env: env, Results: results, Start: start, Baseline: base}
+	if nr != nil {
+		sum.NotRun = nr
+	}
+	verdict := sum.Verdict()
+	verdictOut := cio.Stdout
+	if run.asJSON {
+		verdictOut = cio.Stderr // stdout carries the JSON
+	}
+	printSummary(cio.Stderr, verdictOut, sum, time.Since(start))
+	var paths []string
+	if run.report != "" {
+		if paths, err = conformance.WriteReports(run.report, sum); err != nil {
+			return cli.WithCode(conformance.ExitNotRun, fmt.Errorf("writing the report: %w", err))
+		}
+		for _, p := range paths {
+			fmt.Fprintf(cio.Stderr, "wrote %s\n", p)
+		}
+	}
+	code := conformance.ExitCode(verdict)
+	if run.asJSON {
+		printVerdictJSON(cio.Stdout, sum, cfg.Reader, paths, nr)
+	}
+	switch {
+	case nr != nil:
+		return cli.Reported(code, nr) // printed above
+	case code != 0:
+		return cli.Reported(code, errors.New(verdict))
+	}
+	return nil
+}
+
+// parseConformance reads the command line into the run's configuration;
+// PINs come from the environment only.
+func parseConformance(cio *cli.IO, args []string) (conformanceRun, error) {
+	var run conformanceRun
 	fs := cli.NewFlagSet("mynahil conformance", conformanceHelp)
 	reader := fs.String("reader", "", "PC/SC reader `NAME` (see 'mynahil readers'); default: the only reader, or \""+conformance.VirtualReader+"\" with --sim")
 	report := fs.String("report", "", "directory for report.html, report.json, junit.xml, ginkgo-report.json and conformance-checklist.md (created)")
@@ -62,13 +123,14 @@ func runConformance(cio *cli.IO, args []string) error {
 	asJSON := fs.JSON("print the verdict (or the error) as JSON on stdout")
 	verbose := fs.Bool("v", false, "log the simulated card's vpcd traffic")
 	if err := fs.Parse(cio, args); err != nil {
-		return err
+		return run, err
 	}
 	if err := fs.NoArgs(); err != nil {
-		return err
+		return run, err
 	}
 	usage := func(err error) error { return fs.Usagef("%v", err) }
-	cfg := conformance.Config{
+	run = conformanceRun{sim: *sim, report: *report, asJSON: *asJSON, verbose: *verbose}
+	run.cfg = conformance.Config{
 		Reader:      *reader,
 		AuthPIN:     jpkiclient.PIN(os.Getenv("MYNAHIL_AUTH_PIN")),
 		SignPIN:     jpkiclient.PIN(os.Getenv("MYNAHIL_SIGN_PIN")),
@@ -81,100 +143,68 @@ func runConformance(cio *cli.IO, args []string) error {
 		Log:         cio.Stderr,
 	}
 	if *only != "" {
-		cfg.Only = strings.Split(*only, ",")
-		if bad := conformance.UnknownIDs(cfg.Only); len(bad) > 0 {
-			return usage(fmt.Errorf("unknown check IDs %s (the checks are R01–R20; R21 is the report's mandatory/optional marking)", strings.Join(bad, ", ")))
+		run.cfg.Only = strings.Split(*only, ",")
+		if bad := conformance.UnknownIDs(run.cfg.Only); len(bad) > 0 {
+			return run, usage(fmt.Errorf("unknown check IDs %s (the checks are R01–R20; R21 is the report's mandatory/optional marking)", strings.Join(bad, ", ")))
 		}
 	}
 	p, ok := faults.ByName(*fault)
 	switch {
 	case !ok:
-		return usage(fmt.Errorf("unknown fault profile %q (have: %s)", *fault, strings.Join(faults.Names(), ", ")))
+		return run, usage(fmt.Errorf("unknown fault profile %q (have: %s)", *fault, strings.Join(faults.Names(), ", ")))
 	case *fault != "" && !*sim:
-		return usage(errors.New("--fault needs --sim"))
+		return run, usage(errors.New("--fault needs --sim"))
 	}
+	run.profile = p
 	if *interactive {
-		cfg.Prompter = linePrompter{in: bufio.NewReader(cio.Stdin), out: cio.Stderr}
+		run.cfg.Prompter = linePrompter{in: bufio.NewReader(cio.Stdin), out: cio.Stderr}
 	}
+	return run, nil
+}
 
-	start := time.Now()
-	env := conformance.Environment{}
-	var results []conformance.Result
-	var base conformance.Baseline
-	err := func() error {
-		if *sim {
-			stop, err := serveSim(cio.Stderr, &cfg, &env, p, *verbose)
-			if err != nil {
-				return err
-			}
-			defer stop()
+// runChecks serves the simulated card when asked, runs the preflight (so
+// that the report names the reader it chose) and the checks.
+func runChecks(cio *cli.IO, cfg *conformance.Config, env *conformance.Environment, run conformanceRun) ([]conformance.Result, conformance.Baseline, error) {
+	if run.sim {
+		stop, err := serveSim(cio.Stderr, cfg, env, run.profile, run.verbose)
+		if err != nil {
+			return nil, conformance.Baseline{}, err
 		}
-		// Preflight here too, so that the report names the reader it chose.
-		if _, err := conformance.Preflight(&cfg); err != nil {
-			return err
-		}
-		var err error
-		results, base, err = conformance.Run(cfg)
-		return err
-	}()
-	var nr *conformance.NotRunError
-	switch {
-	case errors.As(err, &nr):
-	case err != nil:
-		return cli.Env(err)
+		defer stop()
 	}
-	env.Fill(cfg)
-	sum := conformance.Summary{Env: env, Results: results, Start: start, Baseline: base}
-	if nr != nil {
-		sum.NotRun = nr
+	if _, err := conformance.Preflight(cfg); err != nil {
+		return nil, conformance.Baseline{}, err
 	}
+	return conformance.Run(*cfg)
+}
+
+// printVerdictJSON writes the --json result: the verdict, its exit code,
+// the reports written, the checks that failed or are unproven, and the
+// environment fault or the reason nothing ran.
+func printVerdictJSON(w io.Writer, sum conformance.Summary, reader string, paths []string, nr *conformance.NotRunError) {
 	verdict := sum.Verdict()
-	verdictOut := cio.Stdout
-	if *asJSON {
-		verdictOut = cio.Stderr // stdout carries the JSON
+	out := struct {
+		Verdict  string                 `json:"verdict"`
+		Code     int                    `json:"code"`
+		Reason   string                 `json:"error,omitempty"`
+		Reader   string                 `json:"reader"`
+		Reports  []string               `json:"reports,omitempty"`
+		Failed   []string               `json:"failed,omitempty"`
+		Unproven []string               `json:"incomplete,omitempty"`
+		Fault    *conformance.JSONFault `json:"environment_fault,omitempty"`
+	}{Verdict: verdict, Code: conformance.ExitCode(verdict), Reader: reader, Reports: paths, Fault: sum.JSON().Fault}
+	if nr != nil {
+		out.Reason = nr.Error()
 	}
-	printSummary(cio.Stderr, verdictOut, sum, time.Since(start))
-	var paths []string
-	if *report != "" {
-		if paths, err = conformance.WriteReports(*report, sum); err != nil {
-			return cli.WithCode(conformance.ExitNotRun, fmt.Errorf("writing the report: %w", err))
-		}
-		for _, p := range paths {
-			fmt.Fprintf(cio.Stderr, "wrote %s\n", p)
+	for _, r := range sum.Results {
+		switch {
+		case r.Status == conformance.Failed:
+			out.Failed = append(out.Failed, r.Check.ID)
+		case r.Check.Mandatory && r.Status != conformance.Passed:
+			out.Unproven = append(out.Unproven, r.Check.ID)
 		}
 	}
-	code := conformance.ExitCode(verdict)
-	if *asJSON {
-		out := struct {
-			Verdict  string                 `json:"verdict"`
-			Code     int                    `json:"code"`
-			Reason   string                 `json:"error,omitempty"`
-			Reader   string                 `json:"reader"`
-			Reports  []string               `json:"reports,omitempty"`
-			Failed   []string               `json:"failed,omitempty"`
-			Unproven []string               `json:"incomplete,omitempty"`
-			Fault    *conformance.JSONFault `json:"environment_fault,omitempty"`
-		}{Verdict: verdict, Code: code, Reader: cfg.Reader, Reports: paths, Fault: sum.JSON().Fault}
-		if nr != nil {
-			out.Reason = nr.Error()
-		}
-		for _, r := range results {
-			switch {
-			case r.Status == conformance.Failed:
-				out.Failed = append(out.Failed, r.Check.ID)
-			case r.Check.Mandatory && r.Status != conformance.Passed:
-				out.Unproven = append(out.Unproven, r.Check.ID)
-			}
-		}
-		_ = json.NewEncoder(cio.Stdout).Encode(out)
-	}
-	switch {
-	case nr != nil:
-		return cli.Reported(code, nr) // printed above
-	case code != 0:
-		return cli.Reported(code, errors.New(verdict))
-	}
-	return nil
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 // serveSim claims the vpcd slots, makes sure no other card source serves
