@@ -16,6 +16,10 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
+// checkR17 is check R17 (the full JPKI flow a client runs) of docs/conformance-checklist.md. Its
+// steps are the checklist item's, in its order, each recording what it
+// saw: it reads better whole, beside the checklist, than split into
+// helpers.
 func checkR17(t *T) {
 	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()

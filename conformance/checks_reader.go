@@ -17,6 +17,10 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
+// checkR01 is check R01 (the reader as pcscd lists it) of docs/conformance-checklist.md. Its
+// steps are the checklist item's, in its order, each recording what it
+// saw: it reads better whole, beside the checklist, than split into
+// helpers.
 func checkR01(t *T) {
 	s, err := t.session(t.cfg.APDUTimeout)
 	if err != nil {
@@ -192,6 +196,10 @@ func checkR03(t *T) {
 	}
 }
 
+// checkR04 is check R04 (removal and re-insertion as pcscd reports them) of docs/conformance-checklist.md. Its
+// steps are the checklist item's, in its order, each recording what it
+// saw: it reads better whole, beside the checklist, than split into
+// helpers.
 func checkR04(t *T) {
 	t.needMover()
 	s := t.open(pcsc.Shared)

@@ -15,6 +15,10 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
+// checkR15 is check R15 (sharing, transactions, reconnect and reset semantics) of docs/conformance-checklist.md. Its
+// steps are the checklist item's, in its order, each recording what it
+// saw: it reads better whole, beside the checklist, than split into
+// helpers.
 func checkR15(t *T) {
 	a := t.open(pcsc.Exclusive)
 	defer func() { _ = a.close() }()
@@ -97,6 +101,10 @@ func checkR15(t *T) {
 	}
 }
 
+// checkR16 is check R16 (warm and cold resets, the soak) of docs/conformance-checklist.md. Its
+// steps are the checklist item's, in its order, each recording what it
+// saw: it reads better whole, beside the checklist, than split into
+// helpers.
 func checkR16(t *T) {
 	s := t.open(pcsc.Shared)
 	defer func() { _ = s.close() }()
