@@ -29,7 +29,7 @@ func definedErr(sw uint16) bool {
 	return false
 }
 
-// checkR06 is check R06 (ISO 7816-3 cases 1 to 4 through the reader) of docs/conformance-checklist.md. Its
+// checkR06 is check R06 (APDU cases 1–4 at every short length) of docs/conformance-checklist.md. Its
 // steps are the checklist item's, in its order, each recording what it
 // saw: it reads better whole, beside the checklist, than split into
 // helpers.

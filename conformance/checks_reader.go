@@ -17,7 +17,7 @@ import (
 	"github.com/mynahil/mynahil/harness/pcsc"
 )
 
-// checkR01 is check R01 (the reader as pcscd lists it) of docs/conformance-checklist.md. Its
+// checkR01 is check R01 (the reader enumerates, powers the card, reports its attributes) of docs/conformance-checklist.md. Its
 // steps are the checklist item's, in its order, each recording what it
 // saw: it reads better whole, beside the checklist, than split into
 // helpers.
@@ -196,7 +196,7 @@ func checkR03(t *T) {
 	}
 }
 
-// checkR04 is check R04 (removal and re-insertion as pcscd reports them) of docs/conformance-checklist.md. Its
+// checkR04 is check R04 (card removed during a transmit) of docs/conformance-checklist.md. Its
 // steps are the checklist item's, in its order, each recording what it
 // saw: it reads better whole, beside the checklist, than split into
 // helpers.
