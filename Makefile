@@ -29,7 +29,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test test-busy test-system-pcscd unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard suites-merge bench-lifecycle bench-cards vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
+.PHONY: all help deps build demo test recipes test-busy test-system-pcscd unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard suites-merge bench-lifecycle bench-cards vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
 
 all: build ## the same as make build
 
@@ -247,19 +247,23 @@ test unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd s
 # most of their time is pcscd's polling, not CPU (docs/suites.md, "Speed").
 TEST_JOBS ?= 8
 test: deps ## everything CI runs, its independent parts at once
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) -O vet unit suites rehearsal examples
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) -O vet unit suites rehearsal examples recipes
 	@echo "all tests passed"
 
 # examples: the example suite a user copies (examples/README.md), in process
-# and through pcscd, the TLS login recipe (examples/tlslogin, a pcscd and
-# namespaces of its own), then the README's quick starts and the CI recipes
-# one after the other (-p 1): both build bin/mynahil and run the sim in the
-# checkout, so they must not run beside each other (unit leaves all four to
-# this target).
-examples: deps ## the example client suite, the TLS login recipe, the quick starts and the CI recipes
+# and through pcscd, and the TLS login recipe (examples/tlslogin, a pcscd and
+# namespaces of its own; unit leaves it to this target). The CI recipes run
+# 'make examples' themselves, so the recipes' test is not part of it.
+examples: deps ## the example client suite and the TLS login recipe, in process and through pcscd
 	$(GO) test -count=1 ./examples/client/...
 	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 ./examples/client/...
 	$(GO) test -count=1 ./examples/tlslogin/...
+
+# recipes: the README's quick starts and the CI recipes in examples/ci, one
+# after the other (-p 1): both build bin/mynahil and run the sim in the
+# checkout, so they must not run beside each other (unit leaves them to
+# this target).
+recipes: deps ## the README's quick starts and the CI recipes (examples/ci), run as a user would
 	$(GO) test -count=1 -p 1 ./examples/quickstart ./examples/ci
 
 # interop: OpenSC's JPKI driver and pcsc-tools against the simulated card.

@@ -77,6 +77,11 @@ func run(argv []string) int {
 		// Consumed here: the command (perhaps another with-pcscd) must not
 		// set up the namespace again over the running pcscd.
 		_ = os.Unsetenv(nsMarker)
+		// An outer with-pcscd's pcscd and slot lock are not in this
+		// namespace: this one starts its own, and its command must not
+		// wait for the other's (pcscdenv.EnvPID) nor borrow its slots.
+		_ = os.Unsetenv(pcscdenv.EnvPID)
+		_ = os.Unsetenv(pcscdenv.EnvSlotsLent)
 		if err := setUpNamespace(); err != nil {
 			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
 			return 1
