@@ -200,48 +200,9 @@ func (s *slot) where() (int, *vpcd.CardSide) {
 // it (issuing the configured cards if it holds none) and listens on the
 // control address. Nothing connects to vpcd until Run.
 func Open(cfg Config) (_ *Daemon, err error) {
-	if cfg.StateDir == "" {
-		return nil, errors.New("opening simulator: no state directory given")
-	}
-	if cfg.FirstSlot < 0 || cfg.FirstSlot > 0xFFFF {
-		return nil, fmt.Errorf("opening simulator: slot %d out of range 0–65535", cfg.FirstSlot)
-	}
-	if cfg.VPCD == "" {
-		cfg.VPCD = DefaultVPCD
-	}
-	if cfg.Control == "" {
-		cfg.Control = control.DefaultAddr(cfg.StateDir)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if _, _, err := parseClockSpec(cfg.ClockSpec); err != nil {
-		return nil, fmt.Errorf("opening simulator: %w", err)
-	}
-	if cfg.RelyingParty != "" {
-		if err := checkRelyingParty(cfg.RelyingParty); err != nil {
-			return nil, fmt.Errorf("opening simulator: %w", err)
-		}
-	}
-	if _, err := timing.Lookup(cfg.Timing); err != nil {
-		return nil, fmt.Errorf("opening simulator: %w: %w", ErrBadTiming, err)
-	}
-	if cfg.RemovalTime <= 0 {
-		cfg.RemovalTime = DefaultRemovalTime
-	}
-	if cfg.PutBackWait <= 0 {
-		cfg.PutBackWait = DefaultPutBackWait
-	}
-	host, portStr, err := net.SplitHostPort(cfg.VPCD)
+	cfg, host, port, err := checkConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("opening simulator: parsing vpcd address %q: %w", cfg.VPCD, err)
-	}
-	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 1 || port > 65535 {
-		return nil, fmt.Errorf("opening simulator: parsing vpcd address %q: bad port", cfg.VPCD)
-	}
-	if port+cfg.FirstSlot > 65535 {
-		return nil, fmt.Errorf("opening simulator: slot %d of vpcd port %d is beyond TCP port 65535", cfg.FirstSlot, port)
+		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	d := &Daemon{
 		cfg:  cfg,
@@ -289,23 +250,77 @@ func Open(cfg Config) (_ *Daemon, err error) {
 	if err := d.startRelyingParty(); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
-	// A new token at every start: TCP control requires it, so only users
-	// who can read the state directory can call office.* (docs/reliability.md).
-	token, err := control.WriteToken(cfg.StateDir)
-	if err != nil {
-		return nil, fmt.Errorf("opening simulator: %w", err)
-	}
-	opts := []control.Option{control.WithLogger(d.log), control.RequireToken(token)}
-	if cfg.AllowRemoteControl {
-		opts = append(opts, control.AllowNonLoopback())
-	}
-	if d.srv, err = control.Listen(cfg.Control, opts...); err != nil {
+	if d.srv, err = d.listen(); err != nil {
 		return nil, fmt.Errorf("opening simulator: %w", err)
 	}
 	simapi.Register(d.srv, d.reg.API(), simAPI{d})
 	d.sync(true)
 	d.reg.SetReaders(readers{d})
 	return d, nil
+}
+
+// checkConfig fills in the defaults and refuses a configuration the daemon
+// cannot run: it returns the vpcd host and port.
+func checkConfig(cfg Config) (_ Config, host string, port int, err error) {
+	if cfg.StateDir == "" {
+		return cfg, "", 0, errors.New("no state directory given")
+	}
+	if cfg.FirstSlot < 0 || cfg.FirstSlot > 0xFFFF {
+		return cfg, "", 0, fmt.Errorf("slot %d out of range 0–65535", cfg.FirstSlot)
+	}
+	if cfg.VPCD == "" {
+		cfg.VPCD = DefaultVPCD
+	}
+	if cfg.Control == "" {
+		cfg.Control = control.DefaultAddr(cfg.StateDir)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if _, _, err := parseClockSpec(cfg.ClockSpec); err != nil {
+		return cfg, "", 0, err
+	}
+	if cfg.RelyingParty != "" {
+		if err := checkRelyingParty(cfg.RelyingParty); err != nil {
+			return cfg, "", 0, err
+		}
+	}
+	if _, err := timing.Lookup(cfg.Timing); err != nil {
+		return cfg, "", 0, fmt.Errorf("%w: %w", ErrBadTiming, err)
+	}
+	if cfg.RemovalTime <= 0 {
+		cfg.RemovalTime = DefaultRemovalTime
+	}
+	if cfg.PutBackWait <= 0 {
+		cfg.PutBackWait = DefaultPutBackWait
+	}
+	host, portStr, err := net.SplitHostPort(cfg.VPCD)
+	if err != nil {
+		return cfg, "", 0, fmt.Errorf("parsing vpcd address %q: %w", cfg.VPCD, err)
+	}
+	port, err = strconv.Atoi(portStr)
+	if err != nil || port < 1 || port > 65535 {
+		return cfg, "", 0, fmt.Errorf("parsing vpcd address %q: bad port", cfg.VPCD)
+	}
+	if port+cfg.FirstSlot > 65535 {
+		return cfg, "", 0, fmt.Errorf("slot %d of vpcd port %d is beyond TCP port 65535", cfg.FirstSlot, port)
+	}
+	return cfg, host, port, nil
+}
+
+// listen writes a new control token (TCP control requires it, so only
+// users who can read the state directory can call office.*,
+// docs/reliability.md) and listens on the control address.
+func (d *Daemon) listen() (*control.Server, error) {
+	token, err := control.WriteToken(d.cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	opts := []control.Option{control.WithLogger(d.log), control.RequireToken(token)}
+	if d.cfg.AllowRemoteControl {
+		opts = append(opts, control.AllowNonLoopback())
+	}
+	return control.Listen(d.cfg.Control, opts...)
 }
 
 // lockDir takes an exclusive lock on DIR/sim.lock so that two daemons never
