@@ -87,6 +87,9 @@ type profileList []string
 func (p *profileList) String() string     { return strings.Join(*p, ",") }
 func (p *profileList) Set(v string) error { *p = append(*p, v); return nil }
 
+// simDaemon is 'mynahil sim': it serves the cards until stopped, or runs
+// the command after "--" beside them. Its flag table reads better whole,
+// beside the help text, than split.
 func simDaemon(cio *cli.IO, args []string) error {
 	fs := cli.NewFlagSet("mynahil sim", simHelp)
 	state := fs.String("state", simd.DefaultStateDir(), "state `DIR`; $MYNAHIL_STATE sets the default")
@@ -106,29 +109,15 @@ func simDaemon(cio *cli.IO, args []string) error {
 	if err := fs.Parse(cio, args); err != nil {
 		return err
 	}
-	var command []string
-	if n := len(args) - fs.NArg(); n > 0 && args[n-1] == "--" {
-		command = fs.Args()
-		if len(command) == 0 {
-			return fs.Usagef("-- needs a command to run")
-		}
-	} else if fs.NArg() > 0 {
-		return fs.Usagef("unknown command %q (have: list, status, insert, remove, call, wait)", fs.Arg(0))
+	command, err := simCommand(fs, args)
+	if err != nil {
+		return err
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
+	log, closeLog, err := openSimLog(cio.Stderr, *logFile, *verbose)
+	if err != nil {
+		return err
 	}
-	logTo := cio.Stderr
-	if *logFile != "" {
-		f, err := os.OpenFile(*logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			return cli.Env(fmt.Errorf("opening the log: %w", err))
-		}
-		defer f.Close()
-		logTo = f
-	}
-	log := slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level}))
+	defer closeLog()
 	cfg := simd.Config{
 		StateDir:           *state,
 		FirstSlot:          *slot,
@@ -141,18 +130,8 @@ func simDaemon(cio *cli.IO, args []string) error {
 		RelyingParty:       *relyingParty,
 		Timing:             *timingName,
 	}
-	for _, path := range profiles {
-		p, err := profile.Load(path)
-		if err != nil {
-			return cli.WithCode(cli.ExitUsage, fmt.Errorf("loading profile %s: %w", path, err))
-		}
-		cfg.Profiles = append(cfg.Profiles, p)
-	}
-	if *cards != 0 {
-		var err error
-		if cfg.Profiles, err = cardSet(*cards, *slot, cfg.Profiles); err != nil {
-			return fs.Usagef("%v", err)
-		}
+	if cfg.Profiles, err = simProfiles(fs, profiles, *cards, *slot); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -160,36 +139,106 @@ func simDaemon(cio *cli.IO, args []string) error {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	if command == nil { // with a command, the signals go to it (runWithSim)
-		go func() {
-			select {
-			case sig := <-sigs:
-				log.Info("stopping", "signal", sig.String())
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		go stopOnSignal(ctx, cancel, sigs, log)
 	}
-	if *vpcdAddr == simd.DefaultVPCD {
-		// One card source per slot: refuse when another process serves them.
-		release, err := pcscdenv.ClaimSlots("mynahil sim")
-		if err != nil {
-			return cli.Env(err)
-		}
-		defer release()
-	}
-	d, err := simd.Open(cfg)
-	if errors.Is(err, simd.ErrBadClock) || errors.Is(err, simd.ErrBadRelyingParty) || errors.Is(err, simd.ErrBadTiming) {
-		return cli.WithCode(cli.ExitUsage, err)
-	}
+	d, release, err := openSimDaemon(cfg)
 	if err != nil {
-		return cli.Env(err)
+		return err
 	}
+	defer release()
 	if command != nil {
 		return runWithSim(ctx, cancel, cio, d, sigs, command, simCommandConfig{
 			state: *state, timeout: *readyTimeout, skipPCSC: *vpcdAddr != simd.DefaultVPCD,
 		})
 	}
 	return d.Run(ctx)
+}
+
+// openSimDaemon opens the daemon; on vpcd's default address it first
+// claims the vpcd slots (one card source per slot: refused when another
+// process serves them), released by the function returned.
+func openSimDaemon(cfg simd.Config) (*simd.Daemon, func(), error) {
+	release := func() {}
+	if cfg.VPCD == simd.DefaultVPCD {
+		var err error
+		if release, err = pcscdenv.ClaimSlots("mynahil sim"); err != nil {
+			return nil, nil, cli.Env(err)
+		}
+	}
+	d, err := simd.Open(cfg)
+	switch {
+	case errors.Is(err, simd.ErrBadClock) || errors.Is(err, simd.ErrBadRelyingParty) || errors.Is(err, simd.ErrBadTiming):
+		release()
+		return nil, nil, cli.WithCode(cli.ExitUsage, err)
+	case err != nil:
+		release()
+		return nil, nil, cli.Env(err)
+	}
+	return d, release, nil
+}
+
+// simCommand is the command after "--" ('mynahil sim -- CMD'), nil
+// without one; any other argument is an unknown subcommand.
+func simCommand(fs *cli.FlagSet, args []string) ([]string, error) {
+	if n := len(args) - fs.NArg(); n > 0 && args[n-1] == "--" {
+		if fs.NArg() == 0 {
+			return nil, fs.Usagef("-- needs a command to run")
+		}
+		return fs.Args(), nil
+	}
+	if fs.NArg() > 0 {
+		return nil, fs.Usagef("unknown command %q (have: list, status, insert, remove, call, wait)", fs.Arg(0))
+	}
+	return nil, nil
+}
+
+// openSimLog is the sim's logger: to stderr, or appended to path; every
+// APDU and connection attempt when verbose.
+func openSimLog(stderr io.Writer, path string, verbose bool) (*slog.Logger, func(), error) {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	logTo, closeLog := stderr, func() {}
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, cli.Env(fmt.Errorf("opening the log: %w", err))
+		}
+		logTo, closeLog = f, func() { _ = f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: level})), closeLog, nil
+}
+
+// simProfiles loads the --profile files and, with --cards, makes the card
+// set from them (cardSet).
+func simProfiles(fs *cli.FlagSet, paths profileList, cards, slot int) ([]profile.Profile, error) {
+	var ps []profile.Profile
+	for _, path := range paths {
+		p, err := profile.Load(path)
+		if err != nil {
+			return nil, cli.WithCode(cli.ExitUsage, fmt.Errorf("loading profile %s: %w", path, err))
+		}
+		ps = append(ps, p)
+	}
+	if cards == 0 {
+		return ps, nil
+	}
+	ps, err := cardSet(cards, slot, ps)
+	if err != nil {
+		return nil, fs.Usagef("%v", err)
+	}
+	return ps, nil
+}
+
+// stopOnSignal cancels the daemon's context on SIGINT or SIGTERM.
+func stopOnSignal(ctx context.Context, cancel context.CancelFunc, sigs <-chan os.Signal, log *slog.Logger) {
+	select {
+	case sig := <-sigs:
+		log.Info("stopping", "signal", sig.String())
+		cancel()
+	case <-ctx.Done():
+	}
 }
 
 // cardSet is the profiles of 'sim --cards n': the given profiles in turn
@@ -261,16 +310,16 @@ func simQuery(cmd string) func(*cli.IO, []string) error {
 	}
 }
 
-func simToggle(cmd string) func(*cli.IO, []string) error {
-	return func(cio *cli.IO, args []string) error {
-		fs := cli.NewFlagSet("mynahil sim "+cmd, fmt.Sprintf(`Usage: mynahil sim %s [--state DIR | --control ADDR] [--json] [--no-wait] [--timeout D] (--card ID | --slot N | --all)
+// simToggleHelp is the help of 'mynahil sim insert' and 'sim remove'.
+func simToggleHelp(cmd string) string {
+	return fmt.Sprintf(`Usage: mynahil sim %s [--state DIR | --control ADDR] [--json] [--no-wait] [--timeout D] (--card ID | --slot N | --all)
 
 %s the running sim's readers, and returns once pcscd shows the change
 (every card taken out gone from its reader, every card put in present with
 its ATR), so the next PC/SC call sees it. --no-wait returns at once (for a
 vpcd behind another machine's pcscd). Exit 3 when pcscd has not shown the
 change within --timeout; the change itself is made.%s`, cmd, map[string]string{"insert": "Puts cards into", "remove": "Takes cards out of"}[cmd],
-			map[string]string{"insert": `
+		map[string]string{"insert": `
 
 With both --card and --slot, puts that card into that slot's reader as a
 person swaps cards (sim.place): the card that was in the slot is taken out
@@ -278,7 +327,13 @@ and detached (slot -1 in 'mynahil sim list' until placed again), the slot
 stays empty long enough for pcscd to see the removal, then the card goes
 in (leaving its old slot empty):
 
-  mynahil sim insert --card card-2 --slot 0`}[cmd]))
+  mynahil sim insert --card card-2 --slot 0`}[cmd])
+}
+
+// simToggle is 'mynahil sim insert' and 'sim remove'.
+func simToggle(cmd string) func(*cli.IO, []string) error {
+	return func(cio *cli.IO, args []string) error {
+		fs := cli.NewFlagSet("mynahil sim "+cmd, simToggleHelp(cmd))
 		sf := addSimFlags(fs)
 		asJSON := fs.JSON("print the cards affected as JSON")
 		var sel simd.Selector
