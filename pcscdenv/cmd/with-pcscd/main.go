@@ -67,54 +67,12 @@ func run(argv []string) int {
 		fs.Usage()
 		return 2
 	}
-	if *isolate && os.Getenv(nsMarker) == "" {
-		if geteuid() == 0 {
-			return reexecIsolated(argv)
-		}
-		fmt.Fprintln(os.Stderr, "with-pcscd: --isolate skipped: private network and mount namespaces need root (run as root or with sudo); running without them")
+	if code, done := enterNamespace(*isolate, argv); done {
+		return code
 	}
-	if os.Getenv(nsMarker) != "" {
-		// Consumed here: the command (perhaps another with-pcscd) must not
-		// set up the namespace again over the running pcscd.
-		_ = os.Unsetenv(nsMarker)
-		// An outer with-pcscd's pcscd and slot lock are not in this
-		// namespace: this one starts its own, and its command must not
-		// wait for the other's (pcscdenv.EnvPID) nor borrow its slots.
-		_ = os.Unsetenv(pcscdenv.EnvPID)
-		_ = os.Unsetenv(pcscdenv.EnvSlotsLent)
-		if err := setUpNamespace(); err != nil {
-			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
-			return 1
-		}
-	}
-
-	// The command's test processes take the slot lock; this one serves no card.
-	opts := []pcscdenv.Option{pcscdenv.WithoutSlotLock()}
-	if *debug {
-		opts = append(opts, pcscdenv.WithDebug())
-	}
-	if *logFile != "" {
-		opts = append(opts, pcscdenv.WithLogFile(*logFile))
-	}
-	if *binary != "" {
-		opts = append(opts, pcscdenv.WithBinary(*binary))
-	}
-	if *slots == 0 && os.Getenv(pcscdenv.EnvSlots) != "" {
-		n, err := pcscdenv.Slots()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
-			return 2
-		}
-		*slots = n
-	}
-	if *slots != 0 {
-		if *slots < 1 || *slots > vpcd.MaxSlots {
-			fmt.Fprintf(os.Stderr, "with-pcscd: --slots %d: want 1 to %d\n", *slots, vpcd.MaxSlots)
-			return 2
-		}
-		opts = append(opts, pcscdenv.WithSlots(*slots))
-		// The command's test processes read how many slots they may use.
-		_ = os.Setenv(pcscdenv.EnvSlots, strconv.Itoa(*slots))
+	opts, code := pcscdOptions(*debug, *logFile, *binary, *slots)
+	if code != 0 {
+		return code
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	p, err := pcscdenv.StartPCSCD(ctx, opts...)
@@ -131,20 +89,12 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
 		return 1
 	}
-	if p.Owned() {
-		fmt.Fprintf(os.Stderr, "with-pcscd: started pcscd (pid %d)\n", p.PID())
-	} else {
-		pid := "unknown: it keeps no pid file"
-		if p.PID() != 0 {
-			pid = fmt.Sprint(p.PID())
-		}
-		fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %s), which serves the vpcd readers\n", pid)
-	}
+	announce(p)
 	if p.PID() != 0 {
 		// Test processes wait for this pcscd and never start their own.
 		_ = os.Setenv(pcscdenv.EnvPID, strconv.Itoa(p.PID()))
 	}
-	code := runCommand(args)
+	code = runCommand(args)
 	if err := p.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
 		if code == 0 {
@@ -152,6 +102,80 @@ func run(argv []string) int {
 		}
 	}
 	return code
+}
+
+// enterNamespace handles --isolate: as root it runs this program again in
+// new namespaces (done, with that run's exit code); in the new namespace it
+// sets the namespace up. done with code 1 when that fails.
+func enterNamespace(isolate bool, argv []string) (code int, done bool) {
+	if isolate && os.Getenv(nsMarker) == "" {
+		if geteuid() == 0 {
+			return reexecIsolated(argv), true
+		}
+		fmt.Fprintln(os.Stderr, "with-pcscd: --isolate skipped: private network and mount namespaces need root (run as root or with sudo); running without them")
+	}
+	if os.Getenv(nsMarker) != "" {
+		// Consumed here: the command (perhaps another with-pcscd) must not
+		// set up the namespace again over the running pcscd.
+		_ = os.Unsetenv(nsMarker)
+		// An outer with-pcscd's pcscd and slot lock are not in this
+		// namespace: this one starts its own, and its command must not
+		// wait for the other's (pcscdenv.EnvPID) nor borrow its slots.
+		_ = os.Unsetenv(pcscdenv.EnvPID)
+		_ = os.Unsetenv(pcscdenv.EnvSlotsLent)
+		if err := setUpNamespace(); err != nil {
+			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+			return 1, true
+		}
+	}
+	return 0, false
+}
+
+// pcscdOptions are the options of the pcscd to start; a non-zero code
+// when --slots (or $MYNAHIL_VPCD_SLOTS) is out of range.
+func pcscdOptions(debug bool, logFile, binary string, slots int) ([]pcscdenv.Option, int) {
+	// The command's test processes take the slot lock; this one serves no card.
+	opts := []pcscdenv.Option{pcscdenv.WithoutSlotLock()}
+	if debug {
+		opts = append(opts, pcscdenv.WithDebug())
+	}
+	if logFile != "" {
+		opts = append(opts, pcscdenv.WithLogFile(logFile))
+	}
+	if binary != "" {
+		opts = append(opts, pcscdenv.WithBinary(binary))
+	}
+	if slots == 0 && os.Getenv(pcscdenv.EnvSlots) != "" {
+		n, err := pcscdenv.Slots()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "with-pcscd: %v\n", err)
+			return nil, 2
+		}
+		slots = n
+	}
+	if slots != 0 {
+		if slots < 1 || slots > vpcd.MaxSlots {
+			fmt.Fprintf(os.Stderr, "with-pcscd: --slots %d: want 1 to %d\n", slots, vpcd.MaxSlots)
+			return nil, 2
+		}
+		opts = append(opts, pcscdenv.WithSlots(slots))
+		// The command's test processes read how many slots they may use.
+		_ = os.Setenv(pcscdenv.EnvSlots, strconv.Itoa(slots))
+	}
+	return opts, 0
+}
+
+// announce says on stderr which pcscd the command gets.
+func announce(p *pcscdenv.PCSCD) {
+	if p.Owned() {
+		fmt.Fprintf(os.Stderr, "with-pcscd: started pcscd (pid %d)\n", p.PID())
+		return
+	}
+	pid := "unknown: it keeps no pid file"
+	if p.PID() != 0 {
+		pid = fmt.Sprint(p.PID())
+	}
+	fmt.Fprintf(os.Stderr, "with-pcscd: reusing the running pcscd (pid %s), which serves the vpcd readers\n", pid)
 }
 
 // runCommand runs args with the terminal's streams, forwarding SIGINT and
