@@ -250,24 +250,8 @@ func StartPCSCD(ctx context.Context, opts ...Option) (*PCSCD, error) {
 }
 
 func start(ctx context.Context, bin string, c config) (*PCSCD, error) {
-	if pid, ok, err := providedPCSCD(); ok || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		// scripts/with-pcscd runs it for this whole run: wait for it,
-		// never start a second one nor clear its files, however slowly
-		// it answers on a loaded machine.
-		if _, err := waitReaders(ctx, c.readers, 3*c.timeout, nil); err != nil {
-			return nil, fmt.Errorf("waiting for the pcscd of scripts/with-pcscd (pid %d): %w: %w", pid, ErrNotReady, err)
-		}
-		return &PCSCD{pid: pid}, nil
-	}
-	if live, pid := liveDaemon(RunDir); live {
-		if _, err := waitReaders(ctx, c.readers, c.timeout/2, nil); err != nil {
-			return nil, fmt.Errorf("checking the pcscd already running (pid %s): %w: %w; stop it, or add vsmartcard-vpcd's /etc/reader.conf.d/vpcd and restart it",
-				pidString(pid), ErrForeignPCSCD, err)
-		}
-		return &PCSCD{pid: pid}, nil
+	if p, found, err := running(ctx, c); found || err != nil {
+		return p, err
 	}
 	if err := clearStale(RunDir); err != nil {
 		return nil, fmt.Errorf("starting pcscd: %w", err)
@@ -316,6 +300,32 @@ func start(ctx context.Context, bin string, c config) (*PCSCD, error) {
 		return nil, fmt.Errorf("starting pcscd (pid %d): %w: %w\n--- pcscd output ---\n%s", p.pid, ErrNotReady, err, p.Log())
 	}
 	return p, nil
+}
+
+// running finds the pcscd to use that is already there: the one
+// scripts/with-pcscd runs for this whole run, or one serving the vpcd
+// readers. found is false when there is none and start must start one.
+func running(ctx context.Context, c config) (_ *PCSCD, found bool, err error) {
+	if pid, ok, err := providedPCSCD(); ok || err != nil {
+		if err != nil {
+			return nil, true, err
+		}
+		// scripts/with-pcscd runs it for this whole run: wait for it,
+		// never start a second one nor clear its files, however slowly
+		// it answers on a loaded machine.
+		if _, err := waitReaders(ctx, c.readers, 3*c.timeout, nil); err != nil {
+			return nil, true, fmt.Errorf("waiting for the pcscd of scripts/with-pcscd (pid %d): %w: %w", pid, ErrNotReady, err)
+		}
+		return &PCSCD{pid: pid}, true, nil
+	}
+	if live, pid := liveDaemon(RunDir); live {
+		if _, err := waitReaders(ctx, c.readers, c.timeout/2, nil); err != nil {
+			return nil, true, fmt.Errorf("checking the pcscd already running (pid %s): %w: %w; stop it, or add vsmartcard-vpcd's /etc/reader.conf.d/vpcd and restart it",
+				pidString(pid), ErrForeignPCSCD, err)
+		}
+		return &PCSCD{pid: pid}, true, nil
+	}
+	return nil, false, nil
 }
 
 func pidString(pid int) string {
