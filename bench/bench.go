@@ -123,38 +123,9 @@ func Measure(ctx context.Context, issued *simcard.Issued, o Options) (*Report, e
 		return nil, fmt.Errorf("measuring: %w", err)
 	}
 
-	// Warm up both paths (first-use allocations, CPU frequency).
-	for range 50 {
-		if _, err := simCard.Transmit(StatusQuery); err != nil {
-			return nil, fmt.Errorf("warming up the simulated card: %w", err)
-		}
-		if _, err := echoCard.Transmit(StatusQuery); err != nil {
-			return nil, fmt.Errorf("warming up the echo card: %w", err)
-		}
-	}
-	simD := make([]time.Duration, 0, o.N)
-	echoD := make([]time.Duration, 0, o.N)
-	for i := range o.N {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("measuring: %w", err)
-		}
-		// Alternate which card goes first so neither always follows the other.
-		first, second := simCard, echoCard
-		if i%2 == 1 {
-			first, second = echoCard, simCard
-		}
-		d1, err := roundTrip(first)
-		if err != nil {
-			return nil, err
-		}
-		d2, err := roundTrip(second)
-		if err != nil {
-			return nil, err
-		}
-		if i%2 == 1 {
-			d1, d2 = d2, d1
-		}
-		simD, echoD = append(simD, d1), append(echoD, d2)
+	simD, echoD, err := interleave(ctx, simCard, echoCard, o.N)
+	if err != nil {
+		return nil, err
 	}
 	r := &Report{Sim: Summarise(simD), Echo: Summarise(echoD)}
 	if r.Echo.Median > 0 {
@@ -168,6 +139,43 @@ func Measure(ctx context.Context, issued *simcard.Issued, o Options) (*Report, e
 		}
 	}
 	return r, nil
+}
+
+// interleave warms both paths up, then times n round trips on each, the two
+// cards taking turns to go first so that neither always follows the other.
+func interleave(ctx context.Context, simCard, echoCard *pcsc.Card, n int) (simD, echoD []time.Duration, err error) {
+	// Warm up both paths (first-use allocations, CPU frequency).
+	for range 50 {
+		if _, err := simCard.Transmit(StatusQuery); err != nil {
+			return nil, nil, fmt.Errorf("warming up the simulated card: %w", err)
+		}
+		if _, err := echoCard.Transmit(StatusQuery); err != nil {
+			return nil, nil, fmt.Errorf("warming up the echo card: %w", err)
+		}
+	}
+	simD, echoD = make([]time.Duration, 0, n), make([]time.Duration, 0, n)
+	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("measuring: %w", err)
+		}
+		first, second := simCard, echoCard
+		if i%2 == 1 {
+			first, second = echoCard, simCard
+		}
+		d1, err := roundTrip(first)
+		if err != nil {
+			return nil, nil, err
+		}
+		d2, err := roundTrip(second)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i%2 == 1 {
+			d1, d2 = d2, d1
+		}
+		simD, echoD = append(simD, d1), append(echoD, d2)
+	}
+	return simD, echoD, nil
 }
 
 func roundTrip(c *pcsc.Card) (time.Duration, error) {

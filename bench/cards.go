@@ -45,7 +45,9 @@ func WriteCardsTable(w io.Writer, points []CardsPoint) error {
 
 // WriteCardsSVG draws the points as a hand-written SVG: signatures per
 // second (left axis, solid) and p99 latency (right axis, dashed) against
-// the number of cards on a log2 axis, through pcscd and in process.
+// the number of cards on a log2 axis, through pcscd and in process. The
+// drawing reads better whole, in the order it is painted (axes, labels,
+// series, legend), than split.
 func WriteCardsSVG(w io.Writer, title string, points []CardsPoint) error {
 	const width, height, left, right, top, bottom = 720.0, 420.0, 70.0, 80.0, 50.0, 60.0
 	pw, ph := width-left-right, height-top-bottom

@@ -2,8 +2,14 @@ package docs
 
 import (
 	"bytes"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -89,5 +95,75 @@ func TestArchitectureMapCatches(t *testing.T) {
 	}
 	if strings.Contains(got, "names c,") {
 		t.Errorf("a row after the map counted:\n%s", got)
+	}
+}
+
+// maxFuncLines is the longest a function may be without saying why it
+// stays whole (docs/architecture.md, "House rules").
+const maxFuncLines = 60
+
+// longFunctions lists the non-test functions under root longer than
+// maxFuncLines whose doc comment does not say why they read better whole.
+func longFunctions(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			n := fset.Position(fn.End()).Line - fset.Position(fn.Pos()).Line + 1
+			if n > maxFuncLines && (fn.Doc == nil || !strings.Contains(fn.Doc.Text(), "reads better whole")) {
+				rel, _ := filepath.Rel(root, path)
+				out = append(out, fmt.Sprintf("%s:%d: %s is %d lines: split it, or say in its doc comment why it reads better whole", rel, fset.Position(fn.Pos()).Line, fn.Name.Name, n))
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// TestLongFunctionsSayWhy: no function outside the tests is over
+// maxFuncLines lines unless its doc comment says why it reads better whole
+// (a table, or a sequence of steps such as a conformance check's).
+func TestLongFunctionsSayWhy(t *testing.T) {
+	long, err := longFunctions("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(long) > 0 {
+		t.Error(strings.Join(long, "\n"))
+	}
+}
+
+// TestLongFunctionsCaught plants a long function without the reason and
+// one with it.
+func TestLongFunctionsCaught(t *testing.T) {
+	dir := t.TempDir()
+	body := strings.Repeat("\t_ = 1\n", maxFuncLines)
+	src := "package p\n\n// Long is long.\nfunc Long() {\n" + body + "}\n\n// Kept is long, and it reads better whole.\nfunc Kept() {\n" + body + "}\n"
+	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	long, err := longFunctions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(long) != 1 || !strings.Contains(long[0], "Long is") {
+		t.Errorf("want only Long named, got %q", long)
 	}
 }

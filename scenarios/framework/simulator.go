@@ -100,28 +100,38 @@ func openSimulated(ctx context.Context, cfg target.Config) (_ *target.Simulated,
 		}
 		s.Transport, s.Desc = r, "vpcd: simulated card over the vpcd wire format at "+r.Addr()
 	case target.PCSC:
-		d, err := pcscdenv.StartPCSCD(ctx)
-		if err != nil {
+		if err := servePCSC(ctx, cfg.Slot, s, &closers); err != nil {
 			return nil, err
 		}
-		closers.add(d.Stop)
-		reader := pcscdenv.ReaderName(cfg.Slot)
-		targetSlot.Store(int32(cfg.Slot))
-		closers.add(func() error { targetSlot.Store(-1); return nil })
-		s.Sim.(*SimCard).Side = serve(&closers, issued.Card, vpcd.WithSlot(cfg.Slot))
-		if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
-			return nil, fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
-		}
-		c, err := pcsc.Open(reader, pcsc.Shared)
-		if err != nil {
-			return nil, err
-		}
-		closers.add(c.Close)
-		s.Transport, s.Desc = c, fmt.Sprintf("pcsc: simulated card on vpcd slot %d, reader %q", cfg.Slot, reader)
 	default:
 		return nil, fmt.Errorf("%w: no simulated card for target %q", target.ErrConfig, cfg.Kind)
 	}
 	return s, nil
+}
+
+// servePCSC serves s's card on vpcd slot of a pcscd (started with
+// pcscdenv if none serves the vpcd readers) and connects to it shared.
+func servePCSC(ctx context.Context, slot int, s *target.Simulated, cl *closers) error {
+	d, err := pcscdenv.StartPCSCD(ctx)
+	if err != nil {
+		return err
+	}
+	cl.add(d.Stop)
+	reader := pcscdenv.ReaderName(slot)
+	targetSlot.Store(int32(slot))
+	cl.add(func() error { targetSlot.Store(-1); return nil })
+	sc := s.Sim.(*SimCard)
+	sc.Side = serve(cl, sc.Issued.Card, vpcd.WithSlot(slot))
+	if err := pcscdenv.WaitState(ctx, reader, true); err != nil {
+		return fmt.Errorf("waiting for the simulated card in %q: %w", reader, err)
+	}
+	c, err := pcsc.Open(reader, pcsc.Shared)
+	if err != nil {
+		return err
+	}
+	cl.add(c.Close)
+	s.Transport, s.Desc = c, fmt.Sprintf("pcsc: simulated card on vpcd slot %d, reader %q", slot, reader)
+	return nil
 }
 
 // serve runs a vpcd card side for c until the closers run.

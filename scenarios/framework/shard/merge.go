@@ -107,6 +107,20 @@ func Merge(plan []types.Report, shards [][]types.Report, names []string) ([]type
 			}
 		}
 	}
+	problems = append(problems, checkPlan(plan, ran)...)
+	sort.Slice(problems, func(a, b int) bool { return problems[a].Error() < problems[b].Error() })
+	merged := make([]types.Report, len(order))
+	for i, p := range order {
+		merged[i] = *bySuite[p]
+	}
+	return merged, problems
+}
+
+// checkPlan holds what ran (spec key → shards) against the plan: every
+// planned spec ran in exactly one shard, and nothing ran that the plan
+// does not hold.
+func checkPlan(plan []types.Report, ran map[string][]string) []error {
+	var problems []error
 	planned := map[string]bool{}
 	for _, r := range plan {
 		for _, s := range r.SpecReports {
@@ -128,12 +142,7 @@ func Merge(plan []types.Report, shards [][]types.Report, names []string) ([]type
 			problems = append(problems, fmt.Errorf("%s ran in %s but is not in the plan", key, strings.Join(in, ", ")))
 		}
 	}
-	sort.Slice(problems, func(a, b int) bool { return problems[a].Error() < problems[b].Error() })
-	merged := make([]types.Report, len(order))
-	for i, p := range order {
-		merged[i] = *bySuite[p]
-	}
-	return merged, problems
+	return problems
 }
 
 func suiteName(path string) string { return relPath(path + "/") }
