@@ -27,6 +27,19 @@ type suiteCount struct {
 // counts are the suites' counts in the order the reports name them.
 type counts []suiteCount
 
+// readReports reads one Ginkgo JSON report file.
+func readReports(path string) ([]types.Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading report: %w", err)
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(b, &reports); err != nil {
+		return nil, fmt.Errorf("decoding report %s: %w", path, err)
+	}
+	return reports, nil
+}
+
 // coverage counts, per suite, the specs (It leaves) of the reports and
 // those that passed in one of them. Every pass reports every spec of its
 // suites (those its label filter left out as skipped), so a suite's total
@@ -35,13 +48,9 @@ func coverage(paths []string) (counts, error) {
 	var out counts
 	index := map[string]int{}
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		reports, err := readReports(p)
 		if err != nil {
-			return nil, fmt.Errorf("reading report: %w", err)
-		}
-		var reports []types.Report
-		if err := json.Unmarshal(b, &reports); err != nil {
-			return nil, fmt.Errorf("decoding report %s: %w", p, err)
+			return nil, err
 		}
 		for _, r := range reports {
 			i, ok := index[r.SuiteDescription]

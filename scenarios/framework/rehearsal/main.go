@@ -19,7 +19,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -404,13 +403,9 @@ func unpassed(paths []string) ([]string, error) {
 	seen := map[string]bool{} // spec → passed somewhere
 	var order []string
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		reports, err := readReports(p)
 		if err != nil {
-			return nil, fmt.Errorf("reading report: %w", err)
-		}
-		var reports []types.Report
-		if err := json.Unmarshal(b, &reports); err != nil {
-			return nil, fmt.Errorf("decoding report %s: %w", p, err)
+			return nil, err
 		}
 		for _, r := range reports {
 			for _, sr := range r.SpecReports {
