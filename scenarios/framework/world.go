@@ -304,6 +304,15 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 			return err
 		}
 		d.cl.add(d.pcscd.Stop)
+		// The card a process of the suite before this one served in the
+		// same slot must be gone, as pcscd sees it, before this one goes
+		// in: a card connecting while pcscd still shows the old one is
+		// not powered up, and its reader stays empty (vpcdslot.Attach
+		// waits the same way).
+		reader := pcscdenv.ReaderName(d.slot)
+		if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
+			return fmt.Errorf("waiting for the previous card to leave %q: %w", reader, err)
+		}
 	}
 	if d.sim, err = simd.Open(cfg); err != nil {
 		return err
