@@ -274,6 +274,24 @@ type daemon struct {
 
 func (d *daemon) office() remoteOffice { return remoteOffice{c: d.ctl, issue: nil} }
 
+// startPCSCD starts (or finds) the pcscd of a pcsc world and waits until
+// its reader is empty: the card a process of the suite before this one
+// served in the same slot must be gone, as pcscd sees it, before this one
+// goes in. A card connecting while pcscd still shows the old one is not
+// powered up, and its reader stays empty (vpcdslot.Attach waits the same
+// way; docs/reliability.md).
+func (d *daemon) startPCSCD(ctx context.Context) (err error) {
+	if d.pcscd, err = pcscdenv.StartPCSCD(ctx); err != nil {
+		return err
+	}
+	d.cl.add(d.pcscd.Stop)
+	reader := pcscdenv.ReaderName(d.slot)
+	if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
+		return fmt.Errorf("waiting for the previous card to leave %q: %w", reader, err)
+	}
+	return nil
+}
+
 func (d *daemon) start(p profile.Profile, now time.Time) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -300,18 +318,8 @@ func (d *daemon) start(p profile.Profile, now time.Time) error {
 		cfg.RemovalTime = 3 * pollInterval
 		d.cl.add(poll(d.reader))
 	case target.PCSC:
-		if d.pcscd, err = pcscdenv.StartPCSCD(ctx); err != nil {
+		if err := d.startPCSCD(ctx); err != nil {
 			return err
-		}
-		d.cl.add(d.pcscd.Stop)
-		// The card a process of the suite before this one served in the
-		// same slot must be gone, as pcscd sees it, before this one goes
-		// in: a card connecting while pcscd still shows the old one is
-		// not powered up, and its reader stays empty (vpcdslot.Attach
-		// waits the same way).
-		reader := pcscdenv.ReaderName(d.slot)
-		if err := pcscdenv.WaitState(ctx, reader, false); err != nil {
-			return fmt.Errorf("waiting for the previous card to leave %q: %w", reader, err)
 		}
 	}
 	if d.sim, err = simd.Open(cfg); err != nil {
