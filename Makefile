@@ -29,7 +29,7 @@ REPORTS ?= reports
 # missing pcscd fails the run.
 WITH_PCSCD := scripts/with-pcscd
 
-.PHONY: all help deps build demo test recipes test-busy test-system-pcscd unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard suites-merge bench-lifecycle bench-cards vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
+.PHONY: all help deps build demo test recipes rehearsal-recipes test-busy test-system-pcscd unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd suites-pcsc suites-shard suites-merge bench-lifecycle bench-cards vet examples bench bench-pcscd load-pcscd interop readers conformance-report conformance-reader conformance-faults fuzz sim sim-pcscd record compare rehearsal physical-card suites-daemon clean
 
 all: build ## the same as make build
 
@@ -247,7 +247,7 @@ test unit unit-main unit-conformance unit-faults suites suites-sim suites-vpcd s
 # most of their time is pcscd's polling, not CPU (docs/suites.md, "Speed").
 TEST_JOBS ?= 8
 test: deps ## everything CI runs, its independent parts at once
-	$(MAKE) --no-print-directory -j$(TEST_JOBS) -O vet unit suites rehearsal examples recipes
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) -O vet unit suites examples rehearsal-recipes
 	@echo "all tests passed"
 
 # examples: the example suite a user copies (examples/README.md), in process
@@ -258,6 +258,14 @@ examples: deps ## the example client suite and the TLS login recipe, in process 
 	$(GO) test -count=1 ./examples/client/...
 	MYNAHIL_TARGET=pcsc $(WITH_PCSCD) $(ISOLATE) -- $(GO) test -count=1 ./examples/client/...
 	$(GO) test -count=1 ./examples/tlslogin/...
+
+# rehearsal-recipes: the rehearsal, then the quick starts and CI recipes.
+# Both run ginkgo on the scenario packages, which builds <suite>.test in the
+# package directory and deletes it afterwards: beside each other, one would
+# lose its binary to the other ("could not be found").
+rehearsal-recipes: ## the rehearsal, then the quick starts and CI recipes (one after the other: they share the suites' directories)
+	$(MAKE) --no-print-directory rehearsal
+	$(MAKE) --no-print-directory recipes
 
 # recipes: the README's quick starts and the CI recipes in examples/ci, one
 # after the other (-p 1): both build bin/mynahil and run the sim in the
